@@ -1,0 +1,60 @@
+/* Streaming RFC 4180 CSV tokenizer: quotes, doubled quotes, embedded commas and newlines, CRLF. */
+#ifndef BIASMON_CSV_H
+#define BIASMON_CSV_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "biasmon/common.h"
+
+#define BM_CSV_DEFAULT_MAX_RECORD (1u << 20) /* bytes in one record */
+#define BM_CSV_DEFAULT_MAX_FIELDS 4096       /* fields in one record */
+
+typedef struct bm_csv bm_csv;
+
+typedef struct bm_csv_record {
+    const bm_slice *fields; /* unquoted field contents; valid until the next bm_csv_next/close */
+    const uint8_t *quoted;  /* quoted[i] != 0 when field i was written in quotes */
+    size_t nfields;         /* 0 means end of input */
+    long line;              /* 1-based physical line where the record starts, relative to the
+                               start of the range that was opened (add the lines before it) */
+    off_t offset;           /* byte offset of the record's first byte in the file */
+} bm_csv_record;
+
+typedef struct bm_csv_opts {
+    size_t max_record; /* 0 = BM_CSV_DEFAULT_MAX_RECORD */
+    size_t max_fields; /* 0 = BM_CSV_DEFAULT_MAX_FIELDS */
+} bm_csv_opts;
+
+/* Opens a CSV file for reading records whose first byte lies in [start, limit).
+ * start must be a record boundary (0, or just after a record's line break); limit = -1 means
+ * the end of the file. The last record may extend past limit. Reads through a bounded buffer
+ * (memory does not depend on the file size). Returns NULL with err set on failure.
+ * err->file is set to path. opts may be NULL. */
+bm_csv *bm_csv_open_file(const char *path, off_t start, off_t limit, const bm_csv_opts *opts,
+                         bm_error *err);
+/* Opens an in-memory block (not copied: it must outlive the tokenizer). name is used in errors
+ * and may be NULL. */
+bm_csv *bm_csv_open_mem(const char *data, size_t len, const char *name, const bm_csv_opts *opts,
+                        bm_error *err);
+
+/* Reads the next record. Empty lines (zero bytes between line breaks) are skipped, as pandas does.
+ * Returns BM_OK and rec->nfields > 0 for a record, BM_OK and rec->nfields == 0 at the end of the
+ * range, or an error (BM_EPARSE: unterminated quote, text after a closing quote; BM_ELIMIT: record
+ * or field count too large; BM_EIO) with err's line and col (field number) set. A quote that
+ * appears inside an unquoted field is kept as a literal character. */
+int bm_csv_next(bm_csv *c, bm_csv_record *rec, bm_error *err) BM_MUST_CHECK;
+
+/* Byte offset just past the last record returned (where the next record would start). */
+off_t bm_csv_offset(const bm_csv *c);
+/* Number of physical lines consumed so far (line breaks inside quoted fields count). */
+long bm_csv_lines(const bm_csv *c);
+
+void bm_csv_close(bm_csv *c);
+
+/* The offset of the first record boundary at or after pos, assuming pos is not inside a quoted
+ * field: the byte after the first '\n' at or after pos (or pos itself when pos == 0). Returns the
+ * file size when there is none. Used to split a file into ranges for parallel parsing; the
+ * caller must verify that the previous range ended exactly there (bm_csv_offset). */
+int bm_csv_find_boundary(const char *path, off_t pos, off_t *boundary, bm_error *err) BM_MUST_CHECK;
+
+#endif
