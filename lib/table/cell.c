@@ -1,0 +1,289 @@
+/* Cell typing with pandas' read_csv rules, and Python's number parsing and float repr. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "biasmon/cell.h"
+
+/* pandas' default na_values (read_csv, keep_default_na=True). */
+static const char *const na_tokens[] = {
+    "",     "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A",  "NA",       "NULL", "NaN",    "None",     "n/a",  "nan",  "null",
+};
+
+static int is_na(bm_slice s)
+{
+    if (s.n > 8) return 0;
+    for (size_t k = 0; k < sizeof(na_tokens) / sizeof(na_tokens[0]); k++)
+        if (strlen(na_tokens[k]) == s.n && memcmp(na_tokens[k], s.p, s.n) == 0) return 1;
+    return 0;
+}
+
+static int eq(bm_slice s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bm_slice trim(bm_slice s)
+{
+    while (s.n && is_space(s.p[0])) s.p++, s.n--;
+    while (s.n && is_space(s.p[s.n - 1])) s.n--;
+    return s;
+}
+
+/* pandas' integer rule: optional spaces, sign, digits, optional spaces; fits int64. */
+static int pd_int(bm_slice s, int64_t *out)
+{
+    s = trim(s);
+    if (!s.n) return 0;
+    size_t k = 0;
+    int neg = 0;
+    if (s.p[0] == '+' || s.p[0] == '-') neg = s.p[k++] == '-';
+    if (k == s.n) return 0;
+    uint64_t v = 0;
+    for (; k < s.n; k++) {
+        unsigned d = (unsigned char)s.p[k] - '0';
+        if (d > 9) return 0;
+        if (v > (UINT64_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    if (neg) {
+        if (v > (uint64_t)INT64_MAX + 1) return 0;
+        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+    } else {
+        if (v > (uint64_t)INT64_MAX) return 0;
+        *out = (int64_t)v;
+    }
+    return 1;
+}
+
+static int ci_eq(bm_slice s, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (s.n != n) return 0;
+    for (size_t k = 0; k < n; k++)
+        if (tolower((unsigned char)s.p[k]) != lit[k]) return 0;
+    return 1;
+}
+
+/* pandas' float rule: decimal with optional fraction and exponent, or inf/infinity. */
+static int pd_float(bm_slice s, double *out)
+{
+    s = trim(s);
+    if (!s.n || s.n > 400) return 0;
+    bm_slice t = s;
+    int neg = 0;
+    if (t.p[0] == '+' || t.p[0] == '-') {
+        neg = t.p[0] == '-';
+        t.p++, t.n--;
+    }
+    if (ci_eq(t, "inf") || ci_eq(t, "infinity")) {
+        *out = neg ? -INFINITY : INFINITY;
+        return 1;
+    }
+    size_t k = 0, digits = 0;
+    while (k < t.n && isdigit((unsigned char)t.p[k])) k++, digits++;
+    if (k < t.n && t.p[k] == '.') {
+        k++;
+        while (k < t.n && isdigit((unsigned char)t.p[k])) k++, digits++;
+    }
+    if (!digits) return 0;
+    if (k < t.n && (t.p[k] == 'e' || t.p[k] == 'E')) {
+        size_t e = k + 1;
+        if (e < t.n && (t.p[e] == '+' || t.p[e] == '-')) e++;
+        size_t ed = e;
+        while (e < t.n && isdigit((unsigned char)t.p[e])) e++;
+        if (e == ed) return 0;
+        k = e;
+    }
+    if (k != t.n) return 0;
+    char tmp[416];
+    memcpy(tmp, s.p, s.n);
+    tmp[s.n] = 0;
+    *out = strtod(tmp, NULL);
+    return 1;
+}
+
+void bm_cell_from_csv(bm_slice field, bm_cell *c)
+{
+    c->textual = 1;
+    c->text = field;
+    c->b = 0;
+    c->i = 0;
+    c->f = 0;
+    if (is_na(field)) {
+        c->kind = BM_CELL_MISSING;
+        c->f = NAN;
+        return;
+    }
+    if (pd_int(field, &c->i)) {
+        c->kind = BM_CELL_INT;
+        c->f = (double)c->i;
+        return;
+    }
+    if (pd_float(field, &c->f)) {
+        c->kind = BM_CELL_FLOAT;
+        return;
+    }
+    if (eq(field, "True") || eq(field, "TRUE") || eq(field, "true")) {
+        c->kind = BM_CELL_BOOL;
+        c->b = 1;
+        return;
+    }
+    if (eq(field, "False") || eq(field, "FALSE") || eq(field, "false")) {
+        c->kind = BM_CELL_BOOL;
+        c->b = 0;
+        return;
+    }
+    c->kind = BM_CELL_STR;
+}
+
+int bm_cell_from_json(json_t *v, bm_cell *c)
+{
+    memset(c, 0, sizeof(*c));
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        c->kind = BM_CELL_MISSING;
+        c->f = NAN;
+        return BM_OK;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        c->kind = BM_CELL_BOOL;
+        c->b = json_is_true(v);
+        c->text.p = c->b ? "True" : "False";
+        c->text.n = strlen(c->text.p);
+        return BM_OK;
+    case JSON_INTEGER:
+        c->kind = BM_CELL_INT;
+        c->i = (int64_t)json_integer_value(v);
+        c->f = (double)c->i;
+        return BM_OK;
+    case JSON_REAL:
+        c->kind = BM_CELL_FLOAT;
+        c->f = json_real_value(v);
+        return BM_OK;
+    case JSON_STRING:
+        c->kind = BM_CELL_STR;
+        c->text.p = json_string_value(v);
+        c->text.n = json_string_length(v);
+        return BM_OK;
+    default:
+        return BM_EDATA;
+    }
+}
+
+/* ---- Python's int() and float() ---- */
+
+/* Copies s without underscores that sit between digits; fails on misplaced underscores. */
+static int strip_underscores(bm_slice s, char *out, size_t outlen, size_t *n)
+{
+    size_t o = 0;
+    for (size_t k = 0; k < s.n; k++) {
+        char ch = s.p[k];
+        if (ch == '_') {
+            if (k == 0 || k + 1 == s.n || !isdigit((unsigned char)s.p[k - 1]) ||
+                !isdigit((unsigned char)s.p[k + 1]))
+                return 0;
+            continue;
+        }
+        if (o + 1 >= outlen) return 0;
+        out[o++] = ch;
+    }
+    out[o] = 0;
+    *n = o;
+    return 1;
+}
+
+int bm_py_parse_int(bm_slice s, int64_t *out)
+{
+    char tmp[128];
+    size_t n;
+    s = trim(s);
+    if (!strip_underscores(s, tmp, sizeof(tmp), &n)) return 0;
+    bm_slice t = {tmp, n};
+    return pd_int(t, out);
+}
+
+int bm_py_parse_float(bm_slice s, double *out)
+{
+    char tmp[416];
+    size_t n;
+    s = trim(s);
+    if (!strip_underscores(s, tmp, sizeof(tmp), &n)) return 0;
+    bm_slice t = {tmp, n};
+    bm_slice u = t;
+    int neg = 0;
+    if (u.n && (u.p[0] == '+' || u.p[0] == '-')) {
+        neg = u.p[0] == '-';
+        u.p++, u.n--;
+    }
+    if (ci_eq(u, "nan")) {
+        *out = NAN;
+        return 1;
+    }
+    (void)neg;
+    return pd_float(t, out);
+}
+
+/* ---- Python's float repr: shortest round-trip digits, fixed or scientific like 'r' ---- */
+
+size_t bm_py_float_repr(double x, char *out, size_t outlen)
+{
+    char buf[64];
+    if (isnan(x)) return (size_t)snprintf(out, outlen, "nan");
+    if (isinf(x)) return (size_t)snprintf(out, outlen, x < 0 ? "-inf" : "inf");
+    if (x == 0) return (size_t)snprintf(out, outlen, signbit(x) ? "-0.0" : "0.0");
+    int prec;
+    for (prec = 0; prec < 17; prec++) {
+        snprintf(buf, sizeof(buf), "%.*e", prec, x);
+        if (strtod(buf, NULL) == x) break;
+    }
+    if (prec == 17) snprintf(buf, sizeof(buf), "%.16e", x);
+    /* buf = [-]d[.ddd]e[+-]XX */
+    char digits[32];
+    size_t nd = 0;
+    const char *p = buf;
+    int neg = 0;
+    if (*p == '-') neg = 1, p++;
+    for (; *p && *p != 'e'; p++)
+        if (isdigit((unsigned char)*p)) digits[nd++] = *p;
+    int exp10 = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    digits[nd] = 0;
+    int decpt = exp10 + 1; /* digits d1 d2 ... with the point after decpt digits */
+    char res[64];
+    size_t o = 0;
+    if (neg) res[o++] = '-';
+    if (decpt > -4 && decpt <= 16) {
+        if (decpt <= 0) {
+            res[o++] = '0';
+            res[o++] = '.';
+            for (int k = 0; k < -decpt; k++) res[o++] = '0';
+            for (size_t k = 0; k < nd; k++) res[o++] = digits[k];
+        } else {
+            for (int k = 0; k < decpt; k++) res[o++] = (size_t)k < nd ? digits[k] : '0';
+            res[o++] = '.';
+            if ((size_t)decpt < nd)
+                for (size_t k = (size_t)decpt; k < nd; k++) res[o++] = digits[k];
+            else
+                res[o++] = '0';
+        }
+    } else {
+        res[o++] = digits[0];
+        if (nd > 1) {
+            res[o++] = '.';
+            for (size_t k = 1; k < nd; k++) res[o++] = digits[k];
+        }
+        int e = decpt - 1;
+        o += (size_t)snprintf(res + o, sizeof(res) - o, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    }
+    res[o] = 0;
+    return (size_t)snprintf(out, outlen, "%s", res);
+}

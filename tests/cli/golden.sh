@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Every reference case in shared/golden: biasmon analyze must match expected.json
+# (numbers within 1e-9 relative, texts exact, errors where the reference has errors), and
+# reading the CSV in 1, 2 or 3 byte ranges must give byte-identical analysis.json files.
+set -u
+: "${BM_BIN:?}" "${BM_SHARED_DIR:?}"
+golden="$BM_SHARED_DIR/golden"
+compare="$BM_SHARED_DIR/tools/compare.py"
+cases=("$golden"/*/)
+if [ ! -f "$compare" ] || [ ! -f "${cases[0]}expected.json" ]; then
+    echo "golden cases not found under $golden (set BM_SHARED_DIR)"; exit 1
+fi
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+pass=0; fail=0
+for d in "${cases[@]}"; do
+    name=$(basename "$d")
+    ok=1
+    for t in 1 2 3; do
+        mkdir -p "$work/$name/$t"
+        if ! "$BM_BIN" analyze --analysis-config "$d/analysis_config.json" --dataset "$d/data.csv" \
+            --output "$work/$name/$t" --threads "$t" 2>"$work/$name/$t/stderr"; then
+            echo "FAIL $name: analyze exited non-zero with --threads $t"; cat "$work/$name/$t/stderr"; ok=0; break
+        fi
+    done
+    if [ $ok = 1 ] && ! python3 "$compare" "$d/expected.json" "$work/$name/1/analysis.json" >"$work/$name/diff"; then
+        echo "FAIL $name:"; head -20 "$work/$name/diff"; ok=0
+    fi
+    if [ $ok = 1 ]; then
+        for t in 2 3; do
+            if ! cmp -s "$work/$name/1/analysis.json" "$work/$name/$t/analysis.json"; then
+                echo "FAIL $name: --threads $t differs from one pass"; ok=0
+            fi
+        done
+    fi
+    if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+done
+echo "golden: $pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -ge 56 ]
