@@ -643,7 +643,7 @@ static int list_projection(struct parser *p, int32_t left, size_t at, int32_t *o
 /* left[] and []: the caller has consumed "[]". */
 static int flatten_projection(struct parser *p, int32_t left, size_t at, int32_t *out)
 {
-    int32_t flat, rhs;
+    int32_t flat = -1, rhs = -1;
     int r = new_node(p, N_FLATTEN, depth_of(p, left) + 1, at, &flat);
     if (r != BM_OK) return r;
     p->e->nodes[flat].u.child = left;

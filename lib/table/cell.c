@@ -6,25 +6,30 @@
 #include <string.h>
 #include "biasmon/cell.h"
 
-/* pandas' default na_values (read_csv, keep_default_na=True). */
-static const char *const na_tokens[] = {
-    "",     "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A",  "NA",       "NULL", "NaN",    "None",     "n/a",  "nan",  "null",
+/* pandas' default na_values (read_csv, keep_default_na=True), with their lengths. */
+static const struct {
+    const char *s;
+    size_t n;
+} na_tokens[] = {
+    {"#N/A", 4}, {"#N/A N/A", 8}, {"#NA", 3},  {"-1.#IND", 7}, {"-1.#QNAN", 8}, {"-NaN", 4},
+    {"-nan", 4}, {"1.#IND", 6},   {"1.#QNAN", 7}, {"<NA>", 4},  {"N/A", 3},      {"NA", 2},
+    {"NULL", 4}, {"NaN", 3},      {"None", 4},  {"n/a", 3},    {"nan", 3},      {"null", 4},
 };
 
 static int is_na(bm_slice s)
 {
+    if (s.n == 0) return 1;
     if (s.n > 8) return 0;
+    switch (s.p[0]) { /* every token starts with one of these */
+    case '#': case '-': case '1': case '<': case 'N': case 'n': break;
+    default: return 0;
+    }
     for (size_t k = 0; k < sizeof(na_tokens) / sizeof(na_tokens[0]); k++)
-        if (strlen(na_tokens[k]) == s.n && memcmp(na_tokens[k], s.p, s.n) == 0) return 1;
+        if (na_tokens[k].n == s.n && memcmp(na_tokens[k].s, s.p, s.n) == 0) return 1;
     return 0;
 }
 
-static int eq(bm_slice s, const char *lit)
-{
-    size_t n = strlen(lit);
-    return s.n == n && memcmp(s.p, lit, n) == 0;
-}
+#define eq(s, lit) ((s).n == sizeof(lit) - 1 && memcmp((s).p, lit, sizeof(lit) - 1) == 0)
 
 static int is_space(char c)
 {
@@ -118,6 +123,22 @@ void bm_cell_from_csv(bm_slice field, bm_cell *c)
     c->b = 0;
     c->i = 0;
     c->f = 0;
+    /* fast path: short plain integers */
+    if (field.n && field.n <= 18) {
+        size_t k = field.p[0] == '-' ? 1 : 0;
+        uint64_t v = 0;
+        for (; k < field.n; k++) {
+            unsigned d = (unsigned char)field.p[k] - '0';
+            if (d > 9) break;
+            v = v * 10 + d;
+        }
+        if (k == field.n && field.n > (field.p[0] == '-' ? 1u : 0u)) {
+            c->kind = BM_CELL_INT;
+            c->i = field.p[0] == '-' ? -(int64_t)v : (int64_t)v;
+            c->f = (double)c->i;
+            return;
+        }
+    }
     if (is_na(field)) {
         c->kind = BM_CELL_MISSING;
         c->f = NAN;
