@@ -8,6 +8,7 @@
 
 #define BM_CSV_DEFAULT_MAX_RECORD (1u << 20) /* bytes in one record */
 #define BM_CSV_DEFAULT_MAX_FIELDS 4096       /* fields in one record */
+#define BM_CSV_DEFAULT_BUF_SIZE (4u << 20)   /* read buffer of a file tokenizer */
 
 typedef struct bm_csv bm_csv;
 
@@ -21,19 +22,25 @@ typedef struct bm_csv_record {
 } bm_csv_record;
 
 typedef struct bm_csv_opts {
-    size_t max_record; /* 0 = BM_CSV_DEFAULT_MAX_RECORD */
+    size_t max_record; /* 0 = BM_CSV_DEFAULT_MAX_RECORD; bytes before the line break */
     size_t max_fields; /* 0 = BM_CSV_DEFAULT_MAX_FIELDS */
+    size_t buf_size;   /* files only: read buffer bytes, 0 = BM_CSV_DEFAULT_BUF_SIZE; raised to
+                          max_record + 2 when smaller (tests use tiny buffers) */
 } bm_csv_opts;
 
 /* Opens a CSV file for reading records whose first byte lies in [start, limit).
  * start must be a record boundary (0, or just after a record's line break); limit = -1 means
  * the end of the file. The last record may extend past limit. Reads through a bounded buffer
  * (memory does not depend on the file size). Returns NULL with err set on failure.
- * err->file is set to path. opts may be NULL. */
+ * err->file is set to path. opts may be NULL. Errors: BM_EINVAL (start < 0; any negative
+ * limit means the end of the file), BM_EIO (open/seek failed), BM_ENOMEM.
+ * Memory: buf_size (or max_record + 2) for the buffer, 17 bytes per field of the widest record,
+ * and max_record + 2 bytes of scratch once a quoted field contains "". */
 bm_csv *bm_csv_open_file(const char *path, off_t start, off_t limit, const bm_csv_opts *opts,
                          bm_error *err);
 /* Opens an in-memory block (not copied: it must outlive the tokenizer). name is used in errors
- * and may be NULL. */
+ * and may be NULL (then err->file is left as the caller set it). Offsets are relative to data;
+ * records, limits and errors behave exactly as for a file. */
 bm_csv *bm_csv_open_mem(const char *data, size_t len, const char *name, const bm_csv_opts *opts,
                         bm_error *err);
 
@@ -41,20 +48,35 @@ bm_csv *bm_csv_open_mem(const char *data, size_t len, const char *name, const bm
  * Returns BM_OK and rec->nfields > 0 for a record, BM_OK and rec->nfields == 0 at the end of the
  * range, or an error (BM_EPARSE: unterminated quote, text after a closing quote; BM_ELIMIT: record
  * or field count too large; BM_EIO) with err's line and col (field number) set. A quote that
- * appears inside an unquoted field is kept as a literal character. */
+ * appears inside an unquoted field is kept as a literal character.
+ * Line breaks are "\n" and "\r\n"; any other '\r' is data (also one just before the end of input).
+ * A record ending in ',' has a last, empty field. Quoted fields are returned without their
+ * quotes and with "" turned into " (such fields point into a scratch area, the others into the
+ * input). Error locations: err->line is the physical line (1-based, relative to the range) of
+ * the record start (BM_ELIMIT), of the opening quote (unterminated quote) or of the offending
+ * character (text after a closing quote); err->col is the 1-based field number. Errors are
+ * final: later calls return the same error. rec must not be NULL; err may be NULL. */
 int bm_csv_next(bm_csv *c, bm_csv_record *rec, bm_error *err) BM_MUST_CHECK;
 
-/* Byte offset just past the last record returned (where the next record would start). */
+/* Byte offset just past the last record returned (where the next record would start). After
+ * bm_csv_next reported the end of the range it also covers the empty lines skipped before the
+ * limit, so for ranges split with bm_csv_find_boundary it equals the next range's start exactly
+ * when the split point was a real record boundary. */
 off_t bm_csv_offset(const bm_csv *c);
-/* Number of physical lines consumed so far (line breaks inside quoted fields count). */
+/* Number of physical lines consumed so far (line breaks inside quoted fields count, skipped
+ * empty lines count, a last line without a line break counts). Adding it to the lines of the
+ * ranges before gives absolute line numbers. */
 long bm_csv_lines(const bm_csv *c);
 
+/* Frees the tokenizer and closes its file; NULL is a no-op. */
 void bm_csv_close(bm_csv *c);
 
 /* The offset of the first record boundary at or after pos, assuming pos is not inside a quoted
  * field: the byte after the first '\n' at or after pos (or pos itself when pos == 0). Returns the
  * file size when there is none. Used to split a file into ranges for parallel parsing; the
- * caller must verify that the previous range ended exactly there (bm_csv_offset). */
+ * caller must verify that the previous range ended exactly there (bm_csv_offset); when it did
+ * not, the split fell inside a quoted field and the next range must start at bm_csv_offset
+ * instead. Errors: BM_EINVAL (pos < 0 or boundary NULL), BM_EIO, with err->file = path. */
 int bm_csv_find_boundary(const char *path, off_t pos, off_t *boundary, bm_error *err) BM_MUST_CHECK;
 
 #endif

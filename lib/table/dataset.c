@@ -316,7 +316,7 @@ static int read_jsonl(const bm_analysis_config *cfg, const char *path, bm_datase
                       bm_error *err)
 {
     const char **names = NULL;
-    size_t ncols;
+    size_t ncols = 0;
     int r = jsonl_columns(cfg, res, &names, &ncols, err);
     if (r) return r;
     bm_jmespath *jf = NULL, *jl = NULL, *jp = NULL;
