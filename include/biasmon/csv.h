@@ -34,8 +34,9 @@ typedef struct bm_csv_opts {
  * (memory does not depend on the file size). Returns NULL with err set on failure.
  * err->file is set to path. opts may be NULL. Errors: BM_EINVAL (start < 0; any negative
  * limit means the end of the file), BM_EIO (open/seek failed), BM_ENOMEM.
- * Memory: buf_size (or max_record + 2) for the buffer, 17 bytes per field of the widest record,
- * and max_record + 2 bytes of scratch once a quoted field contains "". */
+ * Memory: buf_size (or max_record + 2) bytes of buffer, 17 bytes per field slot (slots double
+ * up to the widest record's field count, at most max_fields), and max_record + 2 bytes of
+ * scratch once a quoted field contains "". */
 bm_csv *bm_csv_open_file(const char *path, off_t start, off_t limit, const bm_csv_opts *opts,
                          bm_error *err);
 /* Opens an in-memory block (not copied: it must outlive the tokenizer). name is used in errors
