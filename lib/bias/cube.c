@@ -49,6 +49,9 @@ void bm_plan_free(bm_plan *p)
     bm_free(p->track_of);
     bm_free(p->used);
     bm_free(p->ft_cols);
+    bm_free(p->memo_ok);
+    bm_free(p->nfacet_on);
+    bm_free(p->facet_on);
     bm_free(p);
 }
 
@@ -135,6 +138,27 @@ int bm_plan_new(const bm_analysis_config *cfg, const char *const *colnames, size
     if (!p->used) goto nomem;
     for (size_t k = 0; k < ncols; k++)
         if (p->track_of[k] >= 0) p->used[p->nused++] = k;
+    /* memoizable columns: those with a role besides being a feature */
+    p->memo_ok = bm_calloc(ncols, 1);
+    p->nfacet_on = bm_calloc(ncols, 1);
+    p->facet_on = bm_calloc(ncols, sizeof(*p->facet_on));
+    if (!p->memo_ok || !p->nfacet_on || !p->facet_on) goto nomem;
+    for (size_t f = 0; f < p->nfacets; f++) {
+        long col = p->facets[f].col;
+        if (p->nfacet_on[col] < BM__MEMO_FACETS) p->facet_on[col][p->nfacet_on[col]] = (uint16_t)f;
+        if (p->nfacet_on[col] < 255) p->nfacet_on[col]++;
+        p->memo_ok[col] = 1;
+    }
+    p->memo_ok[p->label_col] = 1;
+    if (p->group_col >= 0) p->memo_ok[p->group_col] = 1;
+    if (p->pred_col >= 0) p->memo_ok[p->pred_col] = 1;
+    for (size_t k = 0; k < ncols; k++) {
+        if (p->nfacet_on[k] > BM__MEMO_FACETS) p->memo_ok[k] = 0;
+        /* a thresholded score column tracks a transformed cell: give it no other role */
+        if ((long)k == p->pred_col && cfg->has_probability_threshold &&
+            (p->nfacet_on[k] || (long)k == p->label_col || (long)k == p->group_col))
+            p->memo_ok[k] = 0;
+    }
     *out = p;
     return BM_OK;
 nomem:
@@ -313,6 +337,11 @@ bm_cube *bm_cube_new(const bm_plan *p)
     }
     for (size_t f = 0; f < p->nfacets; f++) bm__dict_init(&c->facet_dicts[f], BM_MAX_FACET_VALUES);
     bm__dict_init(&c->groups, BM_MAX_GROUP_VALUES);
+    c->memo = bm_calloc(p->ncols, sizeof(bm__memo));
+    if (!c->memo) {
+        bm_cube_free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -335,6 +364,10 @@ void bm_cube_free(bm_cube *c)
     bm_free(c->ft.x);
     bm_free(c->ft.fc);
     bm_free(c->ft.pc);
+    if (c->memo)
+        for (size_t k = 0; k < p->ncols; k++) bm_free(c->memo[k].slots);
+    bm_free(c->memo);
+    bm_free(c->scratch);
     bm_free(c);
 }
 
@@ -449,6 +482,141 @@ int bm_cube_add(bm_cube *c, const bm_cell *cells, bm_error *err)
         s->pc[s->nrows] = pc;
         s->nrows++;
     }
+    c->nrows++;
+    return BM_OK;
+}
+
+/* ==================================================================== the CSV hot path */
+
+static int resolve_roles(bm_cube *c, size_t col, const bm_cell *raw, const bm_cell *tracked,
+                         bm__roles *r, bm_error *err)
+{
+    const bm_plan *p = c->plan;
+    memset(r, 0, sizeof(*r));
+    if ((long)col == p->label_col) r->lmask = bm__match(&p->label_m, raw);
+    if ((long)col == p->pred_col) r->pmask = bm__match(&p->label_m, tracked);
+    if ((long)col == p->group_col) {
+        long id = bm__dict_id(&c->groups, raw);
+        if (id < 0) return limit_error(err, id, "group_variable", p->colnames[col], BM_MAX_GROUP_VALUES);
+        r->gid1 = (uint32_t)id + 1;
+    }
+    for (size_t j = 0; j < p->nfacet_on[col] && j < BM__MEMO_FACETS; j++) {
+        size_t f = p->facet_on[col][j];
+        if (p->facets[f].one_vs_all) {
+            long id = bm__dict_id(&c->facet_dicts[f], raw);
+            if (id < 0) return limit_error(err, id, "facet", p->facets[f].name, BM_MAX_FACET_VALUES);
+            r->fc[j] = (uint32_t)id;
+        } else {
+            r->fc[j] = bm__match(&p->facets[f].m, raw);
+        }
+    }
+    return BM_OK;
+}
+
+static inline uint64_t text_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 32);
+}
+
+int bm_cube_add_csv(bm_cube *c, const bm_slice *fields, size_t nfields, bm_error *err)
+{
+    const bm_plan *p = c->plan;
+    uint16_t lc = 0, pc = 0;
+    uint32_t g = 0;
+    uint32_t fcs[64];
+    if (p->nfacets > 64 || p->want_ft) {
+        /* general path: the flip test needs every feature cell anyway */
+        if (!c->scratch && !(c->scratch = bm_calloc(p->ncols, sizeof(bm_cell))))
+            return bm_error_set(err, BM_ENOMEM, "out of memory");
+        bm_cell *cells = c->scratch;
+        for (size_t k = 0; k < p->nused; k++) {
+            size_t col = p->used[k];
+            bm_slice f = col < nfields ? fields[col] : (bm_slice){"", 0};
+            bm_cell_from_csv(f, &cells[col]);
+        }
+        return bm_cube_add(c, cells, err);
+    }
+    for (size_t k = 0; k < p->nused; k++) {
+        size_t col = p->used[k];
+        bm_slice f = col < nfields ? fields[col] : (bm_slice){"", 0};
+        bm__memo *m = &c->memo[col];
+        bm__coltrack *t = &c->tracks[p->track_of[col]];
+        bm__memo_slot *slot = NULL;
+        bm__roles rr;
+        const bm__roles *ro = &rr;
+        if (!p->memo_ok[col]) {
+            bm_cell cell;
+            bm_cell_from_csv(f, &cell);
+            if (track_cell(t, &cell)) return bm_error_set(err, BM_ENOMEM, "out of memory");
+            continue;
+        }
+        uint64_t h = 0;
+        if (f.n <= BM__MEMO_TEXT && c->nrows > 0 && (m->slots || m->lookups == 0)) {
+            if (!m->slots && !(m->slots = bm_calloc(BM__MEMO_SLOTS, sizeof(bm__memo_slot))))
+                return bm_error_set(err, BM_ENOMEM, "out of memory");
+            h = text_hash(f.p, f.n);
+            slot = &m->slots[h & (BM__MEMO_SLOTS - 1)];
+            m->lookups++;
+            int same = slot->used && slot->hash == h && slot->len == f.n;
+            for (size_t i = 0; same && i < f.n; i++) same = slot->text[i] == f.p[i];
+            if (same) {
+                /* seen before: its distinct values, max and first row are already recorded */
+                t->n[slot->cell.kind]++;
+                t->n_str_notint += slot->str_notint;
+                t->n_textual_bool += slot->cell.kind == BM_CELL_BOOL;
+                ro = &slot->roles;
+                goto have_roles;
+            }
+            /* a column of mostly distinct values (scores, ids) is not worth memoizing */
+            if (++m->misses > 4096 && m->misses * 2 > m->lookups) {
+                bm_free(m->slots);
+                m->slots = NULL;
+                slot = NULL;
+            }
+        }
+        {
+            bm_cell raw, tracked;
+            bm_cell_from_csv(f, &raw);
+            tracked = raw;
+            if ((long)col == p->pred_col && p->cfg->has_probability_threshold)
+                threshold_score(p, &raw, &tracked);
+            if (track_cell(t, &tracked)) return bm_error_set(err, BM_ENOMEM, "out of memory");
+            int r = resolve_roles(c, col, &raw, &tracked, &rr, err);
+            if (r) return r;
+            if (slot) {
+                int64_t iv;
+                slot->used = 1;
+                slot->hash = h;
+                slot->len = (uint8_t)f.n;
+                memcpy(slot->text, f.p, f.n);
+                slot->cell = tracked;
+                slot->cell.text.p = NULL;
+                slot->cell.text.n = 0;
+                slot->str_notint = tracked.kind == BM_CELL_STR && !bm_py_parse_int(tracked.text, &iv);
+                slot->roles = rr;
+            }
+        }
+    have_roles:
+        if ((long)col == p->label_col) lc = ro->lmask;
+        if ((long)col == p->pred_col) pc = ro->pmask;
+        if ((long)col == p->group_col) g = ro->gid1;
+        for (size_t j = 0; j < p->nfacet_on[col]; j++) fcs[p->facet_on[col][j]] = ro->fc[j];
+    }
+    for (size_t f = 0; f < p->nfacets; f++)
+        if (bm__map_add(&c->counts[f], BM__KEY(fcs[f], g, lc, pc), 1))
+            return bm_error_set(err, BM_ENOMEM, "out of memory");
     c->nrows++;
     return BM_OK;
 }

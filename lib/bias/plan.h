@@ -4,6 +4,32 @@
 
 #include "internal.h"
 
+/* Per-column memo of the CSV hot path: a field's text maps to its parsed cell and to the
+ * classes it gives for each role of its column, so repeated values cost one lookup. */
+#define BM__MEMO_SLOTS 512
+#define BM__MEMO_TEXT 32
+#define BM__MEMO_FACETS 4
+
+/* The classes one cell gives for each role of its column. */
+typedef struct bm__roles {
+    uint16_t lmask, pmask;
+    uint32_t gid1;
+    uint32_t fc[BM__MEMO_FACETS];
+} bm__roles;
+
+typedef struct bm__memo_slot {
+    uint64_t hash;
+    uint8_t used, len, str_notint;
+    char text[BM__MEMO_TEXT];
+    bm_cell cell; /* as tracked (a score already thresholded); text not kept */
+    bm__roles roles;
+} bm__memo_slot;
+
+typedef struct bm__memo {
+    bm__memo_slot *slots; /* NULL: the column is not memoized */
+    uint64_t lookups, misses;
+} bm__memo;
+
 typedef struct bm__facet_plan {
     long col;
     int one_vs_all;       /* no values given: one entry per distinct value */
@@ -27,6 +53,10 @@ struct bm_plan {
     size_t nft;          /* FT candidate columns (all but label, prediction, excluded) */
     long *ft_cols;
     const char *label_name;
+    /* roles of each column, for the memo: facets reading it, and whether it can be memoized */
+    uint8_t *memo_ok;
+    uint8_t *nfacet_on;
+    uint16_t (*facet_on)[BM__MEMO_FACETS];
 };
 
 /* A key of the per-facet count map: facet class (mask or one-vs-all id), group id + 1 (0 = no
@@ -53,6 +83,8 @@ struct bm_cube {
     bm__dict groups;
     bm__map *counts;       /* per facet */
     bm__ftstore ft;
+    bm__memo *memo;        /* per column */
+    bm_cell *scratch;      /* one row of cells for bm_cube_add_csv's general path */
 };
 
 #endif

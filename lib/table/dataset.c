@@ -49,15 +49,8 @@ static void *range_main(void *arg)
     range_job *j = arg;
     const bm_plan *p = j->plan;
     size_t ncols = bm_plan_ncols(p);
-    const size_t *used;
-    size_t nused = bm_plan_used_columns(p, &used);
-    bm_cell *cells = bm_calloc(ncols, sizeof(bm_cell));
     bm_csv *csv = NULL;
     j->status = BM_ENOMEM;
-    if (!cells) {
-        bm_error_set(&j->err, BM_ENOMEM, "out of memory");
-        goto out;
-    }
     csv = bm_csv_open_file(j->path, j->start, j->limit, NULL, &j->err);
     if (!csv) {
         j->status = j->err.code ? j->err.code : BM_EIO;
@@ -77,12 +70,7 @@ static void *range_main(void *arg)
             j->status = BM_EPARSE;
             goto out;
         }
-        for (size_t k = 0; k < nused; k++) {
-            size_t col = used[k];
-            bm_slice f = col < rec.nfields ? rec.fields[col] : (bm_slice){"", 0};
-            bm_cell_from_csv(f, &cells[col]);
-        }
-        if ((r = bm_cube_add(j->cube, cells, &j->err))) {
+        if ((r = bm_cube_add_csv(j->cube, rec.fields, rec.nfields, &j->err))) {
             bm_error_at(&j->err, j->path, rec.line, 0, NULL);
             j->status = r;
             goto out;
@@ -93,7 +81,6 @@ static void *range_main(void *arg)
     j->status = BM_OK;
 out:
     bm_csv_close(csv);
-    bm_free(cells);
     return NULL;
 }
 
