@@ -68,4 +68,9 @@ int bm_cube_read(const bm_plan *p, const char *text, size_t len, bm_cube **out,
  * nthreads is used by the flip test (<= 0: one per CPU). */
 int bm_cube_analyze(const bm_cube *c, int nthreads, json_t **out, bm_error *err) BM_MUST_CHECK;
 
+/* Rows per facet group: for each facet, {"value_or_threshold", "rows" (in d), "other_rows" (in
+ * a)} per entry, with the same binarization bm_cube_analyze uses, or {"error": ...} when the
+ * facet cannot be binarized. Labels and predictions are not needed. */
+int bm_cube_facet_groups(const bm_cube *c, json_t **out, bm_error *err) BM_MUST_CHECK;
+
 #endif

@@ -1053,3 +1053,54 @@ out:
     bm_free(x.per);
     return r;
 }
+
+int bm_cube_facet_groups(const bm_cube *c, json_t **out, bm_error *err)
+{
+    const bm_plan *p = c->plan;
+    *out = NULL;
+    json_t *root = json_object();
+    if (!root) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    ctx x;
+    memset(&x, 0, sizeof(x));
+    groups grp;
+    memset(&grp, 0, sizeof(grp));
+    x.cube = c;
+    x.plan = p;
+    x.grp = &grp;
+    for (size_t f = 0; f < p->nfacets; f++) {
+        fplan fp;
+        if (plan_facet(c, f, &fp)) {
+            fplan_release(&fp);
+            json_decref(root);
+            return bm_error_set(err, BM_ENOMEM, "out of memory");
+        }
+        json_t *fj = fp.failed ? error_obj(fp.msg) : json_array();
+        for (size_t e = 0; fj && !fp.failed && e < fp.n; e++) {
+            x.facet = f;
+            x.fe = &fp.ents[e];
+            accumulate(&x);
+            json_t *ej = json_pack("{s:s,s:I,s:I}", "value_or_threshold", fp.ents[e].text, "rows",
+                                   (json_int_t)S(&x.all, 1, -1, -1), "other_rows",
+                                   (json_int_t)S(&x.all, 0, -1, -1));
+            if (!ej || json_array_append_new(fj, ej)) {
+                json_decref(fj);
+                fj = NULL;
+            }
+        }
+        fplan_release(&fp);
+        json_t *prev = fj ? json_object_get(root, p->facets[f].name) : NULL;
+        int bad = !fj;
+        if (!bad && prev && json_is_array(prev) && json_is_array(fj)) {
+            bad = json_array_extend(prev, fj);
+            json_decref(fj);
+        } else if (!bad) {
+            bad = json_object_set_new(root, p->facets[f].name, fj);
+        }
+        if (bad) {
+            json_decref(root);
+            return bm_error_set(err, BM_ENOMEM, "out of memory");
+        }
+    }
+    *out = root;
+    return BM_OK;
+}

@@ -139,6 +139,34 @@ void bm_cell_from_csv(bm_slice field, bm_cell *c)
             return;
         }
     }
+    /* fast path: plain decimals ("-12.345") whose digits fit 2^53 convert exactly and correctly
+     * rounded as mantissa / 10^k (Clinger's fast path), which is what strtod returns */
+    if (field.n && field.n <= 20) {
+        static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+        size_t k = field.p[0] == '-' ? 1 : 0, digits = 0, frac = 0;
+        int dot = 0;
+        uint64_t v = 0;
+        for (; k < field.n; k++) {
+            char ch = field.p[k];
+            if (ch == '.' && !dot) {
+                dot = 1;
+                continue;
+            }
+            unsigned d = (unsigned char)ch - '0';
+            if (d > 9) break;
+            v = v * 10 + d;
+            digits++;
+            frac += dot;
+        }
+        if (k == field.n && dot && digits && digits <= 15) {
+            double x = (double)v / pow10[frac];
+            c->kind = BM_CELL_FLOAT;
+            c->f = field.p[0] == '-' ? -x : x;
+            return;
+        }
+    }
     if (is_na(field)) {
         c->kind = BM_CELL_MISSING;
         c->f = NAN;
