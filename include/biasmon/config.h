@@ -71,7 +71,9 @@ typedef struct bm_analysis_config {
  * wrong types and missing required keys are BM_ECONFIG with err->path naming the JSON path
  * ("$.facet[0].value_or_threshold"); malformed JSON is BM_EPARSE with line and column. name
  * (may be NULL) goes into err->file. On success *out is filled and owned by the caller
- * (bm_analysis_config_release). */
+ * (bm_analysis_config_release). predicted_label is optional here: a dataset analysis needs it
+ * for post-training metrics (bm_dataset_read checks), a monitoring execution takes predictions
+ * from captured model output instead. */
 int bm_analysis_config_parse(const char *text, size_t len, const char *name,
                              bm_analysis_config *out, bm_error *err) BM_MUST_CHECK;
 /* Reads and parses a file (at most 16 MiB). */

@@ -405,6 +405,12 @@ int bm_dataset_read(const bm_analysis_config *cfg, const char *path, int nthread
 {
     memset(out, 0, sizeof(*out));
     bm_error_clear(err);
+    if (cfg->post_requested && cfg->post_mask && !cfg->predicted_label.set) {
+        bm_error_at(err, NULL, 0, 0, "$.predicted_label");
+        return bm_error_set(err, BM_ECONFIG,
+                            "post_training_bias needs predicted_label (biasmon reads predictions from "
+                            "the dataset; it does not call a model)");
+    }
     int r = cfg->dataset_type == BM_DATASET_JSONLINES ? read_jsonl(cfg, path, out, err)
                                                       : read_csv(cfg, path, nthreads, out, err);
     if (r) {

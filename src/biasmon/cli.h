@@ -7,14 +7,18 @@
 /* Exit codes shared by every subcommand. */
 enum {
     BM_EXIT_OK = 0,
+    BM_EXIT_VIOLATIONS = 1, /* execute: CompletedWithViolations */
     BM_EXIT_USAGE = 2,   /* bad command line */
-    BM_EXIT_INPUT = 3,   /* the config or the data cannot be used */
+    BM_EXIT_INPUT = 3,   /* analyze: the config or the data cannot be used */
+    BM_EXIT_FAILED = 3,  /* execute: the execution Failed */
     BM_EXIT_OUTPUT = 4,  /* an output could not be written */
     BM_EXIT_INTERNAL = 5 /* out of memory or a bug */
 };
 
 int bm_cmd_analyze(int argc, char **argv);
 void bm_cmd_analyze_usage(FILE *out);
+int bm_cmd_execute(int argc, char **argv);
+void bm_cmd_execute_usage(FILE *out);
 
 /* Prints "biasmon: <file:line:col: message>" to stderr. */
 struct bm_error;

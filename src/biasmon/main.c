@@ -14,6 +14,8 @@ static void usage(FILE *out)
           "commands:\n"
           "  analyze   compute Clarify's bias metrics of a dataset (a Clarify processing job):\n"
           "            biasmon analyze --analysis-config F --dataset F --output DIR\n"
+          "  execute   one monitoring execution: captured traffic joined with ground truth\n"
+          "            biasmon execute --job-definition F --scheduled-time T [--capture-uri URI]\n"
           "\n"
           "Run 'biasmon <command> --help' for a command's options.\n",
           out);
@@ -42,6 +44,7 @@ int main(int argc, char **argv)
         return BM_EXIT_OK;
     }
     if (!strcmp(cmd, "analyze")) return bm_cmd_analyze(argc - 1, argv + 1);
+    if (!strcmp(cmd, "execute")) return bm_cmd_execute(argc - 1, argv + 1);
     fprintf(stderr, "biasmon: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return BM_EXIT_USAGE;

@@ -1,0 +1,794 @@
+/* One monitoring execution: window, ground truth, capture, join, analysis, check, outputs. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "biasmon/bias.h"
+#include "biasmon/capture.h"
+#include "biasmon/config.h"
+#include "biasmon/execution.h"
+#include "biasmon/isotime.h"
+#include "biasmon/report.h"
+#include "biasmon/store.h"
+#include "biasmon/violations.h"
+#include "extract.h"
+#include "join.h"
+#include "lines.h"
+
+#define MAX_LINE (16u << 20)
+#define MAX_LIST 1000000
+#define MAX_FIRST 5
+#define MAX_HOURS (24 * 400)
+
+const char *bm_exec_status_name(bm_exec_status s)
+{
+    switch (s) {
+    case BM_EXEC_COMPLETED: return "Completed";
+    case BM_EXEC_COMPLETED_WITH_VIOLATIONS: return "CompletedWithViolations";
+    case BM_EXEC_FAILED: return "Failed";
+    }
+    return "Failed";
+}
+
+/* ==================================================================== the run's state */
+
+typedef struct problem {
+    char file[512];
+    long line;
+    char reason[300];
+} problem;
+
+typedef struct run {
+    const bm_execution_params *p;
+    const bm_job_definition *jd;
+    bm_execution_result *res;
+    bm_analysis_config cfg;
+    int have_cfg;
+    bm_analysis_config view;
+    char **names;       /* columns: features..., label, predicted_label */
+    size_t ncols, nfeat;
+    bm_plan *plan;
+    bm_cube *joined;    /* rows with ground truth */
+    bm_cube *all;       /* every in-window row, labelled or not (facet group sizes) */
+    bm_cell *cells;
+    bm__gt_table gt;
+    bm__extractor x;
+    bm_capture_scanner *scan;
+    int64_t ws, we, T;
+    /* the account */
+    uint64_t capture_files, capture_records, in_window, outside_window, malformed_capture;
+    uint64_t gt_files, gt_records, malformed_gt;
+    uint64_t joined_records, rows, unjoined_capture, gt_unmatched;
+    problem first[MAX_FIRST];
+    size_t nfirst;
+    char first_unmatched_capture[256], first_unmatched_gt[256];
+    char capture_root[4096], gt_root[4096];
+} run;
+
+static void note_problem(run *r, const char *file, long line, const char *fmt, const char *a)
+{
+    if (r->nfirst >= MAX_FIRST) return;
+    problem *p = &r->first[r->nfirst++];
+    snprintf(p->file, sizeof(p->file), "%s", file);
+    p->line = line;
+    snprintf(p->reason, sizeof(p->reason), fmt, a);
+}
+
+static void fail_run(run *r, const char *fmt, ...) BM_PRINTF(2, 3);
+static void fail_run(run *r, const char *fmt, ...)
+{
+    if (r->res->status == BM_EXEC_FAILED) return; /* keep the first reason */
+    r->res->status = BM_EXEC_FAILED;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->res->failure_reason, sizeof(r->res->failure_reason), fmt, ap);
+    va_end(ap);
+}
+
+static void hour_key(int64_t t, char *out, size_t n)
+{
+    bm_civil c;
+    bm_time_civil(t, &c);
+    snprintf(out, n, "%04d/%02d/%02d/%02d", c.year, c.month, c.day, c.hour);
+}
+
+static void hour_label(int64_t t, char *out, size_t n)
+{
+    bm_civil c;
+    bm_time_civil(t, &c);
+    snprintf(out, n, "%04d-%02d-%02dT%02d", c.year, c.month, c.day, c.hour);
+}
+
+/* ==================================================================== set-up */
+
+static int is_digits(const char *s)
+{
+    if (!s || !*s) return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9') return 0;
+    return 1;
+}
+
+/* A JMESPath from an attribute: "0" (a column index for CSV) means [0] for JSON. */
+static int attribute_expr(run *r, const char *attr, const char *member, bm_jmespath **expr, long *index,
+                          bm_error *err)
+{
+    *expr = NULL;
+    *index = -1;
+    if (!attr) return BM_OK;
+    char src[64];
+    const char *text = attr;
+    if (is_digits(attr) && strlen(attr) < 10) {
+        *index = atol(attr);
+        snprintf(src, sizeof(src), "[%s]", attr);
+        text = src;
+    }
+    *expr = bm_jmespath_compile(text, err);
+    if (!*expr) {
+        char path[128];
+        snprintf(path, sizeof(path), "$.ModelBiasJobInput.%s.%s",
+                 r->jd->input.batch ? "BatchTransformInput" : "EndpointInput", member);
+        bm_error_at(err, NULL, 0, 0, path);
+        return err->code;
+    }
+    return BM_OK;
+}
+
+static int setup(run *r, bm_error *err)
+{
+    const bm_job_definition *jd = r->jd;
+    const bm_execution_params *p = r->p;
+    const bm_job_input *in = &jd->input;
+    bm_error e2;
+    bm_error_clear(&e2);
+    int rc;
+    /* the window */
+    int64_t period = p->default_period > 0 ? p->default_period : 3600;
+    int64_t so = -period, eo = 0;
+    const char *sos = p->window_start ? p->window_start : in->start_time_offset;
+    const char *eos = p->window_end ? p->window_end : in->end_time_offset;
+    if ((sos && bm_duration_parse(sos, strlen(sos), &so, &e2)) ||
+        (eos && bm_duration_parse(eos, strlen(eos), &eo, &e2))) {
+        fail_run(r, "invalid window offset: %s", e2.msg);
+        return BM_OK;
+    }
+    r->T = p->scheduled_time;
+    r->ws = r->T + so;
+    r->we = r->T + eo;
+    r->res->window_start = r->ws;
+    r->res->window_end = r->we;
+    if (r->ws >= r->we) {
+        char a[32], b[32];
+        bm_time_format(r->ws, a, sizeof(a));
+        bm_time_format(r->we, b, sizeof(b));
+        fail_run(r, "the window [%s, %s) is empty: the start offset must come before the end offset", a, b);
+        return BM_OK;
+    }
+    if (r->we - r->ws > (int64_t)MAX_HOURS * 3600) {
+        fail_run(r, "the window is longer than %d days", MAX_HOURS / 24);
+        return BM_OK;
+    }
+    bm_buf text;
+    bm_buf_init(&text, 16u << 20);
+    if ((rc = bm_store_read(jd->config_uri, 16u << 20, &text, err))) {
+        fail_run(r, "cannot read the analysis config %s: %s", jd->config_uri, err->msg);
+        bm_buf_release(&text);
+        return BM_OK;
+    }
+    rc = bm_analysis_config_parse(text.data ? text.data : "", text.len, jd->config_uri, &r->cfg, err);
+    bm_buf_release(&text);
+    if (rc == BM_ENOMEM) return rc;
+    if (rc) {
+        char msg[1200];
+        bm_error_format(err, msg, sizeof(msg));
+        fail_run(r, "invalid analysis config: %s", msg);
+        return BM_OK;
+    }
+    r->have_cfg = 1;
+    const bm_analysis_config *cfg = &r->cfg;
+    if (!cfg->headers || cfg->nheaders < 2) {
+        fail_run(r, "the analysis config %s has no headers: monitoring names the captured features "
+                    "and the label with them (feature names in order, label last)", jd->config_uri);
+        return BM_OK;
+    }
+    /* columns: the features, the label (last header), the prediction */
+    r->nfeat = cfg->nheaders - 1;
+    r->ncols = cfg->nheaders + 1;
+    r->names = bm_calloc(r->ncols, sizeof(char *));
+    r->cells = bm_calloc(r->ncols, sizeof(bm_cell));
+    if (!r->names || !r->cells) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    for (size_t k = 0; k < cfg->nheaders; k++) r->names[k] = cfg->headers[k];
+    r->names[cfg->nheaders] = "predicted_label";
+    r->view = *cfg;
+    r->view.label.name = cfg->headers[cfg->nheaders - 1];
+    r->view.label.index = -1;
+    r->view.predicted_label.set = 1;
+    r->view.predicted_label.name = "predicted_label";
+    r->view.predicted_label.index = -1;
+    r->view.has_probability_threshold = 0; /* predictions arrive thresholded */
+    if ((rc = bm_plan_new(&r->view, (const char *const *)r->names, r->ncols, &r->plan, err))) {
+        if (rc == BM_ENOMEM) return rc;
+        char msg[1200];
+        bm_error_format(err, msg, sizeof(msg));
+        fail_run(r, "the analysis config %s does not fit the captured columns: %s", jd->config_uri, msg);
+        return BM_OK;
+    }
+    r->joined = bm_cube_new(r->plan);
+    r->all = bm_cube_new(r->plan);
+    r->scan = bm_capture_scanner_new(MAX_LINE);
+    if (!r->joined || !r->all || !r->scan) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    bm__gt_init(&r->gt, p->max_pending_ids ? p->max_pending_ids : 50000000);
+    bm_buf_init(&r->x.arena, (size_t)1 << 30);
+
+    /* extraction settings */
+    r->x.nfeat = r->nfeat;
+    r->x.threshold = in->has_probability_threshold ? in->probability_threshold : 0.5;
+    const char *features = in->features_attribute ? in->features_attribute : cfg->features;
+    long unused;
+    if (attribute_expr(r, features, "FeaturesAttribute", &r->x.features_expr, &unused, &e2) ||
+        attribute_expr(r, in->inference_attribute, "InferenceAttribute", &r->x.inference_expr, &r->x.inference_index, &e2) ||
+        attribute_expr(r, in->probability_attribute, "ProbabilityAttribute", &r->x.probability_expr, &r->x.probability_index, &e2)) {
+        if (e2.code == BM_ENOMEM) return bm_error_set(err, BM_ENOMEM, "out of memory");
+        char msg[1200];
+        bm_error_format(&e2, msg, sizeof(msg));
+        fail_run(r, "invalid attribute: %s", msg);
+        return BM_OK;
+    }
+    if (cfg->label.name) {
+        bm_error_clear(&e2);
+        r->x.label_expr = bm_jmespath_compile(cfg->label.name, &e2);
+        if (!r->x.label_expr && e2.code == BM_ENOMEM) return bm_error_set(err, BM_ENOMEM, "out of memory");
+        /* a label that is not a JMESPath only matters for JSON ground truth: then it is an error */
+    }
+    if (in->exclude_features_attribute) {
+        const char *s = in->exclude_features_attribute;
+        size_t cap = strlen(s) / 2 + 1;
+        r->x.exclude = bm_calloc(cap, sizeof(size_t));
+        if (!r->x.exclude) return bm_error_set(err, BM_ENOMEM, "out of memory");
+        while (*s) {
+            while (*s == ' ' || *s == ',') s++;
+            if (!*s) break;
+            char *end;
+            long v = strtol(s, &end, 10);
+            if (end == s || v < 0 || v > 100000) {
+                fail_run(r, "ExcludeFeaturesAttribute \"%s\" must be comma-separated 0-based column indices",
+                         in->exclude_features_attribute);
+                return BM_OK;
+            }
+            r->x.exclude[r->x.nexclude++] = (size_t)v;
+            s = end;
+        }
+    }
+
+    return BM_OK;
+}
+
+/* ==================================================================== ground truth */
+
+static int encoding_code(bm_slice enc)
+{
+    if (enc.n == 3 && !memcmp(enc.p, "CSV", 3)) return BM__ENC_CSV;
+    if (enc.n == 4 && !memcmp(enc.p, "JSON", 4)) return BM__ENC_JSON;
+    if (enc.n == 6 && !memcmp(enc.p, "BASE64", 6)) return BM__ENC_BASE64;
+    if (enc.n == 0) return BM__ENC_CSV;
+    return BM__ENC_OTHER;
+}
+
+static int content_is_json(bm_slice ct)
+{
+    for (size_t k = 0; k + 4 <= ct.n; k++)
+        if (!strncasecmp(ct.p + k, "json", 4)) return 1;
+    return 0;
+}
+
+static int read_gt_file(run *r, const char *uri, bm_error *err)
+{
+    bm__lines l;
+    int rc = bm__lines_open(&l, uri, MAX_LINE, err);
+    if (rc) return rc == BM_ENOMEM ? rc : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
+    r->gt_files++;
+    for (;;) {
+        bm_slice line;
+        int done;
+        bm_error e;
+        bm_error_clear(&e);
+        if ((rc = bm__lines_next(&l, &line, &done, &e))) {
+            if (rc == BM_ENOMEM) break;
+            r->malformed_gt++;
+            note_problem(r, uri, l.line + 1, "%s", e.msg);
+            rc = BM_OK;
+            break;
+        }
+        if (done) break;
+        if (!line.n) continue;
+        bm_capture_record rec;
+        if ((rc = bm_capture_scan(r->scan, line.p, line.n, &rec, &e))) {
+            if (rc == BM_ENOMEM) break;
+            r->malformed_gt++;
+            note_problem(r, uri, l.line, "%s", e.msg);
+            rc = BM_OK;
+            continue;
+        }
+        if (!rec.ground_truth.present || !rec.event_id.n) {
+            r->malformed_gt++;
+            note_problem(r, uri, l.line, "%s", !rec.ground_truth.present ? "ground-truth record without groundTruthData"
+                                                                          : "ground-truth record without eventMetadata.eventId");
+            continue;
+        }
+        int enc = encoding_code(rec.ground_truth.encoding);
+        if (enc == BM__ENC_OTHER) {
+            r->malformed_gt++;
+            note_problem(r, uri, l.line, "%s", "groundTruthData.encoding must be CSV, JSON or BASE64");
+            continue;
+        }
+        r->gt_records++;
+        int json = enc == BM__ENC_JSON || content_is_json(rec.ground_truth.content_type);
+        if ((rc = bm__gt_put(&r->gt, rec.event_id, rec.ground_truth.data, enc, json))) {
+            if (rc == BM_ELIMIT)
+                bm_error_set(err, BM_ELIMIT, "more than %zu pending ground-truth ids", r->gt.max);
+            else
+                bm_error_set(err, rc, "out of memory");
+            break;
+        }
+    }
+    bm__lines_close(&l);
+    return rc;
+}
+
+static int read_ground_truth(run *r, bm_error *err)
+{
+    const char *root = r->jd->ground_truth_uri;
+    snprintf(r->gt_root, sizeof(r->gt_root), "%s", root);
+    for (int64_t h = bm_time_hour_floor(r->ws); h <= bm_time_hour_floor(r->T); h += 3600) {
+        char key[32], prefix[4096];
+        hour_key(h, key, sizeof(key));
+        if (bm_uri_join(root, key, prefix, sizeof(prefix))) continue;
+        bm_strlist files = {0};
+        int rc = bm_store_list(prefix, 0, MAX_LIST, &files, err);
+        for (size_t k = 0; !rc && k < files.n; k++) {
+            char uri[4096];
+            if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri))) continue;
+            rc = read_gt_file(r, uri, err);
+        }
+        bm_strlist_release(&files);
+        if (rc == BM_ENOMEM) return rc;
+        if (rc) {
+            char msg[1200];
+            bm_error_format(err, msg, sizeof(msg));
+            fail_run(r, "cannot read ground truth: %s", msg);
+            return BM_OK;
+        }
+    }
+    return BM_OK;
+}
+
+/* ==================================================================== capture */
+
+static void set_cell_rows(run *r, size_t row, int with_label)
+{
+    bm__extractor *x = &r->x;
+    for (size_t k = 0; k < r->nfeat; k++) bm__xval_cell(x, &x->features.v[row * r->nfeat + k], &r->cells[k]);
+    if (with_label) {
+        bm__xval_cell(x, &x->labels.v[row], &r->cells[r->nfeat]);
+    } else {
+        memset(&r->cells[r->nfeat], 0, sizeof(bm_cell));
+        r->cells[r->nfeat].kind = BM_CELL_MISSING;
+        r->cells[r->nfeat].f = NAN;
+    }
+    bm__xval_cell(x, &x->preds.v[row], &r->cells[r->nfeat + 1]);
+}
+
+/* One in-window capture record: rows into the cubes. */
+static int take_record(run *r, const char *uri, long line, const bm_capture_record *rec, bm_error *err)
+{
+    bm__extractor *x = &r->x;
+    bm__extractor_reset(x);
+    bm_slice key = rec->inference_id.n ? rec->inference_id : rec->event_id;
+    int rc = bm__extract_features(x, &rec->input);
+    if (!rc) rc = bm__extract_predictions(x, &rec->output);
+    if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
+    if (!rc && x->nfeat_rows != x->preds.n) {
+        snprintf(x->why, sizeof(x->why), "the invocation has %zu input records but %zu predictions",
+                 x->nfeat_rows, x->preds.n);
+        rc = BM_EDATA;
+    }
+    if (rc) {
+        r->malformed_capture++;
+        note_problem(r, uri, line, "%s", x->why);
+        return BM_OK;
+    }
+    bm__gt_entry *gt = bm__gt_get(&r->gt, key);
+    int labelled = 0;
+    if (gt) {
+        if ((rc = bm__extract_labels(x, bm__gt_data(&r->gt, gt), gt->encoding, gt->json)) == BM_ENOMEM)
+            return bm_error_set(err, rc, "out of memory");
+        if (!rc && x->labels.n != x->nfeat_rows) {
+            snprintf(x->why, sizeof(x->why), "the invocation has %zu records but its ground truth has %zu labels",
+                     x->nfeat_rows, x->labels.n);
+            rc = BM_EDATA;
+        }
+        if (rc) {
+            r->malformed_gt++;
+            char where[600];
+            snprintf(where, sizeof(where), "ground truth for id %.*s", (int)(key.n > 100 ? 100 : key.n), key.p);
+            note_problem(r, where, 0, "%s", x->why);
+        } else {
+            labelled = 1;
+            gt->matched = 1;
+        }
+    } else {
+        r->unjoined_capture++;
+        if (!r->first_unmatched_capture[0])
+            snprintf(r->first_unmatched_capture, sizeof(r->first_unmatched_capture), "%.*s",
+                     (int)(key.n > 200 ? 200 : key.n), key.p);
+    }
+    for (size_t row = 0; row < x->nfeat_rows; row++) {
+        set_cell_rows(r, row, 0);
+        if ((rc = bm_cube_add(r->all, r->cells, err))) return rc;
+        if (labelled) {
+            set_cell_rows(r, row, 1);
+            if ((rc = bm_cube_add(r->joined, r->cells, err))) return rc;
+            r->rows++;
+        }
+    }
+    if (labelled) r->joined_records++;
+    return BM_OK;
+}
+
+static int read_capture_file(run *r, const char *uri, bm_error *err)
+{
+    bm__lines l;
+    int rc = bm__lines_open(&l, uri, MAX_LINE, err);
+    if (rc) return rc == BM_ENOMEM ? rc : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
+    r->capture_files++;
+    for (;;) {
+        bm_slice line;
+        int done;
+        bm_error e;
+        bm_error_clear(&e);
+        if ((rc = bm__lines_next(&l, &line, &done, &e))) {
+            if (rc == BM_ENOMEM) break;
+            r->malformed_capture++;
+            note_problem(r, uri, l.line + 1, "%s", e.msg);
+            rc = BM_OK;
+            break;
+        }
+        if (done) break;
+        if (!line.n) continue;
+        r->capture_records++;
+        bm_capture_record rec;
+        if ((rc = bm_capture_scan(r->scan, line.p, line.n, &rec, &e))) {
+            if (rc == BM_ENOMEM) break;
+            r->malformed_capture++;
+            char msg[600];
+            snprintf(msg, sizeof(msg), "%s%s%s", e.path[0] ? e.path : "", e.path[0] ? ": " : "", e.msg);
+            note_problem(r, uri, l.line, "%s", msg);
+            rc = BM_OK;
+            continue;
+        }
+        int64_t t;
+        if (!rec.inference_time.n || bm_time_parse(rec.inference_time.p, rec.inference_time.n, &t, &e)) {
+            r->malformed_capture++;
+            note_problem(r, uri, l.line, "%s", rec.inference_time.n ? "eventMetadata.inferenceTime is not a UTC time"
+                                                                    : "no eventMetadata.inferenceTime");
+            continue;
+        }
+        if (t < r->ws || t >= r->we) {
+            r->outside_window++;
+            continue;
+        }
+        if (!rec.event_id.n && !rec.inference_id.n) {
+            r->malformed_capture++;
+            note_problem(r, uri, l.line, "%s", "no eventMetadata.eventId or inferenceId to join ground truth on");
+            continue;
+        }
+        r->in_window++;
+        if ((rc = take_record(r, uri, l.line, &rec, err))) break;
+    }
+    bm__lines_close(&l);
+    return rc;
+}
+
+static int read_capture(run *r, bm_error *err)
+{
+    const bm_job_input *in = &r->jd->input;
+    if (!r->p->capture_uri) {
+        fail_run(r, "the endpoint's capture destination is unknown: pass the endpoint's "
+                    "DataCaptureConfig.DestinationS3Uri (biasmon execute --capture-uri URI)");
+        return BM_OK;
+    }
+    char root[4096];
+    if (bm_uri_join(r->p->capture_uri, in->endpoint_name, root, sizeof(root))) return BM_OK;
+    snprintf(r->capture_root, sizeof(r->capture_root), "%s", root);
+    bm_strlist variants = {0};
+    int rc = bm_store_list(root, 1, 10000, &variants, err);
+    if (rc) {
+        bm_strlist_release(&variants);
+        if (rc == BM_ENOMEM) return rc;
+        fail_run(r, "cannot list capture variants under %s: %s", root, err->msg);
+        return BM_OK;
+    }
+    int64_t last = bm_time_hour_floor(r->we - 1);
+    for (int64_t h = bm_time_hour_floor(r->ws); !rc && h <= last; h += 3600) {
+        char key[32];
+        hour_key(h, key, sizeof(key));
+        for (size_t v = 0; !rc && v < variants.n; v++) {
+            char vdir[4096], prefix[4096];
+            if (bm_uri_join(root, variants.v[v], vdir, sizeof(vdir)) ||
+                bm_uri_join(vdir, key, prefix, sizeof(prefix)))
+                continue;
+            bm_strlist files = {0};
+            rc = bm_store_list(prefix, 0, MAX_LIST, &files, err);
+            for (size_t k = 0; !rc && k < files.n; k++) {
+                char uri[4096];
+                if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri))) continue;
+                rc = read_capture_file(r, uri, err);
+            }
+            bm_strlist_release(&files);
+        }
+    }
+    bm_strlist_release(&variants);
+    if (rc == BM_ENOMEM || rc == BM_ELIMIT) return rc;
+    if (rc) {
+        char msg[1200];
+        bm_error_format(err, msg, sizeof(msg));
+        fail_run(r, "cannot read capture data: %s", msg);
+    }
+    return BM_OK;
+}
+
+/* ==================================================================== the verdict */
+
+static void explain_no_data(run *r)
+{
+    char a[32], b[32], h1[32], h2[32];
+    bm_time_format(r->ws, a, sizeof(a));
+    bm_time_format(r->we, b, sizeof(b));
+    hour_label(r->ws, h1, sizeof(h1));
+    hour_label(r->we - 1, h2, sizeof(h2));
+    if (r->capture_files == 0) {
+        fail_run(r, "no capture files under %s/*/ for hours %s..%s (window [%s, %s))", r->capture_root, h1,
+                 h2 + 11, a, b);
+    } else if (r->in_window == 0 && r->malformed_capture == 0) {
+        fail_run(r, "%llu capture records read from %llu files, none with eventMetadata.inferenceTime in "
+                    "the window [%s, %s)",
+                 (unsigned long long)r->capture_records, (unsigned long long)r->capture_files, a, b);
+    } else if (r->in_window == 0) {
+        fail_run(r, "%llu capture records read, %llu malformed (first: %s:%ld: %s), none usable in the "
+                    "window [%s, %s)",
+                 (unsigned long long)r->capture_records, (unsigned long long)r->malformed_capture,
+                 r->nfirst ? r->first[0].file : "?", r->nfirst ? r->first[0].line : 0L,
+                 r->nfirst ? r->first[0].reason : "?", a, b);
+    } else if (r->rows == 0) {
+        char g1[32], g2[32];
+        hour_label(r->ws, g1, sizeof(g1));
+        hour_label(r->T, g2, sizeof(g2));
+        if (r->gt_records == 0)
+            fail_run(r, "%llu capture records in window, 0 joined ground truth: no ground-truth records "
+                        "under %s/ for hours %s..%s",
+                     (unsigned long long)r->in_window, r->gt_root, g1, g2 + 11);
+        else
+            fail_run(r, "%llu capture records in window, 0 joined ground truth: first unmatched id %s "
+                        "(joined on inferenceId when present, else eventId); %llu ground-truth records "
+                        "under %s/ for hours %s..%s, first id %s",
+                     (unsigned long long)r->in_window,
+                     r->first_unmatched_capture[0] ? r->first_unmatched_capture : "(malformed records only)",
+                     (unsigned long long)r->gt_records, r->gt_root, g1, g2 + 11,
+                     r->first_unmatched_gt[0] ? r->first_unmatched_gt : "?");
+    }
+}
+
+static json_t *account_json(run *r, json_t *groups)
+{
+    char sched[32], a[32], b[32], g[32];
+    bm_time_format(r->T, sched, sizeof(sched));
+    bm_time_format(r->ws, a, sizeof(a));
+    bm_time_format(r->we, b, sizeof(b));
+    bm_time_format(bm_time_hour_floor(r->ws), g, sizeof(g));
+    json_t *first = json_array();
+    for (size_t k = 0; first && k < r->nfirst; k++)
+        json_array_append_new(first, json_pack("{s:s,s:I,s:s}", "file", r->first[k].file, "line",
+                                               (json_int_t)r->first[k].line, "reason", r->first[k].reason));
+    const bm_job_definition *jd = r->jd;
+    json_t *o = json_pack(
+        "{s:s,s:s,s:o,s:s,s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o,s:o,s:I}",
+        "MonitoringScheduleName", r->p->schedule_name ? r->p->schedule_name : jd->name, "JobDefinitionName", jd->name,
+        "EndpointName", jd->input.endpoint_name ? json_string(jd->input.endpoint_name) : json_null(),
+        "ScheduledTime", sched, "Status", bm_exec_status_name(r->res->status), "FailureReason", r->res->failure_reason,
+        "window", "start", a, "end", b, "ground_truth_hours", "start", g, "end", sched, "counts",
+        "capture_files", (json_int_t)r->capture_files, "capture_records", (json_int_t)r->capture_records,
+        "records_in_window", (json_int_t)r->in_window, "records_outside_window", (json_int_t)r->outside_window,
+        "malformed_capture_records", (json_int_t)r->malformed_capture, "ground_truth_files", (json_int_t)r->gt_files,
+        "ground_truth_records", (json_int_t)r->gt_records, "malformed_ground_truth_records", (json_int_t)r->malformed_gt,
+        "duplicate_ground_truth_ids", (json_int_t)r->gt.duplicates, "joined_records", (json_int_t)r->joined_records,
+        "rows", (json_int_t)r->rows, "capture_records_without_ground_truth", (json_int_t)r->unjoined_capture,
+        "ground_truth_without_capture", (json_int_t)r->gt_unmatched,
+        "first_malformed", first ? first : json_array(),
+        "first_unmatched_capture_id", r->first_unmatched_capture[0] ? json_string(r->first_unmatched_capture) : json_null(),
+        "first_unmatched_ground_truth_id", r->first_unmatched_gt[0] ? json_string(r->first_unmatched_gt) : json_null(),
+        "facet_groups", groups ? groups : json_object(), "violations", (json_int_t)r->res->violations);
+    return o;
+}
+
+/* Merges the group sizes of all in-window rows and of labelled rows into one report. */
+static json_t *facet_groups(run *r, bm_error *err)
+{
+    json_t *all = NULL, *lab = NULL;
+    if (bm_cube_facet_groups(r->all, &all, err) || bm_cube_facet_groups(r->joined, &lab, err)) {
+        json_decref(all);
+        return NULL;
+    }
+    const char *facet;
+    json_t *entries;
+    json_object_foreach(all, facet, entries) {
+        json_t *le = json_object_get(lab, facet);
+        size_t i;
+        json_t *e;
+        if (!json_is_array(entries)) continue;
+        json_array_foreach(entries, i, e) {
+            json_t *match = NULL;
+            size_t j;
+            json_t *f;
+            if (json_is_array(le))
+                json_array_foreach(le, j, f) if (json_equal(json_object_get(f, "value_or_threshold"),
+                                                            json_object_get(e, "value_or_threshold"))) match = f;
+            json_object_set_new(e, "labelled_rows", json_integer(match ? json_integer_value(json_object_get(match, "rows")) : 0));
+            json_object_set_new(e, "other_labelled_rows",
+                                json_integer(match ? json_integer_value(json_object_get(match, "other_rows")) : 0));
+        }
+    }
+    json_decref(lab);
+    return all;
+}
+
+static int write_json(const char *dir, const char *name, json_t *v, bm_error *err)
+{
+    char uri[4200];
+    bm_buf b;
+    bm_buf_init(&b, (size_t)1 << 30);
+    int rc = bm_uri_join(dir, name, uri, sizeof(uri));
+    if (!rc) rc = bm_json_write(v, 2, &b);
+    if (!rc) rc = bm_buf_putc(&b, '\n');
+    if (rc) {
+        bm_buf_release(&b);
+        return bm_error_set(err, rc, "cannot render %s", name);
+    }
+    rc = bm_store_write(uri, b.data, b.len, err);
+    bm_buf_release(&b);
+    return rc;
+}
+
+static int output_folder(run *r)
+{
+    const bm_job_definition *jd = r->jd;
+    bm_civil c;
+    bm_time_civil(r->T, &c);
+    const char *sched = r->p->schedule_name ? r->p->schedule_name : jd->name;
+    int w;
+    if (jd->input.batch)
+        w = snprintf(r->res->output_uri, sizeof(r->res->output_uri), "%s/%s/%04d/%02d/%02d/%02d", jd->output_uri,
+                     sched, c.year, c.month, c.day, c.hour);
+    else
+        w = snprintf(r->res->output_uri, sizeof(r->res->output_uri), "%s/%s/%s/%04d/%02d/%02d/%02d", jd->output_uri,
+                     jd->input.endpoint_name, sched, c.year, c.month, c.day, c.hour);
+    return w > 0 && (size_t)w < sizeof(r->res->output_uri) ? BM_OK : BM_ELIMIT;
+}
+
+static int finish(run *r, bm_error *err)
+{
+    int rc = BM_OK;
+    json_t *analysis = NULL, *violations = NULL, *groups = NULL;
+    const char *out = r->res->output_uri;
+    if (r->res->status != BM_EXEC_FAILED) {
+        if ((rc = bm_cube_analyze(r->joined, 0, &analysis, err))) goto out;
+        if ((rc = write_json(out, "analysis.json", analysis, err))) goto out;
+        if (r->jd->baseline_uri) {
+            bm_buf b;
+            bm_buf_init(&b, 64u << 20);
+            json_t *base = NULL;
+            bm_error e;
+            bm_error_clear(&e);
+            int brc = bm_store_read(r->jd->baseline_uri, 64u << 20, &b, &e);
+            if (!brc) {
+                json_error_t je;
+                base = json_loadb(b.data ? b.data : "", b.len, 0, &je);
+                if (!base) snprintf(e.msg, sizeof(e.msg), "invalid JSON at line %d: %s", je.line, je.text);
+            }
+            bm_buf_release(&b);
+            if (!base) {
+                fail_run(r, "cannot use the baseline %s: %s", r->jd->baseline_uri, e.msg);
+            } else {
+                rc = bm_violations_check(analysis, base, &violations, &r->res->violations, &e);
+                json_decref(base);
+                if (rc == BM_ENOMEM) goto out;
+                if (rc) {
+                    fail_run(r, "cannot use the baseline %s: %s: %s", r->jd->baseline_uri, e.path, e.msg);
+                    rc = BM_OK;
+                } else {
+                    if ((rc = write_json(out, "constraint_violations.json", violations, err))) goto out;
+                    if (r->res->violations) r->res->status = BM_EXEC_COMPLETED_WITH_VIOLATIONS;
+                }
+            }
+        } else if (r->jd->baselining_job_name) {
+            fail_run(r, "ModelBiasBaselineConfig.BaseliningJobName needs biasmon serve; for biasmon "
+                        "execute give ConstraintsResource.S3Uri (a baseline analysis.json)");
+        }
+        json_t *pub = r->jd->environment ? json_object_get(r->jd->environment, "publish_cloudwatch_metrics") : NULL;
+        if (r->res->status != BM_EXEC_FAILED && !(json_is_string(pub) && !strcmp(json_string_value(pub), "Disabled"))) {
+            bm_buf b;
+            bm_buf_init(&b, (size_t)1 << 30);
+            size_t n;
+            char ts[32], uri[4200];
+            bm_time_format(r->ws, ts, sizeof(ts));
+            rc = bm_cloudwatch_records(analysis, r->jd->input.batch ? NULL : r->jd->input.endpoint_name,
+                                       r->p->schedule_name ? r->p->schedule_name : r->jd->name, ts, &b, &n);
+            if (!rc) rc = bm_uri_join(out, "cloudwatch_metrics.jsonl", uri, sizeof(uri));
+            if (!rc) rc = bm_store_write(uri, b.data ? b.data : "", b.len, err);
+            else bm_error_set(err, rc, "cannot render metric records");
+            bm_buf_release(&b);
+            if (rc) goto out;
+        }
+        groups = facet_groups(r, err);
+        if (!groups) {
+            rc = err->code ? err->code : BM_ENOMEM;
+            goto out;
+        }
+    }
+    r->res->account = account_json(r, groups);
+    groups = NULL;
+    if (!r->res->account) {
+        rc = bm_error_set(err, BM_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = write_json(out, "execution.json", r->res->account, err);
+out:
+    json_decref(analysis);
+    json_decref(violations);
+    json_decref(groups);
+    return rc;
+}
+
+int bm_execute(const bm_execution_params *p, bm_execution_result *res, bm_error *err)
+{
+    run r;
+    memset(&r, 0, sizeof(r));
+    memset(res, 0, sizeof(*res));
+    bm_error_clear(err);
+    r.p = p;
+    r.jd = p->job;
+    r.res = res;
+    r.T = p->scheduled_time;
+    res->status = BM_EXEC_COMPLETED;
+    int rc = BM_OK;
+    if (output_folder(&r)) {
+        rc = bm_error_set(err, BM_ELIMIT, "output folder URI too long");
+        goto out;
+    }
+    if ((rc = setup(&r, err))) goto out;
+    if (res->status != BM_EXEC_FAILED && (rc = read_ground_truth(&r, err))) goto out;
+    if (res->status != BM_EXEC_FAILED) {
+        if (r.jd->input.batch)
+            fail_run(&r, "batch transform input is not supported by this version of biasmon execute");
+        else if ((rc = read_capture(&r, err)))
+            goto out;
+    }
+    for (size_t k = 0; k < r.gt.n; k++)
+        if (!r.gt.ents[k].matched) {
+            if (!r.gt_unmatched++) {
+                bm_slice id = bm__gt_id(&r.gt, &r.gt.ents[k]);
+                snprintf(r.first_unmatched_gt, sizeof(r.first_unmatched_gt), "%.*s", (int)(id.n > 200 ? 200 : id.n), id.p);
+            }
+        }
+    if (res->status != BM_EXEC_FAILED && r.rows == 0) explain_no_data(&r);
+    rc = finish(&r, err);
+out:
+    if (r.have_cfg) bm_analysis_config_release(&r.cfg);
+    bm_free(r.names);
+    bm_free(r.cells);
+    bm_cube_free(r.joined);
+    bm_cube_free(r.all);
+    bm_plan_free(r.plan);
+    bm__gt_release(&r.gt);
+    bm__extractor_release(&r.x);
+    bm_capture_scanner_free(r.scan);
+    return rc;
+}

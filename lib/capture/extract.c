@@ -1,0 +1,386 @@
+/* Payloads to rows: CSV lines or JSON documents into features, predictions and labels. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "biasmon/csv.h"
+#include "extract.h"
+
+void bm__extractor_reset(bm__extractor *x)
+{
+    for (size_t k = 0; k < x->ndocs; k++) json_decref(x->docs[k]);
+    x->ndocs = 0;
+    bm_buf_reset(&x->arena);
+    x->features.n = x->preds.n = x->labels.n = 0;
+    x->nfeat_rows = 0;
+    x->why[0] = 0;
+}
+
+void bm__extractor_release(bm__extractor *x)
+{
+    bm__extractor_reset(x);
+    bm_free(x->docs);
+    bm_buf_release(&x->arena);
+    bm_free(x->features.v);
+    bm_free(x->preds.v);
+    bm_free(x->labels.v);
+    bm_free(x->exclude);
+    bm_jmespath_free(x->features_expr);
+    bm_jmespath_free(x->inference_expr);
+    bm_jmespath_free(x->probability_expr);
+    bm_jmespath_free(x->label_expr);
+    memset(x, 0, sizeof(*x));
+}
+
+static int fail(bm__extractor *x, const char *fmt, const char *a, long b)
+{
+    snprintf(x->why, sizeof(x->why), fmt, a, b);
+    return BM_EDATA;
+}
+
+static int push(bm__xlist *l, bm__xval v)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 64;
+        bm__xval *nv = bm_reallocarray(l->v, nc, sizeof(*nv));
+        if (!nv) return BM_ENOMEM;
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n++] = v;
+    return BM_OK;
+}
+
+static int push_text(bm__extractor *x, bm__xlist *l, const char *p, size_t n)
+{
+    bm__xval v = {0, x->arena.len, n, NULL};
+    if (bm_buf_append(&x->arena, p, n)) return BM_ENOMEM;
+    return push(l, v);
+}
+
+static int hold(bm__extractor *x, json_t *doc)
+{
+    if (x->ndocs == x->docs_cap) {
+        size_t nc = x->docs_cap ? x->docs_cap * 2 : 8;
+        json_t **nd = bm_reallocarray(x->docs, nc, sizeof(json_t *));
+        if (!nd) {
+            json_decref(doc);
+            return BM_ENOMEM;
+        }
+        x->docs = nd;
+        x->docs_cap = nc;
+    }
+    x->docs[x->ndocs++] = doc;
+    return BM_OK;
+}
+
+void bm__xval_cell(const bm__extractor *x, const bm__xval *v, bm_cell *c)
+{
+    if (v->json) {
+        if (bm_cell_from_json(v->v, c)) { /* extraction refuses lists and objects */
+            memset(c, 0, sizeof(*c));
+            c->kind = BM_CELL_MISSING;
+        }
+        return;
+    }
+    bm_slice s = {x->arena.data ? x->arena.data + v->off : "", v->len};
+    bm_cell_from_csv(s, c);
+}
+
+/* ---- payload formats ---- */
+
+enum { FMT_CSV, FMT_JSON, FMT_JSONL };
+
+static int has(bm_slice s, const char *word)
+{
+    size_t n = strlen(word);
+    for (size_t k = 0; k + n <= s.n; k++)
+        if (strncasecmp(s.p + k, word, n) == 0) return 1;
+    return 0;
+}
+
+static int slice_is(bm_slice s, const char *lit)
+{
+    return s.n == strlen(lit) && memcmp(s.p, lit, s.n) == 0;
+}
+
+/* The payload's bytes (base64 decoded into the arena) and their format. */
+static int decode(bm__extractor *x, const bm_capture_payload *p, bm_slice *out, int *fmt)
+{
+    *out = p->data;
+    int json_type = has(p->content_type, "json");
+    int jsonl = has(p->content_type, "jsonlines") || has(p->content_type, "ndjson") ||
+                has(p->content_type, "json-seq");
+    if (slice_is(p->encoding, "BASE64")) {
+        size_t at = x->arena.len;
+        int r = bm_base64_decode(p->data, &x->arena);
+        if (r == BM_ENOMEM) return r;
+        if (r) return fail(x, "payload is not valid base64%s", "", 0);
+        out->p = x->arena.data + at; /* valid until the arena grows: callers copy what they keep */
+        out->n = x->arena.len - at;
+        *fmt = jsonl ? FMT_JSONL : json_type ? FMT_JSON : FMT_CSV;
+        if (!json_type && !has(p->content_type, "csv")) {
+            snprintf(x->why, sizeof(x->why), "base64 payload of content type \"%.*s\" is neither CSV nor JSON",
+                     (int)(p->content_type.n > 100 ? 100 : p->content_type.n), p->content_type.p);
+            return BM_EDATA;
+        }
+        return BM_OK;
+    }
+    if (slice_is(p->encoding, "JSON"))
+        *fmt = jsonl ? FMT_JSONL : FMT_JSON;
+    else if (slice_is(p->encoding, "CSV") || p->encoding.n == 0)
+        *fmt = json_type ? (jsonl ? FMT_JSONL : FMT_JSON) : FMT_CSV;
+    else
+    {
+        snprintf(x->why, sizeof(x->why), "unknown encoding \"%.*s\" (expected CSV, JSON or BASE64)",
+                 (int)(p->encoding.n > 40 ? 40 : p->encoding.n), p->encoding.p);
+        return BM_EDATA;
+    }
+    return BM_OK;
+}
+
+/* ---- CSV ---- */
+
+typedef int (*record_fn)(bm__extractor *x, const bm_csv_record *rec, void *arg);
+
+static int each_csv_record(bm__extractor *x, bm_slice text, record_fn fn, void *arg)
+{
+    /* the tokenizer points into text, which may live in the arena: copy it out first */
+    bm_buf copy;
+    bm_buf_init(&copy, (size_t)1 << 30);
+    if (bm_buf_append(&copy, text.p, text.n)) return BM_ENOMEM;
+    bm_error e;
+    bm_error_clear(&e);
+    bm_csv *csv = bm_csv_open_mem(copy.data ? copy.data : "", copy.len, NULL, NULL, &e);
+    if (!csv) {
+        bm_buf_release(&copy);
+        return BM_ENOMEM;
+    }
+    int r = BM_OK;
+    for (;;) {
+        bm_csv_record rec;
+        if ((r = bm_csv_next(csv, &rec, &e))) {
+            if (r != BM_ENOMEM) r = fail(x, "CSV payload: %s", e.msg, 0);
+            break;
+        }
+        if (!rec.nfields) break;
+        if ((r = fn(x, &rec, arg))) break;
+    }
+    bm_csv_close(csv);
+    bm_buf_release(&copy);
+    return r;
+}
+
+static int csv_feature_record(bm__extractor *x, const bm_csv_record *rec, void *arg)
+{
+    (void)arg;
+    size_t kept = 0;
+    for (size_t k = 0; k < rec->nfields; k++) {
+        int skip = 0;
+        for (size_t j = 0; j < x->nexclude; j++) skip |= x->exclude[j] == k;
+        if (skip) continue;
+        if (kept < x->nfeat && push_text(x, &x->features, rec->fields[k].p, rec->fields[k].n))
+            return BM_ENOMEM;
+        kept++;
+    }
+    if (kept != x->nfeat) {
+        snprintf(x->why, sizeof(x->why),
+                 "an input record has %zu features after exclusions; the analysis config's headers name %zu",
+                 kept, x->nfeat);
+        return BM_EDATA;
+    }
+    x->nfeat_rows++;
+    return BM_OK;
+}
+
+/* A score into "1"/"0" by the threshold. */
+static int push_thresholded(bm__extractor *x, double score)
+{
+    const char *t = score > x->threshold ? "1" : "0";
+    return push_text(x, &x->preds, t, 1);
+}
+
+static int csv_prediction_record(bm__extractor *x, const bm_csv_record *rec, void *arg)
+{
+    (void)arg;
+    long idx = x->inference_index >= 0 ? x->inference_index : x->probability_index >= 0 ? x->probability_index : 0;
+    if ((size_t)idx >= rec->nfields)
+        return fail(x, "an output record has %s%ld columns, fewer than the attribute's index needs", "", (long)rec->nfields);
+    bm_slice f = rec->fields[idx];
+    if (x->inference_index >= 0) return push_text(x, &x->preds, f.p, f.n);
+    double score;
+    if (!bm_py_parse_float(f, &score))
+    {
+        snprintf(x->why, sizeof(x->why), "the model output \"%.*s\" is not a numeric score",
+                 (int)(f.n > 40 ? 40 : f.n), f.p);
+        return BM_EDATA;
+    }
+    return push_thresholded(x, score);
+}
+
+static int csv_label_record(bm__extractor *x, const bm_csv_record *rec, void *arg)
+{
+    (void)arg;
+    return push_text(x, &x->labels, rec->fields[0].p, rec->fields[0].n);
+}
+
+/* ---- JSON ---- */
+
+static int each_json_doc(bm__extractor *x, bm_slice text, int jsonl, json_t ***docs_out, size_t *n)
+{
+    size_t first = x->ndocs;
+    const char *p = text.p, *end = text.p + text.n;
+    while (p < end) {
+        const char *e = jsonl ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+        if (!e) e = end;
+        size_t len = (size_t)(e - p);
+        const char *q = p;
+        int blank = 1;
+        for (size_t k = 0; k < len; k++)
+            if (q[k] != ' ' && q[k] != '\t' && q[k] != '\r') blank = 0;
+        if (!blank) {
+            json_error_t je;
+            json_t *doc = json_loadb(p, len, JSON_DECODE_ANY, &je);
+            if (!doc) return fail(x, "JSON payload: %s", je.text, 0);
+            if (hold(x, doc)) return BM_ENOMEM;
+        }
+        p = e + 1;
+    }
+    *docs_out = x->docs + first;
+    *n = x->ndocs - first;
+    return BM_OK;
+}
+
+static int push_json(bm__xlist *l, json_t *v)
+{
+    bm__xval xv = {1, 0, 0, v};
+    return push(l, xv);
+}
+
+static int is_scalar(json_t *v)
+{
+    return !json_is_array(v) && !json_is_object(v);
+}
+
+/* Applies expr (or nothing) and holds the result. */
+static json_t *apply(bm__extractor *x, bm_jmespath *expr, json_t *doc)
+{
+    if (!expr) return doc;
+    json_t *r = bm_jmespath_eval(expr, doc);
+    if (r && hold(x, r)) return NULL;
+    return r;
+}
+
+static int json_features(bm__extractor *x, json_t *doc)
+{
+    json_t *r = apply(x, x->features_expr, doc);
+    if (!r) return BM_ENOMEM;
+    json_t *rows[1] = {r};
+    size_t nrows = 1;
+    int many = json_is_array(r) && json_array_size(r) > 0 && json_is_array(json_array_get(r, 0));
+    if (json_is_null(r)) return fail(x, "the features attribute selects nothing in the input%s", "", 0);
+    size_t total = many ? json_array_size(r) : nrows;
+    for (size_t i = 0; i < total; i++) {
+        json_t *row = many ? json_array_get(r, i) : rows[0];
+        size_t kept = 0;
+        size_t n = json_is_array(row) ? json_array_size(row) : 1;
+        for (size_t k = 0; k < n; k++) {
+            json_t *v = json_is_array(row) ? json_array_get(row, k) : row;
+            int skip = 0;
+            for (size_t j = 0; j < x->nexclude; j++) skip |= x->exclude[j] == k;
+            if (skip) continue;
+            if (!is_scalar(v)) return fail(x, "a feature value is a list or an object%s", "", 0);
+            if (kept < x->nfeat && push_json(&x->features, v)) return BM_ENOMEM;
+            kept++;
+        }
+        if (kept != x->nfeat) {
+            snprintf(x->why, sizeof(x->why),
+                     "an input record has %zu features after exclusions; the analysis config's headers name %zu", kept, x->nfeat);
+            return BM_EDATA;
+        }
+        x->nfeat_rows++;
+    }
+    return BM_OK;
+}
+
+static int json_values(bm__extractor *x, json_t *r, bm__xlist *out, int threshold, const char *what)
+{
+    if (json_is_null(r)) return fail(x, "the %s attribute selects nothing", what, 0);
+    size_t n = json_is_array(r) ? json_array_size(r) : 1;
+    for (size_t k = 0; k < n; k++) {
+        json_t *v = json_is_array(r) ? json_array_get(r, k) : r;
+        if (!is_scalar(v)) return fail(x, "a %s value is a list or an object", what, 0);
+        if (threshold) {
+            if (!json_is_number(v)) return fail(x, "a score is not a number (%s)", what, 0);
+            if (push_thresholded(x, json_number_value(v))) return BM_ENOMEM;
+        } else if (push_json(out, v)) {
+            return BM_ENOMEM;
+        }
+    }
+    return BM_OK;
+}
+
+/* ---- the three extractions ---- */
+
+int bm__extract_features(bm__extractor *x, const bm_capture_payload *p)
+{
+    bm_slice text;
+    int fmt, r;
+    if (!p->present) return fail(x, "the record has no endpointInput%s", "", 0);
+    if ((r = decode(x, p, &text, &fmt))) return r;
+    if (fmt == FMT_CSV) return each_csv_record(x, text, csv_feature_record, NULL);
+    json_t **docs;
+    size_t n;
+    if ((r = each_json_doc(x, text, fmt == FMT_JSONL, &docs, &n))) return r;
+    for (size_t k = 0; k < n; k++)
+        if ((r = json_features(x, docs[k]))) return r;
+    return BM_OK;
+}
+
+int bm__extract_predictions(bm__extractor *x, const bm_capture_payload *p)
+{
+    bm_slice text;
+    int fmt, r;
+    if (!p->present) return fail(x, "the record has no endpointOutput%s", "", 0);
+    if ((r = decode(x, p, &text, &fmt))) return r;
+    if (fmt == FMT_CSV) {
+        if (x->inference_index < 0 && x->probability_index < 0 && (x->inference_expr || x->probability_expr))
+            return fail(x, "the output is CSV but the inference/probability attribute is not a column index%s", "", 0);
+        return each_csv_record(x, text, csv_prediction_record, NULL);
+    }
+    json_t **docs;
+    size_t n;
+    if ((r = each_json_doc(x, text, fmt == FMT_JSONL, &docs, &n))) return r;
+    for (size_t k = 0; k < n; k++) {
+        int thr = !x->inference_expr;
+        json_t *v = apply(x, x->inference_expr ? x->inference_expr : x->probability_expr, docs[k]);
+        if (!v) return BM_ENOMEM;
+        if ((r = json_values(x, v, &x->preds, thr, x->inference_expr ? "inference" : "probability")))
+            return r;
+    }
+    return BM_OK;
+}
+
+int bm__extract_labels(bm__extractor *x, bm_slice data, int encoding, int json_type)
+{
+    bm_capture_payload p;
+    memset(&p, 0, sizeof(p));
+    p.present = 1;
+    p.data = data;
+    p.encoding.p = encoding == 0 ? "CSV" : encoding == 1 ? "JSON" : "BASE64";
+    p.encoding.n = strlen(p.encoding.p);
+    p.content_type.p = json_type ? "application/json" : "text/csv";
+    p.content_type.n = strlen(p.content_type.p);
+    bm_slice text;
+    int fmt, r;
+    if ((r = decode(x, &p, &text, &fmt))) return r;
+    if (fmt == FMT_CSV) return each_csv_record(x, text, csv_label_record, NULL);
+    json_t **docs;
+    size_t n;
+    if ((r = each_json_doc(x, text, fmt == FMT_JSONL, &docs, &n))) return r;
+    for (size_t k = 0; k < n; k++) {
+        json_t *v = apply(x, x->label_expr, docs[k]);
+        if (!v) return BM_ENOMEM;
+        if ((r = json_values(x, v, &x->labels, 0, "label"))) return r;
+    }
+    return BM_OK;
+}

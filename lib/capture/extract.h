@@ -1,0 +1,56 @@
+/* Turning one invocation's payloads into rows: features, predictions and labels. */
+#ifndef BIASMON_CAPTURE_EXTRACT_H
+#define BIASMON_CAPTURE_EXTRACT_H
+
+#include <jansson.h>
+#include "biasmon/capture.h"
+#include "biasmon/cell.h"
+#include "biasmon/jmespath.h"
+
+/* A value taken from a payload: text kept in the extractor's arena (typed later, as CSV text),
+ * or a JSON scalar (typed as JSON). */
+typedef struct bm__xval {
+    int json;
+    size_t off, len; /* arena text when !json */
+    json_t *v;       /* borrowed from a document the extractor holds when json */
+} bm__xval;
+
+typedef struct bm__xlist {
+    bm__xval *v;
+    size_t n, cap;
+} bm__xlist;
+
+typedef struct bm__extractor {
+    bm_buf arena;      /* decoded payloads and field texts */
+    json_t **docs;     /* parsed JSON documents, released by reset */
+    size_t ndocs, docs_cap;
+    bm__xlist features; /* nrows * nfeat values, row-major */
+    bm__xlist preds;
+    bm__xlist labels;
+    size_t nfeat_rows;
+    /* settings */
+    size_t nfeat;                 /* features per row after exclusions */
+    size_t *exclude;              /* 0-based positions dropped from captured features */
+    size_t nexclude;
+    bm_jmespath *features_expr;   /* JSON features (FeaturesAttribute), or NULL */
+    bm_jmespath *inference_expr;  /* JSON predicted label (InferenceAttribute) */
+    bm_jmespath *probability_expr;
+    long inference_index;         /* CSV column of the predicted label, -1 */
+    long probability_index;       /* CSV column of the score, -1 */
+    double threshold;             /* score > threshold is 1 */
+    bm_jmespath *label_expr;      /* JSON ground truth (the analysis config's label), or NULL */
+    char why[300];                /* why the last extraction failed */
+} bm__extractor;
+
+void bm__extractor_reset(bm__extractor *x);
+void bm__extractor_release(bm__extractor *x);
+
+/* Each returns BM_OK, BM_EDATA (x->why says what is wrong with the record) or BM_ENOMEM. */
+int bm__extract_features(bm__extractor *x, const bm_capture_payload *p) BM_MUST_CHECK;
+int bm__extract_predictions(bm__extractor *x, const bm_capture_payload *p) BM_MUST_CHECK;
+int bm__extract_labels(bm__extractor *x, bm_slice data, int encoding, int json_type) BM_MUST_CHECK;
+
+/* Cell of a value (text must not move afterwards: call after all extraction of the record). */
+void bm__xval_cell(const bm__extractor *x, const bm__xval *v, bm_cell *c);
+
+#endif

@@ -1,0 +1,69 @@
+/* A bounded line reader over a storage object. */
+#include <string.h>
+#include "lines.h"
+
+int bm__lines_open(bm__lines *l, const char *uri, size_t max, bm_error *err)
+{
+    memset(l, 0, sizeof(*l));
+    l->max = max;
+    l->cap = 1u << 20;
+    if (l->cap > max + 1) l->cap = max + 1;
+    l->buf = bm_malloc(l->cap);
+    if (!l->buf) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    l->r = bm_store_open(uri, err);
+    if (!l->r) {
+        bm_free(l->buf);
+        l->buf = NULL;
+        return err->code ? err->code : BM_EIO;
+    }
+    return BM_OK;
+}
+
+int bm__lines_next(bm__lines *l, bm_slice *line, int *done, bm_error *err)
+{
+    *done = 0;
+    for (;;) {
+        char *nl = l->pos < l->len ? memchr(l->buf + l->pos, '\n', l->len - l->pos) : NULL;
+        if (nl || (l->eof && l->pos < l->len)) {
+            size_t end = nl ? (size_t)(nl - l->buf) : l->len;
+            line->p = l->buf + l->pos;
+            line->n = end - l->pos;
+            if (line->n && line->p[line->n - 1] == '\r') line->n--;
+            l->pos = nl ? end + 1 : end;
+            l->line++;
+            return BM_OK;
+        }
+        if (l->eof) {
+            *done = 1;
+            return BM_OK;
+        }
+        /* keep the partial line, refill */
+        if (l->pos) {
+            memmove(l->buf, l->buf + l->pos, l->len - l->pos);
+            l->len -= l->pos;
+            l->pos = 0;
+        }
+        if (l->len == l->cap) {
+            if (l->cap > l->max) {
+                bm_error_at(err, NULL, l->line + 1, 0, NULL);
+                return bm_error_set(err, BM_ELIMIT, "line longer than %zu bytes", l->max);
+            }
+            size_t nc = l->cap * 2 > l->max + 1 ? l->max + 1 : l->cap * 2;
+            char *nb = bm_realloc(l->buf, nc);
+            if (!nb) return bm_error_set(err, BM_ENOMEM, "out of memory");
+            l->buf = nb;
+            l->cap = nc;
+        }
+        long n = bm_store_reader_read(l->r, l->buf + l->len, l->cap - l->len, err);
+        if (n < 0) return err->code ? err->code : BM_EIO;
+        if (n == 0) l->eof = 1;
+        l->len += (size_t)n;
+    }
+}
+
+void bm__lines_close(bm__lines *l)
+{
+    bm_store_reader_close(l->r);
+    bm_free(l->buf);
+    memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,21 @@
+/* A bounded line reader over a storage object. */
+#ifndef BIASMON_CAPTURE_LINES_H
+#define BIASMON_CAPTURE_LINES_H
+
+#include "biasmon/store.h"
+
+typedef struct bm__lines {
+    bm_store_reader *r;
+    char *buf;
+    size_t cap, len, pos, max;
+    int eof;
+    long line; /* 1-based number of the line last returned */
+} bm__lines;
+
+/* Opens uri; lines longer than max bytes are an error. */
+int bm__lines_open(bm__lines *l, const char *uri, size_t max, bm_error *err);
+/* Next line without its '\n' (and '\r'); *done = 1 at the end. The slice lives until the next call. */
+int bm__lines_next(bm__lines *l, bm_slice *line, int *done, bm_error *err);
+void bm__lines_close(bm__lines *l);
+
+#endif

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# biasmon execute on a generated capture tree (tests/cli/capture_gen.py): the counts it reports,
+# the analysis (byte-identical to biasmon analyze on the rows that should join), violations
+# against baselines (checked by an independent implementation of the rule and by hand), the
+# CloudWatch records, and failures that say why, with their exit codes.
+set -u
+: "${BM_BIN:?}" "${BM_SHARED_DIR:?}" "${BM_SOURCE_DIR:?}"
+here="$BM_SOURCE_DIR/tests/cli"
+data="$BM_SHARED_DIR/golden/basic_binary_cat_facet/data.csv"
+[ -f "$data" ] || { echo "missing $data"; exit 1; }
+w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
+fails=0; passes=0
+check() { # name, condition command...
+    local name=$1; shift
+    if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
+}
+python3 "$here/capture_gen.py" "$data" "$w/tree" || exit 1
+cat >"$w/ac.json" <<'J'
+{"headers": ["x0","x1","x2","grp","sex","y"], "label": "y", "label_values_or_threshold": [1],
+ "facet": [{"name_or_index": "sex", "value_or_threshold": ["F"]}], "group_variable": "grp"}
+J
+cat >"$w/ac_dataset.json" <<'J'
+{"label": "y", "label_values_or_threshold": [1], "predicted_label": "yhat",
+ "facet": [{"name_or_index": "sex", "value_or_threshold": ["F"]}], "group_variable": "grp"}
+J
+jobdef() { # output file, baseline URI or "", ground-truth dir
+    local base=""
+    [ -n "$2" ] && base="\"ModelBiasBaselineConfig\": {\"ConstraintsResource\": {\"S3Uri\": \"$2\"}},"
+    cat >"$1" <<J
+{"JobDefinitionName": "bias-jd", $base
+ "ModelBiasAppSpecification": {"ImageUri": "biasmon", "ConfigUri": "file://$w/ac.json"},
+ "ModelBiasJobInput": {"EndpointInput": {"EndpointName": "ep-1", "LocalPath": "/opt/ml/processing/input/endpoint",
+     "StartTimeOffset": "-PT2H", "EndTimeOffset": "-PT0H", "FeaturesAttribute": "features", "InferenceAttribute": "0"},
+   "GroundTruthS3Input": {"S3Uri": "$3"}},
+ "ModelBiasJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": "$w/out", "LocalPath": "/opt/ml/processing/output"}}]},
+ "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}},
+ "RoleArn": "arn:aws:iam::012345678901:role/SageMakerRole"}
+J
+}
+out="$w/out/ep-1/sched-1/2026/11/24/12"
+run() { "$BM_BIN" execute --job-definition "$1" --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$w/tree/capture" --schedule-name sched-1 2>"$w/stderr"; }
+
+# 1. no baseline: Completed, counts as generated, analysis identical to analyze on the joined rows
+jobdef "$w/jd.json" "" "$w/tree/gt"
+run "$w/jd.json"; rc=$?
+check "exit 0 without baseline (got $rc)" test "$rc" = 0
+"$BM_BIN" analyze --analysis-config "$w/ac_dataset.json" --dataset "$w/tree/expected.csv" --output "$w/direct" 2>/dev/null
+check "analysis.json equals biasmon analyze on the joined rows" cmp -s "$w/direct/analysis.json" "$out/analysis.json"
+check "counts match the generator" python3 - "$out/execution.json" "$w/tree/expected_counts.json" <<'P'
+import json, sys
+a, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+bad = {k: (v, a["counts"][k]) for k, v in e.items() if a["counts"][k] != v}
+assert a["Status"] == "Completed" and a["FailureReason"] == "", a["Status"]
+assert a["window"] == {"start": "2026-11-24T10:00:00Z", "end": "2026-11-24T12:00:00Z"}, a["window"]
+reasons = " ".join(m["reason"] for m in a["first_malformed"])
+assert "features" in reasons and "groundTruthData" in reasons, reasons
+assert a["facet_groups"]["sex"][0]["labelled_rows"] + a["facet_groups"]["sex"][0]["other_labelled_rows"] == e["rows"]
+if bad:
+    print("mismatch (expected, got):", bad)
+    sys.exit(1)
+P
+check "no temporary files left" test -z "$(find "$w/out" -name '.*tmp*')"
+check "no constraint_violations.json without a baseline" test ! -e "$out/constraint_violations.json"
+check "cloudwatch records: one per metric with a value" python3 - "$out/analysis.json" "$out/cloudwatch_metrics.jsonl" <<'P'
+import json, sys
+a = json.load(open(sys.argv[1]))
+recs = [json.loads(l) for l in open(sys.argv[2])]
+want = sum(1 for st in ("pre_training_bias_metrics", "post_training_bias_metrics")
+           for e in a[st]["facets"]["sex"] for m in e["metrics"] if m["value"] is not None)
+assert len(recs) == want, (len(recs), want)
+r = recs[0]
+dims = {d["Name"]: d["Value"] for d in r["Dimensions"]}
+assert r["MetricName"].startswith("bias_metric_") and r["Timestamp"] == "2026-11-24T10:00:00Z"
+assert dims == {"Endpoint": "ep-1", "MonitoringSchedule": "sched-1", "BiasStage": "Pre-training",
+                "Label": "y", "LabelValue": "1", "Facet": "sex", "FacetValue": "F"}, dims
+P
+
+# 2. baseline = the whole dataset: violations as an independent implementation of the rule says
+"$BM_BIN" analyze --analysis-config "$w/ac_dataset.json" --dataset "$data" --output "$w/base" 2>/dev/null
+rm -rf "$w/out"; jobdef "$w/jd2.json" "$w/base/analysis.json" "$w/tree/gt"
+run "$w/jd2.json"; rc=$?
+check "violations match the rule" python3 - "$out/analysis.json" "$w/base/analysis.json" "$out/constraint_violations.json" "$rc" <<'P'
+import json, math, sys
+cur, base, got, rc = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), json.load(open(sys.argv[3])), int(sys.argv[4])
+def num(v):
+    if v == "Infinity": return math.inf
+    if v == "-Infinity": return -math.inf
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+want = []
+for st in ("pre_training_bias_metrics", "post_training_bias_metrics"):
+    bm = {m["name"]: m["value"] for m in base[st]["facets"]["sex"][0]["metrics"]}
+    for m in cur[st]["facets"]["sex"][0]["metrics"]:
+        x, b = num(m["value"]), num(bm.get(m["name"]))
+        if x is None or b is None: continue
+        n = 1.0 if m["name"] == "DI" else 0.0
+        if abs(x - n) > abs(b - n): want.append(m["name"])
+names = [v["metric_name"] for v in got["violations"]]
+assert names == want, (names, want)
+assert got["version"] == "1.0"
+for v in got["violations"]:
+    assert v["facet"] == "sex" and v["facet_value"] == "F" and v["constraint_check_type"] == "bias_drift_check"
+    assert v["description"].startswith("Metric value ") and " doesn't meet the baseline constraint requirement " in v["description"]
+assert rc == (1 if want else 0), (rc, want)
+P
+
+# 3. a hand-made baseline: exact violations
+python3 - "$w/direct/analysis.json" "$w/hand.json" <<'P'
+import json, sys
+a = json.load(open(sys.argv[1]))
+pre = a["pre_training_bias_metrics"]["facets"]["sex"][0]["metrics"]
+post = a["post_training_bias_metrics"]["facets"]["sex"][0]["metrics"]
+for m in pre + post:
+    m["value"] = {"CI": 0.0, "DPL": "Infinity", "KL": None, "DI": 1.0, "AD": 100.0}.get(m["name"], 1e9)
+    if m["value"] is None: m["error"] = "baseline error"
+json.dump(a, open(sys.argv[2], "w"))
+P
+rm -rf "$w/out"; jobdef "$w/jd3.json" "$w/hand.json" "$w/tree/gt"
+run "$w/jd3.json"; rc=$?
+check "hand-made baseline: exit 1" test "$rc" = 1
+check "hand-made baseline: CI and DI violate, nothing else" python3 - "$out/analysis.json" "$out/constraint_violations.json" <<'P'
+import json, sys
+a, v = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+got = sorted(x["metric_name"] for x in v["violations"])
+cur = {m["name"]: m["value"] for st in ("pre_training_bias_metrics", "post_training_bias_metrics")
+       for m in a[st]["facets"]["sex"][0]["metrics"]}
+want = sorted(n for n, base in (("CI", 0.0), ("DI", 1.0)) if isinstance(cur[n], float) and cur[n] != base)
+assert got == want and want, (got, want)
+ci = [x for x in v["violations"] if x["metric_name"] == "CI"][0]
+assert ci["description"] == "Metric value %r doesn't meet the baseline constraint requirement 0.0" % cur["CI"], ci
+P
+test "$(python3 -c "import json; print(json.load(open('$out/execution.json'))['Status'])")" = CompletedWithViolations
+check "execution.json says CompletedWithViolations" test $? = 0
+
+# 4. failures that say why
+rm -rf "$w/out"; jobdef "$w/jd4.json" "" "$w/tree/gt"
+"$BM_BIN" execute --job-definition "$w/jd4.json" --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$w/nowhere" --schedule-name sched-1 2>"$w/stderr"; rc=$?
+check "no capture: exit 3" test "$rc" = 3
+check "no capture: reason names the folder and hours" grep -q "no capture files under $w/nowhere/ep-1/\*/ for hours 2026-11-24T10..11" "$out/execution.json"
+rm -rf "$w/out"; jobdef "$w/jd5.json" "" "$w/empty-gt"
+run "$w/jd5.json"; rc=$?
+check "no ground truth: exit 3" test "$rc" = 3
+check "no ground truth: reason" grep -q "capture records in window, 0 joined ground truth: no ground-truth records under $w/empty-gt/" "$out/execution.json"
+rm -rf "$w/out"
+echo '{"JobDefinitionName": "bad_name"}' >"$w/bad.json"
+"$BM_BIN" execute --job-definition "$w/bad.json" --scheduled-time 2026-11-24T12:00:00Z 2>"$w/stderr"; rc=$?
+check "invalid job definition: exit 3 naming the member" sh -c "test $rc = 3 && grep -q 'JobDefinitionName' '$w/stderr'"
+"$BM_BIN" execute --job-definition "$w/jd.json" --scheduled-time yesterday 2>/dev/null; rc=$?
+check "bad time: exit 2" test "$rc" = 2
+echo "execute: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
