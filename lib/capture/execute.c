@@ -5,6 +5,7 @@
 #include "biasmon/bias.h"
 #include "biasmon/capture.h"
 #include "biasmon/config.h"
+#include "biasmon/csv.h"
 #include "biasmon/execution.h"
 #include "biasmon/isotime.h"
 #include "biasmon/report.h"
@@ -377,24 +378,16 @@ static void set_cell_rows(run *r, size_t row, int with_label)
     bm__xval_cell(x, &x->preds.v[row], &r->cells[r->nfeat + 1]);
 }
 
-/* One in-window capture record: rows into the cubes. */
-static int take_record(run *r, const char *uri, long line, const bm_capture_record *rec, bm_error *err)
+/* The extracted rows of one in-window record (features and predictions in r->x): joined with
+ * ground truth by key, into the cubes. */
+static int take_rows(run *r, bm_slice key, bm_error *err)
 {
     bm__extractor *x = &r->x;
-    bm__extractor_reset(x);
-    bm_slice key = rec->inference_id.n ? rec->inference_id : rec->event_id;
-    int rc = bm__extract_features(x, &rec->input);
-    if (!rc) rc = bm__extract_predictions(x, &rec->output);
-    if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
-    if (!rc && x->nfeat_rows != x->preds.n) {
+    int rc;
+    if (x->nfeat_rows != x->preds.n) {
         snprintf(x->why, sizeof(x->why), "the invocation has %zu input records but %zu predictions",
                  x->nfeat_rows, x->preds.n);
-        rc = BM_EDATA;
-    }
-    if (rc) {
-        r->malformed_capture++;
-        note_problem(r, uri, line, "%s", x->why);
-        return BM_OK;
+        return BM_EDATA;
     }
     bm__gt_entry *gt = bm__gt_get(&r->gt, key);
     int labelled = 0;
@@ -432,6 +425,24 @@ static int take_record(run *r, const char *uri, long line, const bm_capture_reco
     }
     if (labelled) r->joined_records++;
     return BM_OK;
+}
+
+/* One in-window endpoint capture record. */
+static int take_record(run *r, const char *uri, long line, const bm_capture_record *rec, bm_error *err)
+{
+    bm__extractor *x = &r->x;
+    bm__extractor_reset(x);
+    bm_slice key = rec->inference_id.n ? rec->inference_id : rec->event_id;
+    int rc = bm__extract_features(x, &rec->input);
+    if (!rc) rc = bm__extract_predictions(x, &rec->output);
+    if (!rc) rc = take_rows(r, key, err);
+    if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
+    if (rc == BM_EDATA) {
+        r->malformed_capture++;
+        note_problem(r, uri, line, "%s", x->why);
+        return BM_OK;
+    }
+    return rc;
 }
 
 static int read_capture_file(run *r, const char *uri, bm_error *err)
@@ -536,6 +547,209 @@ static int read_capture(run *r, bm_error *err)
     return BM_OK;
 }
 
+/* ==================================================================== batch transform */
+
+static int batch_time_ok(run *r, const char *uri, long line, bm_slice t_text, int *in_window)
+{
+    int64_t t;
+    bm_error e;
+    bm_error_clear(&e);
+    *in_window = 0;
+    if (!t_text.n || bm_time_parse(t_text.p, t_text.n, &t, &e)) {
+        r->malformed_capture++;
+        note_problem(r, uri, line, "%s", t_text.n ? "SageMakerInferenceTime is not a UTC time" : "no SageMakerInferenceTime");
+        return 0;
+    }
+    if (t < r->ws || t >= r->we) {
+        r->outside_window++;
+        return 1;
+    }
+    r->in_window++;
+    *in_window = 1;
+    return 1;
+}
+
+static int batch_row_done(run *r, const char *uri, long line, bm_slice key, int rc, bm_error *err)
+{
+    if (!rc) rc = take_rows(r, key, err);
+    if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
+    if (rc == BM_EDATA) {
+        r->malformed_capture++;
+        note_problem(r, uri, line, "%s", r->x.why);
+        return BM_OK;
+    }
+    return rc;
+}
+
+/* A CSV output object: each line ends with the inference id and time columns. */
+static int read_batch_csv(run *r, const char *uri, bm_error *err)
+{
+    char path[4096];
+    int rc = bm_store_local_path(uri, path, sizeof(path), err);
+    if (rc) return rc;
+    bm_csv *csv = bm_csv_open_file(path, 0, -1, NULL, err);
+    if (!csv) return err->code == BM_ENOMEM ? BM_ENOMEM : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
+    r->capture_files++;
+    int header = r->jd->input.csv_header;
+    for (;;) {
+        bm_csv_record rec;
+        bm_error e;
+        bm_error_clear(&e);
+        if ((rc = bm_csv_next(csv, &rec, &e))) {
+            if (rc == BM_ENOMEM) break;
+            r->malformed_capture++;
+            note_problem(r, uri, e.line, "%s", e.msg);
+            rc = BM_OK;
+            break;
+        }
+        if (!rec.nfields) break;
+        if (header) {
+            header = 0;
+            continue;
+        }
+        r->capture_records++;
+        if (rec.nfields < 3) {
+            r->malformed_capture++;
+            note_problem(r, uri, rec.line, "%s", "a batch output line needs the SageMakerInferenceId and time columns (GenerateInferenceId)");
+            continue;
+        }
+        int in_window;
+        if (!batch_time_ok(r, uri, rec.line, rec.fields[rec.nfields - 1], &in_window) || !in_window) continue;
+        /* the fields live in the tokenizer: copy the id before extraction reuses memory */
+        char key[256];
+        bm_slice idf = rec.fields[rec.nfields - 2];
+        size_t kn = idf.n < sizeof(key) ? idf.n : sizeof(key) - 1;
+        memcpy(key, idf.p, kn);
+        bm__extractor_reset(&r->x);
+        int xr = bm__extract_batch_csv(&r->x, rec.fields, rec.nfields - 2);
+        bm_slice k = {key, kn};
+        if ((rc = batch_row_done(r, uri, rec.line, k, xr, err))) break;
+    }
+    bm_csv_close(csv);
+    return rc;
+}
+
+/* A JSON Lines output object: the id and time are members of each record, or wrap it. */
+static int read_batch_json(run *r, const char *uri, bm_error *err)
+{
+    bm__lines l;
+    int rc = bm__lines_open(&l, uri, MAX_LINE, err);
+    if (rc) return rc == BM_ENOMEM ? rc : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
+    r->capture_files++;
+    for (;;) {
+        bm_slice line;
+        int done;
+        bm_error e;
+        bm_error_clear(&e);
+        if ((rc = bm__lines_next(&l, &line, &done, &e))) {
+            if (rc == BM_ENOMEM) break;
+            r->malformed_capture++;
+            note_problem(r, uri, l.line + 1, "%s", e.msg);
+            rc = BM_OK;
+            break;
+        }
+        if (done) break;
+        if (!line.n) continue;
+        r->capture_records++;
+        json_error_t je;
+        json_t *doc = json_loadb(line.p, line.n, 0, &je);
+        json_t *id = doc ? json_object_get(doc, "SageMakerInferenceId") : NULL;
+        json_t *tm = doc ? json_object_get(doc, "SageMakerInferenceTime") : NULL;
+        if (!doc || !json_is_string(id) || !json_is_string(tm)) {
+            r->malformed_capture++;
+            note_problem(r, uri, l.line, "%s", !doc ? je.text : "no SageMakerInferenceId / SageMakerInferenceTime (GenerateInferenceId)");
+            json_decref(doc);
+            continue;
+        }
+        bm_slice ts = {json_string_value(tm), json_string_length(tm)};
+        int in_window;
+        if (!batch_time_ok(r, uri, l.line, ts, &in_window) || !in_window) {
+            json_decref(doc);
+            continue;
+        }
+        json_t *body = json_object_get(doc, "SageMakerOutput");
+        bm__extractor_reset(&r->x);
+        int xr = bm__extract_batch_json(&r->x, body ? body : doc);
+        bm_slice k = {json_string_value(id), json_string_length(id)};
+        rc = batch_row_done(r, uri, l.line, k, xr, err);
+        json_decref(doc);
+        if (rc) break;
+    }
+    bm__lines_close(&l);
+    return rc;
+}
+
+/* A manifest: [{"prefix": URI}, "relative key", ...]. */
+static int read_manifest(run *r, const char *uri, bm_error *err)
+{
+    bm_buf b;
+    bm_buf_init(&b, 64u << 20);
+    int rc = bm_store_read(uri, 64u << 20, &b, err);
+    if (rc) {
+        bm_buf_release(&b);
+        if (rc == BM_ENOMEM) return rc;
+        note_problem(r, uri, 0, "cannot read manifest: %s", err->msg);
+        return BM_OK;
+    }
+    json_error_t je;
+    json_t *m = json_loadb(b.data ? b.data : "", b.len, 0, &je);
+    bm_buf_release(&b);
+    json_t *first = json_is_array(m) ? json_array_get(m, 0) : NULL;
+    json_t *prefix = first ? json_object_get(first, "prefix") : NULL;
+    if (!json_is_string(prefix)) {
+        r->malformed_capture++;
+        note_problem(r, uri, 0, "%s", "not a manifest: expected [{\"prefix\": ...}, \"key\", ...]");
+        json_decref(m);
+        return BM_OK;
+    }
+    rc = BM_OK;
+    for (size_t k = 1; !rc && k < json_array_size(m); k++) {
+        json_t *rel = json_array_get(m, k);
+        if (!json_is_string(rel)) continue;
+        char obj[4096];
+        const char *p = json_string_value(prefix), *q = json_string_value(rel);
+        if (!*q) snprintf(obj, sizeof(obj), "%s", p);
+        else if (bm_uri_join(p, q, obj, sizeof(obj))) continue;
+        rc = r->jd->input.format == BM_FORMAT_CSV ? read_batch_csv(r, obj, err) : read_batch_json(r, obj, err);
+    }
+    json_decref(m);
+    return rc;
+}
+
+static int read_batch(run *r, bm_error *err)
+{
+    const bm_job_input *in = &r->jd->input;
+    if (in->format == BM_FORMAT_PARQUET) {
+        fail_run(r, "BatchTransformInput.DatasetFormat.Parquet is not readable by biasmon: use Csv or Json");
+        return BM_OK;
+    }
+    char root[4096];
+    if (bm_uri_join(in->data_captured_destination, "output", root, sizeof(root))) return BM_OK;
+    snprintf(r->capture_root, sizeof(r->capture_root), "%s", root);
+    int rc = BM_OK;
+    int64_t last = bm_time_hour_floor(r->we - 1);
+    for (int64_t h = bm_time_hour_floor(r->ws); !rc && h <= last; h += 3600) {
+        char key[32], prefix[4096];
+        hour_key(h, key, sizeof(key));
+        if (bm_uri_join(root, key, prefix, sizeof(prefix))) continue;
+        bm_strlist files = {0};
+        rc = bm_store_list(prefix, 0, MAX_LIST, &files, err);
+        for (size_t k = 0; !rc && k < files.n; k++) {
+            char uri[4096];
+            if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri))) continue;
+            rc = read_manifest(r, uri, err);
+        }
+        bm_strlist_release(&files);
+    }
+    if (rc == BM_ENOMEM || rc == BM_ELIMIT) return rc;
+    if (rc) {
+        char msg[1200];
+        bm_error_format(err, msg, sizeof(msg));
+        fail_run(r, "cannot read batch transform output: %s", msg);
+    }
+    return BM_OK;
+}
+
 /* ==================================================================== the verdict */
 
 static void explain_no_data(run *r)
@@ -546,8 +760,8 @@ static void explain_no_data(run *r)
     hour_label(r->ws, h1, sizeof(h1));
     hour_label(r->we - 1, h2, sizeof(h2));
     if (r->capture_files == 0) {
-        fail_run(r, "no capture files under %s/*/ for hours %s..%s (window [%s, %s))", r->capture_root, h1,
-                 h2 + 11, a, b);
+        fail_run(r, "no capture files under %s/%s for hours %s..%s (window [%s, %s))", r->capture_root,
+                 r->jd->input.batch ? "" : "*/", h1, h2 + 11, a, b);
     } else if (r->in_window == 0 && r->malformed_capture == 0) {
         fail_run(r, "%llu capture records read from %llu files, none with eventMetadata.inferenceTime in "
                     "the window [%s, %s)",
@@ -766,10 +980,7 @@ int bm_execute(const bm_execution_params *p, bm_execution_result *res, bm_error 
     if ((rc = setup(&r, err))) goto out;
     if (res->status != BM_EXEC_FAILED && (rc = read_ground_truth(&r, err))) goto out;
     if (res->status != BM_EXEC_FAILED) {
-        if (r.jd->input.batch)
-            fail_run(&r, "batch transform input is not supported by this version of biasmon execute");
-        else if ((rc = read_capture(&r, err)))
-            goto out;
+        if ((rc = r.jd->input.batch ? read_batch(&r, err) : read_capture(&r, err))) goto out;
     }
     for (size_t k = 0; k < r.gt.n; k++)
         if (!r.gt.ents[k].matched) {

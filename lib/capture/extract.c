@@ -384,3 +384,54 @@ int bm__extract_labels(bm__extractor *x, bm_slice data, int encoding, int json_t
     }
     return BM_OK;
 }
+
+/* ---- batch transform output records ---- */
+
+int bm__extract_batch_csv(bm__extractor *x, const bm_slice *fields, size_t n)
+{
+    long pidx = x->inference_index >= 0 ? x->inference_index
+                : x->probability_index >= 0 ? x->probability_index
+                                            : (long)n - 1;
+    if (x->inference_index < 0 && x->probability_index < 0 && (x->inference_expr || x->probability_expr))
+        return fail(x, "the output is CSV but the inference/probability attribute is not a column index%s", "", 0);
+    if (n == 0 || pidx < 0 || (size_t)pidx >= n)
+        return fail(x, "an output record has %s%ld columns, fewer than the attribute's index needs", "", (long)n);
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++) {
+        int skip = (long)k == pidx || (long)k == x->probability_index || (long)k == x->inference_index;
+        for (size_t j = 0; j < x->nexclude; j++) skip |= x->exclude[j] == k;
+        if (skip) continue;
+        if (kept < x->nfeat && push_text(x, &x->features, fields[k].p, fields[k].n)) return BM_ENOMEM;
+        kept++;
+    }
+    if (kept != x->nfeat) {
+        snprintf(x->why, sizeof(x->why),
+                 "an output record has %zu feature columns besides the prediction; the analysis config's headers name %zu",
+                 kept, x->nfeat);
+        return BM_EDATA;
+    }
+    x->nfeat_rows++;
+    bm_slice f = fields[pidx];
+    if (x->inference_index >= 0) return push_text(x, &x->preds, f.p, f.n);
+    double score;
+    if (!bm_py_parse_float(f, &score)) {
+        snprintf(x->why, sizeof(x->why), "the model output \"%.*s\" is not a numeric score",
+                 (int)(f.n > 40 ? 40 : f.n), f.p);
+        return BM_EDATA;
+    }
+    return push_thresholded(x, score);
+}
+
+int bm__extract_batch_json(bm__extractor *x, json_t *rec)
+{
+    int r;
+    json_incref(rec);
+    if ((r = hold(x, rec))) return r;
+    if (!x->features_expr) return fail(x, "JSON batch output needs FeaturesAttribute%s", "", 0);
+    if ((r = json_features(x, rec))) return r;
+    if (!x->inference_expr && !x->probability_expr)
+        return fail(x, "JSON batch output needs InferenceAttribute or ProbabilityAttribute%s", "", 0);
+    json_t *v = apply(x, x->inference_expr ? x->inference_expr : x->probability_expr, rec);
+    if (!v) return BM_ENOMEM;
+    return json_values(x, v, &x->preds, !x->inference_expr, x->inference_expr ? "inference" : "probability");
+}

@@ -50,6 +50,12 @@ int bm__extract_features(bm__extractor *x, const bm_capture_payload *p) BM_MUST_
 int bm__extract_predictions(bm__extractor *x, const bm_capture_payload *p) BM_MUST_CHECK;
 int bm__extract_labels(bm__extractor *x, bm_slice data, int encoding, int json_type) BM_MUST_CHECK;
 
+/* One batch-transform output record: CSV fields without the inference id and time columns (the
+ * prediction is the InferenceAttribute / ProbabilityAttribute column, else the last one; the
+ * other columns are the features), or a JSON record (features and prediction by attribute). */
+int bm__extract_batch_csv(bm__extractor *x, const bm_slice *fields, size_t n) BM_MUST_CHECK;
+int bm__extract_batch_json(bm__extractor *x, json_t *rec) BM_MUST_CHECK;
+
 /* Cell of a value (text must not move afterwards: call after all extraction of the record). */
 void bm__xval_cell(const bm__extractor *x, const bm__xval *v, bm_cell *c);
 

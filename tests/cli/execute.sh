@@ -146,5 +146,82 @@ echo '{"JobDefinitionName": "bad_name"}' >"$w/bad.json"
 check "invalid job definition: exit 3 naming the member" sh -c "test $rc = 3 && grep -q 'JobDefinitionName' '$w/stderr'"
 "$BM_BIN" execute --job-definition "$w/jd.json" --scheduled-time yesterday 2>/dev/null; rc=$?
 check "bad time: exit 2" test "$rc" = 2
+# 5. batch transform: manifests, CSV output with the inference id and time columns, JSON Lines
+#    output wrapped in SageMakerOutput; ground truth keyed by SageMakerInferenceId
+python3 - "$data" "$w/batch" <<'P'
+import csv, json, os, sys, random
+src, out = sys.argv[1], sys.argv[2]
+rows = list(csv.reader(open(src)))
+header, rows = rows[0], rows[1:]
+rnd = random.Random(5)
+def part(h): return f"2026/11/24/{h:02d}"
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "w").write(text)
+expected, gt = [], {}
+csv_lines, json_lines = [], []
+for i, r in enumerate(rows):
+    hour = rnd.choice([9, 10, 11, 11, 12])           # window [10:00, 12:00)
+    t = f"2026-11-24T{hour:02d}:{rnd.randint(0, 59):02d}:00Z"
+    rid = f"b-{i}"
+    feats, label, pred = r[:5], r[5], r[6]
+    if i % 3:
+        csv_lines.append((hour, ",".join(feats + [pred, rid, t])))
+    else:
+        rec = {"SageMakerInferenceId": rid, "SageMakerInferenceTime": t,
+               "SageMakerOutput": {"features": [float(feats[0]), float(feats[1]), float(feats[2]), int(feats[3]), feats[4]],
+                                   "predicted_label": int(pred)}}
+        json_lines.append((hour, json.dumps(rec)))
+    if rnd.random() < 0.9:
+        gt[rid] = label
+        if 10 <= hour < 12:
+            expected.append((i % 3 == 0, r))
+    # ground truth uploaded in hour 11 or 12 (both read)
+for fmt, lines in (("csv", csv_lines), ("json", json_lines)):
+    for hour in (10, 11, 12, 9):
+        body = "\n".join(l for h, l in lines if h == hour) + "\n"
+        obj = f"{out}/{fmt}/transform-output/{hour}/part-{hour}.out"
+        write(obj, body)
+        write(f"{out}/{fmt}/capture/output/{part(hour)}/manifest-{hour}.json",
+              json.dumps([{"prefix": f"file://{out}/{fmt}/transform-output/{hour}/"}, f"part-{hour}.out"]))
+    write(f"{out}/{fmt}/gt/{part(11)}/labels.jsonl", "\n".join(
+        json.dumps({"groundTruthData": {"data": v, "encoding": "CSV"}, "eventMetadata": {"eventId": k}, "eventVersion": "0"})
+        for k, v in gt.items()) + "\n")
+    # the rows an execution reads, in its order (hour 10 then 11 of this format's objects)
+    with open(f"{out}/{fmt}/expected.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        sel = [r for is_json, r in expected if is_json == (fmt == "json")]
+        order = {}
+        for i, r in enumerate(rows):
+            order[id(r)] = i
+        for hour in (10, 11):
+            for h, l in lines:
+                if h != hour: continue
+                rid = l.split(",")[-2] if fmt == "csv" else json.loads(l)["SageMakerInferenceId"]
+                idx = int(rid[2:])
+                if rid in gt: w.writerow(rows[idx])
+P
+for fmt in csv json; do
+    if [ $fmt = csv ]; then
+        input='"BatchTransformInput": {"DataCapturedDestinationS3Uri": "'$w/batch/$fmt/capture'", "LocalPath": "/opt/ml/processing/input/batch", "DatasetFormat": {"Csv": {"Header": false}}, "StartTimeOffset": "-PT2H", "EndTimeOffset": "-PT0H", "InferenceAttribute": "5"}'
+    else
+        input='"BatchTransformInput": {"DataCapturedDestinationS3Uri": "'$w/batch/$fmt/capture'", "LocalPath": "/opt/ml/processing/input/batch", "DatasetFormat": {"Json": {"Line": true}}, "StartTimeOffset": "-PT2H", "EndTimeOffset": "-PT0H", "FeaturesAttribute": "features", "InferenceAttribute": "predicted_label"}'
+    fi
+    cat >"$w/jd-batch-$fmt.json" <<J
+{"JobDefinitionName": "bias-batch",
+ "ModelBiasAppSpecification": {"ImageUri": "biasmon", "ConfigUri": "$w/ac.json"},
+ "ModelBiasJobInput": {$input, "GroundTruthS3Input": {"S3Uri": "$w/batch/$fmt/gt"}},
+ "ModelBiasJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": "$w/bout-$fmt", "LocalPath": "/opt/ml/processing/output"}}]},
+ "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}},
+ "RoleArn": "arn:aws:iam::012345678901:role/SageMakerRole"}
+J
+    "$BM_BIN" execute --job-definition "$w/jd-batch-$fmt.json" --scheduled-time 2026-11-24T12:00:00Z --schedule-name bsched 2>"$w/stderr"; rc=$?
+    check "batch $fmt: exit 0 (got $rc: $(cat "$w/stderr"))" test "$rc" = 0
+    "$BM_BIN" analyze --analysis-config "$w/ac_dataset.json" --dataset "$w/batch/$fmt/expected.csv" --output "$w/bdirect-$fmt" 2>/dev/null
+    check "batch $fmt: output folder without the endpoint, analysis equals analyze on the joined rows" \
+        cmp -s "$w/bdirect-$fmt/analysis.json" "$w/bout-$fmt/bsched/2026/11/24/12/analysis.json"
+done
+
 echo "execute: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
