@@ -85,7 +85,7 @@ int bm__gt_put(bm__gt_table *t, bm_slice id, bm_slice data, int encoding, int js
 {
     if (id.n > UINT32_MAX / 2 || data.n > UINT32_MAX / 2) return BM_ELIMIT;
     uint64_t h = hash_bytes(id.p, id.n);
-    size_t slot;
+    size_t slot = 0;
     bm__gt_entry *e = lookup(t, id, h, &slot);
     uint32_t off;
     int r = arena_put(t, id, data, &off);
