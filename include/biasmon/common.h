@@ -26,6 +26,8 @@ typedef enum bm_status {
     BM_EINVAL = 7,    /* bad argument from the caller */
     BM_EINTERNAL = 8, /* a bug */
     BM_ENOTFOUND = 9, /* a named thing does not exist */
+    BM_EEXISTS = 10,  /* a named thing already exists */
+    BM_EBUSY = 11,    /* the thing is in use (e.g. a job definition referenced by a schedule) */
 } bm_status;
 
 /* Returns a static description of a status code; never NULL. */

@@ -16,6 +16,8 @@ const char *bm_strerror(int status)
     case BM_EINVAL: return "invalid argument";
     case BM_EINTERNAL: return "internal error";
     case BM_ENOTFOUND: return "not found";
+    case BM_EEXISTS: return "already exists";
+    case BM_EBUSY: return "in use";
     }
     return "unknown error";
 }

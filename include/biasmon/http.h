@@ -1,0 +1,51 @@
+/* The HTTP server under biasmon serve (libmicrohttpd): whole requests in, whole responses out. */
+#ifndef BIASMON_HTTP_H
+#define BIASMON_HTTP_H
+
+#include <stddef.h>
+#include "biasmon/common.h"
+#include "biasmon/sigv4.h"
+
+typedef struct bm_http_request {
+    const char *method;
+    const char *path;     /* without the query */
+    const char *query;    /* raw, "" when none */
+    const bm_http_header *headers;
+    size_t nheaders;
+    const char *body;     /* NUL-terminated for convenience; body_len bytes */
+    size_t body_len;
+    const char *remote;   /* client address, for logs */
+} bm_http_request;
+
+typedef struct bm_http_response {
+    int status;
+    const char *content_type; /* static string */
+    bm_buf body;              /* the handler appends; the server frees */
+    bm_http_header extra[8];  /* extra headers (static or handler-owned strings valid until sent) */
+    size_t nextra;
+    char request_id[40];      /* x-amzn-RequestId, filled by the server before the handler runs */
+} bm_http_response;
+
+/* Called once per complete request, on a server thread; several may run at once. */
+typedef void (*bm_http_handler)(void *ctx, const bm_http_request *req, bm_http_response *res);
+
+typedef struct bm_http_opts {
+    const char *host;       /* listen address, default "127.0.0.1" */
+    int port;               /* 0 = an ephemeral port (see bm_http_port) */
+    size_t max_body;        /* requests with larger bodies get 413; default 8 MiB */
+    unsigned threads;       /* worker threads; default 4 */
+    unsigned max_connections; /* default 256 */
+    unsigned timeout_s;     /* idle connection timeout; default 30 */
+} bm_http_opts;
+
+typedef struct bm_http_server bm_http_server;
+
+/* Starts listening; requests are served on the server's own threads until bm_http_stop. */
+bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler, void *ctx,
+                              bm_error *err);
+/* The port actually bound (useful with port 0). */
+int bm_http_port(const bm_http_server *s);
+/* Stops accepting, finishes requests in flight, frees the server. NULL is a no-op. */
+void bm_http_stop(bm_http_server *s);
+
+#endif

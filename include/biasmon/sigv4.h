@@ -1,0 +1,70 @@
+/* AWS Signature Version 4: verifying signed requests, and signing them (for biasmon's own client). */
+#ifndef BIASMON_SIGV4_H
+#define BIASMON_SIGV4_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "biasmon/common.h"
+
+/* One HTTP header as received (name case as sent; values untrimmed). */
+typedef struct bm_http_header {
+    const char *name;
+    const char *value;
+} bm_http_header;
+
+typedef struct bm_sigv4_request {
+    const char *method;        /* "POST" */
+    const char *path;          /* "/" (already percent-decoded? no: as on the request line) */
+    const char *query;         /* raw query string without '?', "" when none */
+    const bm_http_header *headers;
+    size_t nheaders;
+    const void *body;
+    size_t body_len;
+} bm_sigv4_request;
+
+/* A credential the server accepts. */
+typedef struct bm_sigv4_key {
+    const char *access_key_id;
+    const char *secret_access_key;
+} bm_sigv4_key;
+
+typedef enum bm_sigv4_result {
+    BM_SIGV4_OK = 0,
+    BM_SIGV4_MISSING,      /* no Authorization header (and no presigned query) */
+    BM_SIGV4_MALFORMED,    /* Authorization header or X-Amz-Date unparseable */
+    BM_SIGV4_UNKNOWN_KEY,  /* access key id not among the keys */
+    BM_SIGV4_EXPIRED,      /* X-Amz-Date more than max_skew seconds from now */
+    BM_SIGV4_MISMATCH,     /* signature does not match */
+} bm_sigv4_result;
+
+/* Verifies a request signed with AWS4-HMAC-SHA256 in the Authorization header, as AWS does:
+ * canonical request (method, canonical URI with each segment URI-encoded as AWS does for
+ * non-S3 services, canonical query string sorted by key, the signed headers lower-cased with
+ * trimmed and space-collapsed values, signed header list, hex SHA-256 of the body or the
+ * x-amz-content-sha256 value when present), string to sign with the credential scope
+ * date/region/service/aws4_request, signing key by HMAC chain. The date in the scope must
+ * equal X-Amz-Date's day; |X-Amz-Date - now| <= max_skew (AWS: 900 s). service must match the
+ * scope's service when not NULL. The comparison is constant-time. `why` (may be NULL) receives
+ * a message for the client that never contains a secret. On success *key_index is the index
+ * of the key used. */
+bm_sigv4_result bm_sigv4_verify(const bm_sigv4_request *req, const bm_sigv4_key *keys,
+                                size_t nkeys, const char *service, int64_t now, int64_t max_skew,
+                                size_t *key_index, char *why, size_t whylen);
+
+/* Signs a request: writes the X-Amz-Date value (YYYYMMDDTHHMMSSZ for `now`) and the
+ * Authorization header value into the buffers. The request must already carry every header to
+ * sign (host, content-type, x-amz-target...; x-amz-date is added by the signer to the signed
+ * set). Returns BM_OK or BM_ELIMIT (buffers too small). */
+int bm_sigv4_sign(const bm_sigv4_request *req, const bm_sigv4_key *key, const char *region,
+                  const char *service, int64_t now, char *amz_date, size_t amz_date_len,
+                  char *authorization, size_t auth_len) BM_MUST_CHECK;
+
+/* Loads the credentials file of a data directory ({dir}/credentials, two lines
+ * "access_key_id=..." and "secret_access_key=..."), creating it with fresh random keys
+ * (20-character id "BM" + 18 [A-Z0-9], 40-character secret from /dev/urandom) and mode 0600 when
+ * missing. Refuses a file readable by group or others (BM_EINVAL naming the path and mode).
+ * The strings are written into the caller's buffers. */
+int bm_credentials_load(const char *dir, char *id, size_t idlen, char *secret, size_t secretlen,
+                        bm_error *err) BM_MUST_CHECK;
+
+#endif

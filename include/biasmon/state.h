@@ -1,0 +1,97 @@
+/* biasmon serve's state in SQLite: resources (endpoint configs, endpoints, job definitions,
+ * monitoring schedules), executions and tags. */
+#ifndef BIASMON_STATE_H
+#define BIASMON_STATE_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "biasmon/common.h"
+
+typedef struct bm_state bm_state;
+
+/* Opens (creating when missing) the database at path: WAL journal, synchronous=NORMAL, a busy
+ * timeout, foreign keys on, the schema created or migrated (a schema_version table). One
+ * connection guarded by a mutex: every call below is safe from any thread. */
+int bm_state_open(const char *path, bm_state **out, bm_error *err) BM_MUST_CHECK;
+void bm_state_close(bm_state *s);
+
+/* ---- resources: one row per (kind, name); the document is the resource as the API describes it ---- */
+#define BM_RES_ENDPOINT_CONFIG "EndpointConfig"
+#define BM_RES_ENDPOINT "Endpoint"
+#define BM_RES_JOB_DEFINITION "ModelBiasJobDefinition"
+#define BM_RES_SCHEDULE "MonitoringSchedule"
+
+typedef struct bm_resource {
+    char kind[32];
+    char name[64];
+    char arn[256];
+    double created;      /* epoch seconds (fractional) */
+    double modified;
+    char status[32];     /* e.g. "Scheduled", "InService"; "" when the kind has none */
+    char endpoint[64];   /* the endpoint a job definition or schedule monitors, "" for none */
+    char ref[64];        /* a referenced resource: an endpoint's config, a schedule's job definition */
+    int64_t next_tick;   /* schedules: the next tick to run (epoch seconds), -1 for none */
+    json_t *doc;         /* owned reference */
+} bm_resource;
+
+void bm_resource_release(bm_resource *r); /* decrefs doc; the struct itself is the caller's */
+
+/* BM_EEXISTS when (kind, name) exists (names compare case-insensitively, as SageMaker does). */
+int bm_state_resource_create(bm_state *s, const bm_resource *r, bm_error *err) BM_MUST_CHECK;
+/* Replaces every column of an existing row; BM_ENOTFOUND when missing. */
+int bm_state_resource_update(bm_state *s, const bm_resource *r, bm_error *err) BM_MUST_CHECK;
+/* BM_ENOTFOUND when missing; out is filled with a new doc reference. */
+int bm_state_resource_get(bm_state *s, const char *kind, const char *name, bm_resource *out,
+                          bm_error *err) BM_MUST_CHECK;
+/* BM_ENOTFOUND when missing. Also deletes the resource's tags. */
+int bm_state_resource_delete(bm_state *s, const char *kind, const char *name, bm_error *err) BM_MUST_CHECK;
+/* Every resource of a kind ordered by created then name; *out is an array the caller frees with
+ * bm_resources_free. */
+int bm_state_resource_list(bm_state *s, const char *kind, bm_resource **out, size_t *n,
+                           bm_error *err) BM_MUST_CHECK;
+void bm_resources_free(bm_resource *v, size_t n);
+/* How many resources of kind have ref == name (e.g. schedules using a job definition). */
+int bm_state_resource_count_ref(bm_state *s, const char *kind, const char *ref, size_t *count,
+                                bm_error *err) BM_MUST_CHECK;
+
+/* ---- executions ---- */
+typedef struct bm_exec_record {
+    int64_t id;
+    char schedule[64];
+    int64_t scheduled_time;
+    double created, modified;
+    char status[32];          /* Pending, InProgress, Completed, CompletedWithViolations, Failed, Stopped */
+    char failure_reason[1024];
+    char job_name[64];        /* the processing job's name ("" until started) */
+    char endpoint[64];
+    char job_definition[64];
+    char output_uri[1024];
+    int64_t violations;
+    double started, ended;    /* 0 when not yet */
+} bm_exec_record;
+
+/* Inserts a new execution and sets rec->id. BM_EEXISTS when the schedule already has one for
+ * that scheduled time (so a tick can never run twice). */
+int bm_state_exec_insert(bm_state *s, bm_exec_record *rec, bm_error *err) BM_MUST_CHECK;
+int bm_state_exec_update(bm_state *s, const bm_exec_record *rec, bm_error *err) BM_MUST_CHECK;
+int bm_state_exec_get(bm_state *s, int64_t id, bm_exec_record *out, bm_error *err) BM_MUST_CHECK;
+/* Executions filtered by schedule and/or status (NULL: any), ordered by scheduled_time then id;
+ * at most max rows (0: no limit). The caller frees *out with bm_free. */
+int bm_state_exec_list(bm_state *s, const char *schedule, const char *status, size_t max,
+                       bm_exec_record **out, size_t *n, bm_error *err) BM_MUST_CHECK;
+/* The execution with the latest created time of a schedule; BM_ENOTFOUND when none. */
+int bm_state_exec_latest(bm_state *s, const char *schedule, bm_exec_record *out, bm_error *err) BM_MUST_CHECK;
+/* Startup recovery: every Pending or InProgress execution becomes Failed with reason; *count
+ * receives how many. */
+int bm_state_exec_fail_unfinished(bm_state *s, const char *reason, double now, size_t *count,
+                                  bm_error *err) BM_MUST_CHECK;
+
+/* ---- tags, by resource ARN ---- */
+/* Adds or replaces tags (a JSON array of {"Key","Value"}); BM_ELIMIT beyond 50 tags in all. */
+int bm_state_tags_add(bm_state *s, const char *arn, json_t *tags, bm_error *err) BM_MUST_CHECK;
+/* Removes the keys (a JSON array of strings); absent keys are ignored. */
+int bm_state_tags_delete(bm_state *s, const char *arn, json_t *keys, bm_error *err) BM_MUST_CHECK;
+/* A new JSON array of {"Key","Value"} ordered by key. */
+int bm_state_tags_list(bm_state *s, const char *arn, json_t **out, bm_error *err) BM_MUST_CHECK;
+
+#endif
