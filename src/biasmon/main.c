@@ -16,6 +16,10 @@ static void usage(FILE *out)
           "            biasmon analyze --analysis-config F --dataset F --output DIR\n"
           "  execute   one monitoring execution: captured traffic joined with ground truth\n"
           "            biasmon execute --job-definition F --scheduled-time T [--capture-uri URI]\n"
+          "  serve     the service: SageMaker's monitoring API, the scheduler, /metrics\n"
+          "            biasmon serve [--data-dir DIR] [--listen HOST:PORT]\n"
+          "  run       ask a running service for one execution of a schedule now\n"
+          "            biasmon run SCHEDULE [--at T] [--wait]\n"
           "\n"
           "Run 'biasmon <command> --help' for a command's options.\n",
           out);
@@ -45,6 +49,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "analyze")) return bm_cmd_analyze(argc - 1, argv + 1);
     if (!strcmp(cmd, "execute")) return bm_cmd_execute(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve")) return bm_cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run")) return bm_cmd_run(argc - 1, argv + 1);
     fprintf(stderr, "biasmon: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return BM_EXIT_USAGE;

@@ -1,0 +1,52 @@
+/* biasmon serve: the SageMaker-compatible API, the scheduler and /metrics over one data directory. */
+#ifndef BIASMON_SERVICE_H
+#define BIASMON_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "biasmon/common.h"
+
+/* The service clock: wall time, or an accelerated clock for tests and demos
+ * (now = start + (real now - real start) * scale). Schedules tick on this clock. */
+typedef struct bm_clock {
+    double scale;      /* 1 = real time */
+    double start;      /* service epoch seconds at real_start */
+    double real_start; /* CLOCK_REALTIME seconds when the clock was set */
+} bm_clock;
+void bm_clock_init(bm_clock *c, double scale, int64_t start); /* start 0: now */
+double bm_clock_now(const bm_clock *c);
+
+typedef enum { BM_LOG_ERROR, BM_LOG_WARN, BM_LOG_INFO, BM_LOG_DEBUG } bm_log_level;
+/* The library logs only through this callback: one event with key=value fields. */
+typedef void (*bm_log_fn)(void *ctx, bm_log_level level, const char *event, const char *fields);
+
+typedef struct bm_service_config {
+    const char *data_dir;   /* state.db, credentials, executions/ (created when missing) */
+    const char *host;       /* listen address */
+    int port;               /* 0: ephemeral */
+    int auth;               /* 1: every API request must be SigV4-signed with the data dir's keys */
+    int workers;            /* executions running at once */
+    double time_scale;      /* clock speed (1 = real time) */
+    int64_t time_start;     /* clock start (epoch seconds); 0 = now */
+    const char *region;     /* for ARNs and SigV4 scopes, e.g. "us-east-1" */
+    const char *account;    /* 12 digits, for ARNs */
+    unsigned http_threads;
+    size_t max_body;
+    int poll_ms;            /* scheduler period in real milliseconds */
+    const char *worker_exe; /* the biasmon binary run as `biasmon execute` for each execution */
+    bm_log_fn log;
+    void *log_ctx;
+    bm_log_level log_level;
+} bm_service_config;
+
+typedef struct bm_service bm_service;
+
+/* Opens the state, recovers from a previous crash (executions left running are marked Failed,
+ * missed ticks handled as docs/serve.md says), starts the HTTP server and the scheduler. */
+bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err);
+int bm_service_port(const bm_service *s);
+/* Stops accepting requests and ticks, waits for running executions (up to grace_s real seconds,
+ * then kills them; they are then recorded as Failed), closes everything. NULL is a no-op. */
+void bm_service_stop(bm_service *s, int grace_s);
+
+#endif

@@ -1,0 +1,76 @@
+/* biasmon serve internals shared by the service, the operations, the scheduler and /metrics. */
+#ifndef BIASMON_SERVE_INTERNAL_H
+#define BIASMON_SERVE_INTERNAL_H
+
+#include <pthread.h>
+#include <jansson.h>
+#include "biasmon/http.h"
+#include "biasmon/service.h"
+#include "biasmon/state.h"
+
+#define BM__MAX_WORKERS 64
+
+typedef struct bm__worker {
+    pid_t pid;           /* 0: free slot */
+    int64_t exec_id;
+    char schedule[64];
+    double started_real; /* CLOCK_MONOTONIC seconds */
+    int max_runtime;     /* real seconds, 0 = none */
+    int killed;          /* 1 after SIGKILL for exceeding the runtime or at shutdown */
+} bm__worker;
+
+struct bm_service {
+    bm_service_config cfg;
+    char data_dir[1024];
+    char region[32], account[16];
+    char worker_exe[1024];
+    bm_clock clock;
+    bm_state *db;
+    bm_http_server *http;
+    char key_id[64], key_secret[128];
+    /* scheduler */
+    pthread_t sched_thread;
+    int sched_running;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    int stopping;
+    bm__worker workers[BM__MAX_WORKERS];
+    /* /metrics cache: the latest analysis per schedule */
+    pthread_mutex_t metrics_mu;
+    json_t *metrics_cache; /* {schedule: {"exec": id, "text": "..."}} */
+};
+
+/* Logging through the configured callback, key=value fields. */
+void bm__log(bm_service *s, bm_log_level lvl, const char *event, const char *fmt, ...) BM_PRINTF(4, 5);
+
+/* An API operation: validated request in, response object out, or an error (err->code decides
+ * the AWS error: BM_ECONFIG ValidationException, BM_ENOTFOUND ResourceNotFound, BM_EEXISTS and
+ * BM_EBUSY ResourceInUse, BM_ELIMIT ResourceLimitExceeded, others InternalFailure). */
+typedef int (*bm__op_fn)(bm_service *s, json_t *req, json_t **resp, bm_error *err);
+typedef struct bm__op {
+    const char *name; /* after "SageMaker." */
+    const void *shape;
+    bm__op_fn fn;
+} bm__op;
+const bm__op *bm__find_op(const char *target);
+
+/* ARNs. kind: "monitoring-schedule", "model-bias-job-definition", "endpoint", "endpoint-config",
+ * "processing-job". Names appear lower-cased, as SageMaker writes them. */
+void bm__arn(const bm_service *s, const char *kind, const char *name, char *out, size_t n);
+
+/* The scheduler (scheduler.c). */
+int bm__scheduler_start(bm_service *s, bm_error *err);
+void bm__scheduler_stop(bm_service *s, int grace_s);
+void bm__scheduler_wake(bm_service *s);
+/* Queues an execution of schedule at tick T now (biasmon run); BM_EEXISTS when that tick has one. */
+int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *exec_id, bm_error *err);
+/* The next tick after `after` for a schedule document (-1: none). */
+int64_t bm__schedule_next_tick(json_t *schedule_doc, int64_t after);
+
+/* Describe/summary helpers (ops.c). */
+json_t *bm__execution_summary(bm_service *s, const bm_exec_record *e);
+
+/* GET /metrics (metrics.c): appends the Prometheus text exposition. */
+int bm__metrics_render(bm_service *s, bm_buf *out);
+
+#endif

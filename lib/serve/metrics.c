@@ -1,0 +1,182 @@
+/* GET /metrics: the Prometheus text exposition of the latest bias metrics, violations and
+ * execution counts of every schedule. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "biasmon/cell.h"
+#include "biasmon/store.h"
+#include "serve/internal.h"
+
+/* Label values: backslash, double quote and line feed escaped. */
+static int put_label(bm_buf *b, const char *name, const char *value, int first)
+{
+    int r = bm_buf_printf(b, "%s%s=\"", first ? "" : ",", name);
+    for (const char *p = value ? value : ""; !r && *p; p++) {
+        if (*p == '\\') r = bm_buf_puts(b, "\\\\");
+        else if (*p == '"') r = bm_buf_puts(b, "\\\"");
+        else if (*p == '\n') r = bm_buf_puts(b, "\\n");
+        else r = bm_buf_putc(b, *p);
+    }
+    return r ? r : bm_buf_putc(b, '"');
+}
+
+static int put_value(bm_buf *b, double v)
+{
+    if (isinf(v)) return bm_buf_puts(b, v > 0 ? " +Inf\n" : " -Inf\n");
+    if (isnan(v)) return bm_buf_puts(b, " NaN\n");
+    char t[64];
+    bm_py_float_repr(v, t, sizeof(t));
+    return bm_buf_printf(b, " %s\n", t);
+}
+
+/* The analysis of an execution, cached by execution id. Returns a borrowed reference. */
+static json_t *analysis_of(bm_service *s, const bm_exec_record *e)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "%lld", (long long)e->id);
+    json_t *hit = json_object_get(s->metrics_cache, e->schedule);
+    if (hit && json_integer_value(json_object_get(hit, "exec")) == e->id) return json_object_get(hit, "analysis");
+    char uri[1300];
+    bm_buf b;
+    bm_buf_init(&b, 64u << 20);
+    bm_error err;
+    bm_error_clear(&err);
+    json_t *a = NULL;
+    if (!bm_uri_join(e->output_uri, "analysis.json", uri, sizeof(uri)) && !bm_store_read(uri, 64u << 20, &b, &err))
+        a = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+    bm_buf_release(&b);
+    if (!a) return NULL;
+    json_t *entry = json_pack("{s:I,s:o}", "exec", (json_int_t)e->id, "analysis", a);
+    if (!entry || json_object_set_new(s->metrics_cache, e->schedule, entry)) return NULL;
+    return a;
+}
+
+static int metric_lines(bm_service *s, bm_buf *b, const bm_exec_record *e, json_t *a)
+{
+    static const char *const stages[] = {"pre_training_bias_metrics", "post_training_bias_metrics"};
+    static const char *const names[] = {"Pre-training", "Post-Training"};
+    (void)s;
+    int r = BM_OK;
+    for (int st = 0; st < 2 && !r; st++) {
+        json_t *stage = json_object_get(a, stages[st]);
+        const char *label = json_string_value(json_object_get(stage, "label"));
+        const char *lv = json_string_value(json_object_get(stage, "label_value_or_threshold"));
+        const char *facet;
+        json_t *entries;
+        json_object_foreach(json_object_get(stage, "facets"), facet, entries) {
+            size_t i, j;
+            json_t *en, *m;
+            if (!json_is_array(entries)) continue;
+            json_array_foreach(entries, i, en) {
+                const char *fv = json_string_value(json_object_get(en, "value_or_threshold"));
+                json_array_foreach(json_object_get(en, "metrics"), j, m) {
+                    json_t *v = json_object_get(m, "value");
+                    double x;
+                    if (json_is_number(v)) x = json_number_value(v);
+                    else if (json_is_string(v) && !strcmp(json_string_value(v), "Infinity")) x = INFINITY;
+                    else if (json_is_string(v) && !strcmp(json_string_value(v), "-Infinity")) x = -INFINITY;
+                    else continue; /* errored metrics are absent */
+                    if (!r) r = bm_buf_puts(b, "biasmon_bias_metric{");
+                    if (!r) r = put_label(b, "endpoint", e->endpoint, 1);
+                    if (!r) r = put_label(b, "schedule", e->schedule, 0);
+                    if (!r) r = put_label(b, "stage", names[st], 0);
+                    if (!r) r = put_label(b, "label", label, 0);
+                    if (!r) r = put_label(b, "label_value", lv, 0);
+                    if (!r) r = put_label(b, "facet", facet, 0);
+                    if (!r) r = put_label(b, "facet_value", fv, 0);
+                    if (!r) r = put_label(b, "metric", json_string_value(json_object_get(m, "name")), 0);
+                    if (!r) r = bm_buf_putc(b, '}');
+                    if (!r) r = put_value(b, x);
+                }
+            }
+        }
+    }
+    return r;
+}
+
+typedef struct sched_stat {
+    char name[64], endpoint[64];
+    uint64_t by_status[7];
+    double dur_sum;
+    uint64_t dur_count;
+    const bm_exec_record *latest; /* latest finished with an analysis */
+} sched_stat;
+
+static const char *const statuses[7] = {"Pending", "InProgress", "Completed", "CompletedWithViolations",
+                                        "Failed", "Stopping", "Stopped"};
+
+int bm__metrics_render(bm_service *s, bm_buf *b)
+{
+    bm_exec_record *v = NULL;
+    size_t n = 0;
+    bm_error err;
+    bm_error_clear(&err);
+    if (bm_state_exec_list(s->db, NULL, NULL, 0, &v, &n, &err)) return err.code ? err.code : BM_EINTERNAL;
+    sched_stat *st = bm_calloc(n ? n : 1, sizeof(sched_stat));
+    size_t ns = 0;
+    int r = st ? BM_OK : BM_ENOMEM;
+    for (size_t k = 0; !r && k < n; k++) {
+        sched_stat *x = NULL;
+        for (size_t j = 0; j < ns && !x; j++)
+            if (!strcmp(st[j].name, v[k].schedule)) x = &st[j];
+        if (!x) {
+            x = &st[ns++];
+            snprintf(x->name, sizeof(x->name), "%s", v[k].schedule);
+        }
+        snprintf(x->endpoint, sizeof(x->endpoint), "%s", v[k].endpoint);
+        for (int q = 0; q < 7; q++)
+            if (!strcmp(v[k].status, statuses[q])) x->by_status[q]++;
+        if (v[k].ended > 0 && v[k].started > 0) {
+            x->dur_sum += (v[k].ended - v[k].started) / s->clock.scale;
+            x->dur_count++;
+        }
+        if (!strcmp(v[k].status, "Completed") || !strcmp(v[k].status, "CompletedWithViolations"))
+            if (!x->latest || v[k].scheduled_time >= x->latest->scheduled_time) x->latest = &v[k];
+    }
+    if (!r)
+        r = bm_buf_puts(b, "# HELP biasmon_up 1 while biasmon serve answers.\n# TYPE biasmon_up gauge\nbiasmon_up 1\n"
+                           "# HELP biasmon_bias_metric The latest value of a Clarify bias metric of a monitoring schedule "
+                           "(labels mirror the CloudWatch dimensions).\n# TYPE biasmon_bias_metric gauge\n");
+    pthread_mutex_lock(&s->metrics_mu);
+    for (size_t k = 0; !r && k < ns; k++) {
+        if (!st[k].latest) continue;
+        json_t *a = analysis_of(s, st[k].latest);
+        if (a) r = metric_lines(s, b, st[k].latest, a);
+    }
+    pthread_mutex_unlock(&s->metrics_mu);
+    if (!r)
+        r = bm_buf_puts(b, "# HELP biasmon_violations Violations found by the latest completed execution.\n"
+                           "# TYPE biasmon_violations gauge\n");
+    for (size_t k = 0; !r && k < ns; k++) {
+        if (!st[k].latest) continue;
+        r = bm_buf_puts(b, "biasmon_violations{");
+        if (!r) r = put_label(b, "endpoint", st[k].endpoint, 1);
+        if (!r) r = put_label(b, "schedule", st[k].name, 0);
+        if (!r) r = bm_buf_printf(b, "} %lld\n", (long long)st[k].latest->violations);
+    }
+    if (!r)
+        r = bm_buf_puts(b, "# HELP biasmon_executions_total Monitoring executions by status.\n"
+                           "# TYPE biasmon_executions_total counter\n");
+    for (size_t k = 0; !r && k < ns; k++)
+        for (int q = 0; !r && q < 7; q++) {
+            r = bm_buf_puts(b, "biasmon_executions_total{");
+            if (!r) r = put_label(b, "schedule", st[k].name, 1);
+            if (!r) r = put_label(b, "status", statuses[q], 0);
+            if (!r) r = bm_buf_printf(b, "} %llu\n", (unsigned long long)st[k].by_status[q]);
+        }
+    if (!r)
+        r = bm_buf_puts(b, "# HELP biasmon_execution_duration_seconds Wall time of finished executions.\n"
+                           "# TYPE biasmon_execution_duration_seconds summary\n");
+    for (size_t k = 0; !r && k < ns; k++) {
+        r = bm_buf_puts(b, "biasmon_execution_duration_seconds_sum{");
+        if (!r) r = put_label(b, "schedule", st[k].name, 1);
+        if (!r) r = bm_buf_putc(b, '}');
+        if (!r) r = put_value(b, st[k].dur_sum);
+        if (!r) r = bm_buf_puts(b, "biasmon_execution_duration_seconds_count{");
+        if (!r) r = put_label(b, "schedule", st[k].name, 1);
+        if (!r) r = bm_buf_printf(b, "} %llu\n", (unsigned long long)st[k].dur_count);
+    }
+    bm_free(st);
+    bm_free(v);
+    return r;
+}

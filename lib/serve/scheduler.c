@@ -1,0 +1,457 @@
+/* The scheduler of biasmon serve: ticks on the service clock, executions in worker processes
+ * (`biasmon execute`) with bounded concurrency, never two for one schedule, recovery at start. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "biasmon/cron.h"
+#include "biasmon/isotime.h"
+#include "biasmon/report.h"
+#include "biasmon/store.h"
+#include "config/shape.h"
+#include "serve/internal.h"
+
+#define MAX_TICKS_PER_PASS 10000
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double svc_now(bm_service *s)
+{
+    return floor(bm_clock_now(&s->clock) * 1000) / 1000;
+}
+
+void bm__scheduler_wake(bm_service *s)
+{
+    pthread_mutex_lock(&s->mu);
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* The processing job's name: model-bias-monitoring-{YYYYMMDDHH}00-{24 hex}. */
+static void job_name(const char *schedule, int64_t T, char *out, size_t n)
+{
+    bm_civil c;
+    bm_time_civil(T, &c);
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = schedule; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h ^= (uint64_t)T * 0x9e3779b97f4a7c15ULL;
+    uint64_t h2 = h * 0xff51afd7ed558ccdULL ^ (h >> 29);
+    snprintf(out, n, "model-bias-monitoring-%04d%02d%02d%02d%02d-%016llx%08x", c.year, c.month, c.day, c.hour, c.minute,
+             (unsigned long long)h, (unsigned)(h2 & 0xffffffffu));
+}
+
+static int insert_execution(bm_service *s, const bm_resource *sched, int64_t T, int64_t *id, bm_error *err)
+{
+    bm_exec_record e;
+    memset(&e, 0, sizeof(e));
+    snprintf(e.schedule, sizeof(e.schedule), "%s", sched->name);
+    e.scheduled_time = T;
+    e.created = e.modified = svc_now(s);
+    snprintf(e.status, sizeof(e.status), "Pending");
+    snprintf(e.endpoint, sizeof(e.endpoint), "%s", sched->endpoint);
+    snprintf(e.job_definition, sizeof(e.job_definition), "%s", sched->ref);
+    int rc = bm_state_exec_insert(s->db, &e, err);
+    if (!rc && id) *id = e.id;
+    return rc;
+}
+
+int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *exec_id, bm_error *err)
+{
+    bm_resource r;
+    int rc = bm_state_resource_get(s->db, BM_RES_SCHEDULE, schedule, &r, err);
+    if (rc) return rc;
+    rc = insert_execution(s, &r, T, exec_id, err);
+    bm_resource_release(&r);
+    if (!rc) {
+        bm__log(s, BM_LOG_INFO, "execution_queued", "schedule=%s scheduled_time=%lld id=%lld on_demand=1", schedule,
+                (long long)T, (long long)*exec_id);
+        bm__scheduler_wake(s);
+    }
+    return rc;
+}
+
+/* Creates the executions of every due tick. */
+static void tick(bm_service *s)
+{
+    bm_resource *v;
+    size_t n;
+    bm_error err;
+    bm_error_clear(&err);
+    if (bm_state_resource_list(s->db, BM_RES_SCHEDULE, &v, &n, &err)) {
+        bm__log(s, BM_LOG_ERROR, "scheduler_error", "msg=\"%s\"", err.msg);
+        return;
+    }
+    int64_t t = (int64_t)floor(svc_now(s));
+    for (size_t k = 0; k < n; k++) {
+        bm_resource *r = &v[k];
+        if (strcmp(r->status, "Scheduled") || r->next_tick < 0 || r->next_tick > t) continue;
+        int count = 0;
+        while (r->next_tick >= 0 && r->next_tick <= t && count++ < MAX_TICKS_PER_PASS) {
+            int64_t id = 0;
+            int rc = insert_execution(s, r, r->next_tick, &id, &err);
+            if (rc && rc != BM_EEXISTS) {
+                bm__log(s, BM_LOG_ERROR, "scheduler_error", "schedule=%s msg=\"%s\"", r->name, err.msg);
+                break;
+            }
+            if (!rc)
+                bm__log(s, BM_LOG_INFO, "execution_queued", "schedule=%s scheduled_time=%lld id=%lld", r->name,
+                        (long long)r->next_tick, (long long)id);
+            r->next_tick = bm__schedule_next_tick(r->doc, r->next_tick); /* -1 after a NOW schedule ran */
+        }
+        if (bm_state_resource_update(s->db, r, &err))
+            bm__log(s, BM_LOG_ERROR, "scheduler_error", "schedule=%s msg=\"%s\"", r->name, err.msg);
+    }
+    bm_resources_free(v, n);
+}
+
+/* ---- workers ---- */
+
+static int running_for(bm_service *s, const char *schedule)
+{
+    for (int k = 0; k < BM__MAX_WORKERS; k++)
+        if (s->workers[k].pid && !strcmp(s->workers[k].schedule, schedule)) return 1;
+    return 0;
+}
+
+static int running_count(bm_service *s)
+{
+    int c = 0;
+    for (int k = 0; k < BM__MAX_WORKERS; k++) c += s->workers[k].pid != 0;
+    return c;
+}
+
+static void finish_record(bm_service *s, bm_exec_record *e, const char *status, const char *reason)
+{
+    bm_error err;
+    bm_error_clear(&err);
+    snprintf(e->status, sizeof(e->status), "%s", status);
+    snprintf(e->failure_reason, sizeof(e->failure_reason), "%s", reason ? reason : "");
+    e->modified = e->ended = svc_now(s);
+    if (bm_state_exec_update(s->db, e, &err))
+        bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)e->id, err.msg);
+    bm__log(s, BM_LOG_INFO, "execution_finished", "schedule=%s id=%lld status=%s reason=\"%s\"", e->schedule,
+            (long long)e->id, status, reason ? reason : "");
+}
+
+/* Starts execution e in a worker process. */
+static void spawn(bm_service *s, bm_exec_record *e)
+{
+    bm_error err;
+    bm_error_clear(&err);
+    char why[1024] = "";
+    bm_resource sched, jd, ep;
+    int have_sched = 0, have_jd = 0, have_ep = 0;
+    char dir[1300], jd_path[1400], log_path[1400], when[32], capture[1100] = "";
+    if (bm_state_resource_get(s->db, BM_RES_SCHEDULE, e->schedule, &sched, &err)) {
+        snprintf(why, sizeof(why), "the monitoring schedule no longer exists");
+        goto fail;
+    }
+    have_sched = 1;
+    if (bm_state_resource_get(s->db, BM_RES_JOB_DEFINITION, e->job_definition, &jd, &err)) {
+        snprintf(why, sizeof(why), "job definition \"%s\" no longer exists", e->job_definition);
+        goto fail;
+    }
+    have_jd = 1;
+    if (e->endpoint[0]) {
+        if (bm_state_resource_get(s->db, BM_RES_ENDPOINT, e->endpoint, &ep, &err)) {
+            snprintf(why, sizeof(why), "endpoint \"%s\" no longer exists", e->endpoint);
+            goto fail;
+        }
+        have_ep = 1;
+        const char *d = bm__json_string(ep.doc, "DataCaptureConfig.DestinationS3Uri");
+        if (!d) {
+            snprintf(why, sizeof(why), "endpoint \"%s\" has no data capture destination", e->endpoint);
+            goto fail;
+        }
+        snprintf(capture, sizeof(capture), "%s", d);
+    }
+    snprintf(dir, sizeof(dir), "%s/executions/%lld", s->data_dir, (long long)e->id);
+    snprintf(jd_path, sizeof(jd_path), "%s/job_definition.json", dir);
+    snprintf(log_path, sizeof(log_path), "%s/log.txt", dir);
+    json_t *req = json_deep_copy(jd.doc);
+    bm_buf b;
+    bm_buf_init(&b, 16u << 20);
+    int wrc = BM_ENOMEM;
+    if (req) {
+        json_object_del(req, "JobDefinitionArn");
+        json_object_del(req, "CreationTime");
+        wrc = bm_json_write(req, 2, &b);
+        if (!wrc) wrc = bm_write_file_atomic(jd_path, b.data, b.len, &err);
+    }
+    json_decref(req);
+    bm_buf_release(&b);
+    if (wrc) {
+        snprintf(why, sizeof(why), "cannot prepare the execution: %s", err.msg[0] ? err.msg : "out of memory");
+        goto fail;
+    }
+    /* the output folder, as the worker computes it */
+    const char *out = bm__json_string(jd.doc, "ModelBiasJobOutputConfig.MonitoringOutputs[0].S3Output.S3Uri");
+    bm_civil c;
+    bm_time_civil(e->scheduled_time, &c);
+    if (e->endpoint[0])
+        snprintf(e->output_uri, sizeof(e->output_uri), "%s/%s/%s/%04d/%02d/%02d/%02d", out ? out : "", e->endpoint,
+                 e->schedule, c.year, c.month, c.day, c.hour);
+    else
+        snprintf(e->output_uri, sizeof(e->output_uri), "%s/%s/%04d/%02d/%02d/%02d", out ? out : "", e->schedule,
+                 c.year, c.month, c.day, c.hour);
+    bm_time_format(e->scheduled_time, when, sizeof(when));
+    job_name(e->schedule, e->scheduled_time, e->job_name, sizeof(e->job_name));
+    const char *ws = bm__json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisStartTime");
+    const char *we = bm__json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisEndTime");
+    json_t *mrt = bm__json_get(jd.doc, "StoppingCondition.MaxRuntimeInSeconds");
+    char *argv[16];
+    int a = 0;
+    argv[a++] = s->worker_exe;
+    argv[a++] = "execute";
+    argv[a++] = "--job-definition";
+    argv[a++] = jd_path;
+    argv[a++] = "--scheduled-time";
+    argv[a++] = when;
+    argv[a++] = "--schedule-name";
+    argv[a++] = e->schedule;
+    if (capture[0]) {
+        argv[a++] = "--capture-uri";
+        argv[a++] = capture;
+    }
+    char wsb[32], web[32];
+    if (ws && we) {
+        snprintf(wsb, sizeof(wsb), "%s", ws);
+        snprintf(web, sizeof(web), "%s", we);
+        argv[a++] = "--data-analysis-start-time";
+        argv[a++] = wsb;
+        argv[a++] = "--data-analysis-end-time";
+        argv[a++] = web;
+    }
+    argv[a] = NULL;
+    int slot = -1;
+    for (int k = 0; k < BM__MAX_WORKERS && slot < 0; k++)
+        if (!s->workers[k].pid) slot = k;
+    pid_t parent = getpid();
+    pid_t pid = slot < 0 ? -1 : fork();
+    if (pid == 0) { /* child: async-signal-safe calls only, then exec */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(127);
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0) dup2(nul, 0);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (pid < 0) {
+        snprintf(why, sizeof(why), "cannot start a worker process: %s", strerror(errno));
+        goto fail;
+    }
+    bm__worker *w = &s->workers[slot];
+    w->pid = pid;
+    w->exec_id = e->id;
+    snprintf(w->schedule, sizeof(w->schedule), "%s", e->schedule);
+    w->started_real = mono();
+    w->max_runtime = mrt ? (int)json_integer_value(mrt) : 0;
+    w->killed = 0;
+    snprintf(e->status, sizeof(e->status), "InProgress");
+    e->started = e->modified = svc_now(s);
+    if (bm_state_exec_update(s->db, e, &err))
+        bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)e->id, err.msg);
+    bm__log(s, BM_LOG_INFO, "execution_started", "schedule=%s id=%lld scheduled_time=%s pid=%d job=%s", e->schedule,
+            (long long)e->id, when, (int)pid, e->job_name);
+    goto out;
+fail:
+    finish_record(s, e, "Failed", why);
+out:
+    if (have_sched) bm_resource_release(&sched);
+    if (have_jd) bm_resource_release(&jd);
+    if (have_ep) bm_resource_release(&ep);
+}
+
+/* Records how a worker ended: its execution.json says the status and the reason. */
+static void reap(bm_service *s, bm__worker *w, int wstatus)
+{
+    bm_exec_record e;
+    bm_error err;
+    bm_error_clear(&err);
+    if (bm_state_exec_get(s->db, w->exec_id, &e, &err)) {
+        bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)w->exec_id, err.msg);
+        return;
+    }
+    char why[1024] = "", uri[1200], status_buf[32] = "Failed";
+    const char *status = status_buf;
+    if (w->killed == 1) {
+        status = "Stopped";
+        snprintf(why, sizeof(why), "MaxRuntimeInSeconds (%d s) exceeded: the execution was stopped", w->max_runtime);
+    } else if (w->killed == 2) {
+        snprintf(why, sizeof(why), "biasmon serve stopped during the execution");
+    } else {
+        bm_buf b;
+        bm_buf_init(&b, 16u << 20);
+        json_t *acc = NULL;
+        if (!bm_uri_join(e.output_uri, "execution.json", uri, sizeof(uri)) && !bm_store_read(uri, 16u << 20, &b, &err))
+            acc = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+        bm_buf_release(&b);
+        const char *st = acc ? bm__json_string(acc, "Status") : NULL;
+        if (st && (!strcmp(st, "Completed") || !strcmp(st, "CompletedWithViolations") || !strcmp(st, "Failed"))) {
+            snprintf(status_buf, sizeof(status_buf), "%s", st);
+            snprintf(why, sizeof(why), "%s", bm__json_string(acc, "FailureReason") ? bm__json_string(acc, "FailureReason") : "");
+            json_t *v = json_object_get(acc, "violations");
+            e.violations = json_is_integer(v) ? json_integer_value(v) : 0;
+        } else if (WIFEXITED(wstatus)) {
+            snprintf(why, sizeof(why), "the worker exited with status %d without an account of the execution; see %s/executions/%lld/log.txt",
+                     WEXITSTATUS(wstatus), s->data_dir, (long long)e.id);
+        } else {
+            snprintf(why, sizeof(why), "the worker was killed by signal %d; see %s/executions/%lld/log.txt",
+                     WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0, s->data_dir, (long long)e.id);
+        }
+        if (!strcmp(status, "Failed") && !why[0]) snprintf(why, sizeof(why), "the execution failed");
+        json_decref(acc);
+    }
+    finish_record(s, &e, status, why);
+}
+
+static void reap_all(bm_service *s)
+{
+    for (int k = 0; k < BM__MAX_WORKERS; k++) {
+        bm__worker *w = &s->workers[k];
+        if (!w->pid) continue;
+        int st;
+        pid_t p = waitpid(w->pid, &st, WNOHANG);
+        if (p == w->pid) {
+            reap(s, w, st);
+            w->pid = 0;
+        } else if (w->max_runtime > 0 && !w->killed && mono() - w->started_real > w->max_runtime) {
+            kill(w->pid, SIGKILL);
+            w->killed = 1;
+        }
+    }
+}
+
+static void dispatch(bm_service *s)
+{
+    int limit = s->cfg.workers > 0 ? s->cfg.workers : 1;
+    if (limit > BM__MAX_WORKERS) limit = BM__MAX_WORKERS;
+    if (running_count(s) >= limit) return;
+    bm_exec_record *v = NULL;
+    size_t n = 0;
+    bm_error err;
+    bm_error_clear(&err);
+    if (bm_state_exec_list(s->db, NULL, "Pending", 1000, &v, &n, &err)) {
+        bm__log(s, BM_LOG_ERROR, "scheduler_error", "msg=\"%s\"", err.msg);
+        return;
+    }
+    for (size_t k = 0; k < n && running_count(s) < limit && !s->stopping; k++) {
+        if (running_for(s, v[k].schedule)) continue; /* one at a time per schedule */
+        spawn(s, &v[k]);
+    }
+    bm_free(v);
+}
+
+static void *sched_main(void *arg)
+{
+    bm_service *s = arg;
+    int poll = s->cfg.poll_ms > 0 ? s->cfg.poll_ms : 200;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        if (!s->stopping) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += (long)poll * 1000000L;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&s->wake, &s->mu, &ts);
+        }
+        int stopping = s->stopping;
+        pthread_mutex_unlock(&s->mu);
+        if (stopping) break;
+        reap_all(s);
+        tick(s);
+        dispatch(s);
+    }
+    return NULL;
+}
+
+/* Recovery after a crash: executions left running are Failed; ticks missed while down are not
+ * backfilled (each schedule runs its latest missed tick once, then continues). */
+static int recover(bm_service *s, bm_error *err)
+{
+    size_t n = 0;
+    int rc = bm_state_exec_fail_unfinished(s->db, "interrupted by restart: biasmon serve stopped during the execution; "
+                                                  "run it again with biasmon run", svc_now(s), &n, err);
+    if (rc) return rc;
+    if (n) bm__log(s, BM_LOG_WARN, "recovered", "interrupted_executions=%zu", n);
+    bm_resource *v;
+    size_t m;
+    if ((rc = bm_state_resource_list(s->db, BM_RES_SCHEDULE, &v, &m, err))) return rc;
+    int64_t t = (int64_t)floor(svc_now(s));
+    for (size_t k = 0; k < m; k++) {
+        bm_resource *r = &v[k];
+        if (strcmp(r->status, "Scheduled") || r->next_tick < 0 || r->next_tick > t) continue;
+        const char *e = bm__json_string(r->doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
+        bm_schedule_expr x;
+        if (!e || bm_schedule_parse(e, strlen(e), &x, NULL) || x.now) continue;
+        int64_t latest = bm_schedule_prev(&x, t);
+        if (latest > r->next_tick) {
+            bm__log(s, BM_LOG_WARN, "missed_ticks", "schedule=%s from=%lld skipped_to=%lld", r->name,
+                    (long long)r->next_tick, (long long)latest);
+            r->next_tick = latest;
+            if ((rc = bm_state_resource_update(s->db, r, err))) break;
+        }
+    }
+    bm_resources_free(v, m);
+    return rc;
+}
+
+int bm__scheduler_start(bm_service *s, bm_error *err)
+{
+    char dir[1200];
+    snprintf(dir, sizeof(dir), "%s/executions", s->data_dir);
+    int rc = bm_mkdirs(dir, err);
+    if (!rc) rc = recover(s, err);
+    if (rc) return rc;
+    if (pthread_create(&s->sched_thread, NULL, sched_main, s) != 0)
+        return bm_error_set(err, BM_EINTERNAL, "cannot start the scheduler thread");
+    s->sched_running = 1;
+    return BM_OK;
+}
+
+void bm__scheduler_stop(bm_service *s, int grace_s)
+{
+    if (!s->sched_running) return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->sched_thread, NULL);
+    s->sched_running = 0;
+    /* let running executions finish for grace_s seconds, then stop them */
+    double deadline = mono() + (grace_s > 0 ? grace_s : 0);
+    for (int round = 0; round < 100000; round++) {
+        reap_all(s);
+        if (!running_count(s) || mono() >= deadline) break;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    for (int k = 0; k < BM__MAX_WORKERS; k++) {
+        bm__worker *w = &s->workers[k];
+        if (!w->pid) continue;
+        kill(w->pid, SIGKILL);
+        w->killed = 2;
+        int st;
+        waitpid(w->pid, &st, 0);
+        reap(s, w, st);
+        w->pid = 0;
+    }
+}

@@ -1,0 +1,256 @@
+/* biasmon serve: the service object, the clock, logging, and the HTTP entry point (auth,
+ * AWS JSON 1.1 framing, dispatch to operations, errors in AWS's shape). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "biasmon/report.h"
+#include "biasmon/sigv4.h"
+#include "config/shape.h"
+#include "serve/internal.h"
+
+/* ==================================================================== clock and log */
+
+static double real_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void bm_clock_init(bm_clock *c, double scale, int64_t start)
+{
+    c->scale = scale > 0 ? scale : 1;
+    c->real_start = real_now();
+    c->start = start > 0 ? (double)start : c->real_start;
+}
+
+double bm_clock_now(const bm_clock *c)
+{
+    return c->start + (real_now() - c->real_start) * c->scale;
+}
+
+void bm__log(bm_service *s, bm_log_level lvl, const char *event, const char *fmt, ...)
+{
+    if (!s->cfg.log || lvl > s->cfg.log_level) return;
+    char fields[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fields, sizeof(fields), fmt, ap);
+    va_end(ap);
+    s->cfg.log(s->cfg.log_ctx, lvl, event, fields);
+}
+
+void bm__arn(const bm_service *s, const char *kind, const char *name, char *out, size_t n)
+{
+    char lower[128];
+    size_t k = 0;
+    for (; name[k] && k + 1 < sizeof(lower); k++) lower[k] = (char)tolower((unsigned char)name[k]);
+    lower[k] = 0;
+    snprintf(out, n, "arn:aws:sagemaker:%s:%s:%s/%s", s->region, s->account, kind, lower);
+}
+
+/* ==================================================================== HTTP */
+
+/* Best-effort text for error bodies: the buffer's limit is far above these. */
+static void put_text(bm_buf *b, const char *t)
+{
+    if (bm_buf_puts(b, t)) b->len = 0;
+}
+
+static const char *header(const bm_http_request *req, const char *name)
+{
+    for (size_t k = 0; k < req->nheaders; k++)
+        if (!strcasecmp(req->headers[k].name, name)) return req->headers[k].value;
+    return NULL;
+}
+
+static void send_json(bm_http_response *res, int status, json_t *body)
+{
+    res->status = status;
+    res->content_type = "application/x-amz-json-1.1";
+    if (bm_json_write(body, 0, &res->body)) {
+        bm_buf_reset(&res->body);
+        res->status = 500;
+        put_text(&res->body, "{\"__type\":\"InternalFailure\",\"message\":\"response too large\"}");
+    }
+}
+
+static void send_error(bm_http_response *res, int status, const char *type, const char *message)
+{
+    json_t *b = json_pack("{s:s,s:s}", "__type", type, "message", message);
+    res->status = status;
+    res->content_type = "application/x-amz-json-1.1";
+    if (!b || bm_json_write(b, 0, &res->body)) {
+        bm_buf_reset(&res->body);
+        put_text(&res->body, "{\"__type\":\"InternalFailure\"}");
+    }
+    json_decref(b);
+    if (res->nextra < sizeof(res->extra) / sizeof(res->extra[0])) {
+        res->extra[res->nextra].name = "x-amzn-ErrorType";
+        res->extra[res->nextra].value = type; /* static strings only */
+        res->nextra++;
+    }
+}
+
+static void send_bm_error(bm_http_response *res, const bm_error *err)
+{
+    char msg[1100];
+    if (err->path[0])
+        snprintf(msg, sizeof(msg), "%s: %s", err->path, err->msg);
+    else
+        snprintf(msg, sizeof(msg), "%s", err->msg[0] ? err->msg : bm_strerror(err->code));
+    switch (err->code) {
+    case BM_ECONFIG:
+    case BM_EPARSE:
+    case BM_EINVAL: send_error(res, 400, "ValidationException", msg); break;
+    case BM_ENOTFOUND: send_error(res, 400, "ResourceNotFound", msg); break;
+    case BM_EEXISTS:
+    case BM_EBUSY: send_error(res, 400, "ResourceInUse", msg); break;
+    case BM_ELIMIT: send_error(res, 400, "ResourceLimitExceeded", msg); break;
+    default: send_error(res, 500, "InternalFailure", msg); break;
+    }
+}
+
+static int authenticate(bm_service *s, const bm_http_request *req, bm_http_response *res)
+{
+    if (!s->cfg.auth) return 1;
+    bm_sigv4_request sr = {req->method, req->path, req->query, req->headers, req->nheaders, req->body, req->body_len};
+    bm_sigv4_key key = {s->key_id, s->key_secret};
+    size_t idx;
+    char why[512];
+    bm_sigv4_result r = bm_sigv4_verify(&sr, &key, 1, "sagemaker", (int64_t)real_now(), 900, &idx, why, sizeof(why));
+    if (r == BM_SIGV4_OK) return 1;
+    const char *type = r == BM_SIGV4_MISSING       ? "MissingAuthenticationTokenException"
+                       : r == BM_SIGV4_UNKNOWN_KEY ? "UnrecognizedClientException"
+                       : r == BM_SIGV4_MALFORMED   ? "IncompleteSignatureException"
+                                                   : "InvalidSignatureException";
+    bm__log(s, BM_LOG_WARN, "auth_refused", "remote=%s reason=%s", req->remote ? req->remote : "?", type);
+    send_error(res, r == BM_SIGV4_MALFORMED || r == BM_SIGV4_MISSING ? 400 : 403, type,
+               why[0] ? why : "The request signature we calculated does not match the signature you provided.");
+    if (r == BM_SIGV4_MISSING || r == BM_SIGV4_MALFORMED) res->status = 403;
+    return 0;
+}
+
+static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
+{
+    bm_service *s = ctx;
+    if (!strcmp(req->method, "GET") && !strcmp(req->path, "/metrics")) {
+        res->status = 200;
+        res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        if (bm__metrics_render(s, &res->body)) {
+            bm_buf_reset(&res->body);
+            res->status = 500;
+            put_text(&res->body, "# error rendering metrics\n");
+        }
+        return;
+    }
+    if (!strcmp(req->method, "GET") && (!strcmp(req->path, "/health") || !strcmp(req->path, "/ping"))) {
+        res->status = 200;
+        res->content_type = "text/plain";
+        put_text(&res->body, "ok\n");
+        return;
+    }
+    if (strcmp(req->method, "POST") || strcmp(req->path, "/")) {
+        send_error(res, 404, "UnknownOperationException", "biasmon serves POST / (AWS JSON 1.1), GET /metrics and GET /health");
+        return;
+    }
+    if (!authenticate(s, req, res)) return;
+    const char *target = header(req, "X-Amz-Target");
+    const bm__op *op = target ? bm__find_op(target) : NULL;
+    if (!op) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "Unknown operation %s", target ? target : "(no X-Amz-Target header)");
+        send_error(res, 400, "UnknownOperationException", msg);
+        return;
+    }
+    json_error_t je;
+    json_t *body = req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je) : json_object();
+    if (!body || !json_is_object(body)) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "the request body is not a JSON object%s%s", body ? "" : ": ", body ? "" : je.text);
+        send_error(res, 400, "SerializationException", msg);
+        json_decref(body);
+        return;
+    }
+    bm_error err;
+    bm_error_clear(&err);
+    json_t *resp = NULL;
+    int r = bm__shape_validate(op->shape, body, "$", &err);
+    if (!r) r = op->fn(s, body, &resp, &err);
+    if (r) {
+        bm__log(s, r == BM_ENOMEM || r == BM_EINTERNAL || r == BM_EIO ? BM_LOG_ERROR : BM_LOG_INFO, "api_error",
+                "op=%s code=%d path=%s msg=\"%s\"", op->name, r, err.path, err.msg);
+        if (!err.code) err.code = r;
+        send_bm_error(res, &err);
+    } else {
+        bm__log(s, BM_LOG_DEBUG, "api", "op=%s", op->name);
+        send_json(res, 200, resp ? resp : json_object());
+    }
+    json_decref(resp);
+    json_decref(body);
+}
+
+/* ==================================================================== lifecycle */
+
+bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
+{
+    bm_service *s = bm_calloc(1, sizeof(*s));
+    if (!s) {
+        bm_error_set(err, BM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->cfg = *cfg;
+    snprintf(s->data_dir, sizeof(s->data_dir), "%s", cfg->data_dir);
+    snprintf(s->region, sizeof(s->region), "%s", cfg->region ? cfg->region : "us-east-1");
+    snprintf(s->account, sizeof(s->account), "%s", cfg->account ? cfg->account : "123456789012");
+    snprintf(s->worker_exe, sizeof(s->worker_exe), "%s", cfg->worker_exe ? cfg->worker_exe : "/proc/self/exe");
+    s->cfg.data_dir = s->data_dir;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    pthread_mutex_init(&s->metrics_mu, NULL);
+    bm_clock_init(&s->clock, cfg->time_scale, cfg->time_start);
+    char path[1200];
+    if (bm_mkdirs(s->data_dir, err)) goto fail;
+    chmod(s->data_dir, 0700);
+    if (bm_credentials_load(s->data_dir, s->key_id, sizeof(s->key_id), s->key_secret, sizeof(s->key_secret), err))
+        goto fail;
+    snprintf(path, sizeof(path), "%s/state.db", s->data_dir);
+    if (bm_state_open(path, &s->db, err)) goto fail;
+    if (!(s->metrics_cache = json_object())) {
+        bm_error_set(err, BM_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (bm__scheduler_start(s, err)) goto fail;
+    bm_http_opts ho = {cfg->host, cfg->port, cfg->max_body, cfg->http_threads, 256, 30};
+    if (!(s->http = bm_http_start(&ho, handle, s, err))) goto fail;
+    bm__log(s, BM_LOG_INFO, "listening", "host=%s port=%d auth=%s data_dir=%s time_scale=%g", cfg->host ? cfg->host : "127.0.0.1",
+            bm_http_port(s->http), cfg->auth ? "sigv4" : "off", s->data_dir, s->clock.scale);
+    return s;
+fail:
+    bm_service_stop(s, 0);
+    return NULL;
+}
+
+int bm_service_port(const bm_service *s)
+{
+    return s->http ? bm_http_port(s->http) : -1;
+}
+
+void bm_service_stop(bm_service *s, int grace_s)
+{
+    if (!s) return;
+    bm_http_stop(s->http);
+    s->http = NULL;
+    bm__scheduler_stop(s, grace_s);
+    bm_state_close(s->db);
+    json_decref(s->metrics_cache);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->metrics_mu);
+    memset(s->key_secret, 0, sizeof(s->key_secret));
+    bm__log(s, BM_LOG_INFO, "stopped", "data_dir=%s", s->data_dir);
+    bm_free(s);
+}

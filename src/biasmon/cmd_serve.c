@@ -1,0 +1,318 @@
+/* biasmon serve: the daemon. One settings table drives parsing, --help, --check-config and
+ * docs/settings.md (--print-settings-markdown). */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "biasmon/isotime.h"
+#include "biasmon/report.h"
+#include "biasmon/service.h"
+#include "cli.h"
+
+typedef struct serve_settings {
+    char data_dir[1024];
+    char listen[256];
+    int auth;
+    int workers;
+    double time_scale;
+    char time_start[64];
+    char region[32];
+    char account[16];
+    int http_threads;
+    int max_body;
+    int poll_ms;
+    char log_level[16];
+    int shutdown_grace;
+} serve_settings;
+
+typedef enum { T_STR, T_INT, T_DOUBLE, T_BOOL } stype;
+
+typedef struct setting {
+    const char *name;
+    stype type;
+    const char *def;
+    double min, max;
+    size_t off, size;
+    const char *help;
+} setting;
+
+#define F(field) offsetof(serve_settings, field), sizeof(((serve_settings *)0)->field)
+static const setting settings[] = {
+    {"data-dir", T_STR, "./biasmon-data", 0, 0, F(data_dir),
+     "Directory of the state (state.db, SQLite in WAL mode), the access keys (credentials, mode 0600, "
+     "created on first start), serve.json (the address clients use) and executions/ (job definitions and "
+     "logs of each execution)."},
+    {"listen", T_STR, "127.0.0.1:8080", 0, 0, F(listen),
+     "Address and port of the API and /metrics; port 0 picks a free port (serve.json says which). "
+     "Loopback by default."},
+    {"auth", T_BOOL, "on", 0, 1, F(auth),
+     "Require AWS Signature Version 4 on every API request, with the keys in the data directory. "
+     "\"off\" is for local experiments only: anyone who can reach the port can then change schedules."},
+    {"workers", T_INT, "2", 1, 64, F(workers), "Executions that may run at once (worker processes)."},
+    {"time-scale", T_DOUBLE, "1", 0.001, 1e7, F(time_scale),
+     "Speed of the service clock that schedules tick on: 3600 makes an hour pass in a second (tests, demos)."},
+    {"time-start", T_STR, "", 0, 0, F(time_start),
+     "Service time at start-up (e.g. 2026-11-24T00:00:00Z); empty for the current time."},
+    {"region", T_STR, "us-east-1", 0, 0, F(region), "Region in ARNs and in the signatures clients send."},
+    {"account", T_STR, "123456789012", 0, 0, F(account), "12-digit account id in ARNs."},
+    {"http-threads", T_INT, "4", 1, 64, F(http_threads), "Threads answering API requests."},
+    {"max-body", T_INT, "8388608", 1024, 268435456, F(max_body), "Largest request body in bytes (413 beyond)."},
+    {"poll-ms", T_INT, "200", 5, 60000, F(poll_ms), "How often the scheduler looks for due ticks and finished workers (real milliseconds)."},
+    {"log-level", T_STR, "info", 0, 0, F(log_level), "error, warn, info or debug."},
+    {"shutdown-grace", T_INT, "30", 0, 3600, F(shutdown_grace),
+     "Seconds running executions get to finish after SIGTERM/SIGINT; then they are stopped and recorded as Failed."},
+};
+#define NSET (sizeof(settings) / sizeof(settings[0]))
+
+static const char *sources[NSET];
+
+static int set_value(serve_settings *ss, const setting *st, const char *v, char *why, size_t wl)
+{
+    char *p = (char *)ss + st->off;
+    switch (st->type) {
+    case T_STR:
+        if (strlen(v) >= st->size) return snprintf(why, wl, "--%s: longer than %zu characters", st->name, st->size - 1), 1;
+        memcpy(p, v, strlen(v) + 1);
+        return 0;
+    case T_BOOL:
+        if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "1")) *(int *)p = 1;
+        else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0")) *(int *)p = 0;
+        else return snprintf(why, wl, "--%s: expected on or off, got \"%s\"", st->name, v), 1;
+        return 0;
+    case T_INT:
+    case T_DOUBLE: {
+        char *end;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (end == v || *end || errno || !isfinite(d) || d < st->min || d > st->max ||
+            (st->type == T_INT && d != floor(d)))
+            return snprintf(why, wl, "--%s: expected %s from %g to %g, got \"%s\"", st->name,
+                            st->type == T_INT ? "an integer" : "a number", st->min, st->max, v), 1;
+        if (st->type == T_INT) *(int *)p = (int)d;
+        else *(double *)p = d;
+        return 0;
+    }
+    }
+    return 1;
+}
+
+static void env_name(const char *name, char *out, size_t n)
+{
+    size_t o = (size_t)snprintf(out, n, "BIASMON_");
+    for (; *name && o + 1 < n; name++) out[o++] = *name == '-' ? '_' : (char)(*name >= 'a' && *name <= 'z' ? *name - 32 : *name);
+    out[o] = 0;
+}
+
+static void print_help(FILE *out)
+{
+    fputs("usage: biasmon serve [--SETTING VALUE]... [--check-config] [--print-settings-markdown]\n\n"
+          "Runs the SageMaker-compatible model bias monitoring service: the API (AWS JSON 1.1, SigV4),\n"
+          "the scheduler and GET /metrics. Every setting can also come from the environment\n"
+          "(BIASMON_DATA_DIR, ...); the command line wins. SIGTERM or SIGINT stops it gracefully.\n\nsettings:\n",
+          out);
+    for (size_t k = 0; k < NSET; k++) {
+        char env[64];
+        env_name(settings[k].name, env, sizeof(env));
+        fprintf(out, "  --%-16s default \"%s\" (%s)\n      %s\n", settings[k].name, settings[k].def, env, settings[k].help);
+    }
+}
+
+static void print_markdown(FILE *out)
+{
+    fputs("# biasmon serve settings\n\n"
+          "Generated by `biasmon serve --print-settings-markdown` from the settings table in "
+          "src/biasmon/cmd_serve.c; tests/cli/settings_doc.sh keeps it in step.\n\n"
+          "| setting | environment | default | meaning |\n|---|---|---|---|\n",
+          out);
+    for (size_t k = 0; k < NSET; k++) {
+        char env[64];
+        env_name(settings[k].name, env, sizeof(env));
+        fprintf(out, "| `--%s` | `%s` | `%s` | %s |\n", settings[k].name, env, settings[k].def, settings[k].help);
+    }
+}
+
+/* ---- logging: logfmt lines on stderr ---- */
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void log_line(void *ctx, bm_log_level lvl, const char *event, const char *fields)
+{
+    (void)ctx;
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char t[32];
+    bm_time_format(ts.tv_sec, t, sizeof(t));
+    pthread_mutex_lock(&log_mu);
+    fprintf(stderr, "ts=%s level=%s event=%s %s\n", t, names[lvl], event, fields);
+    fflush(stderr);
+    pthread_mutex_unlock(&log_mu);
+}
+
+static int parse_level(const char *s)
+{
+    if (!strcmp(s, "error")) return BM_LOG_ERROR;
+    if (!strcmp(s, "warn")) return BM_LOG_WARN;
+    if (!strcmp(s, "info")) return BM_LOG_INFO;
+    if (!strcmp(s, "debug")) return BM_LOG_DEBUG;
+    return -1;
+}
+
+int bm_cmd_serve(int argc, char **argv)
+{
+    serve_settings ss;
+    memset(&ss, 0, sizeof(ss));
+    char why[512];
+    int check = 0;
+    for (size_t k = 0; k < NSET; k++) {
+        if (set_value(&ss, &settings[k], settings[k].def, why, sizeof(why))) {
+            fprintf(stderr, "biasmon serve: bad default: %s\n", why);
+            return BM_EXIT_INTERNAL;
+        }
+        sources[k] = "default";
+        char env[64];
+        env_name(settings[k].name, env, sizeof(env));
+        const char *v = getenv(env);
+        if (v) {
+            if (set_value(&ss, &settings[k], v, why, sizeof(why))) {
+                fprintf(stderr, "biasmon serve: %s (from %s)\n", why, env);
+                return BM_EXIT_USAGE;
+            }
+            sources[k] = "environment";
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            print_help(stdout);
+            return BM_EXIT_OK;
+        }
+        if (!strcmp(a, "--check-config")) {
+            check = 1;
+            continue;
+        }
+        if (!strcmp(a, "--print-settings-markdown")) {
+            print_markdown(stdout);
+            return BM_EXIT_OK;
+        }
+        if (!strcmp(a, "--no-auth")) a = "--auth=off";
+        if (strncmp(a, "--", 2)) {
+            fprintf(stderr, "biasmon serve: unexpected argument \"%s\" (see --help)\n", a);
+            return BM_EXIT_USAGE;
+        }
+        const char *eq = strchr(a, '=');
+        size_t nl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        const setting *st = NULL;
+        size_t idx = 0;
+        for (size_t k = 0; k < NSET; k++)
+            if (strlen(settings[k].name) == nl && !strncmp(settings[k].name, a + 2, nl)) st = &settings[k], idx = k;
+        if (!st) {
+            fprintf(stderr, "biasmon serve: unknown setting \"%s\" (see --help)\n", a);
+            return BM_EXIT_USAGE;
+        }
+        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!v) {
+            fprintf(stderr, "biasmon serve: --%s needs a value\n", st->name);
+            return BM_EXIT_USAGE;
+        }
+        if (set_value(&ss, st, v, why, sizeof(why))) {
+            fprintf(stderr, "biasmon serve: %s\n", why);
+            return BM_EXIT_USAGE;
+        }
+        sources[idx] = "command line";
+    }
+    /* cross-field checks */
+    int level = parse_level(ss.log_level);
+    char host[200];
+    int port = -1;
+    const char *colon = strrchr(ss.listen, ':');
+    if (colon && colon != ss.listen) {
+        size_t hl = (size_t)(colon - ss.listen);
+        if (hl < sizeof(host)) {
+            memcpy(host, ss.listen, hl);
+            host[hl] = 0;
+            if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+                memmove(host, host + 1, hl - 2);
+                host[hl - 2] = 0;
+            }
+            char *end;
+            long p = strtol(colon + 1, &end, 10);
+            if (!*end && end != colon + 1 && p >= 0 && p <= 65535) port = (int)p;
+        }
+    }
+    int64_t start = 0;
+    bm_error err;
+    bm_error_clear(&err);
+    const char *problem = NULL;
+    if (level < 0) problem = "--log-level must be error, warn, info or debug";
+    else if (port < 0) problem = "--listen must be HOST:PORT (e.g. 127.0.0.1:8080, [::1]:0)";
+    else if (ss.time_start[0] && bm_time_parse(ss.time_start, strlen(ss.time_start), &start, &err))
+        problem = "--time-start must be a UTC time such as 2026-11-24T00:00:00Z";
+    else if (strlen(ss.account) != 12 || strspn(ss.account, "0123456789") != 12) problem = "--account must be 12 digits";
+    if (check || problem) {
+        FILE *out = problem ? stderr : stdout;
+        for (size_t k = 0; k < NSET; k++) {
+            char val[1100];
+            const char *p = (const char *)&ss + settings[k].off;
+            switch (settings[k].type) {
+            case T_STR: snprintf(val, sizeof(val), "%s", p); break;
+            case T_BOOL: snprintf(val, sizeof(val), "%s", *(const int *)p ? "on" : "off"); break;
+            case T_INT: snprintf(val, sizeof(val), "%d", *(const int *)p); break;
+            case T_DOUBLE: snprintf(val, sizeof(val), "%g", *(const double *)p); break;
+            }
+            fprintf(out, "%-16s %-40s (%s)\n", settings[k].name, val, sources[k]);
+        }
+        if (problem) {
+            fprintf(stderr, "biasmon serve: %s\n", problem);
+            return BM_EXIT_USAGE;
+        }
+        fprintf(out, "configuration ok\n");
+        return BM_EXIT_OK;
+    }
+
+    /* signals are taken by this thread only */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char exe[1024];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (el <= 0) {
+        fprintf(stderr, "biasmon serve: cannot find its own executable\n");
+        return BM_EXIT_INTERNAL;
+    }
+    exe[el] = 0;
+    bm_service_config cfg = {
+        .data_dir = ss.data_dir, .host = host, .port = port, .auth = ss.auth, .workers = ss.workers,
+        .time_scale = ss.time_scale, .time_start = start, .region = ss.region, .account = ss.account,
+        .http_threads = (unsigned)ss.http_threads, .max_body = (size_t)ss.max_body, .poll_ms = ss.poll_ms,
+        .worker_exe = exe, .log = log_line, .log_ctx = NULL, .log_level = (bm_log_level)level,
+    };
+    bm_service *s = bm_service_start(&cfg, &err);
+    if (!s) {
+        bm_cli_error(&err);
+        return BM_EXIT_INTERNAL;
+    }
+    /* serve.json tells local clients (biasmon run, tests) where the service listens */
+    char path[1200], body[512];
+    snprintf(path, sizeof(path), "%s/serve.json", ss.data_dir);
+    int n = snprintf(body, sizeof(body), "{\"pid\": %ld, \"host\": \"%s\", \"port\": %d, \"endpoint_url\": \"http://%s%s%s:%d\", \"region\": \"%s\"}\n",
+                     (long)getpid(), host, bm_service_port(s), strchr(host, ':') ? "[" : "", host,
+                     strchr(host, ':') ? "]" : "", bm_service_port(s), ss.region);
+    if (bm_write_file_atomic(path, body, (size_t)n, &err)) bm_cli_error(&err);
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_line(NULL, BM_LOG_INFO, "stopping", sig == SIGTERM ? "signal=SIGTERM" : "signal=SIGINT");
+    bm_service_stop(s, ss.shutdown_grace);
+    unlink(path);
+    return BM_EXIT_OK;
+}
