@@ -6,17 +6,22 @@
 #include "biasmon/common.h"
 #include "biasmon/sigv4.h"
 
+/* A complete request. Every pointer is valid only during the handler call. */
 typedef struct bm_http_request {
     const char *method;
-    const char *path;     /* without the query */
+    const char *path;     /* without the query; as on the request line, not percent-decoded */
     const char *query;    /* raw, "" when none */
     const bm_http_header *headers;
     size_t nheaders;
     const char *body;     /* NUL-terminated for convenience; body_len bytes */
     size_t body_len;
-    const char *remote;   /* client address, for logs */
+    const char *remote;   /* client address, for logs: "127.0.0.1:5555", "[::1]:5555" */
 } bm_http_request;
 
+/* The server presets status 500 (so a handler that forgets to answer is visible), content_type
+ * NULL (sent as application/octet-stream when there is a body) and a body capped at 256 MiB.
+ * A status outside 200-599 is sent as 500 without the body. Extra headers that libmicrohttpd
+ * refuses (Content-Length, CR/LF in a value) are dropped. */
 typedef struct bm_http_response {
     int status;
     const char *content_type; /* static string */
@@ -26,7 +31,9 @@ typedef struct bm_http_response {
     char request_id[40];      /* x-amzn-RequestId, filled by the server before the handler runs */
 } bm_http_response;
 
-/* Called once per complete request, on a server thread; several may run at once. */
+/* Called once per complete request, on a server thread; several may run at once. Never called
+ * for requests the server refuses itself: body over max_body (413), more than 100 headers (431),
+ * while stopping (503), all with an AWS JSON error body and x-amzn-RequestId. */
 typedef void (*bm_http_handler)(void *ctx, const bm_http_request *req, bm_http_response *res);
 
 typedef struct bm_http_opts {
@@ -40,12 +47,18 @@ typedef struct bm_http_opts {
 
 typedef struct bm_http_server bm_http_server;
 
-/* Starts listening; requests are served on the server's own threads until bm_http_stop. */
+/* Starts listening; requests are served on the server's own threads until bm_http_stop.
+ * opts may be NULL (all defaults); zero fields take their defaults. host must be an IPv4 or IPv6
+ * literal ("::1" or "[::1]"). Returns NULL and fills err (may be NULL) on failure: BM_EINVAL for
+ * bad options (also threads > max_connections), BM_EIO when the address cannot be bound
+ * (with the reason), BM_ENOMEM. */
 bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler, void *ctx,
                               bm_error *err);
 /* The port actually bound (useful with port 0). */
 int bm_http_port(const bm_http_server *s);
-/* Stops accepting, finishes requests in flight, frees the server. NULL is a no-op. */
+/* Stops accepting, finishes requests in flight, frees the server. NULL is a no-op.
+ * Requests arriving meanwhile get 503 with Connection: close; requests in flight get up to
+ * timeout_s + 1 seconds to complete before their connections are closed. */
 void bm_http_stop(bm_http_server *s);
 
 #endif

@@ -1,0 +1,555 @@
+/* The HTTP server under biasmon serve: libmicrohttpd with a thread pool, whole requests in. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+#include "biasmon/http.h"
+
+#define DEFAULT_MAX_BODY ((size_t)8 << 20)
+#define DEFAULT_THREADS 4u
+#define DEFAULT_MAX_CONNECTIONS 256u
+#define DEFAULT_TIMEOUT_S 30u
+#define MAX_THREADS 1024u
+#define MAX_CONNECTIONS 65536u
+#define MAX_TIMEOUT_S 86400u
+/* More request headers than this are answered 431 without calling the handler. */
+#define MAX_HEADERS 100
+/* Bytes read per connection for the request line and headers (and the read buffer). */
+#define CONNECTION_MEMORY ((size_t)64 << 10)
+/* A body over max_body is read and dropped (never buffered) up to this many extra bytes so that
+ * the 413 reaches the client on a clean connection; beyond it the connection is cut. */
+#define DISCARD_MAX ((size_t)4 << 20)
+/* Largest response body a handler may build. */
+#define MAX_RESPONSE ((size_t)256 << 20)
+
+#define AWS_JSON "application/x-amz-json-1.1"
+
+struct bm_http_server {
+    struct MHD_Daemon *daemon;
+    bm_http_handler handler;
+    void *ctx;
+    size_t max_body;
+    unsigned timeout_s;
+    int port;
+    atomic_int stopping;    /* new requests get 503; responses close their connection */
+    atomic_int log_capture; /* libmicrohttpd messages are kept only while starting */
+    pthread_mutex_t mu;
+    pthread_cond_t drained;
+    size_t inflight; /* requests between their request line and their completion (mu) */
+    char log[256];   /* libmicrohttpd's last message while starting (mu) */
+};
+
+/* One request: created when the request line arrives, freed when MHD reports it completed. */
+struct request {
+    bm_http_server *srv;
+    char *target;      /* the raw request-target, split at '?' in place */
+    const char *path;  /* into target */
+    const char *query; /* into target, or "" */
+    bm_buf body;
+    size_t dropped;       /* body bytes past max_body, read and thrown away */
+    unsigned started : 1; /* the access handler has seen the headers */
+    unsigned too_large : 1;
+    unsigned oom : 1;
+    char request_id[40];
+    char remote[INET6_ADDRSTRLEN + 8];
+};
+
+/* ==================================================================================== */
+/* Request ids                                                                          */
+/* ==================================================================================== */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* Random bytes from getrandom; should the kernel refuse, a clock-and-counter mix that is still
+ * unique within the process (ids must be unique, not secret). */
+static void random_bytes(unsigned char *p, size_t n)
+{
+    size_t got = 0;
+    for (int tries = 0; got < n && tries < 8; tries++) {
+        ssize_t k = getrandom(p + got, n - got, 0);
+        if (k > 0)
+            got += (size_t)k;
+        else if (k < 0 && errno != EINTR)
+            break;
+    }
+    if (got == n) return;
+    static _Atomic uint64_t counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t seed = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+                    (atomic_fetch_add(&counter, 1) << 40);
+    for (size_t i = got; i < n; i += 8) {
+        uint64_t v = splitmix64(&seed);
+        for (size_t j = 0; j < 8 && i + j < n; j++)
+            p[i + j] = (unsigned char)(v >> (8 * j));
+    }
+}
+
+/* A UUID version 4 in its 36-character lower-case form. */
+static void make_request_id(char out[40])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char u[16];
+    random_bytes(u, sizeof(u));
+    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+    size_t k = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out[k++] = '-';
+        out[k++] = hex[u[i] >> 4];
+        out[k++] = hex[u[i] & 15];
+    }
+    out[k] = 0;
+}
+
+/* ==================================================================================== */
+/* Responses                                                                            */
+/* ==================================================================================== */
+
+/* Queues a response; takes `data` (freed with bm_free, also on failure). */
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct request *rq, int status,
+                                     const char *content_type, char *data, size_t len,
+                                     const bm_http_header *extra, size_t nextra)
+{
+    struct MHD_Response *resp;
+    if (data)
+        resp = MHD_create_response_from_buffer_with_free_callback(len, data, bm_free);
+    else
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        bm_free(data);
+        return MHD_NO;
+    }
+    for (size_t i = 0; i < nextra; i++) {
+        /* libmicrohttpd refuses Content-Length and malformed headers; those are skipped. */
+        if (extra[i].name && extra[i].value)
+            (void)MHD_add_response_header(resp, extra[i].name, extra[i].value);
+    }
+    if (content_type)
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    else if (len)
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                      "application/octet-stream");
+    (void)MHD_add_response_header(resp, "x-amzn-RequestId", rq->request_id);
+    if (atomic_load(&rq->srv->stopping))
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* An AWS JSON 1.1 error: {"__type": ..., "message": ...} and x-amzn-ErrorType. The texts need no
+ * escaping. */
+static enum MHD_Result send_error(struct MHD_Connection *conn, struct request *rq, int status,
+                                  const char *type, const char *fmt, ...) BM_PRINTF(5, 6);
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, struct request *rq, int status,
+                                  const char *type, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    bm_buf b;
+    bm_buf_init(&b, 512);
+    if (bm_buf_printf(&b, "{\"__type\": \"%s\", \"message\": \"%s\"}", type, msg) != BM_OK) {
+        bm_buf_release(&b);
+        return send_response(conn, rq, status, NULL, NULL, 0, NULL, 0);
+    }
+    size_t len;
+    char *data = bm_buf_take(&b, &len);
+    bm_http_header et = {"x-amzn-ErrorType", type};
+    return send_response(conn, rq, status, AWS_JSON, data, len, &et, 1);
+}
+
+/* ==================================================================================== */
+/* Request lifecycle                                                                    */
+/* ==================================================================================== */
+
+static void request_free(struct request *rq)
+{
+    if (!rq) return;
+    bm_buf_release(&rq->body);
+    bm_free(rq->target);
+    bm_free(rq);
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: called with the raw request-target before libmicrohttpd splits
+ * and percent-decodes it; the result becomes the access handler's *con_cls. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    bm_http_server *srv = cls;
+    struct request *rq = bm_calloc(1, sizeof(*rq));
+    if (!rq) return NULL;
+    rq->srv = srv;
+    rq->target = bm_strdup(uri ? uri : "");
+    if (!rq->target) {
+        bm_free(rq);
+        return NULL;
+    }
+    char *q = strchr(rq->target, '?');
+    if (q) *q++ = 0;
+    rq->path = rq->target;
+    rq->query = q ? q : "";
+    bm_buf_init(&rq->body, srv->max_body);
+    make_request_id(rq->request_id);
+    pthread_mutex_lock(&srv->mu);
+    srv->inflight++;
+    pthread_mutex_unlock(&srv->mu);
+    return rq;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: the response was sent, or the connection went away. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    bm_http_server *srv = cls;
+    struct request *rq = *con_cls;
+    *con_cls = NULL;
+    if (!rq) return;
+    request_free(rq);
+    pthread_mutex_lock(&srv->mu);
+    if (--srv->inflight == 0) pthread_cond_broadcast(&srv->drained);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+static void format_remote(struct MHD_Connection *conn, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "-");
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr) return;
+    char host[INET6_ADDRSTRLEN];
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+        if (inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host)))
+            snprintf(out, outlen, "%s:%u", host, (unsigned)ntohs(s4->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+        if (inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host)))
+            snprintf(out, outlen, "[%s]:%u", host, (unsigned)ntohs(s6->sin6_port));
+    }
+}
+
+/* Parses a Content-Length value; 0 when absent or not a plain decimal (MHD validates it). */
+static int content_length(const char *s, uint64_t *out)
+{
+    if (!s || !*s) return 0;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return 0;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+struct header_list {
+    bm_http_header *h;
+    size_t n, cap;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct header_list *l = cls;
+    if (l->n >= l->cap) return MHD_NO;
+    l->h[l->n].name = key;
+    l->h[l->n].value = value ? value : "";
+    l->n++;
+    return MHD_YES;
+}
+
+/* The first call, once the headers are in: refuse early what can be refused early. */
+static enum MHD_Result on_headers(struct MHD_Connection *conn, struct request *rq)
+{
+    bm_http_server *srv = rq->srv;
+    rq->started = 1;
+    format_remote(conn, rq->remote, sizeof(rq->remote));
+    if (atomic_load(&srv->stopping))
+        return send_error(conn, rq, 503, "ServiceUnavailable", "the server is shutting down");
+    int nh = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
+    if (nh > MAX_HEADERS)
+        return send_error(conn, rq, 431, "ValidationException", "more than %d request headers",
+                          MAX_HEADERS);
+    uint64_t declared = 0;
+    if (content_length(
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH),
+            &declared) &&
+        declared > srv->max_body) {
+        const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+        int waiting = expect && strcasecmp(expect, "100-continue") == 0;
+        /* A client waiting for "100 Continue" has sent no body: answer now. A client already
+         * sending gets its answer after the body is drained, unless draining is too much. */
+        if (waiting || declared - srv->max_body > DISCARD_MAX)
+            return send_error(conn, rq, 413, "ValidationException",
+                              "request body larger than %zu bytes", srv->max_body);
+    }
+    return MHD_YES;
+}
+
+/* A chunk of the body: kept up to max_body, dropped after. */
+static enum MHD_Result on_body(struct request *rq, const char *data, size_t n)
+{
+    if (!rq->too_large && !rq->oom) {
+        int r = bm_buf_append(&rq->body, data, n);
+        if (r == BM_OK) return MHD_YES;
+        if (r == BM_ELIMIT) {
+            rq->too_large = 1;
+            rq->dropped = rq->body.len + n - rq->srv->max_body;
+        } else {
+            rq->oom = 1;
+        }
+        bm_buf_release(&rq->body);
+        return MHD_YES;
+    }
+    if (rq->too_large) {
+        rq->dropped += n;
+        if (rq->dropped > DISCARD_MAX) return MHD_NO; /* cut the connection */
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_complete(struct MHD_Connection *conn, const char *method,
+                                   struct request *rq)
+{
+    bm_http_server *srv = rq->srv;
+    if (rq->too_large)
+        return send_error(conn, rq, 413, "ValidationException",
+                          "request body larger than %zu bytes", srv->max_body);
+    if (rq->oom) return send_error(conn, rq, 500, "InternalFailure", "out of memory");
+
+    bm_http_header headers[MAX_HEADERS];
+    struct header_list hl = {headers, 0, MAX_HEADERS};
+    (void)MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hl);
+
+    bm_http_request req = {
+        .method = method,
+        .path = rq->path,
+        .query = rq->query,
+        .headers = headers,
+        .nheaders = hl.n,
+        .body = rq->body.data ? rq->body.data : "",
+        .body_len = rq->body.len,
+        .remote = rq->remote,
+    };
+    bm_http_response res;
+    memset(&res, 0, sizeof(res));
+    res.status = 500;
+    bm_buf_init(&res.body, MAX_RESPONSE);
+    memcpy(res.request_id, rq->request_id, sizeof(res.request_id));
+
+    srv->handler(srv->ctx, &req, &res);
+
+    int status = res.status;
+    if (status < 200 || status > 599) {
+        status = 500;
+        bm_buf_release(&res.body);
+    }
+    size_t nextra = res.nextra < 8 ? res.nextra : 8;
+    size_t len;
+    char *data = bm_buf_take(&res.body, &len);
+    return send_response(conn, rq, status, res.content_type, data, len, res.extra, nextra);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+    struct request *rq = *con_cls;
+    if (!rq) return MHD_NO; /* out of memory at the request line: drop the connection */
+    if (!rq->started) return on_headers(conn, rq);
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        return on_body(rq, upload_data, n);
+    }
+    return on_complete(conn, method, rq);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    bm_http_server *srv = cls;
+    if (!atomic_load(&srv->log_capture)) return;
+    pthread_mutex_lock(&srv->mu);
+    vsnprintf(srv->log, sizeof(srv->log), fmt, ap);
+    size_t n = strlen(srv->log);
+    while (n && (srv->log[n - 1] == '\n' || srv->log[n - 1] == '.'))
+        srv->log[--n] = 0;
+    pthread_mutex_unlock(&srv->mu);
+}
+
+/* ==================================================================================== */
+/* Start and stop                                                                       */
+/* ==================================================================================== */
+
+static void server_free(bm_http_server *s)
+{
+    pthread_cond_destroy(&s->drained);
+    pthread_mutex_destroy(&s->mu);
+    bm_free(s);
+}
+
+/* Fills addr from an IPv4 or IPv6 literal ("::1" or "[::1]"). */
+static int parse_host(const char *host, int port, struct sockaddr_storage *addr, int *v6)
+{
+    memset(addr, 0, sizeof(*addr));
+    struct sockaddr_in *s4 = (struct sockaddr_in *)addr;
+    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        *v6 = 0;
+        return BM_OK;
+    }
+    char buf[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(buf)) {
+        memcpy(buf, host + 1, n - 2);
+        buf[n - 2] = 0;
+        host = buf;
+    }
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)addr;
+    if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        *v6 = 1;
+        return BM_OK;
+    }
+    return BM_EINVAL;
+}
+
+bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler, void *ctx,
+                              bm_error *err)
+{
+    bm_http_opts o = {0};
+    if (opts) o = *opts;
+    const char *host = o.host && *o.host ? o.host : "127.0.0.1";
+    size_t max_body = o.max_body ? o.max_body : DEFAULT_MAX_BODY;
+    unsigned threads = o.threads ? o.threads : DEFAULT_THREADS;
+    unsigned max_conn = o.max_connections ? o.max_connections : DEFAULT_MAX_CONNECTIONS;
+    unsigned timeout_s = o.timeout_s ? o.timeout_s : DEFAULT_TIMEOUT_S;
+
+    if (!handler) {
+        bm_error_set(err, BM_EINVAL, "no request handler");
+        return NULL;
+    }
+    if (o.port < 0 || o.port > 65535) {
+        bm_error_set(err, BM_EINVAL, "port %d is not in 0-65535", o.port);
+        return NULL;
+    }
+    if (threads > MAX_THREADS || max_conn > MAX_CONNECTIONS || timeout_s > MAX_TIMEOUT_S ||
+        max_body > SIZE_MAX / 2) {
+        bm_error_set(err, BM_EINVAL,
+                     "HTTP limits out of range (threads <= %u, connections <= %u, timeout <= %u s)",
+                     MAX_THREADS, MAX_CONNECTIONS, MAX_TIMEOUT_S);
+        return NULL;
+    }
+    /* libmicrohttpd splits the connection limit among the pool threads. */
+    if (max_conn < threads) {
+        bm_error_set(err, BM_EINVAL, "%u connections cannot be shared by %u threads", max_conn,
+                     threads);
+        return NULL;
+    }
+    struct sockaddr_storage addr;
+    int v6 = 0;
+    if (parse_host(host, o.port, &addr, &v6) != BM_OK) {
+        bm_error_set(err, BM_EINVAL, "listen address '%s' is not an IPv4 or IPv6 literal", host);
+        return NULL;
+    }
+
+    bm_http_server *s = bm_calloc(1, sizeof(*s));
+    if (!s) {
+        bm_error_set(err, BM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->handler = handler;
+    s->ctx = ctx;
+    s->max_body = max_body;
+    s->timeout_s = timeout_s;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->drained, &ca);
+    pthread_condattr_destroy(&ca);
+    atomic_store(&s->log_capture, 1);
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+        flags |= MHD_USE_EPOLL;
+    else if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
+        flags |= MHD_USE_POLL;
+    if (v6) flags |= MHD_USE_IPv6;
+
+    /* One option per line (the pairs are easier to check that way). */
+    /* clang-format off */
+    s->daemon = MHD_start_daemon(flags, (uint16_t)o.port, NULL, NULL, on_access, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, max_conn,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, /* HTTP/1.1 needs Host; no spaces in the target */
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_END);
+    /* clang-format on */
+    int saved_errno = errno;
+    atomic_store(&s->log_capture, 0);
+    if (!s->daemon) {
+        pthread_mutex_lock(&s->mu);
+        if (s->log[0])
+            bm_error_set(err, BM_EIO, "cannot listen on %s port %d: %s", host, o.port, s->log);
+        else
+            bm_error_set(err, BM_EIO, "cannot listen on %s port %d: %s", host, o.port,
+                         saved_errno ? strerror(saved_errno) : "libmicrohttpd refused to start");
+        pthread_mutex_unlock(&s->mu);
+        server_free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? (int)di->port : o.port;
+    return s;
+}
+
+int bm_http_port(const bm_http_server *s)
+{
+    return s ? s->port : 0;
+}
+
+void bm_http_stop(bm_http_server *s)
+{
+    if (!s) return;
+    /* Refuse new requests and let those in flight finish, for at most the idle timeout (a
+     * stalled client is cut by libmicrohttpd by then anyway); then stop the threads. */
+    atomic_store(&s->stopping, 1);
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t)s->timeout_s + 1;
+    pthread_mutex_lock(&s->mu);
+    while (s->inflight > 0) {
+        if (pthread_cond_timedwait(&s->drained, &s->mu, &deadline) == ETIMEDOUT) break;
+    }
+    pthread_mutex_unlock(&s->mu);
+    MHD_stop_daemon(s->daemon);
+    server_free(s);
+}
