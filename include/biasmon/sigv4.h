@@ -46,7 +46,13 @@ typedef enum bm_sigv4_result {
  * equal X-Amz-Date's day; |X-Amz-Date - now| <= max_skew (AWS: 900 s). service must match the
  * scope's service when not NULL. The comparison is constant-time. `why` (may be NULL) receives
  * a message for the client that never contains a secret. On success *key_index is the index
- * of the key used. */
+ * of the key used.
+ * Also refused: an unsigned Host (MALFORMED, as AWS does) or an unsigned X-Amz-Target when one
+ * is present (MALFORMED: it names the operation); an x-amz-content-sha256 that is not 64 hex
+ * digits (UNSIGNED-PAYLOAD included: MALFORMED) or not the body's hash (MISMATCH); a scope date
+ * or service that does not match (MISMATCH, with AWS's messages); a presigned URL (MALFORMED:
+ * unsupported). Headers outside SignedHeaders are ignored; repeated headers are joined with ','.
+ * A '+' in the query means a space. */
 bm_sigv4_result bm_sigv4_verify(const bm_sigv4_request *req, const bm_sigv4_key *keys,
                                 size_t nkeys, const char *service, int64_t now, int64_t max_skew,
                                 size_t *key_index, char *why, size_t whylen);
@@ -54,7 +60,14 @@ bm_sigv4_result bm_sigv4_verify(const bm_sigv4_request *req, const bm_sigv4_key 
 /* Signs a request: writes the X-Amz-Date value (YYYYMMDDTHHMMSSZ for `now`) and the
  * Authorization header value into the buffers. The request must already carry every header to
  * sign (host, content-type, x-amz-target...; x-amz-date is added by the signer to the signed
- * set). Returns BM_OK or BM_ELIMIT (buffers too small). */
+ * set). Like botocore, every header is signed except authorization, an existing x-amz-date, and
+ * the ones proxies rewrite (user-agent, expect, connection, keep-alive, te, trailer, upgrade,
+ * transfer-encoding, proxy-authenticate, proxy-authorization, x-amzn-trace-id); the
+ * Authorization value has botocore's layout ("AWS4-HMAC-SHA256 Credential=..., SignedHeaders=...,
+ * Signature=..."). Returns BM_OK or BM_ELIMIT (buffers too small); BM_EINVAL for a request
+ * without Host, a header name that is not an HTTP token, an id/region/service that is empty or
+ * holds '/', ',', '=' or blanks, an x-amz-content-sha256 that is not 64 characters, or a `now`
+ * outside years 0000-9999; BM_ENOMEM. */
 int bm_sigv4_sign(const bm_sigv4_request *req, const bm_sigv4_key *key, const char *region,
                   const char *service, int64_t now, char *amz_date, size_t amz_date_len,
                   char *authorization, size_t auth_len) BM_MUST_CHECK;
@@ -63,7 +76,15 @@ int bm_sigv4_sign(const bm_sigv4_request *req, const bm_sigv4_key *key, const ch
  * "access_key_id=..." and "secret_access_key=..."), creating it with fresh random keys
  * (20-character id "BM" + 18 [A-Z0-9], 40-character secret from /dev/urandom) and mode 0600 when
  * missing. Refuses a file readable by group or others (BM_EINVAL naming the path and mode).
- * The strings are written into the caller's buffers. */
+ * The strings are written into the caller's buffers.
+ * Details: the secret's 40 characters are [A-Za-z0-9+/]; the file is written complete under a
+ * temporary name (O_CREAT|O_EXCL, 0600 whatever the umask, fsync'ed) and hard-linked into place,
+ * so processes starting together all read the same keys. Any group/other permission bit is
+ * refused (0600 and 0400 are fine). A hand-written file may hold other keys: id 1-128 of
+ * [A-Za-z0-9_], secret 1-128 printable characters without blanks; '#' lines and blank lines are
+ * ignored. BM_EPARSE (err has the file and line) for anything else; BM_EIO when the directory or
+ * file cannot be read or created; BM_ELIMIT when a buffer is too small (id needs 21 bytes and
+ * secret 41 for generated keys). */
 int bm_credentials_load(const char *dir, char *id, size_t idlen, char *secret, size_t secretlen,
                         bm_error *err) BM_MUST_CHECK;
 
