@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults: biasmon analyze on the shipped Adult data set.
+# The main job on embedded defaults: the whole bias drift monitoring story, end to end.
 #
-# The Adult file separates fields with ", "; the demo writes a plain CSV copy and adds a
-# "Prediction" column from a documented rule standing in for a model:
-#     predict ">50K" when education-num >= 13 and hours-per-week >= 40, or capital-gain >= 7000;
-#     otherwise "<=50K".
-# The rule never looks at sex or age, yet the analysis shows how it treats women and people over
-# 40 differently, which is the point of bias metrics.
+#  1. A baseline: biasmon analyze on the shipped Adult data set with a "Prediction" column from a
+#     documented rule that stands in for a model:
+#         predict ">50K" when education-num >= 13 and hours-per-week >= 40, or capital-gain >= 7000;
+#         otherwise "<=50K".
+#  2. 24 hours of simulated traffic of an endpoint serving that rule, with ground truth uploaded an
+#     hour later (scripts/make_sample_monitoring.py); from noon the model drifts: it also turns down
+#     women working fewer than 45 hours a week.
+#  3. biasmon serve on a fresh data directory, its clock running 3600 times faster than real time.
+#  4. Through the API (signed requests, as the aws CLI would send): an endpoint with data capture,
+#     a model bias job definition (the baseline as constraints) and an hourly monitoring schedule.
+#  5. The scheduler runs the 24 ticks; the demo prints every execution with its metrics,
+#     violations and output folder, then stops the service.
+# DEMO_OUT=DIR puts the outputs elsewhere (default out/demo); DEMO_STEPS=baseline stops after step 1.
 set -euo pipefail
-bin=${1:-build/biasmon}
+bin=$(realpath "${1:-build/biasmon}")
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${DEMO_OUT:-$root/out/demo}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -rf "$out/service" "$out/traffic" "$out/monitoring"
+
+echo "== 1. baseline: biasmon analyze on the Adult data set (32,561 rows)"
 awk -F', ' 'BEGIN { OFS = "," }
     NF < 15 { next }
     NR == 1 { $1 = $1; print $0, "Prediction"; next }
@@ -22,20 +33,83 @@ awk -F', ' 'BEGIN { OFS = "," }
 python3 - "$out/analysis.json" <<'PY'
 import json, sys
 a = json.load(open(sys.argv[1]))
-def show(stage, title):
+for stage, title in (("pre_training_bias_metrics", "pre-training"), ("post_training_bias_metrics", "post-training")):
     s = a[stage]
-    print(f"\n{title} (label {s['label']} = {s['label_value_or_threshold']})")
     for facet, entries in s["facets"].items():
-        if isinstance(entries, dict):
-            print(f"  {facet}: error: {entries['error']}"); continue
         for e in entries:
-            print(f"  {facet} = {e['value_or_threshold']}")
-            for m in e["metrics"]:
-                v = m["value"]
-                v = f"{v:10.4f}" if isinstance(v, (int, float)) else f"{str(v):>10}"
-                err = f"  ({m['error']})" if "error" in m else ""
-                print(f"    {m['name']:6} {v}  {m['description']}{err}")
-show("pre_training_bias_metrics", "Pre-training bias")
-show("post_training_bias_metrics", "Post-training bias")
-print(f"\nwrote {sys.argv[1]}")
+            vals = "  ".join(f"{m['name']}={m['value']:.3f}" if isinstance(m["value"], (int, float)) else f"{m['name']}=error"
+                             for m in e["metrics"])
+            print(f"   {title:13} {facet}={e['value_or_threshold']}: {vals}")
 PY
+
+[ "${DEMO_STEPS:-all}" = baseline ] && exit 0
+
+echo "== 2. 24 hours of captured traffic with ground truth (drift from 12:00)"
+python3 "$root/scripts/make_sample_monitoring.py" --out "$out/traffic" --start 2026-11-24T00:00:00Z \
+    --hours 24 --per-hour 600 --drift-from 12 | sed 's/^/   /'
+
+echo "== 3. biasmon serve (clock x3600: an hour a second)"
+data="$out/service"
+"$bin" serve --data-dir "$data" --listen 127.0.0.1:0 --time-scale 3600 \
+    --time-start 2026-11-23T23:30:00Z --poll-ms 50 --workers 2 >"$out/service.log" 2>&1 &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do [ -f "$data/serve.json" ] && break; sleep 0.1; done
+[ -f "$data/serve.json" ] || { echo "biasmon serve did not start:"; cat "$out/service.log"; exit 1; }
+echo "   listening: $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['endpoint_url'])" "$data/serve.json")" \
+     "(data directory $data, log $out/service.log)"
+
+echo "== 4. endpoint, job definition and hourly schedule through the API"
+call() { "$bin" call --data-dir "$data" "$@" >/dev/null; echo "   $1"; }
+call CreateEndpointConfig "{\"EndpointConfigName\": \"adult-income-config\",
+  \"ProductionVariants\": [{\"VariantName\": \"AllTraffic\", \"ModelName\": \"adult-rule\"}],
+  \"DataCaptureConfig\": {\"EnableCapture\": true, \"InitialSamplingPercentage\": 100,
+    \"DestinationS3Uri\": \"file://$out/traffic/capture\",
+    \"CaptureOptions\": [{\"CaptureMode\": \"Input\"}, {\"CaptureMode\": \"Output\"}]}}"
+call CreateEndpoint '{"EndpointName": "adult-income", "EndpointConfigName": "adult-income-config"}'
+call CreateModelBiasJobDefinition "{\"JobDefinitionName\": \"adult-income-bias\",
+  \"ModelBiasAppSpecification\": {\"ImageUri\": \"biasmon\", \"ConfigUri\": \"file://$root/data/sample-monitoring/analysis_config.json\"},
+  \"ModelBiasBaselineConfig\": {\"ConstraintsResource\": {\"S3Uri\": \"file://$out/analysis.json\"}},
+  \"ModelBiasJobInput\": {\"EndpointInput\": {\"EndpointName\": \"adult-income\", \"LocalPath\": \"/opt/ml/processing/input/endpoint\",
+      \"StartTimeOffset\": \"-PT1H\", \"EndTimeOffset\": \"-PT0H\", \"InferenceAttribute\": \"0\"},
+    \"GroundTruthS3Input\": {\"S3Uri\": \"file://$out/traffic/ground-truth\"}},
+  \"ModelBiasJobOutputConfig\": {\"MonitoringOutputs\": [{\"S3Output\": {\"S3Uri\": \"file://$out/monitoring\", \"LocalPath\": \"/opt/ml/processing/output\"}}]},
+  \"JobResources\": {\"ClusterConfig\": {\"InstanceCount\": 1, \"InstanceType\": \"ml.m5.xlarge\", \"VolumeSizeInGB\": 30}},
+  \"RoleArn\": \"arn:aws:iam::123456789012:role/biasmon-demo\", \"StoppingCondition\": {\"MaxRuntimeInSeconds\": 1800}}"
+call CreateMonitoringSchedule '{"MonitoringScheduleName": "adult-income-hourly",
+  "MonitoringScheduleConfig": {"ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+    "MonitoringJobDefinitionName": "adult-income-bias", "MonitoringType": "ModelBias"}}'
+
+echo "== 5. the scheduler runs 24 hourly executions"
+list='{"MonitoringScheduleName": "adult-income-hourly", "SortBy": "ScheduledTime", "SortOrder": "Ascending", "MaxResults": 100}'
+for _ in $(seq 1 600); do
+    "$bin" call --data-dir "$data" ListMonitoringExecutions "$list" >"$out/executions.json"
+    # done when the execution of the last tick (2026-11-25T00:00Z) has finished
+    done=$(python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['MonitoringExecutionSummaries']; \
+print(sum(1 for x in e if x['ScheduledTime'] == 1795564800 and x['MonitoringExecutionStatus'] not in ('Pending','InProgress')))" "$out/executions.json")
+    [ "$done" -ge 1 ] && break
+    sleep 0.2
+done
+python3 - "$out/executions.json" "$out/monitoring" <<'PY'
+import json, os, sys, time
+ex = [e for e in json.load(open(sys.argv[1]))["MonitoringExecutionSummaries"] if e["ScheduledTime"] <= 1795564800]
+print(f"   {'scheduled (UTC)':17} {'status':24} {'DI':>6} {'DPPL':>6} {'CDDPL':>6} {'viol.':>5}  output")
+for e in ex:
+    t = time.strftime("%Y-%m-%d %H:%M", time.gmtime(e["ScheduledTime"]))
+    d = os.path.join(sys.argv[2], "adult-income", "adult-income-hourly", time.strftime("%Y/%m/%d/%H", time.gmtime(e["ScheduledTime"])))
+    vals, nviol = {}, ""
+    try:
+        a = json.load(open(os.path.join(d, "analysis.json")))
+        vals = {m["name"]: m["value"] for m in a["post_training_bias_metrics"]["facets"]["sex"][0]["metrics"]}
+        nviol = len(json.load(open(os.path.join(d, "constraint_violations.json")))["violations"])
+    except (OSError, KeyError, TypeError, IndexError):
+        pass
+    f = lambda k: f"{vals[k]:6.3f}" if isinstance(vals.get(k), (int, float)) else f"{'-':>6}"
+    print(f"   {t:17} {e['MonitoringExecutionStatus']:24} {f('DI')} {f('DPPL')} {f('CDDPL')} {str(nviol):>5}  {d}")
+    if e.get("FailureReason"):
+        print(f"   {'':17} {e['FailureReason']}")
+print(f"\n   {len(ex)} executions (the first, at midnight, has no traffic to analyse);"
+      " metrics for Prometheus are at GET /metrics while the service runs")
+PY
+kill -TERM $pid; wait $pid || true; trap - EXIT
+echo "== done: outputs under $out"

@@ -1,17 +1,27 @@
 #!/usr/bin/env python3
-"""Writes the shipped monitoring sample (data/sample-monitoring/) from the Adult data set.
+"""Writes simulated endpoint traffic with ground truth from the Adult data set.
 
-An endpoint "adult-income" serves the demo's rule model (scripts/demo.sh) over two hours of
-2026-11-24: from 10:00 the rule as in the demo; from 11:00 a drifted model that also turns down
-women with fewer than 45 hours a week. Each invocation sends one Adult row as CSV and gets the
-predicted label back; ground truth (the real Salary) is uploaded in the following hour under the
-invocation's inferenceId (half of the invocations) or eventId. Deterministic: running it again
-gives the same files. Standard library only.
+By default, the shipped monitoring sample (data/sample-monitoring/): an endpoint "adult-income"
+serves the demo's rule model (scripts/demo.sh) over two hours of 2026-11-24: from 10:00 the rule
+as in the demo; from 11:00 a drifted model that also turns down women with fewer than 45 hours a
+week. Each invocation sends one Adult row as CSV and gets the predicted label back; ground truth
+(the real Salary) is uploaded in the following hour under the invocation's inferenceId (half of
+the invocations) or eventId. Deterministic: running it again gives the same files.
+
+Options: --out DIR --start 2026-11-24T10:00:00Z --hours N --per-hour K --drift-from H (the first
+drifted hour, counted from 0). Standard library only.
 """
-import json, os, random, sys, time, uuid
+import argparse, calendar, json, os, random, sys, time, uuid
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-out = os.path.join(root, "data", "sample-monitoring")
+ap = argparse.ArgumentParser()
+ap.add_argument("--out", default=os.path.join(root, "data", "sample-monitoring"))
+ap.add_argument("--start", default="2026-11-24T10:00:00Z")
+ap.add_argument("--hours", type=int, default=2)
+ap.add_argument("--per-hour", type=int, default=1000)
+ap.add_argument("--drift-from", type=int, default=1)
+opts = ap.parse_args()
+out = opts.out
 rnd = random.Random(2026)
 rows = []
 with open(os.path.join(root, "data", "adult", "adult.csv")) as f:
@@ -38,10 +48,10 @@ def part(t):
     return time.strftime("%Y/%m/%d/%H", time.gmtime(t))
 
 
-start = 1795514400  # 2026-11-24T10:00:00Z
+start = calendar.timegm(time.strptime(opts.start, "%Y-%m-%dT%H:%M:%SZ"))
 files = {}
-for hour in range(2):
-    for k in range(1000):
+for hour in range(opts.hours):
+    for k in range(opts.per_hour):
         r = rows[rnd.randrange(len(rows))]
         t = start + hour * 3600 + rnd.randrange(3600)
         event_id = str(uuid.UUID(int=rnd.getrandbits(128)))
@@ -53,7 +63,7 @@ for hour in range(2):
                    "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
                                      "data": ",".join(r[:14]) + "\n", "encoding": "CSV"},
                    "endpointOutput": {"observedContentType": "text/csv; charset=utf-8", "mode": "OUTPUT",
-                                      "data": rule(r, hour == 1), "encoding": "CSV"}},
+                                      "data": rule(r, hour >= opts.drift_from), "encoding": "CSV"}},
                "eventMetadata": meta, "eventVersion": "0"}
         name = f"capture/adult-income/AllTraffic/{part(t)}/{(t // 900) % 4 * 15:02d}-00-000-sample.jsonl"
         files.setdefault(name, []).append(json.dumps(rec))

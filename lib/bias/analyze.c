@@ -65,7 +65,7 @@ static double pairwise_sum(const double *a, size_t n)
     return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
 }
 
-typedef enum { MV_FLOAT, MV_INT0, MV_ERROR } mv_kind;
+typedef enum { MV_FLOAT, MV_INT0, MV_ERROR, MV_NOMEM } mv_kind;
 typedef struct mval {
     mv_kind kind;
     double v;
@@ -85,6 +85,14 @@ static mval mv_int0(void)
 {
     mval m = mv_float(0);
     m.kind = MV_INT0;
+    return m;
+}
+
+/* Out of memory while computing a metric: the whole analysis fails (never a silent null). */
+static mval mv_nomem(void)
+{
+    mval m = mv_float(0);
+    m.kind = MV_NOMEM;
     return m;
 }
 
@@ -431,7 +439,7 @@ static mval cdd(const ctx *x, int use_pred)
     if (neg == 0) return mv_error("No negative labels in set");
     size_t n = x->grp->n;
     double *counts = bm_malloc((n ? n : 1) * sizeof(double) * 2);
-    if (!counts) return mv_error("out of memory");
+    if (!counts) return mv_nomem();
     double *terms = counts + n;
     for (size_t i = 0; i < n; i++) {
         const gstat *s = &x->per[i];
@@ -617,7 +625,7 @@ static mval flip_test(const ctx *x)
     if (na == 0) return mv_error("Negated Facet set is empty");
     long fcol = p->facets[x->facet].col;
     size_t *cols = bm_malloc((p->nft ? p->nft : 1) * sizeof(size_t));
-    if (!cols) return mv_error("out of memory");
+    if (!cols) return mv_nomem();
     size_t nf = 0;
     int nonnum = 0, nan = 0, inf = 0;
     for (size_t k = 0; k < p->nft; k++) {
@@ -646,7 +654,7 @@ static mval flip_test(const ctx *x)
     uint8_t *tl = bm_malloc(na), *ql = bm_malloc(nd), *out = bm_malloc(nd);
     mval r;
     if (!train || !query || !tl || !ql || !out) {
-        r = mv_error("out of memory");
+        r = mv_nomem();
         goto out;
     }
     size_t ia = 0, id = 0;
@@ -680,7 +688,7 @@ static mval flip_test(const ctx *x)
     int k = na > 9 ? 5 : 1;
     int kr = bm_knn_classify(train, tl, na, nf, query, nd, k, x->nthreads, out);
     if (kr) {
-        r = mv_error(kr == BM_ENOMEM ? "out of memory" : "nearest-neighbour search failed");
+        r = kr == BM_ENOMEM ? mv_nomem() : mv_error("nearest-neighbour search failed");
         goto out;
     }
     double pos = 0, neg = 0;
@@ -759,6 +767,10 @@ static json_t *entry_json(ctx *x, int post)
     for (int m = 0; m < count; m++) {
         if (!(mask & (1u << m))) continue;
         mval v = post ? post_metric(x, m) : pre_metric(x, m);
+        if (v.kind == MV_NOMEM) {
+            json_decref(metrics);
+            return NULL;
+        }
         json_t *mj = metric_json(post ? bm_post_metric_names[m] : bm_pre_metric_names[m],
                                  post ? post_desc[m] : pre_desc[m], &v);
         if (!mj || json_array_append_new(metrics, mj)) {

@@ -195,9 +195,16 @@ static int distinct_tracked(const bm_plan *p, size_t col)
     return 0;
 }
 
-static uint64_t set_key(uint64_t h)
+/* Keys of the distinct-value sets go through a bijective mixer first, so that the map's
+ * reserved key (UINT64_MAX) stands for one arbitrary 64-bit pattern instead of the integer -1. */
+static uint64_t set_key(uint64_t v)
 {
-    return h == UINT64_MAX ? h - 1 : h;
+    v ^= v >> 33;
+    v *= 0xff51afd7ed558ccdULL;
+    v ^= v >> 33;
+    v *= 0xc4ceb9fe1a85ec53ULL;
+    v ^= v >> 33;
+    return v == UINT64_MAX ? v - 1 : v;
 }
 
 static uint64_t text_key(const bm_cell *c)
@@ -693,6 +700,10 @@ int bm_cube_merge(bm_cube *into, const bm_cube *from, bm_error *err)
         for (size_t row = 0; row < o->nrows; row++)
             for (size_t f = 0; f < p->nfacets; f++) {
                 uint32_t fc = o->fc[row * p->nfacets + f];
+                if (fmaps[f] && fc >= from->facet_dicts[f].len) {
+                    r = bm_error_set(err, BM_EINVAL, "flip-test row refers to an unknown facet value");
+                    goto out;
+                }
                 s->fc[(s->nrows + row) * p->nfacets + f] = fmaps[f] ? fmaps[f][fc] : fc;
             }
         s->nrows += o->nrows;

@@ -68,7 +68,10 @@ static json_t *track_json(const bm__coltrack *t)
     json_t *o = json_pack("{s:o,s:I,s:I,s:o,s:o,s:b,s:b,s:b,s:b,s:b}", "n", n, "str_notint",
                           (json_int_t)t->n_str_notint, "textual_bool", (json_int_t)t->n_textual_bool,
                           "first", t->has_first ? cell_json(&t->first) : json_null(), "max",
-                          t->has_max ? json_real(t->max) : json_null(), "distinct", t->distinct,
+                          !t->has_max ? json_null()
+                          : isinf(t->max) ? json_string(t->max > 0 ? "inf" : "-inf")
+                                          : json_real(t->max),
+                          "distinct", t->distinct,
                           "ints_on", t->ints_on, "ints_over", t->ints_over, "texts_on", t->texts_on,
                           "texts_over", t->texts_over);
     if (!o) return NULL;
@@ -200,6 +203,11 @@ static int read_track(json_t *j, bm__coltrack *t, bm_error *err)
     if (json_is_number(max)) {
         t->has_max = 1;
         t->max = json_number_value(max);
+    } else if (json_is_string(max) && (!strcmp(json_string_value(max), "inf") || !strcmp(json_string_value(max), "-inf"))) {
+        t->has_max = 1;
+        t->max = json_string_value(max)[0] == '-' ? -INFINITY : INFINITY;
+    } else if (!json_is_null(max)) {
+        return bad(err, "bad column maximum");
     }
     if (distinct != t->distinct) return bad(err, "column facts do not match the plan");
     t->ints_on = ion;
@@ -271,8 +279,8 @@ int bm_cube_read(const bm_plan *p, const char *text, size_t len, bm_cube **out, 
         for (size_t k = 0; k < json_array_size(cm); k++) {
             json_int_t key, n;
             if (json_unpack(json_array_get(cm, k), "[II]", &key, &n) || n < 0 ||
-                (uint64_t)key == UINT64_MAX) {
-                r = bad(err, "bad count");
+                (uint64_t)key == UINT64_MAX || (uint64_t)n > c->nrows - total) {
+                r = bad(err, "bad count (or counts exceeding the rows)");
                 goto out;
             }
             uint32_t fc = BM__KEY_FC((uint64_t)key), g = BM__KEY_G((uint64_t)key);
@@ -321,6 +329,11 @@ int bm_cube_read(const bm_plan *p, const char *text, size_t len, bm_cube **out, 
                 goto out;
             }
             s->fc[i] = (uint32_t)json_integer_value(v);
+            size_t f = i % p->nfacets;
+            if (p->facets[f].one_vs_all && s->fc[i] >= c->facet_dicts[f].len) {
+                r = bad(err, "flip-test row refers to an unknown facet value");
+                goto out;
+            }
         }
         for (size_t i = 0; i < c->nrows; i++) {
             json_t *v = json_array_get(pc, i);

@@ -305,7 +305,9 @@ static int read_gt_file(run *r, const char *uri, bm_error *err)
         if ((rc = bm_capture_scan(r->scan, line.p, line.n, &rec, &e))) {
             if (rc == BM_ENOMEM) break;
             r->malformed_gt++;
-            note_problem(r, uri, l.line, "%s", e.msg);
+            char msg[600];
+            snprintf(msg, sizeof(msg), "%s%s%s", e.path, e.path[0] ? ": " : "", e.msg);
+            note_problem(r, uri, l.line, "%s", msg);
             rc = BM_OK;
             continue;
         }

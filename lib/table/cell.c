@@ -289,21 +289,59 @@ size_t bm_py_float_repr(double x, char *out, size_t outlen)
     if (isnan(x)) return (size_t)snprintf(out, outlen, "nan");
     if (isinf(x)) return (size_t)snprintf(out, outlen, x < 0 ? "-inf" : "inf");
     if (x == 0) return (size_t)snprintf(out, outlen, signbit(x) ? "-0.0" : "0.0");
-    int prec;
-    for (prec = 0; prec < 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*e", prec, x);
-        if (strtod(buf, NULL) == x) break;
-    }
-    if (prec == 17) snprintf(buf, sizeof(buf), "%.16e", x);
-    /* buf = [-]d[.ddd]e[+-]XX */
+    /* The shortest digit string that reads back as x (Python's repr). printf's correctly
+     * rounded digits are tried first at each length; when they do not read back, the next
+     * string above or below can (powers of two, whose lower neighbour is closer). */
     char digits[32];
     size_t nd = 0;
-    const char *p = buf;
-    int neg = 0;
-    if (*p == '-') neg = 1, p++;
-    for (; *p && *p != 'e'; p++)
-        if (isdigit((unsigned char)*p)) digits[nd++] = *p;
-    int exp10 = atoi(p + 1);
+    int neg = x < 0, exp10 = 0, found = 0;
+    for (int prec = 0; prec < 17 && !found; prec++) {
+        snprintf(buf, sizeof(buf), "%.*e", prec, x);
+        const char *p = buf + neg;
+        char d[32];
+        size_t n = 0;
+        for (; *p && *p != 'e'; p++)
+            if (isdigit((unsigned char)*p)) d[n++] = *p;
+        int e = atoi(p + 1);
+        for (int delta = 0; delta < 3 && !found; delta++) {
+            char c[32];
+            memcpy(c, d, n);
+            int ce = e;
+            if (delta) { /* +1 or -1 in the last digit, with carry or borrow */
+                size_t k = n;
+                int carry = delta == 1 ? 1 : -1;
+                while (k-- > 0 && carry) {
+                    int v = c[k] - '0' + carry;
+                    carry = v > 9 ? 1 : v < 0 ? -1 : 0;
+                    c[k] = (char)('0' + (v + 10) % 10);
+                }
+                if (carry || c[0] == '0') continue; /* the digit count would change */
+            }
+            char t[64];
+            size_t o = 0;
+            if (neg) t[o++] = '-';
+            t[o++] = c[0];
+            if (n > 1) {
+                t[o++] = '.';
+                memcpy(t + o, c + 1, n - 1);
+                o += n - 1;
+            }
+            snprintf(t + o, sizeof(t) - o, "e%d", ce);
+            if (strtod(t, NULL) == x) {
+                memcpy(digits, c, n);
+                nd = n;
+                exp10 = ce;
+                found = 1;
+            }
+        }
+    }
+    if (!found) { /* 17 digits always read back */
+        snprintf(buf, sizeof(buf), "%.16e", x);
+        const char *p = buf + neg;
+        for (nd = 0; *p && *p != 'e'; p++)
+            if (isdigit((unsigned char)*p)) digits[nd++] = *p;
+        exp10 = atoi(p + 1);
+    }
     while (nd > 1 && digits[nd - 1] == '0') nd--;
     digits[nd] = 0;
     int decpt = exp10 + 1; /* digits d1 d2 ... with the point after decpt digits */

@@ -6,7 +6,7 @@ set -u
 : "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
 cd "$BM_SOURCE_DIR" || exit 1
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
-DEMO_OUT="$w/demo" bash scripts/demo.sh "$BM_BIN" >"$w/demo.log" 2>&1 || { cat "$w/demo.log"; exit 1; }
+DEMO_OUT="$w/demo" DEMO_STEPS=baseline bash scripts/demo.sh "$BM_BIN" >"$w/demo.log" 2>&1 || { cat "$w/demo.log"; exit 1; }
 sed -e "s#out/demo/analysis.json#$w/demo/analysis.json#" -e "s#\"out/monitoring\"#\"$w/monitoring\"#" \
     data/sample-monitoring/job_definition.json >"$w/jd.json"
 for t in 11 12; do
