@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "biasmon/bias.h"
 #include "biasmon/capture.h"
 #include "biasmon/config.h"
@@ -57,7 +58,7 @@ typedef struct run {
     int64_t ws, we, T;
     /* the account */
     uint64_t capture_files, capture_records, in_window, outside_window, malformed_capture;
-    uint64_t gt_files, gt_records, malformed_gt;
+    uint64_t gt_files, gt_records, malformed_gt, gt_bytes_seen;
     uint64_t joined_records, rows, unjoined_capture, gt_unmatched;
     problem first[MAX_FIRST];
     size_t nfirst;
@@ -219,6 +220,7 @@ static int setup(run *r, bm_error *err)
     if (!r->joined || !r->all || !r->scan) return bm_error_set(err, BM_ENOMEM, "out of memory");
     bm__gt_init(&r->gt, p->max_pending_ids ? p->max_pending_ids : 50000000);
     bm_buf_init(&r->x.arena, (size_t)1 << 30);
+    bm_buf_init(&r->x.copy, (size_t)1 << 30);
 
     /* extraction settings */
     r->x.nfeat = r->nfeat;
@@ -287,11 +289,23 @@ static int read_gt_file(run *r, const char *uri, bm_error *err)
     int rc = bm__lines_open(&l, uri, MAX_LINE, err);
     if (rc) return rc == BM_ENOMEM ? rc : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
     r->gt_files++;
+    /* size the join table from the file (a record is rarely under 100 bytes) instead of growing it */
+    char path[4096];
+    struct stat st;
+    if (!bm_store_local_path(uri, path, sizeof(path), err) && !stat(path, &st) && st.st_size > 0) {
+        r->gt_bytes_seen += (uint64_t)st.st_size;
+        if ((rc = bm__gt_reserve(&r->gt, (size_t)(r->gt_bytes_seen / 100), (size_t)(r->gt_bytes_seen / 3)))) {
+            bm__lines_close(&l);
+            return bm_error_set(err, rc, "out of memory");
+        }
+    }
     for (;;) {
         bm_slice line;
         int done;
         bm_error e;
-        bm_error_clear(&e);
+        e.code = 0;
+        e.msg[0] = e.path[0] = e.file[0] = 0;
+        e.line = e.col = 0;
         if ((rc = bm__lines_next(&l, &line, &done, &e))) {
             if (rc == BM_ENOMEM) break;
             r->malformed_gt++;
@@ -420,7 +434,7 @@ static int take_rows(run *r, bm_slice key, bm_error *err)
         set_cell_rows(r, row, 0);
         if ((rc = bm_cube_add(r->all, r->cells, err))) return rc;
         if (labelled) {
-            set_cell_rows(r, row, 1);
+            bm__xval_cell(x, &x->labels.v[row], &r->cells[r->nfeat]);
             if ((rc = bm_cube_add(r->joined, r->cells, err))) return rc;
             r->rows++;
         }
@@ -457,7 +471,9 @@ static int read_capture_file(run *r, const char *uri, bm_error *err)
         bm_slice line;
         int done;
         bm_error e;
-        bm_error_clear(&e);
+        e.code = 0;
+        e.msg[0] = e.path[0] = e.file[0] = 0;
+        e.line = e.col = 0;
         if ((rc = bm__lines_next(&l, &line, &done, &e))) {
             if (rc == BM_ENOMEM) break;
             r->malformed_capture++;
@@ -642,7 +658,9 @@ static int read_batch_json(run *r, const char *uri, bm_error *err)
         bm_slice line;
         int done;
         bm_error e;
-        bm_error_clear(&e);
+        e.code = 0;
+        e.msg[0] = e.path[0] = e.file[0] = 0;
+        e.line = e.col = 0;
         if ((rc = bm__lines_next(&l, &line, &done, &e))) {
             if (rc == BM_ENOMEM) break;
             r->malformed_capture++;

@@ -23,6 +23,8 @@ void bm__extractor_release(bm__extractor *x)
     bm_free(x->features.v);
     bm_free(x->preds.v);
     bm_free(x->labels.v);
+    bm_free(x->fields);
+    bm_buf_release(&x->copy);
     bm_free(x->exclude);
     bm_jmespath_free(x->features_expr);
     bm_jmespath_free(x->inference_expr);
@@ -90,11 +92,17 @@ void bm__xval_cell(const bm__extractor *x, const bm__xval *v, bm_cell *c)
 
 enum { FMT_CSV, FMT_JSON, FMT_JSONL };
 
+/* Case-insensitive search of a lower-case word (the content type is short, but this runs for
+ * every payload: only positions starting with the word's first letter are compared). */
 static int has(bm_slice s, const char *word)
 {
     size_t n = strlen(word);
-    for (size_t k = 0; k + n <= s.n; k++)
+    char first = word[0];
+    for (size_t k = 0; k + n <= s.n; k++) {
+        char ch = s.p[k];
+        if ((ch | 0x20) != first) continue;
         if (strncasecmp(s.p + k, word, n) == 0) return 1;
+    }
     return 0;
 }
 
@@ -142,8 +150,57 @@ static int decode(bm__extractor *x, const bm_capture_payload *p, bm_slice *out, 
 
 typedef int (*record_fn)(bm__extractor *x, const bm_csv_record *rec, void *arg);
 
+/* Payloads without quotes (nearly all of them) are split in place: lines, then commas. */
+static int each_plain_record(bm__extractor *x, bm_slice text, record_fn fn, void *arg)
+{
+    const char *p = text.p, *end = text.p + text.n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) nl = end;
+        const char *le = nl;
+        if (le > p && le[-1] == '\r') le--;
+        if (le > p) { /* empty lines are skipped, as the CSV reader does */
+            size_t nf = 0;
+            const char *f = p;
+            for (;;) {
+                const char *comma = memchr(f, ',', (size_t)(le - f));
+                const char *fe = comma ? comma : le;
+                if (nf == x->fcap) {
+                    size_t nc = x->fcap ? x->fcap * 2 : 64;
+                    if (nc > BM_CSV_DEFAULT_MAX_FIELDS) return fail(x, "a CSV payload record has more than %s%ld fields", "", BM_CSV_DEFAULT_MAX_FIELDS);
+                    bm_slice *nv = bm_reallocarray(x->fields, nc, sizeof(bm_slice));
+                    if (!nv) return BM_ENOMEM;
+                    x->fields = nv;
+                    x->fcap = nc;
+                }
+                x->fields[nf].p = f;
+                x->fields[nf++].n = (size_t)(fe - f);
+                if (!comma) break;
+                f = comma + 1;
+            }
+            bm_csv_record rec;
+            memset(&rec, 0, sizeof(rec));
+            rec.fields = x->fields;
+            rec.nfields = nf;
+            int r = fn(x, &rec, arg);
+            if (r) return r;
+        }
+        p = nl + 1;
+    }
+    return BM_OK;
+}
+
 static int each_csv_record(bm__extractor *x, bm_slice text, record_fn fn, void *arg)
 {
+    int in_arena = x->arena.data && text.p >= x->arena.data && text.p < x->arena.data + x->arena.cap;
+    if (!memchr(text.p, '"', text.n)) {
+        if (!in_arena) return each_plain_record(x, text, fn, arg);
+        /* decoded base64 lives in the arena, which grows as values are kept: split a copy */
+        bm_buf_reset(&x->copy);
+        if (bm_buf_append(&x->copy, text.p, text.n)) return BM_ENOMEM;
+        bm_slice t = {x->copy.data, x->copy.len};
+        return each_plain_record(x, t, fn, arg);
+    }
     /* the tokenizer points into text, which may live in the arena: copy it out first */
     bm_buf copy;
     bm_buf_init(&copy, (size_t)1 << 30);

@@ -22,6 +22,9 @@ typedef struct bm__xlist {
 
 typedef struct bm__extractor {
     bm_buf arena;      /* decoded payloads and field texts */
+    bm_buf copy;       /* a decoded payload being split */
+    bm_slice *fields;  /* one split CSV record */
+    size_t fcap;
     json_t **docs;     /* parsed JSON documents, released by reset */
     size_t ndocs, docs_cap;
     bm__xlist features; /* nrows * nfeat values, row-major */

@@ -25,14 +25,20 @@ void bm__gt_release(bm__gt_table *t)
     memset(t, 0, sizeof(*t));
 }
 
+/* A slot: the entry's index + 1 in the low half, the top of its hash in the high half, so
+ * probes that do not match are rejected without touching the entry. */
+#define SLOT(i, h) (((uint64_t)((h) >> 32) << 32) | (uint64_t)((uint32_t)(i) + 1))
+#define SLOT_INDEX(s) ((uint32_t)(s)-1)
+#define SLOT_TAG(s) ((uint32_t)((s) >> 32))
+
 static int rehash(bm__gt_table *t, size_t nslots)
 {
-    uint32_t *s = bm_calloc(nslots, sizeof(uint32_t));
+    uint64_t *s = bm_calloc(nslots, sizeof(uint64_t));
     if (!s) return BM_ENOMEM;
     for (size_t i = 0; i < t->n; i++) {
         size_t k = t->ents[i].hash & (nslots - 1);
         while (s[k]) k = (k + 1) & (nslots - 1);
-        s[k] = (uint32_t)i + 1;
+        s[k] = SLOT(i, t->ents[i].hash);
     }
     bm_free(t->slots);
     t->slots = s;
@@ -44,8 +50,13 @@ static bm__gt_entry *lookup(bm__gt_table *t, bm_slice id, uint64_t h, size_t *sl
 {
     if (!t->nslots) return NULL;
     size_t k = h & (t->nslots - 1);
+    uint32_t tag = (uint32_t)(h >> 32);
     while (t->slots[k]) {
-        bm__gt_entry *e = &t->ents[t->slots[k] - 1];
+        if (SLOT_TAG(t->slots[k]) != tag) {
+            k = (k + 1) & (t->nslots - 1);
+            continue;
+        }
+        bm__gt_entry *e = &t->ents[SLOT_INDEX(t->slots[k])];
         if (e->hash == h && e->idlen == id.n && memcmp(t->arena + e->off, id.p, id.n) == 0) {
             if (slot) *slot = k;
             return e;
@@ -118,7 +129,28 @@ int bm__gt_put(bm__gt_table *t, bm_slice id, bm_slice data, int encoding, int js
     e->encoding = (uint8_t)encoding;
     e->json = (uint8_t)json;
     e->matched = 0;
-    t->slots[slot] = (uint32_t)t->n + 1;
+    t->slots[slot] = SLOT(t->n, h);
     t->n++;
+    return BM_OK;
+}
+
+int bm__gt_reserve(bm__gt_table *t, size_t entries, size_t bytes)
+{
+    if (entries > t->max) entries = t->max;
+    if (entries > t->cap) {
+        bm__gt_entry *ne = bm_reallocarray(t->ents, entries, sizeof(*ne));
+        if (!ne) return BM_ENOMEM;
+        t->ents = ne;
+        t->cap = entries;
+    }
+    size_t want = 2048;
+    while (want < entries * 2) want *= 2;
+    if (want > t->nslots && rehash(t, want)) return BM_ENOMEM;
+    if (bytes > t->acap && bytes < UINT32_MAX) {
+        char *na = bm_realloc(t->arena, bytes);
+        if (!na) return BM_ENOMEM;
+        t->arena = na;
+        t->acap = bytes;
+    }
     return BM_OK;
 }

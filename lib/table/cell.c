@@ -116,6 +116,34 @@ static int pd_float(bm_slice s, double *out)
     return 1;
 }
 
+/* Plain decimals ("-12.345", "5.", ".5") whose digits fit 2^53 convert exactly and correctly
+ * rounded as mantissa / 10^k (Clinger's fast path), which is what strtod returns. 1 when used. */
+static int fast_decimal(bm_slice field, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    if (!field.n || field.n > 20) return 0;
+    size_t k = field.p[0] == '-' ? 1 : 0, digits = 0, frac = 0;
+    int dot = 0;
+    uint64_t v = 0;
+    for (; k < field.n; k++) {
+        char ch = field.p[k];
+        if (ch == '.' && !dot) {
+            dot = 1;
+            continue;
+        }
+        unsigned d = (unsigned char)ch - '0';
+        if (d > 9) return 0;
+        v = v * 10 + d;
+        digits++;
+        frac += dot;
+    }
+    if (!dot || !digits || digits > 15) return 0;
+    double x = (double)v / pow10[frac];
+    *out = field.p[0] == '-' ? -x : x;
+    return 1;
+}
+
 void bm_cell_from_csv(bm_slice field, bm_cell *c)
 {
     c->textual = 1;
@@ -139,33 +167,9 @@ void bm_cell_from_csv(bm_slice field, bm_cell *c)
             return;
         }
     }
-    /* fast path: plain decimals ("-12.345") whose digits fit 2^53 convert exactly and correctly
-     * rounded as mantissa / 10^k (Clinger's fast path), which is what strtod returns */
-    if (field.n && field.n <= 20) {
-        static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-        size_t k = field.p[0] == '-' ? 1 : 0, digits = 0, frac = 0;
-        int dot = 0;
-        uint64_t v = 0;
-        for (; k < field.n; k++) {
-            char ch = field.p[k];
-            if (ch == '.' && !dot) {
-                dot = 1;
-                continue;
-            }
-            unsigned d = (unsigned char)ch - '0';
-            if (d > 9) break;
-            v = v * 10 + d;
-            digits++;
-            frac += dot;
-        }
-        if (k == field.n && dot && digits && digits <= 15) {
-            double x = (double)v / pow10[frac];
-            c->kind = BM_CELL_FLOAT;
-            c->f = field.p[0] == '-' ? -x : x;
-            return;
-        }
+    if (fast_decimal(field, &c->f)) {
+        c->kind = BM_CELL_FLOAT;
+        return;
     }
     if (is_na(field)) {
         c->kind = BM_CELL_MISSING;
@@ -262,6 +266,12 @@ int bm_py_parse_int(bm_slice s, int64_t *out)
 
 int bm_py_parse_float(bm_slice s, double *out)
 {
+    if (fast_decimal(s, out)) return 1;
+    int64_t iv;
+    if (s.n && s.n <= 15 && pd_int(s, &iv) && s.p[0] != ' ' && s.p[s.n - 1] != ' ') {
+        *out = (double)iv;
+        return 1;
+    }
     char tmp[416];
     size_t n;
     s = trim(s);
