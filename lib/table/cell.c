@@ -269,7 +269,7 @@ int bm_py_parse_float(bm_slice s, double *out)
     if (fast_decimal(s, out)) return 1;
     int64_t iv;
     if (s.n && s.n <= 15 && pd_int(s, &iv) && s.p[0] != ' ' && s.p[s.n - 1] != ' ') {
-        *out = (double)iv;
+        *out = iv == 0 && s.p[0] == '-' ? -0.0 : (double)iv; /* float("-0") is -0.0 */
         return 1;
     }
     char tmp[416];
