@@ -283,22 +283,16 @@ static int content_is_json(bm_slice ct)
     return 0;
 }
 
-static int read_gt_file(run *r, const char *uri, bm_error *err)
+/* Reads uri line by line into fn (empty lines skipped). A line that cannot be read counts in
+ * *malformed; fn returns BM_OK to go on, anything else to stop. */
+typedef int (*line_fn)(run *r, const char *uri, long lineno, bm_slice line, bm_error *err);
+
+static int each_line(run *r, const char *uri, uint64_t *files, uint64_t *malformed, line_fn fn, bm_error *err)
 {
     bm__lines l;
     int rc = bm__lines_open(&l, uri, MAX_LINE, err);
     if (rc) return rc == BM_ENOMEM ? rc : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
-    r->gt_files++;
-    /* size the join table from the file (a record is rarely under 100 bytes) instead of growing it */
-    char path[4096];
-    struct stat st;
-    if (!bm_store_local_path(uri, path, sizeof(path), err) && !stat(path, &st) && st.st_size > 0) {
-        r->gt_bytes_seen += (uint64_t)st.st_size;
-        if ((rc = bm__gt_reserve(&r->gt, (size_t)(r->gt_bytes_seen / 100), (size_t)(r->gt_bytes_seen / 3)))) {
-            bm__lines_close(&l);
-            return bm_error_set(err, rc, "out of memory");
-        }
-    }
+    (*files)++;
     for (;;) {
         bm_slice line;
         int done;
@@ -308,47 +302,75 @@ static int read_gt_file(run *r, const char *uri, bm_error *err)
         e.line = e.col = 0;
         if ((rc = bm__lines_next(&l, &line, &done, &e))) {
             if (rc == BM_ENOMEM) break;
-            r->malformed_gt++;
+            (*malformed)++;
             note_problem(r, uri, l.line + 1, "%s", e.msg);
             rc = BM_OK;
             break;
         }
         if (done) break;
-        if (!line.n) continue;
-        bm_capture_record rec;
-        if ((rc = bm_capture_scan(r->scan, line.p, line.n, &rec, &e))) {
-            if (rc == BM_ENOMEM) break;
-            r->malformed_gt++;
-            char msg[600];
-            snprintf(msg, sizeof(msg), "%s%s%s", e.path, e.path[0] ? ": " : "", e.msg);
-            note_problem(r, uri, l.line, "%s", msg);
-            rc = BM_OK;
-            continue;
-        }
-        if (!rec.ground_truth.present || !rec.event_id.n) {
-            r->malformed_gt++;
-            note_problem(r, uri, l.line, "%s", !rec.ground_truth.present ? "ground-truth record without groundTruthData"
-                                                                          : "ground-truth record without eventMetadata.eventId");
-            continue;
-        }
-        int enc = encoding_code(rec.ground_truth.encoding);
-        if (enc == BM__ENC_OTHER) {
-            r->malformed_gt++;
-            note_problem(r, uri, l.line, "%s", "groundTruthData.encoding must be CSV, JSON or BASE64");
-            continue;
-        }
-        r->gt_records++;
-        int json = enc == BM__ENC_JSON || content_is_json(rec.ground_truth.content_type);
-        if ((rc = bm__gt_put(&r->gt, rec.event_id, rec.ground_truth.data, enc, json))) {
-            if (rc == BM_ELIMIT)
-                bm_error_set(err, BM_ELIMIT, "more than %zu pending ground-truth ids", r->gt.max);
-            else
-                bm_error_set(err, rc, "out of memory");
-            break;
-        }
+        if (line.n && (rc = fn(r, uri, l.line, line, err))) break;
     }
     bm__lines_close(&l);
     return rc;
+}
+
+/* Scans a capture or ground-truth record: 1 when rec is usable, 0 when the line was malformed
+ * (counted in *malformed, noted with its JSON path), -1 when memory ran out. */
+static int scan_line(run *r, const char *uri, long lineno, bm_slice line, bm_capture_record *rec, uint64_t *malformed,
+                     bm_error *err)
+{
+    bm_error e;
+    e.code = 0;
+    e.msg[0] = e.path[0] = e.file[0] = 0;
+    int rc = bm_capture_scan(r->scan, line.p, line.n, rec, &e);
+    if (!rc) return 1;
+    if (rc == BM_ENOMEM) {
+        bm_error_set(err, rc, "out of memory");
+        return -1;
+    }
+    (*malformed)++;
+    char msg[600];
+    snprintf(msg, sizeof(msg), "%s%s%s", e.path, e.path[0] ? ": " : "", e.msg);
+    note_problem(r, uri, lineno, "%s", msg);
+    return 0;
+}
+
+static int gt_line(run *r, const char *uri, long lineno, bm_slice line, bm_error *err)
+{
+    bm_capture_record rec;
+    int ok = scan_line(r, uri, lineno, line, &rec, &r->malformed_gt, err);
+    if (ok <= 0) return ok < 0 ? BM_ENOMEM : BM_OK;
+    if (!rec.ground_truth.present || !rec.event_id.n) {
+        r->malformed_gt++;
+        note_problem(r, uri, lineno, "%s", !rec.ground_truth.present ? "ground-truth record without groundTruthData"
+                                                                      : "ground-truth record without eventMetadata.eventId");
+        return BM_OK;
+    }
+    int enc = encoding_code(rec.ground_truth.encoding);
+    if (enc == BM__ENC_OTHER) {
+        r->malformed_gt++;
+        note_problem(r, uri, lineno, "%s", "groundTruthData.encoding must be CSV, JSON or BASE64");
+        return BM_OK;
+    }
+    r->gt_records++;
+    int json = enc == BM__ENC_JSON || content_is_json(rec.ground_truth.content_type);
+    int rc = bm__gt_put(&r->gt, rec.event_id, rec.ground_truth.data, enc, json);
+    if (rc == BM_ELIMIT) return bm_error_set(err, BM_ELIMIT, "more than %zu pending ground-truth ids", r->gt.max);
+    if (rc) return bm_error_set(err, rc, "out of memory");
+    return BM_OK;
+}
+
+static int read_gt_file(run *r, const char *uri, bm_error *err)
+{
+    /* size the join table from the file (a record is rarely under 100 bytes) instead of growing it */
+    char path[4096];
+    struct stat st;
+    if (!bm_store_local_path(uri, path, sizeof(path), err) && !stat(path, &st) && st.st_size > 0) {
+        r->gt_bytes_seen += (uint64_t)st.st_size;
+        int rc = bm__gt_reserve(&r->gt, (size_t)(r->gt_bytes_seen / 100), (size_t)(r->gt_bytes_seen / 3));
+        if (rc) return bm_error_set(err, rc, "out of memory");
+    }
+    return each_line(r, uri, &r->gt_files, &r->malformed_gt, gt_line, err);
 }
 
 static int read_ground_truth(run *r, bm_error *err)
@@ -461,60 +483,37 @@ static int take_record(run *r, const char *uri, long line, const bm_capture_reco
     return rc;
 }
 
+static int capture_line(run *r, const char *uri, long lineno, bm_slice line, bm_error *err)
+{
+    r->capture_records++;
+    bm_capture_record rec;
+    int ok = scan_line(r, uri, lineno, line, &rec, &r->malformed_capture, err);
+    if (ok <= 0) return ok < 0 ? BM_ENOMEM : BM_OK;
+    int64_t t;
+    bm_error e;
+    e.code = 0;
+    if (!rec.inference_time.n || bm_time_parse(rec.inference_time.p, rec.inference_time.n, &t, &e)) {
+        r->malformed_capture++;
+        note_problem(r, uri, lineno, "%s", rec.inference_time.n ? "eventMetadata.inferenceTime is not a UTC time"
+                                                                : "no eventMetadata.inferenceTime");
+        return BM_OK;
+    }
+    if (t < r->ws || t >= r->we) {
+        r->outside_window++;
+        return BM_OK;
+    }
+    if (!rec.event_id.n && !rec.inference_id.n) {
+        r->malformed_capture++;
+        note_problem(r, uri, lineno, "%s", "no eventMetadata.eventId or inferenceId to join ground truth on");
+        return BM_OK;
+    }
+    r->in_window++;
+    return take_record(r, uri, lineno, &rec, err);
+}
+
 static int read_capture_file(run *r, const char *uri, bm_error *err)
 {
-    bm__lines l;
-    int rc = bm__lines_open(&l, uri, MAX_LINE, err);
-    if (rc) return rc == BM_ENOMEM ? rc : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
-    r->capture_files++;
-    for (;;) {
-        bm_slice line;
-        int done;
-        bm_error e;
-        e.code = 0;
-        e.msg[0] = e.path[0] = e.file[0] = 0;
-        e.line = e.col = 0;
-        if ((rc = bm__lines_next(&l, &line, &done, &e))) {
-            if (rc == BM_ENOMEM) break;
-            r->malformed_capture++;
-            note_problem(r, uri, l.line + 1, "%s", e.msg);
-            rc = BM_OK;
-            break;
-        }
-        if (done) break;
-        if (!line.n) continue;
-        r->capture_records++;
-        bm_capture_record rec;
-        if ((rc = bm_capture_scan(r->scan, line.p, line.n, &rec, &e))) {
-            if (rc == BM_ENOMEM) break;
-            r->malformed_capture++;
-            char msg[600];
-            snprintf(msg, sizeof(msg), "%s%s%s", e.path[0] ? e.path : "", e.path[0] ? ": " : "", e.msg);
-            note_problem(r, uri, l.line, "%s", msg);
-            rc = BM_OK;
-            continue;
-        }
-        int64_t t;
-        if (!rec.inference_time.n || bm_time_parse(rec.inference_time.p, rec.inference_time.n, &t, &e)) {
-            r->malformed_capture++;
-            note_problem(r, uri, l.line, "%s", rec.inference_time.n ? "eventMetadata.inferenceTime is not a UTC time"
-                                                                    : "no eventMetadata.inferenceTime");
-            continue;
-        }
-        if (t < r->ws || t >= r->we) {
-            r->outside_window++;
-            continue;
-        }
-        if (!rec.event_id.n && !rec.inference_id.n) {
-            r->malformed_capture++;
-            note_problem(r, uri, l.line, "%s", "no eventMetadata.eventId or inferenceId to join ground truth on");
-            continue;
-        }
-        r->in_window++;
-        if ((rc = take_record(r, uri, l.line, &rec, err))) break;
-    }
-    bm__lines_close(&l);
-    return rc;
+    return each_line(r, uri, &r->capture_files, &r->malformed_capture, capture_line, err);
 }
 
 static int read_capture(run *r, bm_error *err)
@@ -647,56 +646,36 @@ static int read_batch_csv(run *r, const char *uri, bm_error *err)
     return rc;
 }
 
-/* A JSON Lines output object: the id and time are members of each record, or wrap it. */
-static int read_batch_json(run *r, const char *uri, bm_error *err)
+/* A JSON Lines batch output record: the id and time are members of the record, or wrap it. */
+static int batch_json_line(run *r, const char *uri, long lineno, bm_slice line, bm_error *err)
 {
-    bm__lines l;
-    int rc = bm__lines_open(&l, uri, MAX_LINE, err);
-    if (rc) return rc == BM_ENOMEM ? rc : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
-    r->capture_files++;
-    for (;;) {
-        bm_slice line;
-        int done;
-        bm_error e;
-        e.code = 0;
-        e.msg[0] = e.path[0] = e.file[0] = 0;
-        e.line = e.col = 0;
-        if ((rc = bm__lines_next(&l, &line, &done, &e))) {
-            if (rc == BM_ENOMEM) break;
-            r->malformed_capture++;
-            note_problem(r, uri, l.line + 1, "%s", e.msg);
-            rc = BM_OK;
-            break;
-        }
-        if (done) break;
-        if (!line.n) continue;
-        r->capture_records++;
-        json_error_t je;
-        json_t *doc = json_loadb(line.p, line.n, 0, &je);
-        json_t *id = doc ? json_object_get(doc, "SageMakerInferenceId") : NULL;
-        json_t *tm = doc ? json_object_get(doc, "SageMakerInferenceTime") : NULL;
-        if (!doc || !json_is_string(id) || !json_is_string(tm)) {
-            r->malformed_capture++;
-            note_problem(r, uri, l.line, "%s", !doc ? je.text : "no SageMakerInferenceId / SageMakerInferenceTime (GenerateInferenceId)");
-            json_decref(doc);
-            continue;
-        }
-        bm_slice ts = {json_string_value(tm), json_string_length(tm)};
-        int in_window;
-        if (!batch_time_ok(r, uri, l.line, ts, &in_window) || !in_window) {
-            json_decref(doc);
-            continue;
-        }
+    r->capture_records++;
+    json_error_t je;
+    json_t *doc = json_loadb(line.p, line.n, 0, &je);
+    json_t *id = doc ? json_object_get(doc, "SageMakerInferenceId") : NULL;
+    json_t *tm = doc ? json_object_get(doc, "SageMakerInferenceTime") : NULL;
+    if (!doc || !json_is_string(id) || !json_is_string(tm)) {
+        r->malformed_capture++;
+        note_problem(r, uri, lineno, "%s", !doc ? je.text : "no SageMakerInferenceId / SageMakerInferenceTime (GenerateInferenceId)");
+        json_decref(doc);
+        return BM_OK;
+    }
+    bm_slice ts = {json_string_value(tm), json_string_length(tm)};
+    int in_window, rc = BM_OK;
+    if (batch_time_ok(r, uri, lineno, ts, &in_window) && in_window) {
         json_t *body = json_object_get(doc, "SageMakerOutput");
         bm__extractor_reset(&r->x);
         int xr = bm__extract_batch_json(&r->x, body ? body : doc);
         bm_slice k = {json_string_value(id), json_string_length(id)};
-        rc = batch_row_done(r, uri, l.line, k, xr, err);
-        json_decref(doc);
-        if (rc) break;
+        rc = batch_row_done(r, uri, lineno, k, xr, err);
     }
-    bm__lines_close(&l);
+    json_decref(doc);
     return rc;
+}
+
+static int read_batch_json(run *r, const char *uri, bm_error *err)
+{
+    return each_line(r, uri, &r->capture_files, &r->malformed_capture, batch_json_line, err);
 }
 
 /* A manifest: [{"prefix": URI}, "relative key", ...]. */
