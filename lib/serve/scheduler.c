@@ -74,6 +74,29 @@ int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *e
     if (rc) return rc;
     rc = insert_execution(s, &r, T, exec_id, err);
     bm_resource_release(&r);
+    if (rc == BM_EEXISTS) {
+        /* a tick that failed or was stopped (say, interrupted by a restart) may run again: its
+         * record goes back to Pending; a tick that completed or is running may not */
+        bm_exec_record *v = NULL;
+        size_t n = 0;
+        int lrc = bm_state_exec_list(s->db, schedule, NULL, 0, &v, &n, err);
+        if (lrc) return lrc;
+        rc = BM_EEXISTS;
+        for (size_t k = 0; k < n; k++) {
+            bm_exec_record *e = &v[k];
+            if (e->scheduled_time != T || (strcmp(e->status, "Failed") && strcmp(e->status, "Stopped"))) continue;
+            snprintf(e->status, sizeof(e->status), "Pending");
+            e->failure_reason[0] = 0;
+            e->job_name[0] = 0;
+            e->violations = 0;
+            e->started = e->ended = 0;
+            e->modified = svc_now(s);
+            rc = bm_state_exec_update(s->db, e, err);
+            if (!rc) *exec_id = e->id;
+            break;
+        }
+        bm_free(v);
+    }
     if (!rc) {
         bm__log(s, BM_LOG_INFO, "execution_queued", "schedule=%s scheduled_time=%lld id=%lld on_demand=1", schedule,
                 (long long)T, (long long)*exec_id);
