@@ -81,8 +81,8 @@ int bm_state_exec_list(bm_state *s, const char *schedule, const char *status, si
                        bm_exec_record **out, size_t *n, bm_error *err) BM_MUST_CHECK;
 /* The execution with the latest created time of a schedule; BM_ENOTFOUND when none. */
 int bm_state_exec_latest(bm_state *s, const char *schedule, bm_exec_record *out, bm_error *err) BM_MUST_CHECK;
-/* Startup recovery: every Pending or InProgress execution becomes Failed with reason; *count
- * receives how many. */
+/* Startup recovery: every InProgress execution becomes Failed with reason (Pending ones, which
+ * never started, stay queued); *count receives how many. */
 int bm_state_exec_fail_unfinished(bm_state *s, const char *reason, double now, size_t *count,
                                   bm_error *err) BM_MUST_CHECK;
 

@@ -33,6 +33,9 @@ struct bm_service {
     int sched_running;
     pthread_mutex_t mu;
     pthread_cond_t wake;
+    /* held over every read-modify-write of a schedule (the scheduler's pass, Update, Start, Stop,
+     * Delete), so none of them overwrites another's change */
+    pthread_mutex_t sched_mu;
     int stopping;
     bm__worker workers[BM__MAX_WORKERS];
     /* /metrics cache: the latest analysis per schedule */

@@ -155,11 +155,12 @@ int bm__metrics_render(bm_service *s, bm_buf *b)
         if (!r) r = bm_buf_printf(b, "} %lld\n", (long long)st[k].latest->violations);
     }
     if (!r)
-        r = bm_buf_puts(b, "# HELP biasmon_executions_total Monitoring executions by status.\n"
-                           "# TYPE biasmon_executions_total counter\n");
+        r = bm_buf_puts(b, "# HELP biasmon_executions Monitoring executions by status (a gauge: an "
+                           "execution moves from Pending to InProgress to its outcome).\n"
+                           "# TYPE biasmon_executions gauge\n");
     for (size_t k = 0; !r && k < ns; k++)
         for (int q = 0; !r && q < 7; q++) {
-            r = bm_buf_puts(b, "biasmon_executions_total{");
+            r = bm_buf_puts(b, "biasmon_executions{");
             if (!r) r = put_label(b, "schedule", st[k].name, 1);
             if (!r) r = put_label(b, "status", statuses[q], 0);
             if (!r) r = bm_buf_printf(b, "} %llu\n", (unsigned long long)st[k].by_status[q]);

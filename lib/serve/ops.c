@@ -510,7 +510,17 @@ static int op_describe_schedule(bm_service *s, json_t *req, json_t **resp, bm_er
     return rc;
 }
 
+static int op_update_schedule_locked(bm_service *s, json_t *req, json_t **resp, bm_error *err);
+
 static int op_update_schedule(bm_service *s, json_t *req, json_t **resp, bm_error *err)
+{
+    pthread_mutex_lock(&s->sched_mu);
+    int rc = op_update_schedule_locked(s, req, resp, err);
+    pthread_mutex_unlock(&s->sched_mu);
+    return rc;
+}
+
+static int op_update_schedule_locked(bm_service *s, json_t *req, json_t **resp, bm_error *err)
 {
     bm_resource r;
     int rc = get_schedule(s, str(req, "MonitoringScheduleName"), &r, err);
@@ -539,8 +549,12 @@ static int op_update_schedule(bm_service *s, json_t *req, json_t **resp, bm_erro
 static int set_schedule_status(bm_service *s, json_t *req, const char *status, bm_error *err)
 {
     bm_resource r;
+    pthread_mutex_lock(&s->sched_mu);
     int rc = get_schedule(s, str(req, "MonitoringScheduleName"), &r, err);
-    if (rc) return rc;
+    if (rc) {
+        pthread_mutex_unlock(&s->sched_mu);
+        return rc;
+    }
     if (!strcmp(status, "Scheduled") && strcmp(r.status, "Scheduled")) {
         /* a started schedule continues from the next tick: the stopped period is not backfilled */
         r.next_tick = bm__schedule_next_tick(r.doc, (int64_t)floor(now(s)));
@@ -550,6 +564,7 @@ static int set_schedule_status(bm_service *s, json_t *req, const char *status, b
     json_object_set_new(r.doc, "MonitoringScheduleStatus", json_string(status));
     json_object_set_new(r.doc, "LastModifiedTime", json_real(r.modified));
     rc = bm_state_resource_update(s->db, &r, err);
+    pthread_mutex_unlock(&s->sched_mu);
     bm_resource_release(&r);
     if (!rc) bm__scheduler_wake(s);
     return rc;
@@ -571,7 +586,9 @@ static int op_delete_schedule(bm_service *s, json_t *req, json_t **resp, bm_erro
 {
     (void)resp;
     const char *name = str(req, "MonitoringScheduleName");
+    pthread_mutex_lock(&s->sched_mu);
     int rc = bm_state_resource_delete(s->db, BM_RES_SCHEDULE, name, err);
+    pthread_mutex_unlock(&s->sched_mu);
     if (rc == BM_ENOTFOUND) return vfail(err, BM_ENOTFOUND, NULL, "Monitoring Schedule \"%s\" does not exist.", name);
     return rc;
 }
@@ -790,14 +807,24 @@ static int op_run(bm_service *s, json_t *req, json_t **resp, bm_error *err)
     int rc = get_schedule(s, name, &r, err);
     if (rc) return rc;
     json_t *at = json_object_get(req, "ScheduledTime");
+    const char *e = str(r.doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
+    bm_schedule_expr x;
+    int cron = e && !bm_schedule_parse(e, strlen(e), &x, NULL) && !x.now;
     int64_t T;
     if (at) {
         T = (int64_t)floor(json_number_value(at));
+        /* outputs live in the hour folder of T: a time within an hour would share (and
+         * overwrite) the folder of that hour's execution */
+        if (cron && T % 3600 != 0) {
+            char t[32];
+            bm_time_format(T, t, sizeof(t));
+            bm_resource_release(&r);
+            return vfail(err, BM_ECONFIG, "$.ScheduledTime",
+                         "%s is not on the hour: an execution's outputs go to the folder of its hour", t);
+        }
     } else { /* the latest tick at or before now (NOW schedules: now) */
-        const char *e = str(r.doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
-        bm_schedule_expr x;
         T = (int64_t)floor(now(s));
-        if (e && !bm_schedule_parse(e, strlen(e), &x, NULL) && !x.now) T = bm_schedule_prev(&x, T);
+        if (cron) T = bm_schedule_prev(&x, T);
     }
     bm_resource_release(&r);
     int64_t id;

@@ -106,7 +106,16 @@ int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *e
 }
 
 /* Creates the executions of every due tick. */
+static void tick_locked(bm_service *s);
+
 static void tick(bm_service *s)
+{
+    pthread_mutex_lock(&s->sched_mu);
+    tick_locked(s);
+    pthread_mutex_unlock(&s->sched_mu);
+}
+
+static void tick_locked(bm_service *s)
 {
     bm_resource *v;
     size_t n;
@@ -231,6 +240,14 @@ static void spawn(bm_service *s, bm_exec_record *e)
                  c.year, c.month, c.day, c.hour);
     bm_time_format(e->scheduled_time, when, sizeof(when));
     job_name(e->schedule, e->scheduled_time, e->job_name, sizeof(e->job_name));
+    { /* a re-run must not be judged by the account its failed predecessor left behind */
+        char acc[1200], path[4096];
+        bm_error e2;
+        bm_error_clear(&e2);
+        if (!bm_uri_join(e->output_uri, "execution.json", acc, sizeof(acc)) &&
+            !bm_store_local_path(acc, path, sizeof(path), &e2))
+            unlink(path);
+    }
     const char *ws = bm__json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisStartTime");
     const char *we = bm__json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisEndTime");
     json_t *mrt = bm__json_get(jd.doc, "StoppingCondition.MaxRuntimeInSeconds");

@@ -187,7 +187,9 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
         send_bm_error(res, &err);
     } else {
         bm__log(s, BM_LOG_DEBUG, "api", "op=%s", op->name);
-        send_json(res, 200, resp ? resp : json_object());
+        json_t *out = resp ? json_incref(resp) : json_object();
+        send_json(res, 200, out ? out : json_null());
+        json_decref(out);
     }
     json_decref(resp);
     json_decref(body);
@@ -209,6 +211,7 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     snprintf(s->worker_exe, sizeof(s->worker_exe), "%s", cfg->worker_exe ? cfg->worker_exe : "/proc/self/exe");
     s->cfg.data_dir = s->data_dir;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->sched_mu, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_mutex_init(&s->metrics_mu, NULL);
     bm_clock_init(&s->clock, cfg->time_scale, cfg->time_start);
@@ -248,6 +251,7 @@ void bm_service_stop(bm_service *s, int grace_s)
     bm_state_close(s->db);
     json_decref(s->metrics_cache);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->sched_mu);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->metrics_mu);
     memset(s->key_secret, 0, sizeof(s->key_secret));

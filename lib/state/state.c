@@ -137,7 +137,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EXEC_FAIL_UNFINISHED] =
         ("UPDATE executions SET status = 'Failed', failure_reason = ?1,"
          " modified = ?2, ended = CASE WHEN ended = 0 THEN ?2 ELSE ended END"
-         " WHERE status IN ('Pending', 'InProgress')"),
+         " WHERE status = 'InProgress'"),
     [ST_TAG_UPSERT] = ("INSERT INTO tags (arn, key, value) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value"),
     [ST_TAG_COUNT] = "SELECT count(*) FROM tags WHERE arn = ?1",

@@ -133,7 +133,10 @@ static void print_markdown(FILE *out)
     for (size_t k = 0; k < NSET; k++) {
         char env[64];
         env_name(settings[k].name, env, sizeof(env));
-        fprintf(out, "| `--%s` | `%s` | `%s` | %s |\n", settings[k].name, env, settings[k].def, settings[k].help);
+        if (settings[k].def[0])
+            fprintf(out, "| `--%s` | `%s` | `%s` | %s |\n", settings[k].name, env, settings[k].def, settings[k].help);
+        else
+            fprintf(out, "| `--%s` | `%s` | (empty) | %s |\n", settings[k].name, env, settings[k].help);
     }
 }
 

@@ -168,8 +168,8 @@ got = {k: v for k, v in lab.items() if k not in ("__name__", "job", "instance")}
 assert got == want, (got, want)
 assert want["endpoint"] == "adult-income" and want["schedule"] == "sex-hourly" and want["stage"] == "Post-Training", want
 P
-q 'biasmon_executions_total' >"$w/tot.json"
-check "biasmon_executions_total equals ListMonitoringExecutions' counts" "$PY" - "$w/tot.json" "$w/all.json" <<'P'
+q 'biasmon_executions' >"$w/tot.json"
+check "biasmon_executions equals ListMonitoringExecutions' counts" "$PY" - "$w/tot.json" "$w/all.json" <<'P'
 import json, sys, collections
 res = json.load(open(sys.argv[1]))["data"]["result"]
 ex = json.load(open(sys.argv[2]))["MonitoringExecutionSummaries"]

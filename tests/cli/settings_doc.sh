@@ -19,7 +19,9 @@ check "--print-settings-markdown: exit 0 (got $rc)" test "$rc" = 0
 check "docs/settings.md is what --print-settings-markdown prints (regenerate it: biasmon serve --print-settings-markdown >docs/settings.md)" \
     diff -u "$BM_SOURCE_DIR/docs/settings.md" "$w/settings.md"
 # the settings, from the table's rows: | `--name` | `BIASMON_NAME` | `default` | meaning |
-sed -n 's/^| `--\([a-z-]*\)` | `\(BIASMON_[A-Z_]*\)` | `\([^`]*\)` | .*/\1 \2 \3/p' "$w/settings.md" >"$w/table"
+# (an empty default is written "(empty)")
+sed -n -e 's/^| `--\([a-z-]*\)` | `\(BIASMON_[A-Z_]*\)` | `\([^`]*\)` | .*/\1 \2 \3/p' \
+    -e 's/^| `--\([a-z-]*\)` | `\(BIASMON_[A-Z_]*\)` | (empty) | .*/\1 \2/p' "$w/settings.md" >"$w/table"
 check "the document has a row per setting, at least the documented ones ($(wc -l <"$w/table") rows)" \
     sh -c 'for s in data-dir listen auth workers time-scale time-start poll-ms shutdown-grace; do grep -q "^$s " "$1" || exit 1; done' _ "$w/table"
 
