@@ -151,25 +151,42 @@ void bm_cell_from_csv(bm_slice field, bm_cell *c)
     c->b = 0;
     c->i = 0;
     c->f = 0;
-    /* fast path: short plain integers */
+    /* fast path, one pass: short plain integers ("-42") and plain decimals ("-12.345") whose
+     * digits fit 2^53 (exact as mantissa / 10^k, Clinger's fast path, which is what strtod gives) */
     if (field.n && field.n <= 18) {
-        size_t k = field.p[0] == '-' ? 1 : 0;
+        static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+        int neg = field.p[0] == '-';
+        size_t k = (size_t)neg, digits = 0, frac = 0;
+        int dot = 0;
         uint64_t v = 0;
         for (; k < field.n; k++) {
             unsigned d = (unsigned char)field.p[k] - '0';
-            if (d > 9) break;
+            if (d > 9) {
+                if (field.p[k] == '.' && !dot) {
+                    dot = 1;
+                    continue;
+                }
+                break;
+            }
             v = v * 10 + d;
+            digits++;
+            frac += (size_t)dot;
         }
-        if (k == field.n && field.n > (field.p[0] == '-' ? 1u : 0u)) {
-            c->kind = BM_CELL_INT;
-            c->i = field.p[0] == '-' ? -(int64_t)v : (int64_t)v;
-            c->f = (double)c->i;
-            return;
+        if (k == field.n && digits) {
+            if (!dot) {
+                c->kind = BM_CELL_INT;
+                c->i = neg ? -(int64_t)v : (int64_t)v;
+                c->f = (double)c->i;
+                return;
+            }
+            if (digits <= 15) {
+                double x = (double)v / pow10[frac];
+                c->kind = BM_CELL_FLOAT;
+                c->f = neg ? -x : x;
+                return;
+            }
         }
-    }
-    if (fast_decimal(field, &c->f)) {
-        c->kind = BM_CELL_FLOAT;
-        return;
     }
     if (is_na(field)) {
         c->kind = BM_CELL_MISSING;
