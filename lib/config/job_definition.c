@@ -14,20 +14,9 @@
  * departures are marked "biasmon:".
  * ============================================================================================== */
 
-#define STRING(shape_name, lo, hi, pat)                                                            \
-    {                                                                                              \
-        .kind = BM__STRING, .name = shape_name, .min_len = lo, .max_len = hi, .pattern = pat       \
-    }
-/* biasmon: URI members also take a file:/// URI or a local path (embedded storage). */
-#define URI(shape_name, hi, pat)                                                                   \
-    {                                                                                              \
-        .kind = BM__STRING, .name = shape_name, .max_len = hi, .pattern = pat,                     \
-        .flags = BM__LOCAL_URI                                                                     \
-    }
-#define INTEGER(shape_name, lo, hi)                                                                \
-    {                                                                                              \
-        .kind = BM__INTEGER, .name = shape_name, .has_min = 1, .min = lo, .has_max = 1, .max = hi  \
-    }
+#define STRING BM__SHAPE_STRING
+#define URI BM__SHAPE_URI /* biasmon: URIs may also be local paths or file:// URIs */
+#define INTEGER BM__SHAPE_INTEGER
 
 const bm__shape bm__shape_monitoring_job_definition_name =
     STRING("MonitoringJobDefinitionName", 1, 63, &bm__pat_resource_name);

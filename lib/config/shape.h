@@ -82,6 +82,22 @@ struct bm__shape {
     bm__check_fn check; /* NULL: none */
 };
 
+/* Initializers for the common shapes: a string with a UTF-16 length range and a pattern; a URI
+ * member (also a local path or file:// URI, biasmon's storage); an integer range. */
+#define BM__SHAPE_STRING(shape_name, lo, hi, pat)                                                  \
+    {                                                                                              \
+        .kind = BM__STRING, .name = shape_name, .min_len = lo, .max_len = hi, .pattern = pat       \
+    }
+#define BM__SHAPE_URI(shape_name, hi, pat)                                                         \
+    {                                                                                              \
+        .kind = BM__STRING, .name = shape_name, .max_len = hi, .pattern = pat,                     \
+        .flags = BM__LOCAL_URI                                                                     \
+    }
+#define BM__SHAPE_INTEGER(shape_name, lo, hi)                                                      \
+    {                                                                                              \
+        .kind = BM__INTEGER, .name = shape_name, .has_min = 1, .min = lo, .has_max = 1, .max = hi  \
+    }
+
 /* Validates v against shape. path names v in messages ("$" for a request body). Returns BM_OK,
  * or BM_ECONFIG with err->path and err->msg set (err->file/line/col are left alone). */
 int bm__shape_validate(const bm__shape *shape, json_t *v, const char *path,

@@ -3,19 +3,9 @@
 #include <stddef.h>
 #include "serve/shapes.h"
 
-#define STRING(shape_name, lo, hi, pat)                                                            \
-    {                                                                                              \
-        .kind = BM__STRING, .name = shape_name, .min_len = lo, .max_len = hi, .pattern = pat       \
-    }
-#define URI(shape_name, hi, pat)                                                                   \
-    {                                                                                              \
-        .kind = BM__STRING, .name = shape_name, .max_len = hi, .pattern = pat,                     \
-        .flags = BM__LOCAL_URI                                                                     \
-    }
-#define INTEGER(shape_name, lo, hi)                                                                \
-    {                                                                                              \
-        .kind = BM__INTEGER, .name = shape_name, .has_min = 1, .min = lo, .has_max = 1, .max = hi  \
-    }
+#define STRING BM__SHAPE_STRING
+#define URI BM__SHAPE_URI /* biasmon: URIs may also be local paths or file:// URIs */
+#define INTEGER BM__SHAPE_INTEGER
 #define END {NULL, NULL, 0}
 
 static const bm__shape name_shape = STRING("MonitoringScheduleName", 1, 63, &bm__pat_resource_name);
