@@ -1,6 +1,7 @@
 # The two commands of the README, and a few developer targets.
-#   make demo   installs what is missing, builds, runs biasmon analyze on the Adult data set
-#   make test   installs what is missing, builds with ASan+UBSan, runs every test (unit, golden, CLI, fuzz smoke)
+#   make demo   installs what is missing, builds, runs the whole monitoring story (scripts/demo.sh)
+#   make test   installs what is missing, builds with ASan+UBSan, runs every test (unit, golden, CLI,
+#               service with real clients, fuzz smoke)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 15
