@@ -3,6 +3,7 @@
 #define BIASMON_SERVE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <jansson.h>
 #include "biasmon/http.h"
 #include "biasmon/service.h"
@@ -36,6 +37,10 @@ struct bm_service {
     /* held over every read-modify-write of a schedule (the scheduler's pass, Update, Start, Stop,
      * Delete), so none of them overwrites another's change */
     pthread_mutex_t sched_mu;
+    /* the earliest next tick of any schedule (guarded by sched_mu): passes before it skip the
+     * schedules; any change to a schedule sets sched_dirty, which forces a full pass */
+    int64_t next_due;
+    atomic_int sched_dirty;
     int stopping;
     bm__worker workers[BM__MAX_WORKERS];
     /* /metrics cache: the latest analysis per schedule */

@@ -589,6 +589,7 @@ static int op_delete_schedule(bm_service *s, json_t *req, json_t **resp, bm_erro
     pthread_mutex_lock(&s->sched_mu);
     int rc = bm_state_resource_delete(s->db, BM_RES_SCHEDULE, name, err);
     pthread_mutex_unlock(&s->sched_mu);
+    if (!rc) bm__scheduler_wake(s);
     if (rc == BM_ENOTFOUND) return vfail(err, BM_ENOTFOUND, NULL, "Monitoring Schedule \"%s\" does not exist.", name);
     return rc;
 }

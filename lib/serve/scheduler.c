@@ -34,6 +34,7 @@ static double svc_now(bm_service *s)
 
 void bm__scheduler_wake(bm_service *s)
 {
+    atomic_store(&s->sched_dirty, 1);
     pthread_mutex_lock(&s->mu);
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->mu);
@@ -120,14 +121,20 @@ static void tick_locked(bm_service *s)
     bm_resource *v;
     size_t n;
     bm_error err;
+    int64_t t = (int64_t)floor(svc_now(s));
+    /* nothing is due before next_due unless a schedule changed: skip reading them all */
+    if (!atomic_exchange(&s->sched_dirty, 0) && t < s->next_due) return;
     bm_error_clear(&err);
     if (bm_state_resource_list(s->db, BM_RES_SCHEDULE, &v, &n, &err)) {
         bm__log(s, BM_LOG_ERROR, "scheduler_error", "msg=\"%s\"", err.msg);
+        atomic_store(&s->sched_dirty, 1);
         return;
     }
-    int64_t t = (int64_t)floor(svc_now(s));
+    int64_t due = INT64_MAX;
     for (size_t k = 0; k < n; k++) {
         bm_resource *r = &v[k];
+        if (!strcmp(r->status, "Scheduled") && r->next_tick >= 0 && r->next_tick > t && r->next_tick < due)
+            due = r->next_tick;
         if (strcmp(r->status, "Scheduled") || r->next_tick < 0 || r->next_tick > t) continue;
         int count = 0;
         while (r->next_tick >= 0 && r->next_tick <= t && count++ < MAX_TICKS_PER_PASS) {
@@ -142,9 +149,13 @@ static void tick_locked(bm_service *s)
                         (long long)r->next_tick, (long long)id);
             r->next_tick = bm__schedule_next_tick(r->doc, r->next_tick); /* -1 after a NOW schedule ran */
         }
-        if (bm_state_resource_update(s->db, r, &err))
+        if (bm_state_resource_update(s->db, r, &err)) {
             bm__log(s, BM_LOG_ERROR, "scheduler_error", "schedule=%s msg=\"%s\"", r->name, err.msg);
+            atomic_store(&s->sched_dirty, 1);
+        }
+        if (r->next_tick >= 0 && r->next_tick < due) due = r->next_tick;
     }
+    s->next_due = due;
     bm_resources_free(v, n);
 }
 
@@ -458,6 +469,8 @@ int bm__scheduler_start(bm_service *s, bm_error *err)
 {
     char dir[1200];
     snprintf(dir, sizeof(dir), "%s/executions", s->data_dir);
+    atomic_store(&s->sched_dirty, 1);
+    s->next_due = INT64_MIN;
     int rc = bm_mkdirs(dir, err);
     if (!rc) rc = recover(s, err);
     if (rc) return rc;
