@@ -586,55 +586,29 @@ static int read_resource(bm_state *s, sqlite3_stmt *st, bm_resource *out, bm_err
     return r;
 }
 
-int bm_state_resource_create(bm_state *s, const bm_resource *res, bm_error *err)
+/* Inserts (update = 0) or replaces (update = 1) a resource row. */
+static int write_resource(bm_state *s, const bm_resource *res, int update, bm_error *err)
 {
     char op[320];
     bm_buf doc;
     sqlite3_stmt *st = NULL;
     int locked = 0;
     bm_buf_init(&doc, DOC_MAX);
-    int r = check_resource("creating", res, op, sizeof(op), err);
+    int r = check_resource(update ? "updating" : "creating", res, op, sizeof(op), err);
     if (r == BM_OK && !s) r = bm_error_set(err, BM_EINVAL, "state: %s: no state", op);
     if (r != BM_OK) goto out;
     if ((r = doc_encode(res->doc, &doc, err, op)) != BM_OK) goto out;
     enter(s);
     locked = 1;
-    if ((r = stmt(s, ST_RES_INSERT, &st, err, op)) != BM_OK) goto out;
+    if ((r = stmt(s, update ? ST_RES_UPDATE : ST_RES_INSERT, &st, err, op)) != BM_OK) goto out;
     int rc = bind_resource(st, res, &doc);
     if (rc == SQLITE_OK) rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        r = BM_OK;
-    else if (is_unique_violation(rc))
+    if (!update && is_unique_violation(rc))
         r = bm_error_set(err, BM_EEXISTS, "state: %s: a %s of that name already exists", op,
                          res->kind);
-    else
+    else if (rc != SQLITE_DONE)
         r = db_fail(s->db, rc, err, op);
-out:
-    stmt_done(st);
-    if (locked) leave(s);
-    bm_buf_release(&doc);
-    return r;
-}
-
-int bm_state_resource_update(bm_state *s, const bm_resource *res, bm_error *err)
-{
-    char op[320];
-    bm_buf doc;
-    sqlite3_stmt *st = NULL;
-    int locked = 0;
-    bm_buf_init(&doc, DOC_MAX);
-    int r = check_resource("updating", res, op, sizeof(op), err);
-    if (r == BM_OK && !s) r = bm_error_set(err, BM_EINVAL, "state: %s: no state", op);
-    if (r != BM_OK) goto out;
-    if ((r = doc_encode(res->doc, &doc, err, op)) != BM_OK) goto out;
-    enter(s);
-    locked = 1;
-    if ((r = stmt(s, ST_RES_UPDATE, &st, err, op)) != BM_OK) goto out;
-    int rc = bind_resource(st, res, &doc);
-    if (rc == SQLITE_OK) rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE)
-        r = db_fail(s->db, rc, err, op);
-    else if (sqlite3_changes(s->db) == 0)
+    else if (update && sqlite3_changes(s->db) == 0)
         r = bm_error_set(err, BM_ENOTFOUND, "state: %s: no such %s", op, res->kind);
     else
         r = BM_OK;
@@ -643,6 +617,16 @@ out:
     if (locked) leave(s);
     bm_buf_release(&doc);
     return r;
+}
+
+int bm_state_resource_create(bm_state *s, const bm_resource *res, bm_error *err)
+{
+    return write_resource(s, res, 0, err);
+}
+
+int bm_state_resource_update(bm_state *s, const bm_resource *res, bm_error *err)
+{
+    return write_resource(s, res, 1, err);
 }
 
 int bm_state_resource_get(bm_state *s, const char *kind, const char *name, bm_resource *out,
