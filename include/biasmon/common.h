@@ -62,6 +62,9 @@ void *bm_reallocarray(void *p, size_t count, size_t size);
 char *bm_strndup(const char *s, size_t n);
 char *bm_strdup(const char *s);
 void bm_free(void *p);
+/* A hint, never an error: the n bytes at p are a large array read at random (a hash index), so
+ * back them with transparent huge pages where the system allows it (fewer TLB misses). */
+void bm_advise_random_access(void *p, size_t n);
 /* Test hook: the Nth allocation from now (1-based) and every later one fail; 0 disables. */
 void bm_alloc_fail_after(long n);
 

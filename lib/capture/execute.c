@@ -39,6 +39,18 @@ typedef struct problem {
     char reason[300];
 } problem;
 
+/* A line on its way through each_line's two stages. */
+typedef struct staged {
+    long lineno;
+    bm_slice line;
+    /* filled by a stage-one function (see each_line) */
+    int scanned;
+    int rc; /* bm_capture_scan's result, with e */
+    bm_error e;
+    bm_capture_record rec;
+    uint64_t key_hash; /* of the join key, when the record has one */
+} staged;
+
 typedef struct run {
     const bm_execution_params *p;
     const bm_job_definition *jd;
@@ -54,7 +66,8 @@ typedef struct run {
     bm_cell *cells;
     bm__gt_table gt;
     bm__extractor x;
-    bm_capture_scanner *scan;
+    bm_capture_scanner *scan[2]; /* one per stage slot of each_line (see there) */
+    staged *stage;               /* [2] */
     int64_t ws, we, T;
     /* the account */
     uint64_t capture_files, capture_records, in_window, outside_window, malformed_capture;
@@ -216,8 +229,11 @@ static int setup(run *r, bm_error *err)
     }
     r->joined = bm_cube_new(r->plan);
     r->all = bm_cube_new(r->plan);
-    r->scan = bm_capture_scanner_new(MAX_LINE);
-    if (!r->joined || !r->all || !r->scan) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    r->scan[0] = bm_capture_scanner_new(MAX_LINE);
+    r->scan[1] = bm_capture_scanner_new(MAX_LINE);
+    r->stage = bm_calloc(2, sizeof(staged));
+    if (!r->joined || !r->all || !r->scan[0] || !r->scan[1] || !r->stage)
+        return bm_error_set(err, BM_ENOMEM, "out of memory");
     bm__gt_init(&r->gt, p->max_pending_ids ? p->max_pending_ids : 50000000);
     bm_buf_init(&r->x.arena, (size_t)1 << 30);
     bm_buf_init(&r->x.copy, (size_t)1 << 30);
@@ -283,17 +299,32 @@ static int content_is_json(bm_slice ct)
     return 0;
 }
 
-/* Reads uri line by line into fn (empty lines skipped). A line that cannot be read counts in
- * *malformed; fn returns BM_OK to go on, anything else to stop. */
-typedef int (*line_fn)(run *r, const char *uri, long lineno, bm_slice line, bm_error *err);
+/* Stage one: work on line s->line that touches nothing of the run's account (it runs one line
+ * ahead of stage two). slot (0 or 1) picks the scanner whose scratch holds this line's record. */
+typedef void (*stage_fn)(run *r, staged *s, int slot);
+/* Stage two: everything else, in line order. BM_OK to go on, anything else stops the file. */
+typedef int (*line_fn)(run *r, const char *uri, staged *s, bm_error *err);
 
-static int each_line(run *r, const char *uri, uint64_t *files, uint64_t *malformed, line_fn fn, bm_error *err)
+/* Reads uri line by line (empty lines skipped) as a two-stage pipeline: stage one of line i
+ * runs before stage two of line i - 1, so a memory access that stage one starts (the join
+ * table's slot for the record's id) has arrived by the time stage two needs it. Line i - 1
+ * stays valid meanwhile: it is finished before the reader has to refill. A line that cannot be
+ * read counts in *malformed. */
+static int each_line(run *r, const char *uri, uint64_t *files, uint64_t *malformed, stage_fn one, line_fn two,
+                     bm_error *err)
 {
     bm__lines l;
     int rc = bm__lines_open(&l, uri, MAX_LINE, err);
     if (rc) return rc == BM_ENOMEM ? rc : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
     (*files)++;
+    staged *prev = NULL;
+    int slot = 0;
     for (;;) {
+        if (prev && !bm__lines_ready(&l)) {
+            rc = two(r, uri, prev, err);
+            prev = NULL;
+            if (rc) break;
+        }
         bm_slice line;
         int done;
         bm_error e;
@@ -308,53 +339,72 @@ static int each_line(run *r, const char *uri, uint64_t *files, uint64_t *malform
             break;
         }
         if (done) break;
-        if (line.n && (rc = fn(r, uri, l.line, line, err))) break;
+        if (!line.n) continue;
+        staged *s = &r->stage[slot];
+        s->lineno = l.line;
+        s->line = line;
+        s->scanned = 0;
+        if (one) one(r, s, slot);
+        slot ^= 1;
+        if (prev && (rc = two(r, uri, prev, err))) {
+            prev = NULL;
+            break;
+        }
+        prev = s;
     }
+    if (prev && !rc) rc = two(r, uri, prev, err);
     bm__lines_close(&l);
     return rc;
 }
 
-/* Scans a capture or ground-truth record: 1 when rec is usable, 0 when the line was malformed
- * (counted in *malformed, noted with its JSON path), -1 when memory ran out. */
-static int scan_line(run *r, const char *uri, long lineno, bm_slice line, bm_capture_record *rec, uint64_t *malformed,
-                     bm_error *err)
+/* Scans s->line into s->rec with the scanner of slot, unless a stage one already did. */
+static void scan_record(run *r, staged *s, int slot)
 {
-    bm_error e;
-    e.code = 0;
-    e.msg[0] = e.path[0] = e.file[0] = 0;
-    int rc = bm_capture_scan(r->scan, line.p, line.n, rec, &e);
-    if (!rc) return 1;
-    if (rc == BM_ENOMEM) {
-        bm_error_set(err, rc, "out of memory");
+    if (s->scanned) return;
+    s->e.code = 0;
+    s->e.msg[0] = s->e.path[0] = s->e.file[0] = 0;
+    s->rc = bm_capture_scan(r->scan[slot], s->line.p, s->line.n, &s->rec, &s->e);
+    s->scanned = 1;
+}
+
+/* The scan of s as a usable record: 1 when s->rec is usable, 0 when the line was malformed
+ * (counted in *malformed, noted with its JSON path), -1 when memory ran out. */
+static int scanned_record(run *r, const char *uri, staged *s, uint64_t *malformed, bm_error *err)
+{
+    scan_record(r, s, 0);
+    if (!s->rc) return 1;
+    if (s->rc == BM_ENOMEM) {
+        bm_error_set(err, BM_ENOMEM, "out of memory");
         return -1;
     }
     (*malformed)++;
     char msg[600];
-    snprintf(msg, sizeof(msg), "%s%s%s", e.path, e.path[0] ? ": " : "", e.msg);
-    note_problem(r, uri, lineno, "%s", msg);
+    snprintf(msg, sizeof(msg), "%s%s%s", s->e.path, s->e.path[0] ? ": " : "", s->e.msg);
+    note_problem(r, uri, s->lineno, "%s", msg);
     return 0;
 }
 
-static int gt_line(run *r, const char *uri, long lineno, bm_slice line, bm_error *err)
+static int gt_line(run *r, const char *uri, staged *s, bm_error *err)
 {
-    bm_capture_record rec;
-    int ok = scan_line(r, uri, lineno, line, &rec, &r->malformed_gt, err);
+    int ok = scanned_record(r, uri, s, &r->malformed_gt, err);
     if (ok <= 0) return ok < 0 ? BM_ENOMEM : BM_OK;
-    if (!rec.ground_truth.present || !rec.event_id.n) {
+    const bm_capture_record *rec = &s->rec;
+    long lineno = s->lineno;
+    if (!rec->ground_truth.present || !rec->event_id.n) {
         r->malformed_gt++;
-        note_problem(r, uri, lineno, "%s", !rec.ground_truth.present ? "ground-truth record without groundTruthData"
+        note_problem(r, uri, lineno, "%s", !rec->ground_truth.present ? "ground-truth record without groundTruthData"
                                                                       : "ground-truth record without eventMetadata.eventId");
         return BM_OK;
     }
-    int enc = encoding_code(rec.ground_truth.encoding);
+    int enc = encoding_code(rec->ground_truth.encoding);
     if (enc == BM__ENC_OTHER) {
         r->malformed_gt++;
         note_problem(r, uri, lineno, "%s", "groundTruthData.encoding must be CSV, JSON or BASE64");
         return BM_OK;
     }
     r->gt_records++;
-    int json = enc == BM__ENC_JSON || content_is_json(rec.ground_truth.content_type);
-    int rc = bm__gt_put(&r->gt, rec.event_id, rec.ground_truth.data, enc, json);
+    int json = enc == BM__ENC_JSON || content_is_json(rec->ground_truth.content_type);
+    int rc = bm__gt_put(&r->gt, rec->event_id, rec->ground_truth.data, enc, json);
     if (rc == BM_ELIMIT) return bm_error_set(err, BM_ELIMIT, "more than %zu pending ground-truth ids", r->gt.max);
     if (rc) return bm_error_set(err, rc, "out of memory");
     return BM_OK;
@@ -370,7 +420,7 @@ static int read_gt_file(run *r, const char *uri, bm_error *err)
         int rc = bm__gt_reserve(&r->gt, (size_t)(r->gt_bytes_seen / 100), (size_t)(r->gt_bytes_seen / 3));
         if (rc) return bm_error_set(err, rc, "out of memory");
     }
-    return each_line(r, uri, &r->gt_files, &r->malformed_gt, gt_line, err);
+    return each_line(r, uri, &r->gt_files, &r->malformed_gt, NULL, gt_line, err);
 }
 
 static int read_ground_truth(run *r, bm_error *err)
@@ -397,6 +447,7 @@ static int read_ground_truth(run *r, bm_error *err)
             return BM_OK;
         }
     }
+    if (bm__gt_index(&r->gt)) return bm_error_set(err, BM_ENOMEM, "out of memory");
     return BM_OK;
 }
 
@@ -418,7 +469,7 @@ static void set_cell_rows(run *r, size_t row, int with_label)
 
 /* The extracted rows of one in-window record (features and predictions in r->x): joined with
  * ground truth by key, into the cubes. */
-static int take_rows(run *r, bm_slice key, bm_error *err)
+static int take_rows(run *r, bm_slice key, uint64_t key_hash, bm_error *err)
 {
     bm__extractor *x = &r->x;
     int rc;
@@ -427,7 +478,7 @@ static int take_rows(run *r, bm_slice key, bm_error *err)
                  x->nfeat_rows, x->preds.n);
         return BM_EDATA;
     }
-    bm__gt_entry *gt = bm__gt_get(&r->gt, key);
+    bm__gt_entry *gt = bm__gt_find(&r->gt, key, key_hash);
     int labelled = 0;
     if (gt) {
         if ((rc = bm__extract_labels(x, bm__gt_data(&r->gt, gt), gt->encoding, gt->json)) == BM_ENOMEM)
@@ -465,15 +516,21 @@ static int take_rows(run *r, bm_slice key, bm_error *err)
     return BM_OK;
 }
 
+/* Ground truth joins on the caller's inferenceId when the record has one, else on its eventId. */
+static bm_slice join_key(const bm_capture_record *rec)
+{
+    return rec->inference_id.n ? rec->inference_id : rec->event_id;
+}
+
 /* One in-window endpoint capture record. */
-static int take_record(run *r, const char *uri, long line, const bm_capture_record *rec, bm_error *err)
+static int take_record(run *r, const char *uri, long line, const bm_capture_record *rec, uint64_t key_hash,
+                       bm_error *err)
 {
     bm__extractor *x = &r->x;
     bm__extractor_reset(x);
-    bm_slice key = rec->inference_id.n ? rec->inference_id : rec->event_id;
     int rc = bm__extract_features(x, &rec->input);
     if (!rc) rc = bm__extract_predictions(x, &rec->output);
-    if (!rc) rc = take_rows(r, key, err);
+    if (!rc) rc = take_rows(r, join_key(rec), key_hash, err);
     if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
     if (rc == BM_EDATA) {
         r->malformed_capture++;
@@ -483,18 +540,30 @@ static int take_record(run *r, const char *uri, long line, const bm_capture_reco
     return rc;
 }
 
-static int capture_line(run *r, const char *uri, long lineno, bm_slice line, bm_error *err)
+/* Stage one of a capture line: scan it, hash its join key and start loading the key's slot. */
+static void capture_scan(run *r, staged *s, int slot)
+{
+    scan_record(r, s, slot);
+    if (s->rc) return;
+    bm_slice key = join_key(&s->rec);
+    if (!key.n) return;
+    s->key_hash = bm__gt_hash(key);
+    bm__gt_prefetch(&r->gt, s->key_hash);
+}
+
+static int capture_line(run *r, const char *uri, staged *s, bm_error *err)
 {
     r->capture_records++;
-    bm_capture_record rec;
-    int ok = scan_line(r, uri, lineno, line, &rec, &r->malformed_capture, err);
+    int ok = scanned_record(r, uri, s, &r->malformed_capture, err);
     if (ok <= 0) return ok < 0 ? BM_ENOMEM : BM_OK;
+    const bm_capture_record *rec = &s->rec;
+    long lineno = s->lineno;
     int64_t t;
     bm_error e;
     e.code = 0;
-    if (!rec.inference_time.n || bm_time_parse(rec.inference_time.p, rec.inference_time.n, &t, &e)) {
+    if (!rec->inference_time.n || bm_time_parse(rec->inference_time.p, rec->inference_time.n, &t, &e)) {
         r->malformed_capture++;
-        note_problem(r, uri, lineno, "%s", rec.inference_time.n ? "eventMetadata.inferenceTime is not a UTC time"
+        note_problem(r, uri, lineno, "%s", rec->inference_time.n ? "eventMetadata.inferenceTime is not a UTC time"
                                                                 : "no eventMetadata.inferenceTime");
         return BM_OK;
     }
@@ -502,18 +571,18 @@ static int capture_line(run *r, const char *uri, long lineno, bm_slice line, bm_
         r->outside_window++;
         return BM_OK;
     }
-    if (!rec.event_id.n && !rec.inference_id.n) {
+    if (!rec->event_id.n && !rec->inference_id.n) {
         r->malformed_capture++;
         note_problem(r, uri, lineno, "%s", "no eventMetadata.eventId or inferenceId to join ground truth on");
         return BM_OK;
     }
     r->in_window++;
-    return take_record(r, uri, lineno, &rec, err);
+    return take_record(r, uri, lineno, rec, s->key_hash, err);
 }
 
 static int read_capture_file(run *r, const char *uri, bm_error *err)
 {
-    return each_line(r, uri, &r->capture_files, &r->malformed_capture, capture_line, err);
+    return each_line(r, uri, &r->capture_files, &r->malformed_capture, capture_scan, capture_line, err);
 }
 
 static int read_capture(run *r, bm_error *err)
@@ -588,7 +657,7 @@ static int batch_time_ok(run *r, const char *uri, long line, bm_slice t_text, in
 
 static int batch_row_done(run *r, const char *uri, long line, bm_slice key, int rc, bm_error *err)
 {
-    if (!rc) rc = take_rows(r, key, err);
+    if (!rc) rc = take_rows(r, key, bm__gt_hash(key), err);
     if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
     if (rc == BM_EDATA) {
         r->malformed_capture++;
@@ -647,8 +716,10 @@ static int read_batch_csv(run *r, const char *uri, bm_error *err)
 }
 
 /* A JSON Lines batch output record: the id and time are members of the record, or wrap it. */
-static int batch_json_line(run *r, const char *uri, long lineno, bm_slice line, bm_error *err)
+static int batch_json_line(run *r, const char *uri, staged *s, bm_error *err)
 {
+    bm_slice line = s->line;
+    long lineno = s->lineno;
     r->capture_records++;
     json_error_t je;
     json_t *doc = json_loadb(line.p, line.n, 0, &je);
@@ -675,7 +746,7 @@ static int batch_json_line(run *r, const char *uri, long lineno, bm_slice line, 
 
 static int read_batch_json(run *r, const char *uri, bm_error *err)
 {
-    return each_line(r, uri, &r->capture_files, &r->malformed_capture, batch_json_line, err);
+    return each_line(r, uri, &r->capture_files, &r->malformed_capture, NULL, batch_json_line, err);
 }
 
 /* A manifest: [{"prefix": URI}, "relative key", ...]. */
@@ -982,7 +1053,7 @@ int bm_execute(const bm_execution_params *p, bm_execution_result *res, bm_error 
         if ((rc = r.jd->input.batch ? read_batch(&r, err) : read_capture(&r, err))) goto out;
     }
     for (size_t k = 0; k < r.gt.n; k++)
-        if (!r.gt.ents[k].matched) {
+        if (!r.gt.ents[k].matched && !r.gt.ents[k].superseded) {
             if (!r.gt_unmatched++) {
                 bm_slice id = bm__gt_id(&r.gt, &r.gt.ents[k]);
                 snprintf(r.first_unmatched_gt, sizeof(r.first_unmatched_gt), "%.*s", (int)(id.n > 200 ? 200 : id.n), id.p);
@@ -999,6 +1070,8 @@ out:
     bm_plan_free(r.plan);
     bm__gt_release(&r.gt);
     bm__extractor_release(&r.x);
-    bm_capture_scanner_free(r.scan);
+    bm_capture_scanner_free(r.scan[0]);
+    bm_capture_scanner_free(r.scan[1]);
+    bm_free(r.stage);
     return rc;
 }

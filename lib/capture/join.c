@@ -1,11 +1,15 @@
-/* The ground-truth table: an open-addressing index over compact entries and one byte arena. */
+/* The ground-truth table: entries and bytes in arrival order, and an open-addressing index
+ * built over them in batches. */
 #include <string.h>
 #include "join.h"
 
-static uint64_t hash_bytes(const char *s, size_t n)
+/* How many entries ahead the index build prefetches their slots. */
+#define PREFETCH_AHEAD 16
+
+uint64_t bm__gt_hash(bm_slice id)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t k = 0; k < n; k++) h = (h ^ (unsigned char)s[k]) * 0x100000001b3ULL;
+    for (size_t k = 0; k < id.n; k++) h = (h ^ (unsigned char)id.p[k]) * 0x100000001b3ULL;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     return h ^ (h >> 29);
@@ -14,7 +18,7 @@ static uint64_t hash_bytes(const char *s, size_t n)
 void bm__gt_init(bm__gt_table *t, size_t max_entries)
 {
     memset(t, 0, sizeof(*t));
-    t->max = max_entries;
+    t->max = max_entries < UINT32_MAX - 1 ? max_entries : UINT32_MAX - 2;
 }
 
 void bm__gt_release(bm__gt_table *t)
@@ -31,45 +35,70 @@ void bm__gt_release(bm__gt_table *t)
 #define SLOT_INDEX(s) ((uint32_t)(s)-1)
 #define SLOT_TAG(s) ((uint32_t)((s) >> 32))
 
-static int rehash(bm__gt_table *t, size_t nslots)
+static int same_id(const bm__gt_table *t, const bm__gt_entry *e, bm_slice id, uint64_t h)
 {
-    uint64_t *s = bm_calloc(nslots, sizeof(uint64_t));
-    if (!s) return BM_ENOMEM;
-    for (size_t i = 0; i < t->n; i++) {
-        size_t k = t->ents[i].hash & (nslots - 1);
-        while (s[k]) k = (k + 1) & (nslots - 1);
-        s[k] = SLOT(i, t->ents[i].hash);
-    }
-    bm_free(t->slots);
-    t->slots = s;
-    t->nslots = nslots;
-    return BM_OK;
+    return e->hash == h && e->idlen == id.n && memcmp(t->arena + e->off, id.p, id.n) == 0;
 }
 
-static bm__gt_entry *lookup(bm__gt_table *t, bm_slice id, uint64_t h, size_t *slot)
+bm__gt_entry *bm__gt_find(const bm__gt_table *t, bm_slice id, uint64_t h)
 {
     if (!t->nslots) return NULL;
-    size_t k = h & (t->nslots - 1);
+    size_t mask = t->nslots - 1, k = h & mask;
     uint32_t tag = (uint32_t)(h >> 32);
-    while (t->slots[k]) {
-        if (SLOT_TAG(t->slots[k]) != tag) {
-            k = (k + 1) & (t->nslots - 1);
-            continue;
-        }
-        bm__gt_entry *e = &t->ents[SLOT_INDEX(t->slots[k])];
-        if (e->hash == h && e->idlen == id.n && memcmp(t->arena + e->off, id.p, id.n) == 0) {
-            if (slot) *slot = k;
-            return e;
-        }
-        k = (k + 1) & (t->nslots - 1);
+    for (uint64_t s; (s = t->slots[k]) != 0; k = (k + 1) & mask) {
+        if (SLOT_TAG(s) != tag) continue;
+        bm__gt_entry *e = &t->ents[SLOT_INDEX(s)];
+        if (same_id(t, e, id, h)) return e;
     }
-    if (slot) *slot = k;
     return NULL;
 }
 
-bm__gt_entry *bm__gt_get(bm__gt_table *t, bm_slice id)
+/* Puts entry i into slots; an entry of the same id already there is superseded by it. */
+static void index_one(bm__gt_table *t, uint64_t *slots, size_t mask, size_t i)
 {
-    return lookup(t, id, hash_bytes(id.p, id.n), NULL);
+    bm__gt_entry *e = &t->ents[i];
+    bm_slice id = bm__gt_id(t, e);
+    size_t k = e->hash & mask;
+    uint32_t tag = (uint32_t)(e->hash >> 32);
+    for (uint64_t s; (s = slots[k]) != 0; k = (k + 1) & mask) {
+        if (SLOT_TAG(s) != tag) continue;
+        bm__gt_entry *old = &t->ents[SLOT_INDEX(s)];
+        if (same_id(t, old, id, e->hash)) {
+            old->superseded = 1;
+            t->duplicates++;
+            break;
+        }
+    }
+    slots[k] = SLOT(i, e->hash);
+}
+
+/* Indexes ents[from .. n) into slots, prefetching the slots of the entries a little ahead:
+ * the hashes are already in the entries, so the random accesses overlap instead of queueing. */
+static void index_range(bm__gt_table *t, uint64_t *slots, size_t mask, size_t from)
+{
+    for (size_t i = from; i < t->n; i++) {
+        if (i + PREFETCH_AHEAD < t->n) __builtin_prefetch(&slots[t->ents[i + PREFETCH_AHEAD].hash & mask], 1);
+        if (!t->ents[i].superseded) index_one(t, slots, mask, i);
+    }
+}
+
+int bm__gt_index(bm__gt_table *t)
+{
+    size_t want = t->nslots ? t->nslots : 2048;
+    while (want < t->n * 2) want *= 2;
+    if (want != t->nslots) { /* a new index over every entry (superseded ones stay out) */
+        uint64_t *s = bm_calloc(want, sizeof(uint64_t));
+        if (!s) return BM_ENOMEM;
+        bm_advise_random_access(s, want * sizeof(uint64_t));
+        index_range(t, s, want - 1, 0);
+        bm_free(t->slots);
+        t->slots = s;
+        t->nslots = want;
+    } else {
+        index_range(t, t->slots, want - 1, t->indexed);
+    }
+    t->indexed = t->n;
+    return BM_OK;
 }
 
 static int arena_put(bm__gt_table *t, bm_slice a, bm_slice b, uint32_t *off)
@@ -94,22 +123,7 @@ static int arena_put(bm__gt_table *t, bm_slice a, bm_slice b, uint32_t *off)
 
 int bm__gt_put(bm__gt_table *t, bm_slice id, bm_slice data, int encoding, int json)
 {
-    if (id.n > UINT32_MAX / 2 || data.n > UINT32_MAX / 2) return BM_ELIMIT;
-    uint64_t h = hash_bytes(id.p, id.n);
-    size_t slot = 0;
-    bm__gt_entry *e = lookup(t, id, h, &slot);
-    uint32_t off;
-    int r = arena_put(t, id, data, &off);
-    if (r) return r;
-    if (e) { /* a later upload of the same id replaces the label (old bytes stay in the arena) */
-        t->duplicates++;
-        e->off = off;
-        e->datalen = (uint32_t)data.n;
-        e->encoding = (uint8_t)encoding;
-        e->json = (uint8_t)json;
-        return BM_OK;
-    }
-    if (t->n >= t->max) return BM_ELIMIT;
+    if (id.n > UINT32_MAX / 2 || data.n > UINT32_MAX / 2 || t->n >= t->max) return BM_ELIMIT;
     if (t->n == t->cap) {
         size_t nc = t->cap ? t->cap * 2 : 1024;
         bm__gt_entry *ne = bm_reallocarray(t->ents, nc, sizeof(*ne));
@@ -117,20 +131,17 @@ int bm__gt_put(bm__gt_table *t, bm_slice id, bm_slice data, int encoding, int js
         t->ents = ne;
         t->cap = nc;
     }
-    if ((t->n + 1) * 2 > t->nslots) {
-        if (rehash(t, t->nslots ? t->nslots * 2 : 2048)) return BM_ENOMEM;
-        lookup(t, id, h, &slot);
-    }
-    e = &t->ents[t->n];
-    e->hash = h;
+    uint32_t off;
+    int r = arena_put(t, id, data, &off);
+    if (r) return r;
+    bm__gt_entry *e = &t->ents[t->n++];
+    memset(e, 0, sizeof(*e));
+    e->hash = bm__gt_hash(id);
     e->off = off;
     e->idlen = (uint32_t)id.n;
     e->datalen = (uint32_t)data.n;
     e->encoding = (uint8_t)encoding;
     e->json = (uint8_t)json;
-    e->matched = 0;
-    t->slots[slot] = SLOT(t->n, h);
-    t->n++;
     return BM_OK;
 }
 
@@ -143,9 +154,6 @@ int bm__gt_reserve(bm__gt_table *t, size_t entries, size_t bytes)
         t->ents = ne;
         t->cap = entries;
     }
-    size_t want = 2048;
-    while (want < entries * 2) want *= 2;
-    if (want > t->nslots && rehash(t, want)) return BM_ENOMEM;
     if (bytes > t->acap && bytes < UINT32_MAX) {
         char *na = bm_realloc(t->arena, bytes);
         if (!na) return BM_ENOMEM;

@@ -1,32 +1,40 @@
-/* The ground-truth table: labels by id, waiting for their capture records. */
+/* The ground-truth table: labels by id, waiting for their capture records.
+ *
+ * Two phases, so that neither has to wait on memory at random for every record: puts append
+ * entries and bytes in arrival order (sequential writes), bm__gt_index then builds the hash
+ * index over the new entries in one pass that prefetches ahead, and lookups take a hash the
+ * caller computed early (bm__gt_hash) and may prefetch (bm__gt_prefetch) while it does other
+ * work. A lookup sees only entries added before the last bm__gt_index. */
 #ifndef BIASMON_CAPTURE_JOIN_H
 #define BIASMON_CAPTURE_JOIN_H
 
 #include <stdint.h>
 #include "biasmon/common.h"
 
-/* About 24 bytes of entry, 16 of index (8-byte slots at most half full) and the id and label
- * bytes per pending id. */
+/* About 24 bytes of entry, 11 to 16 of index (8-byte slots, at most half full) and the id and
+ * label bytes per pending id. */
 typedef struct bm__gt_entry {
     uint64_t hash;
-    uint32_t off;     /* id, then data, in the arena */
+    uint32_t off;       /* id, then data, in the arena */
     uint32_t idlen;
     uint32_t datalen;
-    uint8_t encoding; /* BM__ENC_* */
-    uint8_t json;     /* content type says JSON */
-    uint8_t matched;
+    uint8_t encoding;   /* BM__ENC_* */
+    uint8_t json;       /* content type says JSON */
+    uint8_t matched;    /* a capture record joined it */
+    uint8_t superseded; /* a later upload of the same id replaced it: not a pending id */
 } bm__gt_entry;
 
 enum { BM__ENC_CSV, BM__ENC_JSON, BM__ENC_BASE64, BM__ENC_OTHER };
 
 typedef struct bm__gt_table {
-    bm__gt_entry *ents;
+    bm__gt_entry *ents; /* in arrival order */
     size_t n, cap, max;
-    uint64_t *slots; /* entry index + 1, and a hash tag */
+    size_t indexed;  /* ents[0 .. indexed) are in the index */
+    uint64_t *slots; /* entry index + 1, and a hash tag; 0 = empty */
     size_t nslots;
     char *arena;
     size_t alen, acap;
-    uint64_t duplicates;
+    uint64_t duplicates; /* uploads that replaced an earlier one of the same id (counted by bm__gt_index) */
 } bm__gt_table;
 
 void bm__gt_init(bm__gt_table *t, size_t max_entries);
@@ -34,9 +42,21 @@ void bm__gt_release(bm__gt_table *t);
 /* Sizes the table for about `entries` ids and `bytes` of ids and labels (an estimate: growing
  * past it stays possible). */
 int bm__gt_reserve(bm__gt_table *t, size_t entries, size_t bytes) BM_MUST_CHECK;
-/* Adds (or replaces: a later upload wins) the label data of id. BM_ELIMIT beyond max entries. */
+/* Appends the label data of id. BM_ELIMIT beyond max entries (an upload that a later one of the
+ * same id replaces counts until it is dropped at the end of the execution), BM_ENOMEM. */
 int bm__gt_put(bm__gt_table *t, bm_slice id, bm_slice data, int encoding, int json) BM_MUST_CHECK;
-bm__gt_entry *bm__gt_get(bm__gt_table *t, bm_slice id);
+/* Indexes the entries put since the last call. Of several uploads of one id the last one wins:
+ * the earlier ones are marked superseded and counted in duplicates. BM_ENOMEM leaves the table
+ * as it was. */
+int bm__gt_index(bm__gt_table *t) BM_MUST_CHECK;
+uint64_t bm__gt_hash(bm_slice id);
+/* A hint: the lookup of hash h is coming; start loading its slot. */
+static inline void bm__gt_prefetch(const bm__gt_table *t, uint64_t h)
+{
+    if (t->nslots) __builtin_prefetch(&t->slots[h & (t->nslots - 1)]);
+}
+/* The current entry of id (h = bm__gt_hash(id)), NULL when there is none. */
+bm__gt_entry *bm__gt_find(const bm__gt_table *t, bm_slice id, uint64_t h);
 static inline bm_slice bm__gt_id(const bm__gt_table *t, const bm__gt_entry *e)
 {
     bm_slice s = {t->arena + e->off, e->idlen};

@@ -23,7 +23,8 @@ int bm__lines_next(bm__lines *l, bm_slice *line, int *done, bm_error *err)
 {
     *done = 0;
     for (;;) {
-        char *nl = l->pos < l->len ? memchr(l->buf + l->pos, '\n', l->len - l->pos) : NULL;
+        const char *nl = l->nl ? l->nl : l->pos < l->len ? memchr(l->buf + l->pos, '\n', l->len - l->pos) : NULL;
+        l->nl = NULL;
         if (nl || (l->eof && l->pos < l->len)) {
             size_t end = nl ? (size_t)(nl - l->buf) : l->len;
             line->p = l->buf + l->pos;
@@ -59,6 +60,12 @@ int bm__lines_next(bm__lines *l, bm_slice *line, int *done, bm_error *err)
         if (n == 0) l->eof = 1;
         l->len += (size_t)n;
     }
+}
+
+int bm__lines_ready(bm__lines *l)
+{
+    if (!l->nl && l->pos < l->len) l->nl = memchr(l->buf + l->pos, '\n', l->len - l->pos);
+    return l->nl || l->eof;
 }
 
 void bm__lines_close(bm__lines *l)

@@ -9,13 +9,18 @@ typedef struct bm__lines {
     char *buf;
     size_t cap, len, pos, max;
     int eof;
+    const char *nl; /* the next line's '\n' when bm__lines_ready found it, else NULL */
     long line; /* 1-based number of the line last returned */
 } bm__lines;
 
 /* Opens uri; lines longer than max bytes are an error. */
 int bm__lines_open(bm__lines *l, const char *uri, size_t max, bm_error *err);
-/* Next line without its '\n' (and '\r'); *done = 1 at the end. The slice lives until the next call. */
+/* Next line without its '\n' (and '\r'); *done = 1 at the end. The slice lives until a call
+ * that has to read more: while bm__lines_ready says 1, the lines returned so far stay valid. */
 int bm__lines_next(bm__lines *l, bm_slice *line, int *done, bm_error *err);
+/* 1 when the next bm__lines_next answers from the buffer (a whole line, or the end) without
+ * reading, so it moves nothing; 0 when it will read (and may move earlier lines). */
+int bm__lines_ready(bm__lines *l);
 void bm__lines_close(bm__lines *l);
 
 #endif

@@ -2,6 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 #include "biasmon/common.h"
 
 static _Atomic long fail_countdown; /* 0 = disabled; k > 0: the k-th next allocation fails */
@@ -66,4 +70,18 @@ char *bm_strdup(const char *s)
 void bm_free(void *p)
 {
     free(p);
+}
+
+void bm_advise_random_access(void *p, size_t n)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = 2u << 20;
+    if (!p || n < 2 * huge) return; /* a huge page needs an aligned 2 MiB inside the array */
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)p + n) & ~(huge - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
 }

@@ -33,6 +33,7 @@ def main():
     src, out = sys.argv[1], sys.argv[2]
     seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
     rnd = random.Random(seed)
+    rdup = random.Random(seed + 1000)  # corrected labels: their own stream, the rest stays as it was
     rows = list(csv.reader(open(src, newline="")))
     header, rows = rows[0], rows[1:]
     nfeat = len(header) - 2
@@ -41,7 +42,7 @@ def main():
     counts = dict(capture_records=0, records_in_window=0, records_outside_window=0,
                   malformed_capture_records=0, joined_records=0, rows=0,
                   capture_records_without_ground_truth=0, ground_truth_records=0,
-                  ground_truth_without_capture=0)
+                  ground_truth_without_capture=0, duplicate_ground_truth_ids=0)
 
     def put(path, line):
         files.setdefault(path, []).append(line)
@@ -129,8 +130,18 @@ def main():
             else:
                 gt = {"data": json.dumps({header[nfeat]: val_label(labels[0])}), "encoding": "JSON"}
             grec = {"groundTruthData": gt, "eventMetadata": {"eventId": key}, "eventVersion": "0"}
-            put(f"gt/{part(upload)}/{upload // 3600 % 7}.jsonl", json.dumps(grec))
+            gfile = f"gt/{part(upload)}/{upload // 3600 % 7}.jsonl"
             gt_read = WS // 3600 * 3600 <= upload < (T // 3600 + 1) * 3600
+            if rdup.random() < 0.05:
+                # an earlier upload of the same id that the later one corrects: the later one
+                # wins. Its data has twice the labels, so using it would fail the record.
+                wrong = {"data": "\n".join(labels + labels), "encoding": "CSV"}
+                put(gfile, json.dumps({"groundTruthData": wrong, "eventMetadata": {"eventId": key},
+                                       "eventVersion": "0"}))
+                if gt_read:
+                    counts["ground_truth_records"] += 1
+                    counts["duplicate_ground_truth_ids"] += 1
+            put(gfile, json.dumps(grec))
             if gt_read:
                 counts["ground_truth_records"] += 1
         else:
