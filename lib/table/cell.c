@@ -116,32 +116,52 @@ static int pd_float(bm_slice s, double *out)
     return 1;
 }
 
-/* Plain decimals ("-12.345", "5.", ".5") whose digits fit 2^53 convert exactly and correctly
- * rounded as mantissa / 10^k (Clinger's fast path), which is what strtod returns. 1 when used. */
-static int fast_decimal(bm_slice field, double *out)
+/* A plain number: [-]digits[.digits] with at least one digit and at most 19 (v cannot overflow). */
+typedef struct plain {
+    uint64_t v;    /* the digits as an integer */
+    size_t digits; /* all of them */
+    size_t frac;   /* after the dot */
+    int dot, neg;
+} plain;
+
+static int plain_number(bm_slice f, plain *p)
 {
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    if (!field.n || field.n > 20) return 0;
-    size_t k = field.p[0] == '-' ? 1 : 0, digits = 0, frac = 0;
-    int dot = 0;
-    uint64_t v = 0;
-    for (; k < field.n; k++) {
-        char ch = field.p[k];
-        if (ch == '.' && !dot) {
-            dot = 1;
+    if (!f.n || f.n > 24) return 0;
+    p->neg = f.p[0] == '-';
+    p->v = 0;
+    p->digits = p->frac = 0;
+    p->dot = 0;
+    for (size_t k = (size_t)p->neg; k < f.n; k++) {
+        unsigned d = (unsigned char)f.p[k] - '0';
+        if (d > 9) {
+            if (f.p[k] != '.' || p->dot) return 0;
+            p->dot = 1;
             continue;
         }
-        unsigned d = (unsigned char)ch - '0';
-        if (d > 9) return 0;
-        v = v * 10 + d;
-        digits++;
-        frac += dot;
+        if (++p->digits > 19) return 0;
+        p->v = p->v * 10 + d;
+        p->frac += (size_t)p->dot;
     }
-    if (!dot || !digits || digits > 15) return 0;
-    double x = (double)v / pow10[frac];
-    *out = field.p[0] == '-' ? -x : x;
+    return p->digits > 0;
+}
+
+/* When v fits 2^53 and the fraction has at most 22 digits, v and 10^frac are exact doubles, so
+ * v / 10^frac is correctly rounded (Clinger's fast path): what strtod returns. 1 when used. */
+static int plain_to_double(const plain *p, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (p->v > (1ULL << 53) || p->frac > 22) return 0;
+    double x = (double)p->v / pow10[p->frac];
+    *out = p->neg ? -x : x;
     return 1;
+}
+
+/* Plain decimals with a dot ("-12.345", "5.", ".5", "0.7310585786300049") by the fast path. */
+static int fast_decimal(bm_slice field, double *out)
+{
+    plain p;
+    return plain_number(field, &p) && p.dot && plain_to_double(&p, out);
 }
 
 void bm_cell_from_csv(bm_slice field, bm_cell *c)
@@ -151,41 +171,19 @@ void bm_cell_from_csv(bm_slice field, bm_cell *c)
     c->b = 0;
     c->i = 0;
     c->f = 0;
-    /* fast path, one pass: short plain integers ("-42") and plain decimals ("-12.345") whose
-     * digits fit 2^53 (exact as mantissa / 10^k, Clinger's fast path, which is what strtod gives) */
-    if (field.n && field.n <= 18) {
-        static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-        int neg = field.p[0] == '-';
-        size_t k = (size_t)neg, digits = 0, frac = 0;
-        int dot = 0;
-        uint64_t v = 0;
-        for (; k < field.n; k++) {
-            unsigned d = (unsigned char)field.p[k] - '0';
-            if (d > 9) {
-                if (field.p[k] == '.' && !dot) {
-                    dot = 1;
-                    continue;
-                }
-                break;
-            }
-            v = v * 10 + d;
-            digits++;
-            frac += (size_t)dot;
+    /* fast path: plain integers of up to 18 digits ("-42") and plain decimals that
+     * plain_to_double converts exactly */
+    plain p;
+    if (plain_number(field, &p)) {
+        if (!p.dot && p.digits <= 18) {
+            c->kind = BM_CELL_INT;
+            c->i = p.neg ? -(int64_t)p.v : (int64_t)p.v;
+            c->f = (double)c->i;
+            return;
         }
-        if (k == field.n && digits) {
-            if (!dot) {
-                c->kind = BM_CELL_INT;
-                c->i = neg ? -(int64_t)v : (int64_t)v;
-                c->f = (double)c->i;
-                return;
-            }
-            if (digits <= 15) {
-                double x = (double)v / pow10[frac];
-                c->kind = BM_CELL_FLOAT;
-                c->f = neg ? -x : x;
-                return;
-            }
+        if (p.dot && plain_to_double(&p, &c->f)) {
+            c->kind = BM_CELL_FLOAT;
+            return;
         }
     }
     if (is_na(field)) {
