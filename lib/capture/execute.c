@@ -63,7 +63,8 @@ typedef struct run {
     bm_plan *plan;
     bm_cube *joined;    /* rows with ground truth */
     bm_cube *all;       /* every in-window row, labelled or not (facet group sizes) */
-    bm_cell *cells;
+    bm_cell *cells;     /* one row as typed cells (a row with JSON values) */
+    bm_slice *fields;   /* one row as texts (a row of text values: the cubes' memoized path) */
     bm__gt_table gt;
     bm__extractor x;
     bm_capture_scanner *scan[2]; /* one per stage slot of each_line (see there) */
@@ -210,7 +211,8 @@ static int setup(run *r, bm_error *err)
     r->ncols = cfg->nheaders + 1;
     r->names = bm_calloc(r->ncols, sizeof(char *));
     r->cells = bm_calloc(r->ncols, sizeof(bm_cell));
-    if (!r->names || !r->cells) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    r->fields = bm_calloc(r->ncols, sizeof(bm_slice));
+    if (!r->names || !r->cells || !r->fields) return bm_error_set(err, BM_ENOMEM, "out of memory");
     for (size_t k = 0; k < cfg->nheaders; k++) r->names[k] = cfg->headers[k];
     r->names[cfg->nheaders] = "predicted_label";
     r->view = *cfg;
@@ -453,18 +455,32 @@ static int read_ground_truth(run *r, bm_error *err)
 
 /* ==================================================================== capture */
 
-static void set_cell_rows(run *r, size_t row, int with_label)
+/* Row `row` of the record into cube c, with its label (NULL: none). A row of text values (CSV
+ * payloads and labels) goes through the cube's memoized CSV path, which types a text it has seen
+ * in the column before without parsing it again; a row with a JSON value goes as typed cells.
+ * Both give the same cube. */
+static int add_row(run *r, bm_cube *c, size_t row, const bm__xval *label, bm_error *err)
 {
-    bm__extractor *x = &r->x;
-    for (size_t k = 0; k < r->nfeat; k++) bm__xval_cell(x, &x->features.v[row * r->nfeat + k], &r->cells[k]);
-    if (with_label) {
-        bm__xval_cell(x, &x->labels.v[row], &r->cells[r->nfeat]);
+    const bm__extractor *x = &r->x;
+    const bm__xval *feat = &x->features.v[row * r->nfeat], *pred = &x->preds.v[row];
+    int text = !pred->json && !(label && label->json);
+    for (size_t k = 0; text && k < r->nfeat; k++) text = !feat[k].json;
+    if (text) {
+        for (size_t k = 0; k < r->nfeat; k++) r->fields[k] = bm__xval_text(x, &feat[k]);
+        r->fields[r->nfeat] = label ? bm__xval_text(x, label) : (bm_slice){"", 0}; /* "" is missing */
+        r->fields[r->nfeat + 1] = bm__xval_text(x, pred);
+        return bm_cube_add_csv(c, r->fields, r->ncols, err);
+    }
+    for (size_t k = 0; k < r->nfeat; k++) bm__xval_cell(x, &feat[k], &r->cells[k]);
+    if (label) {
+        bm__xval_cell(x, label, &r->cells[r->nfeat]);
     } else {
         memset(&r->cells[r->nfeat], 0, sizeof(bm_cell));
         r->cells[r->nfeat].kind = BM_CELL_MISSING;
         r->cells[r->nfeat].f = NAN;
     }
-    bm__xval_cell(x, &x->preds.v[row], &r->cells[r->nfeat + 1]);
+    bm__xval_cell(x, pred, &r->cells[r->nfeat + 1]);
+    return bm_cube_add(c, r->cells, err);
 }
 
 /* The extracted rows of one in-window record (features and predictions in r->x): joined with
@@ -504,11 +520,9 @@ static int take_rows(run *r, bm_slice key, uint64_t key_hash, bm_error *err)
                      (int)(key.n > 200 ? 200 : key.n), key.p);
     }
     for (size_t row = 0; row < x->nfeat_rows; row++) {
-        set_cell_rows(r, row, 0);
-        if ((rc = bm_cube_add(r->all, r->cells, err))) return rc;
+        if ((rc = add_row(r, r->all, row, NULL, err))) return rc;
         if (labelled) {
-            bm__xval_cell(x, &x->labels.v[row], &r->cells[r->nfeat]);
-            if ((rc = bm_cube_add(r->joined, r->cells, err))) return rc;
+            if ((rc = add_row(r, r->joined, row, &x->labels.v[row], err))) return rc;
             r->rows++;
         }
     }
@@ -1065,6 +1079,7 @@ out:
     if (r.have_cfg) bm_analysis_config_release(&r.cfg);
     bm_free(r.names);
     bm_free(r.cells);
+    bm_free(r.fields);
     bm_cube_free(r.joined);
     bm_cube_free(r.all);
     bm_plan_free(r.plan);

@@ -84,8 +84,7 @@ void bm__xval_cell(const bm__extractor *x, const bm__xval *v, bm_cell *c)
         }
         return;
     }
-    bm_slice s = {x->arena.data ? x->arena.data + v->off : "", v->len};
-    bm_cell_from_csv(s, c);
+    bm_cell_from_csv(bm__xval_text(x, v), c);
 }
 
 /* ---- payload formats ---- */

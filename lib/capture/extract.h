@@ -61,5 +61,11 @@ int bm__extract_batch_json(bm__extractor *x, json_t *rec) BM_MUST_CHECK;
 
 /* Cell of a value (text must not move afterwards: call after all extraction of the record). */
 void bm__xval_cell(const bm__extractor *x, const bm__xval *v, bm_cell *c);
+/* The text of a text value (!v->json), under the same condition. */
+static inline bm_slice bm__xval_text(const bm__extractor *x, const bm__xval *v)
+{
+    bm_slice s = {x->arena.data ? x->arena.data + v->off : "", v->len};
+    return s;
+}
 
 #endif
