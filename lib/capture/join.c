@@ -6,12 +6,25 @@
 /* How many entries ahead the index build prefetches their slots. */
 #define PREFETCH_AHEAD 16
 
+/* Eight bytes at a time (ids are 20 to 40 bytes in practice), then a final avalanche. */
 uint64_t bm__gt_hash(bm_slice id)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t k = 0; k < id.n; k++) h = (h ^ (unsigned char)id.p[k]) * 0x100000001b3ULL;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)id.n * 0xc2b2ae3d27d4eb4fULL);
+    size_t k = 0;
+    for (; k + 8 <= id.n; k += 8) {
+        uint64_t w;
+        memcpy(&w, id.p + k, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    if (k < id.n) {
+        uint64_t w = 0;
+        memcpy(&w, id.p + k, id.n - k);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
     h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
+    h *= 0xc4ceb9fe1a85ec53ULL;
     return h ^ (h >> 29);
 }
 
