@@ -42,6 +42,12 @@ typedef struct bm__extractor {
     long probability_index;       /* CSV column of the score, -1 */
     double threshold;             /* score > threshold is 1 */
     bm_jmespath *label_expr;      /* JSON ground truth (the analysis config's label), or NULL */
+    struct bm__ctype {            /* content types seen last and what they say (a record */
+        char text[64];            /* has two, the same on every record) */
+        size_t n;
+        unsigned char json, jsonl, csv;
+    } ctypes[2];
+    unsigned nctypes, ctype_next;
     char why[300];                /* why the last extraction failed */
 } bm__extractor;
 

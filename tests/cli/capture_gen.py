@@ -34,6 +34,13 @@ def main():
     seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
     rnd = random.Random(seed)
     rdup = random.Random(seed + 1000)  # corrected labels: their own stream, the rest stays as it was
+    rfmt = random.Random(seed + 2000)  # line ends of CSV payloads: likewise
+
+    def csv_lines(records):
+        # "\n" mostly; sometimes CRLF, and blank lines (which readers skip)
+        eol = "\r\n" if rfmt.random() < 0.2 else "\n"
+        blank = eol if rfmt.random() < 0.1 else ""
+        return "".join(blank + ",".join(f) + eol for f in records)
     rows = list(csv.reader(open(src, newline="")))
     header, rows = rows[0], rows[1:]
     nfeat = len(header) - 2
@@ -73,12 +80,12 @@ def main():
         preds = [r[nfeat + 1] for r in chunk]
         style = rnd.random()
         if style < 0.7:  # CSV in, CSV out
-            data_in = "".join(",".join(f) + "\n" for f in feats)
+            data_in = csv_lines(feats)
             inp = {"observedContentType": "text/csv", "mode": "INPUT", "data": data_in, "encoding": "CSV"}
             outp = {"observedContentType": "text/csv; charset=utf-8", "mode": "OUTPUT",
                     "data": "\n".join(preds) + "\n", "encoding": "CSV"}
         elif style < 0.85:  # base64 CSV in (a content type not listed for capture)
-            data_in = "".join(",".join(f) + "\n" for f in feats)
+            data_in = csv_lines(feats)
             inp = {"observedContentType": "text/csv", "mode": "INPUT",
                    "data": base64.b64encode(data_in.encode()).decode(), "encoding": "BASE64"}
             outp = {"observedContentType": "text/csv", "mode": "OUTPUT", "data": "\n".join(preds),
