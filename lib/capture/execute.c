@@ -311,9 +311,10 @@ typedef int (*line_fn)(run *r, const char *uri, staged *s, bm_error *err);
  * runs before stage two of line i - 1, so a memory access that stage one starts (the join
  * table's slot for the record's id) has arrived by the time stage two needs it. Line i - 1
  * stays valid meanwhile: it is finished before the reader has to refill. A line that cannot be
- * read counts in *malformed. */
-static int each_line(run *r, const char *uri, uint64_t *files, uint64_t *malformed, stage_fn one, line_fn two,
-                     bm_error *err)
+ * read (longer than MAX_LINE: skipped; a read error: the rest of the file is lost) counts in
+ * *malformed, and in *records unless records is NULL (stage two counts the other lines). */
+static int each_line(run *r, const char *uri, uint64_t *files, uint64_t *records, uint64_t *malformed, stage_fn one,
+                     line_fn two, bm_error *err)
 {
     bm__lines l;
     int rc = bm__lines_open(&l, uri, MAX_LINE, err);
@@ -336,8 +337,13 @@ static int each_line(run *r, const char *uri, uint64_t *files, uint64_t *malform
         if ((rc = bm__lines_next(&l, &line, &done, &e))) {
             if (rc == BM_ENOMEM) break;
             (*malformed)++;
-            note_problem(r, uri, l.line + 1, "%s", e.msg);
-            rc = BM_OK;
+            if (records) (*records)++;
+            note_problem(r, uri, e.line ? e.line : l.line + 1, "%s", e.msg);
+            if (rc == BM_ELIMIT) { /* a line too long: skipped, the file goes on */
+                rc = BM_OK;
+                continue;
+            }
+            rc = BM_OK; /* cannot read on: the rest of the file is lost, and said so */
             break;
         }
         if (done) break;
@@ -422,7 +428,7 @@ static int read_gt_file(run *r, const char *uri, bm_error *err)
         int rc = bm__gt_reserve(&r->gt, (size_t)(r->gt_bytes_seen / 100), (size_t)(r->gt_bytes_seen / 3));
         if (rc) return bm_error_set(err, rc, "out of memory");
     }
-    return each_line(r, uri, &r->gt_files, &r->malformed_gt, NULL, gt_line, err);
+    return each_line(r, uri, &r->gt_files, NULL, &r->malformed_gt, NULL, gt_line, err);
 }
 
 static int read_ground_truth(run *r, bm_error *err)
@@ -596,7 +602,8 @@ static int capture_line(run *r, const char *uri, staged *s, bm_error *err)
 
 static int read_capture_file(run *r, const char *uri, bm_error *err)
 {
-    return each_line(r, uri, &r->capture_files, &r->malformed_capture, capture_scan, capture_line, err);
+    return each_line(r, uri, &r->capture_files, &r->capture_records, &r->malformed_capture, capture_scan,
+                     capture_line, err);
 }
 
 static int read_capture(run *r, bm_error *err)
@@ -760,7 +767,8 @@ static int batch_json_line(run *r, const char *uri, staged *s, bm_error *err)
 
 static int read_batch_json(run *r, const char *uri, bm_error *err)
 {
-    return each_line(r, uri, &r->capture_files, &r->malformed_capture, NULL, batch_json_line, err);
+    return each_line(r, uri, &r->capture_files, &r->capture_records, &r->malformed_capture, NULL, batch_json_line,
+                     err);
 }
 
 /* A manifest: [{"prefix": URI}, "relative key", ...]. */

@@ -19,9 +19,34 @@ int bm__lines_open(bm__lines *l, const char *uri, size_t max, bm_error *err)
     return BM_OK;
 }
 
+/* Reads more after the l->len bytes held. */
+static int fill(bm__lines *l, bm_error *err)
+{
+    long n = bm_store_reader_read(l->r, l->buf + l->len, l->cap - l->len, err);
+    if (n < 0) return err->code ? err->code : BM_EIO;
+    if (n == 0) l->eof = 1;
+    l->len += (size_t)n;
+    return BM_OK;
+}
+
 int bm__lines_next(bm__lines *l, bm_slice *line, int *done, bm_error *err)
 {
     *done = 0;
+    int rc;
+    while (l->skip) { /* the rest of a line that was too long is dropped, up to its '\n' */
+        const char *nl = l->pos < l->len ? memchr(l->buf + l->pos, '\n', l->len - l->pos) : NULL;
+        if (nl) {
+            l->pos = (size_t)(nl - l->buf) + 1;
+            l->skip = 0;
+            break;
+        }
+        l->pos = l->len = 0;
+        if (l->eof) {
+            l->skip = 0;
+            break;
+        }
+        if ((rc = fill(l, err))) return rc;
+    }
     for (;;) {
         const char *nl = l->nl ? l->nl : l->pos < l->len ? memchr(l->buf + l->pos, '\n', l->len - l->pos) : NULL;
         l->nl = NULL;
@@ -45,8 +70,11 @@ int bm__lines_next(bm__lines *l, bm_slice *line, int *done, bm_error *err)
             l->pos = 0;
         }
         if (l->len == l->cap) {
-            if (l->cap > l->max) {
-                bm_error_at(err, NULL, l->line + 1, 0, NULL);
+            if (l->cap > l->max) { /* this line is an error; the next call goes on after it */
+                l->line++;
+                l->skip = 1;
+                l->pos = l->len = 0;
+                bm_error_at(err, NULL, l->line, 0, NULL);
                 return bm_error_set(err, BM_ELIMIT, "line longer than %zu bytes", l->max);
             }
             size_t nc = l->cap * 2 > l->max + 1 ? l->max + 1 : l->cap * 2;
@@ -55,15 +83,13 @@ int bm__lines_next(bm__lines *l, bm_slice *line, int *done, bm_error *err)
             l->buf = nb;
             l->cap = nc;
         }
-        long n = bm_store_reader_read(l->r, l->buf + l->len, l->cap - l->len, err);
-        if (n < 0) return err->code ? err->code : BM_EIO;
-        if (n == 0) l->eof = 1;
-        l->len += (size_t)n;
+        if ((rc = fill(l, err))) return rc;
     }
 }
 
 int bm__lines_ready(bm__lines *l)
 {
+    if (l->skip) return 0;
     if (!l->nl && l->pos < l->len) l->nl = memchr(l->buf + l->pos, '\n', l->len - l->pos);
     return l->nl || l->eof;
 }

@@ -9,11 +9,13 @@ typedef struct bm__lines {
     char *buf;
     size_t cap, len, pos, max;
     int eof;
+    int skip;       /* dropping the rest of a line that was too long */
     const char *nl; /* the next line's '\n' when bm__lines_ready found it, else NULL */
     long line; /* 1-based number of the line last returned */
 } bm__lines;
 
-/* Opens uri; lines longer than max bytes are an error. */
+/* Opens uri; a line longer than max bytes is an error (BM_ELIMIT, err->line its number) and
+ * the next call goes on with the line after it. */
 int bm__lines_open(bm__lines *l, const char *uri, size_t max, bm_error *err);
 /* Next line without its '\n' (and '\r'); *done = 1 at the end. The slice lives until a call
  * that has to read more: while bm__lines_ready says 1, the lines returned so far stay valid. */

@@ -164,6 +164,8 @@ def main():
     # malformed lines in the window's partitions
     bad = f"capture/ep-1/AllTraffic/{part(WS + 100)}/zz-malformed.jsonl"
     put(bad, '{"captureData": {"endpointInput": ')
+    # a line over the 16 MiB line limit: skipped and counted, and the record after it is read
+    put(bad, '{"captureData": "' + "x" * (16 << 20) + '"}')
     short = {"captureData": {"endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
                                                "data": "1,2\n", "encoding": "CSV"},
                              "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
@@ -171,8 +173,8 @@ def main():
              "eventMetadata": {"eventId": "short-features", "inferenceTime": iso(WS + 200)},
              "eventVersion": "0"}
     put(bad, json.dumps(short))
-    counts["capture_records"] += 2
-    counts["malformed_capture_records"] += 2
+    counts["capture_records"] += 3
+    counts["malformed_capture_records"] += 3
     counts["records_in_window"] += 1          # the short record is in the window, then rejected
     put(f"gt/{part(WS)}/zz-bad.jsonl", '{"groundTruthData": 5}')
     for path, lines in files.items():

@@ -53,7 +53,7 @@ bad = {k: (v, a["counts"][k]) for k, v in e.items() if a["counts"][k] != v}
 assert a["Status"] == "Completed" and a["FailureReason"] == "", a["Status"]
 assert a["window"] == {"start": "2026-11-24T10:00:00Z", "end": "2026-11-24T12:00:00Z"}, a["window"]
 reasons = " ".join(m["reason"] for m in a["first_malformed"])
-assert "features" in reasons and "groundTruthData" in reasons, reasons
+assert "features" in reasons and "groundTruthData" in reasons and "line longer than" in reasons, reasons
 assert a["facet_groups"]["sex"][0]["labelled_rows"] + a["facet_groups"]["sex"][0]["other_labelled_rows"] == e["rows"]
 if bad:
     print("mismatch (expected, got):", bad)
