@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include "biasmon/common.h"
 
-/* About 24 bytes of entry, 11 to 16 of index (8-byte slots, at most half full) and the id and
- * label bytes per pending id. */
+/* Per pending id: a 24-byte entry, 16 to 32 bytes of index (8-byte slots, a power of two at most
+ * half full) and the id and label bytes. */
 typedef struct bm__gt_entry {
     uint64_t hash;
     uint32_t off;       /* id, then data, in the arena */
