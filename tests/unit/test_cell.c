@@ -427,16 +427,23 @@ static void test_float_repr_powers_of_two(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* The next number of a xorshift64 sequence (test data only). */
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
 /* Plain decimals of every length up to 21 digits, with the dot anywhere: the parsers' fast
  * paths must give exactly what strtod gives (and then so must the CSV typing). */
 static void test_plain_decimals_match_strtod(void **state)
 {
     (void)state;
-    uint64_t s = 0x9e3779b97f4a7c15ULL;
+    uint64_t seq = 0x9e3779b97f4a7c15ULL;
     for (int k = 0; k < 300000; k++) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
+        uint64_t s = xorshift(&seq);
         char text[40];
         size_t n = 0, ndig = 1 + (size_t)(s % 21), dot = (size_t)((s >> 8) % (ndig + 1));
         uint64_t d = s >> 16;
@@ -461,11 +468,9 @@ static void test_plain_decimals_match_strtod(void **state)
 static void test_float_repr_round_trips(void **state)
 {
     (void)state;
-    uint64_t s = 0x243f6a8885a308d3ULL;
+    uint64_t seq = 0x243f6a8885a308d3ULL;
     for (int k = 0; k < 200000; k++) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
+        uint64_t s = xorshift(&seq);
         double x;
         memcpy(&x, &s, sizeof(x));
         if (!isfinite(x)) continue;

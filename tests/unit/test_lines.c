@@ -51,36 +51,31 @@ static void read_all(size_t max, char *out, size_t outn)
     unlink(path);
 }
 
+/* Reads data with a line limit of max and compares what read_all reports with want. */
+static void expect_lines(const char *data, size_t max, const char *want)
+{
+    char out[256];
+    write_file(data, strlen(data));
+    read_all(max, out, sizeof(out));
+    assert_string_equal(out, want);
+}
+
 static void test_line_ends(void **state)
 {
     (void)state;
-    char out[256];
-    const char *d = "a\r\nbb\n\nccc\r\n\rd\nlast";
-    write_file(d, strlen(d));
-    read_all(100, out, sizeof(out));
-    assert_string_equal(out, "1:a|2:bb|3:|4:ccc|5:\rd|6:last|");
-    write_file("", 0);
-    read_all(100, out, sizeof(out));
-    assert_string_equal(out, "");
-    write_file("x\n", 2);
-    read_all(100, out, sizeof(out));
-    assert_string_equal(out, "1:x|");
+    expect_lines("a\r\nbb\n\nccc\r\n\rd\nlast", 100, "1:a|2:bb|3:|4:ccc|5:\rd|6:last|");
+    expect_lines("", 100, "");
+    expect_lines("x\n", 100, "1:x|");
 }
 
 /* A line over the limit is an error with its number; the lines after it are read. */
 static void test_long_line_skipped(void **state)
 {
     (void)state;
-    char out[256];
-    const char *d = "ok\n0123456789abcdefghij\nnext\n0123456789abcdefghijklmnopqrstuvwxyz\nend";
-    write_file(d, strlen(d));
-    read_all(10, out, sizeof(out));
-    assert_string_equal(out, "1:ok|2:!|3:next|4:!|5:end|");
-    /* a too-long last line without a line break, and one of exactly the limit */
-    d = "0123456789\n0123456789X";
-    write_file(d, strlen(d));
-    read_all(10, out, sizeof(out));
-    assert_string_equal(out, "1:0123456789|2:!|");
+    expect_lines("ok\n0123456789abcdefghij\nnext\n0123456789abcdefghijklmnopqrstuvwxyz\nend", 10,
+                 "1:ok|2:!|3:next|4:!|5:end|");
+    /* one of exactly the limit, and a too-long last line without a line break */
+    expect_lines("0123456789\n0123456789X", 10, "1:0123456789|2:!|");
 }
 
 /* Lines spanning many refills (2 MiB lines over a 1 MiB first buffer) and a skipped line much
@@ -119,6 +114,12 @@ static void test_big_lines(void **state)
     unlink(path);
 }
 
+/* The text of line k of the ready test's file. */
+static int line_text(int k, char *out, size_t n)
+{
+    return snprintf(out, n, "line %d %.*s", k, k % 50, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+}
+
 /* While bm__lines_ready says 1, lines returned earlier keep their bytes; when it says 0 the
  * next call does read. */
 static void test_ready_keeps_lines(void **state)
@@ -128,7 +129,10 @@ static void test_ready_keeps_lines(void **state)
     char *d = malloc(LINES * 80);
     assert_non_null(d);
     size_t n = 0;
-    for (int k = 0; k < LINES; k++) n += (size_t)sprintf(d + n, "line %d %.*s\n", k, k % 50, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    for (int k = 0; k < LINES; k++) {
+        n += (size_t)line_text(k, d + n, 80);
+        d[n++] = '\n';
+    }
     write_file(d, n);
     free(d);
     bm__lines l;
@@ -149,11 +153,11 @@ static void test_ready_keeps_lines(void **state)
         assert_int_equal(bm__lines_next(&l, &line, &done, &e), BM_OK);
         if (done) break;
         if (prev.p) { /* the previous line is still intact */
-            int len = snprintf(want, sizeof(want), "line %d %.*s", got - 1, (got - 1) % 50, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+            int len = line_text(got - 1, want, sizeof(want));
             assert_int_equal(prev.n, (size_t)len);
             assert_memory_equal(prev.p, want, prev.n);
         }
-        int len = snprintf(want, sizeof(want), "line %d %.*s", got, got % 50, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        int len = line_text(got, want, sizeof(want));
         assert_int_equal(line.n, (size_t)len);
         assert_memory_equal(line.p, want, line.n);
         prev = line;
