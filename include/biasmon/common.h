@@ -28,6 +28,7 @@ typedef enum bm_status {
     BM_ENOTFOUND = 9, /* a named thing does not exist */
     BM_EEXISTS = 10,  /* a named thing already exists */
     BM_EBUSY = 11,    /* the thing is in use (e.g. a job definition referenced by a schedule) */
+    BM_EACCESS = 12,  /* outside what this process may touch (the store's allowed roots) */
 } bm_status;
 
 /* Returns a static description of a status code; never NULL. */
@@ -52,6 +53,15 @@ int bm_error_set(bm_error *e, int code, const char *fmt, ...) BM_PRINTF(3, 4);
 void bm_error_at(bm_error *e, const char *file, long line, long col, const char *path);
 /* Writes "file:line:col: [path: ]message" into out (always NUL-terminated). */
 void bm_error_format(const bm_error *e, char *out, size_t outlen);
+
+/* jansson parse errors, described without quoting the input (jansson's text ends in
+ * "near '<the bytes read>'", which would echo a file's content into API answers and terminals).
+ * bm_json_error sets err to BM_EPARSE "invalid JSON: <what>" with file (may be NULL), line and
+ * column, or BM_ENOMEM; returns the code. bm_json_error_what returns the description (buf, of n
+ * bytes, may hold it). */
+struct json_error_t;
+int bm_json_error(bm_error *err, const char *file, const struct json_error_t *je);
+const char *bm_json_error_what(const struct json_error_t *je, char *buf, size_t n);
 
 /* ---- allocation: every allocation goes through these so tests can fail the Nth one ---- */
 void *bm_malloc(size_t n);

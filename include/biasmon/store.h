@@ -27,8 +27,13 @@ int bm_uri_join(const char *uri, const char *key, char *out, size_t outlen) BM_M
 int bm_store_list(const char *prefix, int dirs, size_t max, bm_strlist *out,
                   bm_error *err) BM_MUST_CHECK;
 
-/* Reads a whole object of at most max bytes into out (appending). BM_ENOTFOUND when missing. */
+/* Reads a whole object of at most max bytes into out (appending). BM_ENOTFOUND when missing;
+ * BM_EIO when it is not a regular file (a FIFO, device or directory is refused at once: nothing
+ * waits on it). */
 int bm_store_read(const char *uri, size_t max, bm_buf *out, bm_error *err) BM_MUST_CHECK;
+/* Opens an object for reading as a descriptor the caller closes (same checks as bm_store_read);
+ * *fd is -1 on failure. */
+int bm_store_open_fd(const char *uri, int *fd, bm_error *err) BM_MUST_CHECK;
 
 /* A sequential reader for large objects. */
 typedef struct bm_store_reader bm_store_reader;
@@ -37,10 +42,36 @@ bm_store_reader *bm_store_open(const char *uri, bm_error *err);
 long bm_store_reader_read(bm_store_reader *r, void *buf, size_t n, bm_error *err);
 void bm_store_reader_close(bm_store_reader *r);
 
-/* Writes an object atomically (temporary name, then rename); creates missing prefixes. */
+/* Writes an object atomically (temporary name, then rename); creates missing prefixes. Replaces
+ * only a regular file: a symbolic link, device, FIFO or directory in its place is BM_EIO. */
 int bm_store_write(const char *uri, const void *data, size_t len, bm_error *err) BM_MUST_CHECK;
+/* Removes an object; a missing one is not an error. */
+int bm_store_remove(const char *uri, bm_error *err) BM_MUST_CHECK;
 
-/* The local path of a file-system URI into out; BM_ENOTFOUND for other schemes. */
+/* The local path of a file-system URI into out; BM_ENOTFOUND for other schemes (BM_EINVAL when
+ * confined), BM_EACCESS outside the allowed roots. The path is for names and sizes: open through
+ * the calls above, which hold the confinement. */
 int bm_store_local_path(const char *uri, char *out, size_t outlen, bm_error *err) BM_MUST_CHECK;
+
+/* ---- confinement (biasmon serve and its workers; docs/serve.md "Where the service may touch
+ * the file system") ----
+ * After bm_store_confine(dirs, n), every call above accepts only a URI whose local path is
+ * absolute, has no "." or ".." part (else BM_EINVAL, a ValidationException in the API), and lies
+ * lexically inside one of the n directories, given or fully resolved (else BM_EACCESS). Each
+ * object is then opened beneath its root with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+ * (on kernels without openat2: opened, then its real path checked), so a symbolic link that
+ * leads out of the root fails with BM_EACCESS whenever it was planted. Other schemes are BM_EINVAL.
+ * Messages name the path and the roots, never file content. The roots must exist; they are
+ * resolved once here. Calling it again replaces them; after a failed call nothing is allowed.
+ * Process-wide, like OpenBSD's unveil: call it at start-up, before other threads use the store.
+ * A command-line user's `biasmon analyze`/`execute` is not confined. */
+#define BM_STORE_MAX_ROOTS 16
+int bm_store_confine(const char *const *dirs, size_t n, bm_error *err) BM_MUST_CHECK;
+/* The check a request gets before anything runs: as above, and the part of the path that
+ * exists must not lead out of its root through a link. Without confinement, BM_OK for any URI
+ * the store can resolve. */
+int bm_store_check(const char *uri, bm_error *err) BM_MUST_CHECK;
+/* Writes the roots ("a, b") into out (truncated to n); returns how many there are. */
+size_t bm_store_roots(char *out, size_t n);
 
 #endif

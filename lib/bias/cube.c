@@ -15,14 +15,12 @@ static int resolve(const bm_plan *p, const bm_colref *ref, const char *path, lon
                 *col = (long)k;
                 return BM_OK;
             }
-        char known[400] = "";
-        for (size_t k = 0; k < p->ncols && strlen(known) < 300; k++) {
-            strncat(known, k ? ", " : "", sizeof(known) - strlen(known) - 1);
-            strncat(known, p->colnames[k], sizeof(known) - strlen(known) - 1);
-        }
-        if (strlen(known) >= 300) strncat(known, ", ...", sizeof(known) - strlen(known) - 1);
-        bm_error_set(err, BM_ECONFIG, "column \"%s\" is not in the dataset (columns: %s)",
-                     ref->name, known);
+        /* the names are not listed: they are the dataset's bytes (a binary file read as CSV would
+         * put raw bytes on the terminal, and the service must not echo files into its answers) */
+        bm_error_set(err, BM_ECONFIG,
+                     "column \"%s\" is not one of the dataset's %zu column names (its header row, or the "
+                     "config's headers); names must match exactly",
+                     ref->name, p->ncols);
         bm_error_at(err, NULL, 0, 0, path);
         return BM_ECONFIG;
     }

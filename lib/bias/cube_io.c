@@ -226,8 +226,7 @@ int bm_cube_read(const bm_plan *p, const char *text, size_t len, bm_cube **out, 
     json_error_t je;
     json_t *root = json_loadb(text, len, 0, &je);
     if (!root) {
-        bm_error_at(err, NULL, je.line, je.column, NULL);
-        return bm_error_set(err, BM_EPARSE, "invalid JSON: %s", je.text);
+        return bm_json_error(err, NULL, &je);
     }
     int r;
     bm_cube *c = bm_cube_new(p);

@@ -748,7 +748,8 @@ static int batch_json_line(run *r, const char *uri, staged *s, bm_error *err)
     json_t *tm = doc ? json_object_get(doc, "SageMakerInferenceTime") : NULL;
     if (!doc || !json_is_string(id) || !json_is_string(tm)) {
         r->malformed_capture++;
-        note_problem(r, uri, lineno, "%s", !doc ? je.text : "no SageMakerInferenceId / SageMakerInferenceTime (GenerateInferenceId)");
+        char what[JSON_ERROR_TEXT_LENGTH];
+        note_problem(r, uri, lineno, "%s", !doc ? bm_json_error_what(&je, what, sizeof(what)) : "no SageMakerInferenceId / SageMakerInferenceTime (GenerateInferenceId)");
         json_decref(doc);
         return BM_OK;
     }
@@ -997,7 +998,10 @@ static int finish(run *r, bm_error *err)
             if (!brc) {
                 json_error_t je;
                 base = json_loadb(b.data ? b.data : "", b.len, 0, &je);
-                if (!base) snprintf(e.msg, sizeof(e.msg), "invalid JSON at line %d: %s", je.line, je.text);
+                char what[JSON_ERROR_TEXT_LENGTH];
+                if (!base)
+                    snprintf(e.msg, sizeof(e.msg), "invalid JSON at line %d, column %d: %s", je.line, je.column,
+                             bm_json_error_what(&je, what, sizeof(what)));
             }
             bm_buf_release(&b);
             if (!base) {

@@ -313,7 +313,8 @@ static int each_json_doc(bm__extractor *x, bm_slice text, int jsonl, json_t ***d
         if (!blank) {
             json_error_t je;
             json_t *doc = json_loadb(p, len, JSON_DECODE_ANY, &je);
-            if (!doc) return fail(x, "JSON payload: %s", je.text, 0);
+            char what[JSON_ERROR_TEXT_LENGTH];
+            if (!doc) return fail(x, "JSON payload: %s", bm_json_error_what(&je, what, sizeof(what)), 0);
             if (hold(x, doc)) return BM_ENOMEM;
         }
         p = e + 1;

@@ -404,9 +404,7 @@ int bm_analysis_config_parse(const char *text, size_t len, const char *name,
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        bm_error_set(err, BM_EPARSE, "invalid JSON: %s", je.text);
-        bm_error_at(err, NULL, je.line, je.column, NULL);
-        return BM_EPARSE;
+        return bm_json_error(err, NULL, &je);
     }
     int r = parse_root(root, out, err);
     json_decref(root);

@@ -436,9 +436,7 @@ int bm_job_definition_parse(const char *text, size_t len, const char *name, bm_j
         /* jansson 2.14 leaves the error record empty when its lexer cannot allocate */
         if (json_error_code(&je) == json_error_out_of_memory || je.text[0] == 0)
             return bm_error_set(err, BM_ENOMEM, "out of memory");
-        bm_error_set(err, BM_EPARSE, "invalid JSON: %s", je.text);
-        bm_error_at(err, NULL, je.line, je.column, NULL);
-        return BM_EPARSE;
+        return bm_json_error(err, NULL, &je);
     }
     int r = from_json(root, out, err);
     json_decref(root);

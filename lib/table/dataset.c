@@ -357,8 +357,8 @@ static int read_jsonl(const bm_analysis_config *cfg, const char *path, bm_datase
         json_error_t je;
         json_t *doc = json_loadb(line.data, n, 0, &je);
         if (!doc) {
-            bm_error_at(err, path, lineno, je.column, NULL);
-            r = bm_error_set(err, BM_EPARSE, "invalid JSON: %s", je.text);
+            r = bm_json_error(err, path, &je);
+            bm_error_at(err, NULL, lineno, je.column, NULL);
             goto out;
         }
         json_t *fv = bm_jmespath_eval(jf, doc);

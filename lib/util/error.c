@@ -18,6 +18,7 @@ const char *bm_strerror(int status)
     case BM_ENOTFOUND: return "not found";
     case BM_EEXISTS: return "already exists";
     case BM_EBUSY: return "in use";
+    case BM_EACCESS: return "access denied";
     }
     return "unknown error";
 }
