@@ -26,8 +26,11 @@ demo: build
 test: test-deps
 	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DBM_SANITIZE=ON >/dev/null
 	@cmake --build build-test -j $(JOBS)
-	@cd build-test && ctest --output-on-failure -j $(JOBS)
-	@$(MAKE) --no-print-directory fuzz-smoke
+	@# every stage runs even when an earlier one fails; the target fails if any did
+	@status=0; \
+	(cd build-test && ctest --output-on-failure -j $(JOBS)) || status=1; \
+	$(MAKE) --no-print-directory fuzz-smoke || status=1; \
+	exit $$status
 
 fuzz: test-deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBM_FUZZ=ON -DBM_TESTS=OFF >/dev/null

@@ -155,7 +155,7 @@ static int read_csv(const bm_analysis_config *cfg, const char *path, int nthread
     }
     bm_csv_close(csv);
     res->view = *cfg;
-    res->view.facets = NULL;
+    res->view.facets = NULL; /* CSV plans read cfg itself; the view is unused */
     r = bm_plan_new(cfg, names, ncols, &res->plan, err);
     if (names != (const char **)cfg->headers) bm_free(names);
     if (r) return r;
@@ -278,7 +278,13 @@ static int jsonl_columns(const bm_analysis_config *cfg, bm_dataset_result *res, 
             return bm_error_set(err, BM_ECONFIG, "\"predicted_label\" is reserved for the prediction column");
         }
     res->view = *cfg;
-    res->view.facets = NULL;
+    /* the view owns its facet array (released with the result); the values stay cfg's */
+    res->view.facets = bm_calloc(cfg->nfacets, sizeof(*cfg->facets));
+    if (!res->view.facets) {
+        bm_free(n);
+        return bm_error_set(err, BM_ENOMEM, "out of memory");
+    }
+    memcpy(res->view.facets, cfg->facets, cfg->nfacets * sizeof(*cfg->facets));
     char *label = bm_strdup(cfg->headers[nh - 1]);
     if (own(res, label)) {
         bm_free(n);

@@ -4,9 +4,9 @@
 # against baselines (checked by an independent implementation of the rule and by hand), the
 # CloudWatch records, and failures that say why, with their exit codes.
 set -u
-: "${BM_BIN:?}" "${BM_SHARED_DIR:?}" "${BM_SOURCE_DIR:?}"
+: "${BM_BIN:?}" "${BM_GOLDEN_DIR:?}" "${BM_SOURCE_DIR:?}"
 here="$BM_SOURCE_DIR/tests/cli"
-data="$BM_SHARED_DIR/golden/basic_binary_cat_facet/data.csv"
+data="$BM_GOLDEN_DIR/basic_binary_cat_facet/data.csv"
 [ -f "$data" ] || { echo "missing $data"; exit 1; }
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
 fails=0; passes=0

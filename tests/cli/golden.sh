@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Every reference case in shared/golden: biasmon analyze must match expected.json
+# Every reference case in tests/golden (a copy of shared/golden): biasmon analyze must match expected.json
 # (numbers within 1e-9 relative, texts exact, errors where the reference has errors), and
-# reading the CSV in 1, 2 or 3 byte ranges must give byte-identical analysis.json files.
+# reading the CSV in 1, 2 or 3 byte ranges must give byte-identical analysis.json files, and the
+# same rows as JSON Lines (tests/golden/to_jsonl.py) must match expected.json too.
 # Each case runs once more without the flip test, which takes the memoized CSV path (FT needs
 # every feature cell, so it takes the general one): both paths must match the reference.
 set -u
-: "${BM_BIN:?}" "${BM_SHARED_DIR:?}"
-golden="$BM_SHARED_DIR/golden"
-compare="$BM_SHARED_DIR/tools/compare.py"
+: "${BM_BIN:?}" "${BM_GOLDEN_DIR:?}"
+golden="$BM_GOLDEN_DIR"
+compare="$BM_GOLDEN_DIR/compare.py"
 cases=("$golden"/*/)
 if [ ! -f "$compare" ] || [ ! -f "${cases[0]}expected.json" ]; then
-    echo "golden cases not found under $golden (set BM_SHARED_DIR)"; exit 1
+    echo "golden cases not found under $golden (set BM_GOLDEN_DIR)"; exit 1
 fi
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 pass=0; fail=0
@@ -55,6 +56,16 @@ PY
             --output "$work/$name/noft" 2>"$work/$name/noft/stderr" ||
             ! python3 "$compare" "$work/$name/noft/expected.json" "$work/$name/noft/analysis.json" >"$work/$name/noft/diff"; then
             echo "FAIL $name (without FT):"; cat "$work/$name/noft/stderr"; head -20 "$work/$name/noft/diff"; ok=0
+        fi
+    fi
+    if [ $ok = 1 ]; then
+        # the same rows as JSON Lines must give the same analysis
+        mkdir -p "$work/$name/jsonl"
+        if ! python3 "$golden/to_jsonl.py" "$d" "$work/$name/jsonl" ||
+            ! "$BM_BIN" analyze --analysis-config "$work/$name/jsonl/analysis_config.json" \
+                --dataset "$work/$name/jsonl/data.jsonl" --output "$work/$name/jsonl" 2>"$work/$name/jsonl/stderr" ||
+            ! python3 "$compare" "$d/expected.json" "$work/$name/jsonl/analysis.json" >"$work/$name/jsonl/diff"; then
+            echo "FAIL $name (JSON Lines):"; cat "$work/$name/jsonl/stderr"; head -20 "$work/$name/jsonl/diff" 2>/dev/null; ok=0
         fi
     fi
     if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi

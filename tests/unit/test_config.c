@@ -338,10 +338,10 @@ static void test_jsonlines(void **state)
 static void test_load_golden_file(void **state)
 {
     (void)state;
-    const char *shared = getenv("BM_SHARED_DIR");
-    if (!shared) skip();
+    const char *shared = getenv("BM_GOLDEN_DIR");
+    if (!shared) fail_msg("BM_GOLDEN_DIR is not set (ctest sets it to tests/golden)");
     char path[1024];
-    snprintf(path, sizeof(path), "%s/golden/methods_subset/analysis_config.json", shared);
+    snprintf(path, sizeof(path), "%s/methods_subset/analysis_config.json", shared);
     bm_analysis_config c;
     bm_error e;
     assert_int_equal(bm_analysis_config_load(path, &c, &e), BM_OK);
@@ -352,7 +352,7 @@ static void test_load_golden_file(void **state)
     assert_string_equal(c.group_variable.name, "grp");
     bm_analysis_config_release(&c);
 
-    snprintf(path, sizeof(path), "%s/golden/column_by_index/analysis_config.json", shared);
+    snprintf(path, sizeof(path), "%s/column_by_index/analysis_config.json", shared);
     assert_int_equal(bm_analysis_config_load(path, &c, &e), BM_OK);
     assert_int_equal(c.label.index, 5);
     assert_int_equal(c.facets[0].col.index, 4);
