@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1045,12 +1046,18 @@ static void test_threads(void **state)
 }
 
 /* A child process writes in a loop and reports each committed write in a log (one line per
- * write, after the call returned); the parent SIGKILLs it at a random moment, then checks that
- * the database is intact and holds every reported write. */
+ * write, after the call returned) and with one byte on a pipe; the parent SIGKILLs it once it
+ * has reported a number of writes drawn from the seed (plus a few microseconds, so the kill
+ * lands inside a transaction as often as between two), then checks that the database is intact
+ * and holds every reported write. Counting reported writes instead of sleeping keeps the test
+ * the same on a loaded machine: a slow child is killed later, never before it wrote. */
 
 #define KILL_ROUNDS 10
 #define KILL_MAX_ITERS 20000
-#define KILL_MAX_DELAY_US 60000
+#define KILL_MAX_REPORTS 3000 /* writes a round may run before its kill (about 5 per iteration) */
+#define KILL_MAX_EXTRA_US 400
+
+static int child_progress_fd = -1;
 
 typedef struct kill_row {
     unsigned char created, tagged, updated, deleted, exec_done;
@@ -1067,6 +1074,7 @@ static void child_log(int fd, const char *fmt, ...)
     va_end(ap);
     if (n > 0 && write(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
         _exit(4);
+    if (child_progress_fd >= 0 && line[0] != 'X' && write(child_progress_fd, "w", 1) != 1) _exit(4);
 }
 
 static void child_fail(int fd, const char *what, const bm_error *e)
@@ -1251,14 +1259,32 @@ static void test_sigkill_durability(void **state)
     size_t total = 0;
     int killed = 0;
     for (int round = 0; round < KILL_ROUNDS; round++) {
-        long delay_us = round == 0 ? (long)(rand_r(&seed) % 2000)
-                                   : 1000 + (long)(rand_r(&seed) % KILL_MAX_DELAY_US);
+        /* round 0 is killed while it may still be creating the database */
+        long reports = round == 0 ? 0 : 1 + (long)(rand_r(&seed) % KILL_MAX_REPORTS);
+        long extra_us = (long)(rand_r(&seed) % KILL_MAX_EXTRA_US);
+        int progress[2];
+        assert_int_equal(pipe(progress), 0);
         pid_t pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0) child_writer(f->path, log, round);
-        struct timespec ts = {delay_us / 1000000, (delay_us % 1000000) * 1000};
+        if (pid == 0) {
+            close(progress[0]);
+            child_progress_fd = progress[1];
+            child_writer(f->path, log, round);
+        }
+        close(progress[1]);
+        /* bounded: at most `reports` bytes, and EOF when the child ends on its own */
+        char buf[256];
+        for (long seen = 0; seen < reports;) {
+            size_t want = (size_t)(reports - seen) < sizeof(buf) ? (size_t)(reports - seen) : sizeof(buf);
+            ssize_t got = read(progress[0], buf, want);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) break;
+            seen += got;
+        }
+        struct timespec ts = {0, extra_us * 1000};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
+        close(progress[0]);
         int status = 0;
         assert_int_equal(waitpid(pid, &status, 0), pid);
         if (WIFSIGNALED(status)) {
