@@ -23,6 +23,7 @@ typedef struct bm__worker {
 struct bm_service {
     bm_service_config cfg;
     char data_dir[1024];
+    int lock_fd; /* data_dir/serve.lock, flock()ed exclusively for the service's life; -1 when none */
     char region[32], account[16];
     char worker_exe[1024];
     bm_clock clock;

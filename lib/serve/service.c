@@ -3,9 +3,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "biasmon/report.h"
 #include "biasmon/sigv4.h"
 #include "config/shape.h"
@@ -197,6 +201,47 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
 
 /* ==================================================================== lifecycle */
 
+/* Takes the data directory's exclusive lock (flock on serve.lock, closed on exec so workers do
+ * not inherit it) and writes this process's pid in the file. When another process holds it,
+ * fails with BM_EBUSY naming that process, having touched nothing else. */
+static int lock_data_dir(bm_service *s, bm_error *err)
+{
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/serve.lock", s->data_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        bm_error_at(err, path, 0, 0, NULL);
+        return bm_error_set(err, BM_EIO, "cannot open the data directory's lock file: %s", strerror(errno));
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char holder[32] = "";
+        ssize_t n = e == EWOULDBLOCK ? pread(fd, holder, sizeof(holder) - 1, 0) : -1;
+        long pid = n > 0 ? strtol(holder, NULL, 10) : 0;
+        close(fd);
+        bm_error_at(err, path, 0, 0, NULL);
+        if (e != EWOULDBLOCK)
+            return bm_error_set(err, BM_EIO, "cannot lock the data directory: %s", strerror(e));
+        if (pid > 0)
+            return bm_error_set(err, BM_EBUSY,
+                                "the data directory %s is in use by another biasmon serve (pid %ld); stop "
+                                "it first or give this one another --data-dir", s->data_dir, pid);
+        return bm_error_set(err, BM_EBUSY,
+                            "the data directory %s is in use by another biasmon serve; stop it first or "
+                            "give this one another --data-dir", s->data_dir);
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+        int e = errno;
+        close(fd);
+        bm_error_at(err, path, 0, 0, NULL);
+        return bm_error_set(err, BM_EIO, "cannot write the data directory's lock file: %s", strerror(e));
+    }
+    s->lock_fd = fd;
+    return BM_OK;
+}
+
 bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
 {
     bm_service *s = bm_calloc(1, sizeof(*s));
@@ -205,6 +250,7 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
         return NULL;
     }
     s->cfg = *cfg;
+    s->lock_fd = -1;
     snprintf(s->data_dir, sizeof(s->data_dir), "%s", cfg->data_dir);
     snprintf(s->region, sizeof(s->region), "%s", cfg->region ? cfg->region : "us-east-1");
     snprintf(s->account, sizeof(s->account), "%s", cfg->account ? cfg->account : "123456789012");
@@ -217,6 +263,7 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     bm_clock_init(&s->clock, cfg->time_scale, cfg->time_start);
     char path[1200];
     if (bm_mkdirs(s->data_dir, err)) goto fail;
+    if (lock_data_dir(s, err)) goto fail; /* before anything reads or changes the state */
     chmod(s->data_dir, 0700);
     if (bm_credentials_load(s->data_dir, s->key_id, sizeof(s->key_id), s->key_secret, sizeof(s->key_secret), err))
         goto fail;
@@ -255,6 +302,7 @@ void bm_service_stop(bm_service *s, int grace_s)
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->metrics_mu);
     memset(s->key_secret, 0, sizeof(s->key_secret));
+    if (s->lock_fd >= 0) close(s->lock_fd); /* the last thing: releases the data directory */
     bm__log(s, BM_LOG_INFO, "stopped", "data_dir=%s", s->data_dir);
     bm_free(s);
 }

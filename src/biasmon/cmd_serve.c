@@ -303,7 +303,7 @@ int bm_cmd_serve(int argc, char **argv)
     bm_service *s = bm_service_start(&cfg, &err);
     if (!s) {
         bm_cli_error(&err);
-        return BM_EXIT_INTERNAL;
+        return err.code == BM_EBUSY ? BM_EXIT_INPUT : BM_EXIT_INTERNAL;
     }
     /* serve.json tells local clients (biasmon run, tests) where the service listens */
     char path[1200], body[512];
@@ -315,7 +315,7 @@ int bm_cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&sigs, &sig);
     log_line(NULL, BM_LOG_INFO, "stopping", sig == SIGTERM ? "signal=SIGTERM" : "signal=SIGINT");
+    unlink(path); /* while the data directory's lock is still held: a successor writes its own */
     bm_service_stop(s, ss.shutdown_grace);
-    unlink(path);
     return BM_EXIT_OK;
 }

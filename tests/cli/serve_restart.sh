@@ -11,6 +11,8 @@
 #  4. SIGTERM during an execution with --shutdown-grace 0: the execution is stopped and recorded
 #     as Failed, the daemon still exits 0 and removes serve.json; an execution still queued
 #     (Pending: one at a time per schedule) stays queued and runs after the next start.
+#     Meanwhile a second biasmon serve on the same data directory is refused (exit 3, naming the
+#     holder) and leaves the running execution and serve.json alone.
 set -u
 : "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
 PY=/usr/bin/python3
@@ -174,6 +176,17 @@ wait_status $T13 InProgress Completed CompletedWithViolations Failed
 check "the 13:00 execution is InProgress (got ${st:-nothing})" test "${st:-}" = InProgress
 wait_status $T14 Pending
 check "the 14:00 execution waits its turn: Pending (got ${st:-nothing})" test "${st:-}" = Pending
+# a second biasmon serve on the same data directory, on a free port and on the first one's port:
+# refused with exit status 3, naming the holder, before it touches anything
+port=$(j "$data/serve.json" 'str(d["port"])')
+for listen in 127.0.0.1:0 "127.0.0.1:$port"; do
+    timeout 30 "$BM_BIN" serve --data-dir "$data" --listen "$listen" --poll-ms 20 >"$w/second.log" 2>&1; rc=$?
+    check "a second serve ($listen) on the data directory: exit 3 naming pid $pid (got $rc: $(head -c 300 "$w/second.log"))" \
+        sh -c '[ "$1" = 3 ] && grep -q "in use by another biasmon serve (pid $2)" "$3"' _ "$rc" "$pid" "$w/second.log"
+done
+check "the second serve left serve.json alone" test "$(j "$data/serve.json" 'str(d["pid"])')" = "$pid"
+wait_status $T13 InProgress
+check "the second serve left the running execution InProgress (got ${st:-nothing})" test "${st:-}" = InProgress
 worker=$(sed -n 's/.*event=execution_started .* pid=\([0-9]*\) .*/\1/p' "$w/serve$n.log" | head -n 1)
 stop_daemon
 check "SIGTERM during an execution: exit status 0 (got $stop_rc)" test "$stop_rc" = 0
