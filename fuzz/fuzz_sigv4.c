@@ -54,7 +54,7 @@ static bm_sigv4_result verify(const bm_sigv4_request *req, int64_t now)
     char why[512], tiny[1];
     size_t idx = 7;
     bm_sigv4_result r =
-        bm_sigv4_verify(req, keys, 2, "sagemaker", now, 900, &idx, why, sizeof(why));
+        bm_sigv4_verify(req, keys, 2, "us-east-1", "sagemaker", now, 900, &idx, why, sizeof(why));
     CHECK(r >= BM_SIGV4_OK && r <= BM_SIGV4_MISMATCH);
     check_why(why, sizeof(why));
     if (r == BM_SIGV4_OK) {
@@ -62,15 +62,17 @@ static bm_sigv4_result verify(const bm_sigv4_request *req, int64_t now)
     } else {
         CHECK(idx == 7 && why[0] != 0);
     }
-    /* the same answer with a one-byte message buffer, without one, and with no service check
-     * (which can only turn a scope refusal into some other answer) */
-    CHECK(bm_sigv4_verify(req, keys, 2, "sagemaker", now, 900, NULL, tiny, sizeof(tiny)) == r);
+    /* the same answer with a one-byte message buffer, without one, and with no region or service
+     * check (which can only turn a scope refusal into some other answer) */
+    CHECK(bm_sigv4_verify(req, keys, 2, "us-east-1", "sagemaker", now, 900, NULL, tiny,
+                          sizeof(tiny)) == r);
     CHECK(tiny[0] == 0);
-    CHECK(bm_sigv4_verify(req, keys, 2, "sagemaker", now, 900, NULL, NULL, 0) == r);
-    bm_sigv4_result any = bm_sigv4_verify(req, keys, 2, NULL, now, 900, NULL, NULL, 0);
+    CHECK(bm_sigv4_verify(req, keys, 2, "us-east-1", "sagemaker", now, 900, NULL, NULL, 0) == r);
+    bm_sigv4_result any = bm_sigv4_verify(req, keys, 2, NULL, NULL, now, 900, NULL, NULL, 0);
     if (r == BM_SIGV4_OK) CHECK(any == BM_SIGV4_OK);
     /* no key, no success */
-    CHECK(bm_sigv4_verify(req, keys, 1, "sagemaker", now, 900, NULL, NULL, 0) != BM_SIGV4_OK);
+    CHECK(bm_sigv4_verify(req, keys, 1, "us-east-1", "sagemaker", now, 900, NULL, NULL, 0) !=
+          BM_SIGV4_OK);
     return r;
 }
 

@@ -43,8 +43,9 @@ typedef enum bm_sigv4_result {
  * trimmed and space-collapsed values, signed header list, hex SHA-256 of the body or the
  * x-amz-content-sha256 value when present), string to sign with the credential scope
  * date/region/service/aws4_request, signing key by HMAC chain. The date in the scope must
- * equal X-Amz-Date's day; |X-Amz-Date - now| <= max_skew (AWS: 900 s). service must match the
- * scope's service when not NULL. The comparison is constant-time. `why` (may be NULL) receives
+ * equal X-Amz-Date's day; |X-Amz-Date - now| <= max_skew (AWS: 900 s). region and service must
+ * match the scope's region and service exactly when not NULL (MISMATCH; the region message
+ * names the expected region and the one signed for). The comparison is constant-time. `why` (may be NULL) receives
  * a message for the client that never contains a secret. On success *key_index is the index
  * of the key used.
  * Also refused: an unsigned Host (MALFORMED, as AWS does) or an unsigned X-Amz-Target when one
@@ -54,7 +55,8 @@ typedef enum bm_sigv4_result {
  * unsupported). Headers outside SignedHeaders are ignored; repeated headers are joined with ','.
  * A '+' in the query means a space. */
 bm_sigv4_result bm_sigv4_verify(const bm_sigv4_request *req, const bm_sigv4_key *keys,
-                                size_t nkeys, const char *service, int64_t now, int64_t max_skew,
+                                size_t nkeys, const char *region, const char *service,
+                                int64_t now, int64_t max_skew,
                                 size_t *key_index, char *why, size_t whylen);
 
 /* Signs a request: writes the X-Amz-Date value (YYYYMMDDTHHMMSSZ for `now`) and the

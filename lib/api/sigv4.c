@@ -551,8 +551,8 @@ static bm_sigv4_result parse_authorization(const char *value, auth_parts *a, cha
     } while (0)
 
 bm_sigv4_result bm_sigv4_verify(const bm_sigv4_request *req, const bm_sigv4_key *keys, size_t nkeys,
-                                const char *service, int64_t now, int64_t max_skew,
-                                size_t *key_index, char *why, size_t whylen)
+                                const char *region, const char *service, int64_t now,
+                                int64_t max_skew, size_t *key_index, char *why, size_t whylen)
 {
     char tmp[96], tmp2[96], t1[32], t2[32], t3[32], skew[32], computed[65] = {0};
     bm_buf creq, sts;
@@ -633,6 +633,13 @@ bm_sigv4_result bm_sigv4_verify(const bm_sigv4_request *req, const bm_sigv4_key 
              shown(part[1], tmp, sizeof(tmp)), date.p, date.p);
     if (service && !eq(part[3], service))
         FAIL(BM_SIGV4_MISMATCH, "Credential should be scoped to correct service: '%s'.", service);
+    /* The region is part of the key derivation, so a request signed for another region could
+     * only fail as an unexplained mismatch; say which region this server expects instead. */
+    if (region && !eq(part[2], region))
+        FAIL(BM_SIGV4_MISMATCH,
+             "Credential should be scoped to a valid region: this server's region is '%s', "
+             "the request was signed for '%s'.",
+             region, shown(part[2], tmp, sizeof(tmp)));
 
     /* The key. */
     size_t kidx = nkeys;

@@ -125,7 +125,7 @@ static int authenticate(bm_service *s, const bm_http_request *req, bm_http_respo
     bm_sigv4_key key = {s->key_id, s->key_secret};
     size_t idx;
     char why[512];
-    bm_sigv4_result r = bm_sigv4_verify(&sr, &key, 1, "sagemaker", (int64_t)real_now(), 900, &idx, why, sizeof(why));
+    bm_sigv4_result r = bm_sigv4_verify(&sr, &key, 1, s->region, "sagemaker", (int64_t)real_now(), 900, &idx, why, sizeof(why));
     if (r == BM_SIGV4_OK) return 1;
     const char *type = r == BM_SIGV4_MISSING       ? "MissingAuthenticationTokenException"
                        : r == BM_SIGV4_UNKNOWN_KEY ? "UnrecognizedClientException"

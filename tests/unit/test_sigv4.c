@@ -298,13 +298,14 @@ static void test_suite_verify(void **state)
         req.nheaders = v->nheaders + 1;
         size_t idx = 99;
         char why[512] = "unset";
-        assert_int_equal(bm_sigv4_verify(&req, keys, 2, "service", t, 900, &idx, why, sizeof(why)),
-                         BM_SIGV4_OK);
+        assert_int_equal(
+            bm_sigv4_verify(&req, keys, 2, NULL, "service", t, 900, &idx, why, sizeof(why)),
+            BM_SIGV4_OK);
         assert_int_equal(idx, 1);
         assert_string_equal(why, "");
         /* and the service's own name is checked */
         assert_int_equal(
-            bm_sigv4_verify(&req, keys, 2, "sagemaker", t, 900, &idx, why, sizeof(why)),
+            bm_sigv4_verify(&req, keys, 2, NULL, "sagemaker", t, 900, &idx, why, sizeof(why)),
             BM_SIGV4_MISMATCH);
     }
 }
@@ -394,7 +395,8 @@ static bm_sigv4_result verify_at(treq *t, int64_t now, char *why, size_t whylen)
 {
     const bm_sigv4_key keys[] = {{"BMOTHERKEY0000000002", "another secret"}, test_key};
     size_t idx = 99;
-    bm_sigv4_result r = bm_sigv4_verify(&t->req, keys, 2, "sagemaker", now, 900, &idx, why, whylen);
+    bm_sigv4_result r =
+        bm_sigv4_verify(&t->req, keys, 2, "us-east-1", "sagemaker", now, 900, &idx, why, whylen);
     if (r == BM_SIGV4_OK)
         assert_int_equal(idx, 1);
     else
@@ -437,10 +439,11 @@ static void test_round_trip_sagemaker(void **state)
     assert_string_equal(why, "");
     /* why and key_index may be NULL */
     const bm_sigv4_key keys[] = {test_key};
-    assert_int_equal(bm_sigv4_verify(&t.req, keys, 1, "sagemaker", T, 900, NULL, NULL, 0),
+    assert_int_equal(bm_sigv4_verify(&t.req, keys, 1, NULL, "sagemaker", T, 900, NULL, NULL, 0),
                      BM_SIGV4_OK);
     /* no service check when service is NULL */
-    assert_int_equal(bm_sigv4_verify(&t.req, keys, 1, NULL, T, 900, NULL, NULL, 0), BM_SIGV4_OK);
+    assert_int_equal(bm_sigv4_verify(&t.req, keys, 1, NULL, NULL, T, 900, NULL, NULL, 0),
+                     BM_SIGV4_OK);
 
     /* exactly what the CLI signs: no accept-encoding or content-length in the signed set */
     sagemaker_request(&t, BODY);
@@ -525,8 +528,9 @@ static void test_missing(void **state)
                   "X-Amz-Signature=00";
     assert_int_equal(verify_at(&t, T, why, sizeof(why)), BM_SIGV4_MALFORMED);
     assert_non_null(strstr(why, "Presigned"));
-    assert_int_equal(bm_sigv4_verify(NULL, &test_key, 1, NULL, T, 900, NULL, why, sizeof(why)),
-                     BM_SIGV4_MISSING);
+    assert_int_equal(
+        bm_sigv4_verify(NULL, &test_key, 1, NULL, NULL, T, 900, NULL, why, sizeof(why)),
+        BM_SIGV4_MISSING);
 }
 
 /* Signs the SageMaker request, replaces its Authorization with authz (a format with one %s for
@@ -717,8 +721,9 @@ static void test_unknown_key(void **state)
     assert_int_equal(verify_at(&t, T, why, sizeof(why)), BM_SIGV4_UNKNOWN_KEY);
     assert_string_equal(why, "The security token included in the request is invalid.");
     /* no keys at all */
-    assert_int_equal(bm_sigv4_verify(&t.req, NULL, 0, "sagemaker", T, 900, NULL, why, sizeof(why)),
-                     BM_SIGV4_UNKNOWN_KEY);
+    assert_int_equal(
+        bm_sigv4_verify(&t.req, NULL, 0, NULL, "sagemaker", T, 900, NULL, why, sizeof(why)),
+        BM_SIGV4_UNKNOWN_KEY);
     /* the id is compared exactly */
     const bm_sigv4_key lower = {"bmtestkey00000000001", KEY_SECRET};
     sagemaker_request(&t, BODY);
@@ -740,7 +745,7 @@ static void test_wrong_secret(void **state)
     char tiny[8];
     const bm_sigv4_key keys[] = {test_key};
     assert_int_equal(
-        bm_sigv4_verify(&t.req, keys, 1, "sagemaker", T, 900, NULL, tiny, sizeof(tiny)),
+        bm_sigv4_verify(&t.req, keys, 1, NULL, "sagemaker", T, 900, NULL, tiny, sizeof(tiny)),
         BM_SIGV4_MISMATCH);
     assert_string_equal(tiny, "The req");
 }
@@ -866,14 +871,15 @@ static void test_expired(void **state)
     assert_int_equal(verify_at(&t, INT64_MIN, why, sizeof(why)), BM_SIGV4_EXPIRED);
     const bm_sigv4_key keys[] = {test_key};
     assert_int_equal(
-        bm_sigv4_verify(&t.req, keys, 1, "sagemaker", T + 31, 30, NULL, why, sizeof(why)),
+        bm_sigv4_verify(&t.req, keys, 1, NULL, "sagemaker", T + 31, 30, NULL, why, sizeof(why)),
         BM_SIGV4_EXPIRED);
     assert_string_equal(why, "Signature expired: 20261124T100000Z is now earlier than "
                              "20261124T100001Z (20261124T100031Z - 30 s)");
-    assert_int_equal(bm_sigv4_verify(&t.req, keys, 1, "sagemaker", T, 0, NULL, why, sizeof(why)),
-                     BM_SIGV4_OK);
     assert_int_equal(
-        bm_sigv4_verify(&t.req, keys, 1, "sagemaker", T + 1, 0, NULL, why, sizeof(why)),
+        bm_sigv4_verify(&t.req, keys, 1, NULL, "sagemaker", T, 0, NULL, why, sizeof(why)),
+        BM_SIGV4_OK);
+    assert_int_equal(
+        bm_sigv4_verify(&t.req, keys, 1, NULL, "sagemaker", T + 1, 0, NULL, why, sizeof(why)),
         BM_SIGV4_EXPIRED);
 }
 
@@ -889,10 +895,13 @@ static void test_scope(void **state)
     expect_authz("AWS4-HMAC-SHA256 Credential=" KEY_ID "/2026112/us-east-1/sagemaker/"
                  "aws4_request, SignedHeaders=" SH ", Signature=%s",
                  BM_SIGV4_MISMATCH, "Date in Credential scope does not match");
-    /* another region is accepted (it is part of the key derivation), if the signature is right */
+    /* the region must be the server's: signed for another one, the request is refused with a
+     * message naming both (before the signature is even computed) */
     expect_authz("AWS4-HMAC-SHA256 Credential=" KEY_ID "/20261124/eu-west-1/sagemaker/"
                  "aws4_request, SignedHeaders=" SH ", Signature=%s",
-                 BM_SIGV4_MISMATCH, MISMATCH);
+                 BM_SIGV4_MISMATCH,
+                 "Credential should be scoped to a valid region: this server's region is "
+                 "'us-east-1', the request was signed for 'eu-west-1'.");
     treq t;
     char why[512];
     sagemaker_request(&t, BODY);
@@ -903,7 +912,21 @@ static void test_scope(void **state)
                      BM_OK);
     add(&t, "X-Amz-Date", date);
     add(&t, "Authorization", authz);
-    assert_int_equal(verify_at(&t, T, why, sizeof(why)), BM_SIGV4_OK);
+    assert_int_equal(verify_at(&t, T, why, sizeof(why)), BM_SIGV4_MISMATCH);
+    assert_string_equal(why, "Credential should be scoped to a valid region: this server's "
+                             "region is 'us-east-1', the request was signed for 'eu-west-1'.");
+    /* a correct signature for eu-west-1 passes where eu-west-1 is expected, or with no check */
+    const bm_sigv4_key keys[] = {test_key};
+    assert_int_equal(
+        bm_sigv4_verify(&t.req, keys, 1, "eu-west-1", "sagemaker", T, 900, NULL, why, sizeof(why)),
+        BM_SIGV4_OK);
+    assert_int_equal(
+        bm_sigv4_verify(&t.req, keys, 1, NULL, "sagemaker", T, 900, NULL, why, sizeof(why)),
+        BM_SIGV4_OK);
+    /* a region that only starts like the server's is another region */
+    assert_int_equal(
+        bm_sigv4_verify(&t.req, keys, 1, "eu-west", "sagemaker", T, 900, NULL, why, sizeof(why)),
+        BM_SIGV4_MISMATCH);
 
     /* the wrong service */
     sagemaker_request(&t, BODY);
@@ -999,7 +1022,7 @@ static void test_allocation_failures(void **state)
     for (long n = 1; n < 40; n++) {
         bm_alloc_fail_after(n);
         bm_sigv4_result r =
-            bm_sigv4_verify(&t.req, keys, 1, "sagemaker", T, 900, NULL, why, sizeof(why));
+            bm_sigv4_verify(&t.req, keys, 1, NULL, "sagemaker", T, 900, NULL, why, sizeof(why));
         bm_alloc_fail_after(0);
         assert_true(r == BM_SIGV4_OK || r == BM_SIGV4_MISMATCH);
         if (r == BM_SIGV4_MISMATCH) assert_non_null(strstr(why, "could not be verified"));
@@ -1397,7 +1420,7 @@ static void test_botocore_signed(void **state)
         const bm_sigv4_key keys[] = {test_key};
         size_t idx = 9;
         bm_sigv4_result r =
-            bm_sigv4_verify(&req, keys, 1, "sagemaker", T + 60, 900, &idx, why, sizeof(why));
+            bm_sigv4_verify(&req, keys, 1, NULL, "sagemaker", T + 60, 900, &idx, why, sizeof(why));
         if (r != BM_SIGV4_OK) print_error("%s: %s\n%s\n", cases[c], why, w.text);
         assert_int_equal(r, BM_SIGV4_OK);
         assert_int_equal(idx, 0);
@@ -1422,7 +1445,7 @@ static void test_botocore_signed(void **state)
         req.body_len = w.body_len ? w.body_len - 1 : 0;
         req.query = c == 2 ? "" : "x=1";
         assert_int_equal(
-            bm_sigv4_verify(&req, keys, 1, "sagemaker", T, 900, NULL, why, sizeof(why)),
+            bm_sigv4_verify(&req, keys, 1, NULL, "sagemaker", T, 900, NULL, why, sizeof(why)),
             BM_SIGV4_MISMATCH);
     }
     unlink(script);
