@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "biasmon/isotime.h"
 #include "biasmon/report.h"
 #include "biasmon/service.h"
@@ -19,6 +21,7 @@ typedef struct serve_settings {
     char data_dir[1024];
     char listen[256];
     int auth;
+    int allow_unauthenticated_remote;
     int workers;
     double time_scale;
     char time_start[64];
@@ -53,13 +56,19 @@ static const setting settings[] = {
      "Loopback by default."},
     {"auth", T_BOOL, "on", 0, 1, F(auth),
      "Require AWS Signature Version 4 on every API request, with the keys in the data directory. "
-     "\"off\" is for local experiments only: anyone who can reach the port can then change schedules."},
+     "\"off\" is for local experiments only: anyone who can reach the port can then change schedules. "
+     "Refused on an address other than loopback unless --allow-unauthenticated-remote is on."},
+    {"allow-unauthenticated-remote", T_BOOL, "off", 0, 1, F(allow_unauthenticated_remote),
+     "Let --auth off serve an address other than loopback (127.0.0.0/8, ::1), such as 0.0.0.0: "
+     "anyone on the network can then create, change and delete schedules. Without it, serve "
+     "refuses to start with that combination."},
     {"workers", T_INT, "2", 1, 64, F(workers), "Executions that may run at once (worker processes)."},
     {"time-scale", T_DOUBLE, "1", 0.001, 1e7, F(time_scale),
      "Speed of the service clock that schedules tick on: 3600 makes an hour pass in a second (tests, demos)."},
     {"time-start", T_STR, "", 0, 0, F(time_start),
      "Service time at start-up (e.g. 2026-11-24T00:00:00Z); empty for the current time."},
-    {"region", T_STR, "us-east-1", 0, 0, F(region), "Region in ARNs and in the signatures clients send."},
+    {"region", T_STR, "us-east-1", 0, 0, F(region),
+     "Region in ARNs and in the signatures clients send (a request signed for another region is refused)."},
     {"account", T_STR, "123456789012", 0, 0, F(account), "12-digit account id in ARNs."},
     {"http-threads", T_INT, "4", 1, 64, F(http_threads), "Threads answering API requests."},
     {"max-body", T_INT, "8388608", 1024, 268435456, F(max_body), "Largest request body in bytes (413 beyond)."},
@@ -156,6 +165,20 @@ static void log_line(void *ctx, bm_log_level lvl, const char *event, const char 
     fprintf(stderr, "ts=%s level=%s event=%s %s\n", t, names[lvl], event, fields);
     fflush(stderr);
     pthread_mutex_unlock(&log_mu);
+}
+
+/* 1 when host is a loopback literal: 127.0.0.0/8, ::1 or ::ffff:127.x.y.z. Anything else,
+ * wildcards (0.0.0.0, ::) included, reaches beyond this machine. */
+static int is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1) {
+        if (IN6_IS_ADDR_LOOPBACK(&a6)) return 1;
+        return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+    }
+    return 0;
 }
 
 static int parse_level(const char *s)
@@ -258,6 +281,9 @@ int bm_cmd_serve(int argc, char **argv)
     else if (ss.time_start[0] && bm_time_parse(ss.time_start, strlen(ss.time_start), &start, &err))
         problem = "--time-start must be a UTC time such as 2026-11-24T00:00:00Z";
     else if (strlen(ss.account) != 12 || strspn(ss.account, "0123456789") != 12) problem = "--account must be 12 digits";
+    else if (!ss.auth && !is_loopback(host) && !ss.allow_unauthenticated_remote)
+        problem = "--auth off on an address other than loopback would let anyone on the network change "
+                  "schedules; listen on 127.0.0.1, keep --auth on, or add --allow-unauthenticated-remote on";
     if (check || problem) {
         FILE *out = problem ? stderr : stdout;
         for (size_t k = 0; k < NSET; k++) {
@@ -312,6 +338,11 @@ int bm_cmd_serve(int argc, char **argv)
                      (long)getpid(), host, bm_service_port(s), strchr(host, ':') ? "[" : "", host,
                      strchr(host, ':') ? "]" : "", bm_service_port(s), ss.region);
     if (bm_write_file_atomic(path, body, (size_t)n, &err)) bm_cli_error(&err);
+    if (!ss.auth && !is_loopback(host) && level >= BM_LOG_WARN) {
+        char fields[300];
+        snprintf(fields, sizeof(fields), "host=%s msg=\"--auth off on a non-loopback address: anyone who can reach the port can change schedules\"", host);
+        log_line(NULL, BM_LOG_WARN, "unauthenticated_remote", fields);
+    }
     int sig = 0;
     sigwait(&sigs, &sig);
     log_line(NULL, BM_LOG_INFO, "stopping", sig == SIGTERM ? "signal=SIGTERM" : "signal=SIGINT");
