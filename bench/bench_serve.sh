@@ -71,7 +71,7 @@ perf_ok=0
 if [ "$want_perf" = 1 ] && command -v perf >/dev/null; then perf_ok=1; fi
 
 rm -rf "$dir/run"
-mkdir -p "$dir/run"
+mkdir -p "$dir/run/io"
 work=$dir/run
 results=$dir/results.txt
 : >"$results"
@@ -94,7 +94,8 @@ start_serve() {
     local data=$1 log=$2
     shift 2
     rm -f "$data/serve.json"
-    "$bin" serve --data-dir "$data" --listen 127.0.0.1:0 --shutdown-grace 5 "$@" >"$log" 2>&1 &
+    "$bin" serve --data-dir "$data" --listen 127.0.0.1:0 --shutdown-grace 5 \
+        --allow-root "$work/io" --allow-root "$root/data" "$@" >"$log" 2>&1 &
     spid=$!
     for _ in $(seq 1 200); do
         [ -f "$data/serve.json" ] && break
@@ -299,21 +300,21 @@ record "phase=machine nproc=$(nproc) load=$(loadavg) commit=$(git -C "$root" rev
 
 echo "== seed: endpoint config, endpoint, job definition, $nsched hourly schedules (biasmon call)"
 seed=$work/seed
-mkdir -p "$work/capture" "$work/ground-truth" "$work/monitoring"
+mkdir -p "$work/io/capture" "$work/io/ground-truth" "$work/io/monitoring"
 start_serve "$seed" "$work/seed.log" --time-start 2026-11-24T00:00:00Z
 call() { "$bin" call --data-dir "$seed" "$@" >/dev/null; }
 call CreateEndpointConfig "{\"EndpointConfigName\": \"bench-config\",
   \"ProductionVariants\": [{\"VariantName\": \"AllTraffic\", \"ModelName\": \"bench-model\"}],
   \"DataCaptureConfig\": {\"EnableCapture\": true, \"InitialSamplingPercentage\": 100,
-    \"DestinationS3Uri\": \"file://$work/capture\",
+    \"DestinationS3Uri\": \"file://$work/io/capture\",
     \"CaptureOptions\": [{\"CaptureMode\": \"Input\"}, {\"CaptureMode\": \"Output\"}]}}"
 call CreateEndpoint '{"EndpointName": "bench-ep", "EndpointConfigName": "bench-config"}'
 call CreateModelBiasJobDefinition "{\"JobDefinitionName\": \"bench-jd\",
   \"ModelBiasAppSpecification\": {\"ImageUri\": \"biasmon\", \"ConfigUri\": \"file://$root/data/sample-monitoring/analysis_config.json\"},
   \"ModelBiasJobInput\": {\"EndpointInput\": {\"EndpointName\": \"bench-ep\", \"LocalPath\": \"/opt/ml/processing/input/endpoint\",
       \"StartTimeOffset\": \"-PT1H\", \"EndTimeOffset\": \"-PT0H\", \"InferenceAttribute\": \"0\"},
-    \"GroundTruthS3Input\": {\"S3Uri\": \"file://$work/ground-truth\"}},
-  \"ModelBiasJobOutputConfig\": {\"MonitoringOutputs\": [{\"S3Output\": {\"S3Uri\": \"file://$work/monitoring\", \"LocalPath\": \"/opt/ml/processing/output\"}}]},
+    \"GroundTruthS3Input\": {\"S3Uri\": \"file://$work/io/ground-truth\"}},
+  \"ModelBiasJobOutputConfig\": {\"MonitoringOutputs\": [{\"S3Output\": {\"S3Uri\": \"file://$work/io/monitoring\", \"LocalPath\": \"/opt/ml/processing/output\"}}]},
   \"JobResources\": {\"ClusterConfig\": {\"InstanceCount\": 1, \"InstanceType\": \"ml.m5.xlarge\", \"VolumeSizeInGB\": 30}},
   \"RoleArn\": \"arn:aws:iam::123456789012:role/bench\", \"StoppingCondition\": {\"MaxRuntimeInSeconds\": 1800}}"
 t0=$(date +%s.%N)

@@ -20,7 +20,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${DEMO_OUT:-$root/out/demo}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -rf "$out/service" "$out/traffic" "$out/monitoring"
+data="$out-service" # beside the outputs: the service may read and write only in --allow-root $out
+rm -rf "$data" "$out/service" "$out/traffic" "$out/monitoring"
 
 echo "== 1. baseline: biasmon analyze on the Adult data set (32,561 rows)"
 awk -F', ' 'BEGIN { OFS = "," }
@@ -49,8 +50,7 @@ python3 "$root/scripts/make_sample_monitoring.py" --out "$out/traffic" --start 2
     --hours 24 --per-hour 600 --drift-from 12 | sed 's/^/   /'
 
 echo "== 3. biasmon serve (clock x3600: an hour a second)"
-data="$out/service"
-"$bin" serve --data-dir "$data" --listen 127.0.0.1:0 --time-scale 3600 \
+"$bin" serve --data-dir "$data" --listen 127.0.0.1:0 --time-scale 3600 --allow-root "$out" --allow-root "$root/data" \
     --time-start 2026-11-23T23:30:00Z --poll-ms 50 --workers 2 >"$out/service.log" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT

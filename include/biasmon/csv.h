@@ -39,6 +39,9 @@ typedef struct bm_csv_opts {
  * scratch once a quoted field contains "". */
 bm_csv *bm_csv_open_file(const char *path, off_t start, off_t limit, const bm_csv_opts *opts,
                          bm_error *err);
+/* Like bm_csv_open_file over the whole of an open descriptor, which the tokenizer takes (it is
+ * closed by bm_csv_close, or here on failure); name is used in errors. */
+bm_csv *bm_csv_open_fd(int fd, const char *name, const bm_csv_opts *opts, bm_error *err);
 /* Opens an in-memory block (not copied: it must outlive the tokenizer). name is used in errors
  * and may be NULL (then err->file is left as the caller set it). Offsets are relative to data;
  * records, limits and errors behave exactly as for a file. */

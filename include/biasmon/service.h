@@ -37,7 +37,15 @@ typedef struct bm_service_config {
     bm_log_fn log;
     void *log_ctx;
     bm_log_level log_level;
+    /* Where requests may point (docs/serve.md): DATA_DIR/files (created) and these absolute
+     * folders, which must exist and may not contain the data directory nor lie in it outside
+     * files/. The service confines its own store calls and its workers to them (bm_store_confine);
+     * a URI elsewhere is refused at create time (AccessDeniedException, ValidationException for
+     * a relative path, "." or "..", another scheme) and again by the worker. */
+    const char *const *allow_roots;
+    size_t nallow_roots; /* at most BM_SERVICE_MAX_ALLOW_ROOTS */
 } bm_service_config;
+#define BM_SERVICE_MAX_ALLOW_ROOTS 15
 
 typedef struct bm_service bm_service;
 

@@ -691,10 +691,8 @@ static int batch_row_done(run *r, const char *uri, long line, bm_slice key, int 
 /* A CSV output object: each line ends with the inference id and time columns. */
 static int read_batch_csv(run *r, const char *uri, bm_error *err)
 {
-    char path[4096];
-    int rc = bm_store_local_path(uri, path, sizeof(path), err);
-    if (rc) return rc;
-    bm_csv *csv = bm_csv_open_file(path, 0, -1, NULL, err);
+    int fd, rc = bm_store_open_fd(uri, &fd, err);
+    bm_csv *csv = rc ? NULL : bm_csv_open_fd(fd, uri, NULL, err);
     if (!csv) return err->code == BM_ENOMEM ? BM_ENOMEM : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
     r->capture_files++;
     int header = r->jd->input.csv_header;

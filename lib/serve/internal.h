@@ -26,6 +26,9 @@ struct bm_service {
     int lock_fd; /* data_dir/serve.lock, flock()ed exclusively for the service's life; -1 when none */
     char region[32], account[16];
     char worker_exe[1024];
+    /* the folders requests may point into (bm_store_confine): DATA_DIR/files, then --allow-root */
+    char roots[BM_SERVICE_MAX_ALLOW_ROOTS + 1][1024];
+    size_t nroots;
     bm_clock clock;
     bm_state *db;
     bm_http_server *http;
@@ -75,6 +78,15 @@ void bm__scheduler_wake(bm_service *s);
 int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *exec_id, bm_error *err);
 /* The next tick after `after` for a schedule document (-1: none). */
 int64_t bm__schedule_next_tick(json_t *schedule_doc, int64_t after);
+
+/* The URI members of a job definition document ("ModelBiasAppSpecification.ConfigUri", ...),
+ * NULL-terminated, and of an endpoint configuration. */
+extern const char *const bm__job_definition_uris[];
+extern const char *const bm__endpoint_config_uris[];
+/* Checks each present URI member of doc against the store's confinement (bm_store_check): on
+ * failure err->path is "$.<member>" and the code BM_EINVAL (ValidationException) or BM_EACCESS
+ * (AccessDeniedException). */
+int bm__check_uris(json_t *doc, const char *const *members, bm_error *err);
 
 /* Describe/summary helpers (ops.c). */
 json_t *bm__execution_summary(bm_service *s, const bm_exec_record *e);

@@ -8,6 +8,7 @@
 #include "biasmon/cron.h"
 #include "biasmon/isotime.h"
 #include "biasmon/jobdef.h"
+#include "biasmon/store.h"
 #include "config/shape.h"
 #include "serve/internal.h"
 #include "serve/shapes.h"
@@ -121,12 +122,44 @@ static int contains_ci(const char *hay, const char *needle)
     return n == 0;
 }
 
+/* ==================================================================== file-system URIs */
+
+const char *const bm__job_definition_uris[] = {
+    "ModelBiasAppSpecification.ConfigUri",
+    "ModelBiasBaselineConfig.ConstraintsResource.S3Uri",
+    "ModelBiasJobInput.GroundTruthS3Input.S3Uri",
+    "ModelBiasJobInput.BatchTransformInput.DataCapturedDestinationS3Uri",
+    "ModelBiasJobOutputConfig.MonitoringOutputs[0].S3Output.S3Uri",
+    NULL,
+};
+const char *const bm__endpoint_config_uris[] = {"DataCaptureConfig.DestinationS3Uri", NULL};
+
+int bm__check_uris(json_t *doc, const char *const *members, bm_error *err)
+{
+    for (; *members; members++) {
+        const char *uri = str(doc, *members);
+        if (!uri) continue;
+        bm_error e;
+        bm_error_clear(&e);
+        int rc = bm_store_check(uri, &e);
+        if (rc) {
+            if (rc == BM_ENOTFOUND) rc = BM_EINVAL;
+            vfail(err, rc, NULL, "%s", e.msg);
+            snprintf(err->path, sizeof(err->path), "$.%s", *members);
+            return rc;
+        }
+    }
+    return BM_OK;
+}
+
 /* ==================================================================== endpoint configs */
 
 static int op_create_endpoint_config(bm_service *s, json_t *req, json_t **resp, bm_error *err)
 {
     const char *name = str(req, "EndpointConfigName");
     if (!*name) return vfail(err, BM_ECONFIG, "$.EndpointConfigName", "must not be empty");
+    int rc = bm__check_uris(req, bm__endpoint_config_uris, err);
+    if (rc) return rc;
     bm_resource r;
     memset(&r, 0, sizeof(r));
     snprintf(r.kind, sizeof(r.kind), BM_RES_ENDPOINT_CONFIG);
@@ -140,7 +173,7 @@ static int op_create_endpoint_config(bm_service *s, json_t *req, json_t **resp, 
         json_decref(r.doc);
         return ENOMEM_RET(err);
     }
-    int rc = bm_state_resource_create(s->db, &r, err);
+    rc = bm_state_resource_create(s->db, &r, err);
     if (rc == BM_EEXISTS) rc = vfail(err, BM_ECONFIG, NULL, "Cannot create already existing endpoint configuration \"%s\".", r.arn);
     if (!rc) rc = put_tags(s, r.arn, req, err);
     if (!rc && !(*resp = json_pack("{s:s}", "EndpointConfigArn", r.arn))) rc = ENOMEM_RET(err);
@@ -250,6 +283,10 @@ static int op_create_job_definition(bm_service *s, json_t *req, json_t **resp, b
     bm_job_definition jd;
     int rc = bm_job_definition_from_json(req, &jd, err);
     if (rc) return rc;
+    if ((rc = bm__check_uris(req, bm__job_definition_uris, err))) {
+        bm_job_definition_release(&jd);
+        return rc;
+    }
     bm_resource r;
     memset(&r, 0, sizeof(r));
     snprintf(r.kind, sizeof(r.kind), BM_RES_JOB_DEFINITION);

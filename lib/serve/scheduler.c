@@ -220,6 +220,13 @@ static void spawn(bm_service *s, bm_exec_record *e)
         }
         snprintf(capture, sizeof(capture), "%s", d);
     }
+    /* the roots may have changed since the job definition was created, and a link may have been
+     * planted since: check again (the worker checks once more as it opens each file) */
+    if (bm__check_uris(jd.doc, bm__job_definition_uris, &err) ||
+        (have_ep && bm__check_uris(ep.doc, bm__endpoint_config_uris, &err))) {
+        snprintf(why, sizeof(why), "%s: %s", err.path, err.msg);
+        goto fail;
+    }
     snprintf(dir, sizeof(dir), "%s/executions/%lld", s->data_dir, (long long)e->id);
     snprintf(jd_path, sizeof(jd_path), "%s/job_definition.json", dir);
     snprintf(log_path, sizeof(log_path), "%s/log.txt", dir);
@@ -252,17 +259,16 @@ static void spawn(bm_service *s, bm_exec_record *e)
     bm_time_format(e->scheduled_time, when, sizeof(when));
     job_name(e->schedule, e->scheduled_time, e->job_name, sizeof(e->job_name));
     { /* a re-run must not be judged by the account its failed predecessor left behind */
-        char acc[1200], path[4096];
+        char acc[1200];
         bm_error e2;
         bm_error_clear(&e2);
-        if (!bm_uri_join(e->output_uri, "execution.json", acc, sizeof(acc)) &&
-            !bm_store_local_path(acc, path, sizeof(path), &e2))
-            unlink(path);
+        if (!bm_uri_join(e->output_uri, "execution.json", acc, sizeof(acc)) && bm_store_remove(acc, &e2))
+            bm__log(s, BM_LOG_WARN, "stale_account", "execution=%lld msg=\"%s\"", (long long)e->id, e2.msg);
     }
     const char *ws = bm__json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisStartTime");
     const char *we = bm__json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisEndTime");
     json_t *mrt = bm__json_get(jd.doc, "StoppingCondition.MaxRuntimeInSeconds");
-    char *argv[16];
+    char *argv[16 + 2 * (BM_SERVICE_MAX_ALLOW_ROOTS + 1)];
     int a = 0;
     argv[a++] = s->worker_exe;
     argv[a++] = "execute";
@@ -284,6 +290,10 @@ static void spawn(bm_service *s, bm_exec_record *e)
         argv[a++] = wsb;
         argv[a++] = "--data-analysis-end-time";
         argv[a++] = web;
+    }
+    for (size_t k = 0; k < s->nroots; k++) { /* the worker is confined as this process is */
+        argv[a++] = "--confine";
+        argv[a++] = s->roots[k];
     }
     argv[a] = NULL;
     int slot = -1;

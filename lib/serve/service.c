@@ -2,6 +2,7 @@
  * AWS JSON 1.1 framing, dispatch to operations, errors in AWS's shape). */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include "biasmon/report.h"
 #include "biasmon/sigv4.h"
+#include "biasmon/store.h"
 #include "config/shape.h"
 #include "serve/internal.h"
 
@@ -114,6 +116,7 @@ static void send_bm_error(bm_http_response *res, const bm_error *err)
     case BM_EEXISTS:
     case BM_EBUSY: send_error(res, 400, "ResourceInUse", msg); break;
     case BM_ELIMIT: send_error(res, 400, "ResourceLimitExceeded", msg); break;
+    case BM_EACCESS: send_error(res, 400, "AccessDeniedException", msg); break;
     default: send_error(res, 500, "InternalFailure", msg); break;
     }
 }
@@ -242,6 +245,50 @@ static int lock_data_dir(bm_service *s, bm_error *err)
     return BM_OK;
 }
 
+/* The folders requests may point into: DATA_DIR/files and the configured ones, none of which may
+ * reach the data directory's own files; then the store of this process is confined to them. */
+static int set_roots(bm_service *s, bm_error *err)
+{
+    char data[PATH_MAX];
+    if (!realpath(s->data_dir, data) || strlen(data) + 7 > sizeof(s->roots[0])) {
+        bm_error_at(err, s->data_dir, 0, 0, NULL);
+        return bm_error_set(err, BM_EIO, "cannot resolve the data directory: %s", strerror(errno));
+    }
+    snprintf(s->roots[0], sizeof(s->roots[0]), "%s/files", data);
+    if (mkdir(s->roots[0], 0755) != 0 && errno != EEXIST) {
+        bm_error_at(err, s->roots[0], 0, 0, NULL);
+        return bm_error_set(err, BM_EIO, "cannot create: %s", strerror(errno));
+    }
+    s->nroots = 1;
+    size_t dl = strlen(data);
+    for (size_t k = 0; k < s->cfg.nallow_roots && k < BM_SERVICE_MAX_ALLOW_ROOTS; k++) {
+        const char *given = s->cfg.allow_roots[k];
+        char real[PATH_MAX];
+        struct stat st;
+        bm_error_at(err, given, 0, 0, NULL);
+        if (given[0] != '/') return bm_error_set(err, BM_EINVAL, "--allow-root must be an absolute path");
+        if (!realpath(given, real) || stat(real, &st) != 0)
+            return bm_error_set(err, BM_EINVAL, "--allow-root: cannot use this folder: %s", strerror(errno));
+        if (!S_ISDIR(st.st_mode)) return bm_error_set(err, BM_EINVAL, "--allow-root: not a directory");
+        size_t rl = strlen(real);
+        while (rl > 1 && real[rl - 1] == '/') real[--rl] = 0;
+        if (rl >= sizeof(s->roots[0])) return bm_error_set(err, BM_EINVAL, "--allow-root: path too long");
+        int holds_data = rl == 1 || (!strncmp(data, real, rl) && (data[rl] == '/' || data[rl] == 0));
+        int in_data = !strncmp(real, data, dl) && real[dl] == '/' &&
+                      strncmp(real, s->roots[0], strlen(s->roots[0])) != 0;
+        if (holds_data || in_data)
+            return bm_error_set(err, BM_EINVAL,
+                                "--allow-root %s the data directory %s, whose state and access keys requests may "
+                                "never reach: name a folder beside it (or use %s)",
+                                holds_data ? "contains" : "lies in", data, s->roots[0]);
+        snprintf(s->roots[s->nroots++], sizeof(s->roots[0]), "%s", real);
+    }
+    const char *v[BM_SERVICE_MAX_ALLOW_ROOTS + 1];
+    for (size_t k = 0; k < s->nroots; k++) v[k] = s->roots[k];
+    bm_error_clear(err);
+    return bm_store_confine(v, s->nroots, err);
+}
+
 bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
 {
     bm_service *s = bm_calloc(1, sizeof(*s));
@@ -265,6 +312,7 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     if (bm_mkdirs(s->data_dir, err)) goto fail;
     if (lock_data_dir(s, err)) goto fail; /* before anything reads or changes the state */
     chmod(s->data_dir, 0700);
+    if (set_roots(s, err)) goto fail;
     if (bm_credentials_load(s->data_dir, s->key_id, sizeof(s->key_id), s->key_secret, sizeof(s->key_secret), err))
         goto fail;
     snprintf(path, sizeof(path), "%s/state.db", s->data_dir);
@@ -276,8 +324,11 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     if (bm__scheduler_start(s, err)) goto fail;
     bm_http_opts ho = {cfg->host, cfg->port, cfg->max_body, cfg->http_threads, 256, 30};
     if (!(s->http = bm_http_start(&ho, handle, s, err))) goto fail;
-    bm__log(s, BM_LOG_INFO, "listening", "host=%s port=%d auth=%s data_dir=%s time_scale=%g", cfg->host ? cfg->host : "127.0.0.1",
-            bm_http_port(s->http), cfg->auth ? "sigv4" : "off", s->data_dir, s->clock.scale);
+    char roots[1200];
+    bm_store_roots(roots, sizeof(roots));
+    bm__log(s, BM_LOG_INFO, "listening", "host=%s port=%d auth=%s data_dir=%s time_scale=%g roots=\"%s\"",
+            cfg->host ? cfg->host : "127.0.0.1", bm_http_port(s->http), cfg->auth ? "sigv4" : "off", s->data_dir,
+            s->clock.scale, roots);
     return s;
 fail:
     bm_service_stop(s, 0);

@@ -471,7 +471,8 @@ bm_csv *bm_csv_open_mem(const char *data, size_t len, const char *name, const bm
     return c;
 }
 
-bm_csv *bm_csv_open_file(const char *path, off_t start, off_t limit, const bm_csv_opts *opts,
+/* A file tokenizer over fd (taken: closed on failure too) or, when fd < 0, over path opened here. */
+static bm_csv *open_file(int fd, const char *path, off_t start, off_t limit, const bm_csv_opts *opts,
                          bm_error *err)
 {
     bm_csv *c = NULL;
@@ -479,9 +480,14 @@ bm_csv *bm_csv_open_file(const char *path, off_t start, off_t limit, const bm_cs
     bm_error_at(err, path, 0, 0, NULL);
     if (!path || start < 0) {
         bm_error_set(err, BM_EINVAL, "bad CSV range start %lld", (long long)start);
+        if (fd >= 0) close(fd);
         return NULL;
     }
-    if (!(c = csv_new(path, opts, SIZE_MAX, err))) return NULL;
+    if (!(c = csv_new(path, opts, SIZE_MAX, err))) {
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
+    c->fd = fd;
     c->buf_off = start;
     c->limit = limit < 0 ? -1 : limit;
     c->cap = opts && opts->buf_size ? opts->buf_size : BM_CSV_DEFAULT_BUF_SIZE;
@@ -491,7 +497,7 @@ bm_csv *bm_csv_open_file(const char *path, off_t start, off_t limit, const bm_cs
         goto fail;
     }
     c->buf = c->own;
-    if ((c->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+    if (c->fd < 0 && (c->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         describe_errno(why, sizeof(why), errno);
         bm_error_set(err, BM_EIO, "cannot open: %s", why);
         goto fail;
@@ -505,6 +511,17 @@ bm_csv *bm_csv_open_file(const char *path, off_t start, off_t limit, const bm_cs
 fail:
     bm_csv_close(c);
     return NULL;
+}
+
+bm_csv *bm_csv_open_file(const char *path, off_t start, off_t limit, const bm_csv_opts *opts,
+                         bm_error *err)
+{
+    return open_file(-1, path, start, limit, opts, err);
+}
+
+bm_csv *bm_csv_open_fd(int fd, const char *name, const bm_csv_opts *opts, bm_error *err)
+{
+    return open_file(fd, name ? name : "(input)", 0, -1, opts, err);
 }
 
 void bm_csv_close(bm_csv *c)

@@ -6,13 +6,14 @@
 #include "biasmon/execution.h"
 #include "biasmon/isotime.h"
 #include "biasmon/jobdef.h"
+#include "biasmon/store.h"
 #include "cli.h"
 
 void bm_cmd_execute_usage(FILE *out)
 {
     fputs("usage: biasmon execute --job-definition FILE --scheduled-time T [--schedule-name NAME]\n"
           "                       [--capture-uri URI] [--data-analysis-start-time OFFSET]\n"
-          "                       [--data-analysis-end-time OFFSET]\n"
+          "                       [--data-analysis-end-time OFFSET] [--confine DIR]...\n"
           "\n"
           "Runs one execution of a model bias monitoring schedule, as SageMaker Model Monitor\n"
           "does at the schedule's tick T: captured traffic with eventMetadata.inferenceTime in\n"
@@ -27,6 +28,10 @@ void bm_cmd_execute_usage(FILE *out)
           "                          records live at {EndpointName}/{variant}/yyyy/mm/dd/HH/\n"
           "  --data-analysis-start-time, --data-analysis-end-time OFFSET\n"
           "                          ScheduleConfig's window (e.g. -PT2H), overriding the offsets\n"
+          "  --confine DIR           read and write only beneath DIR (repeatable): the URIs of the\n"
+          "                          job definition must be absolute paths inside one of them, and\n"
+          "                          no symbolic link may lead out; biasmon serve runs its workers so\n"
+          "                          (docs/serve.md). Without it, any file the user names is used.\n"
           "\n"
           "Without offsets the window is the hour before T. URIs are local paths or file:// URIs.\n"
           "Outputs go to {S3Uri}/{EndpointName}/{schedule}/yyyy/mm/dd/HH/: analysis.json,\n"
@@ -47,15 +52,19 @@ int bm_cmd_execute(int argc, char **argv)
         {"capture-uri", required_argument, NULL, 'c'},
         {"data-analysis-start-time", required_argument, NULL, 'a'},
         {"data-analysis-end-time", required_argument, NULL, 'b'},
+        {"confine", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *jd_path = NULL, *when = NULL;
+    const char *roots[BM_STORE_MAX_ROOTS];
+    size_t nroots = 0;
+    int confine = 0;
     bm_execution_params p;
     memset(&p, 0, sizeof(p));
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "j:t:s:c:a:b:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "j:t:s:c:a:b:C:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'j': jd_path = optarg; break;
         case 't': when = optarg; break;
@@ -63,6 +72,14 @@ int bm_cmd_execute(int argc, char **argv)
         case 'c': p.capture_uri = optarg; break;
         case 'a': p.window_start = optarg; break;
         case 'b': p.window_end = optarg; break;
+        case 'C':
+            if (nroots == BM_STORE_MAX_ROOTS) {
+                fprintf(stderr, "biasmon execute: at most %d --confine folders\n", BM_STORE_MAX_ROOTS);
+                return BM_EXIT_USAGE;
+            }
+            roots[nroots++] = optarg;
+            confine = 1;
+            break;
         case 'h': bm_cmd_execute_usage(stdout); return BM_EXIT_OK;
         default: bm_cmd_execute_usage(stderr); return BM_EXIT_USAGE;
         }
@@ -87,13 +104,19 @@ int bm_cmd_execute(int argc, char **argv)
         bm_cli_error(&err);
         return r == BM_ENOMEM ? BM_EXIT_INTERNAL : BM_EXIT_FAILED;
     }
+    /* the job definition itself is the caller's; what it points to is confined */
+    if (confine && bm_store_confine(roots, nroots, &err)) {
+        bm_cli_error(&err);
+        bm_job_definition_release(&jd);
+        return BM_EXIT_USAGE;
+    }
     p.job = &jd;
     bm_execution_result res;
     r = bm_execute(&p, &res, &err);
     int rc;
     if (r) {
         bm_cli_error(&err);
-        rc = r == BM_EIO ? BM_EXIT_OUTPUT : BM_EXIT_INTERNAL;
+        rc = r == BM_EIO || r == BM_EACCESS ? BM_EXIT_OUTPUT : BM_EXIT_INTERNAL;
     } else {
         fprintf(stderr, "biasmon: %s: %s\n", bm_exec_status_name(res.status), res.output_uri);
         if (res.status == BM_EXEC_FAILED) fprintf(stderr, "biasmon: FailureReason: %s\n", res.failure_reason);

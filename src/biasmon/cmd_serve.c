@@ -32,9 +32,11 @@ typedef struct serve_settings {
     int poll_ms;
     char log_level[16];
     int shutdown_grace;
+    char allow_root[4096];
 } serve_settings;
 
-typedef enum { T_STR, T_INT, T_DOUBLE, T_BOOL } stype;
+/* T_PATHS: a list of paths, ':'-separated in the environment; each command-line occurrence adds one */
+typedef enum { T_STR, T_INT, T_DOUBLE, T_BOOL, T_PATHS } stype;
 
 typedef struct setting {
     const char *name;
@@ -76,6 +78,11 @@ static const setting settings[] = {
     {"log-level", T_STR, "info", 0, 0, F(log_level), "error, warn, info or debug."},
     {"shutdown-grace", T_INT, "30", 0, 3600, F(shutdown_grace),
      "Seconds running executions get to finish after SIGTERM/SIGINT; then they are stopped and recorded as Failed."},
+    {"allow-root", T_PATHS, "", 0, 0, F(allow_root),
+     "A folder (absolute path) whose files API requests may name as file:// URIs, besides DATA_DIR/files: "
+     "analysis configs, baselines, capture and ground truth, outputs. Repeat it for several folders (at most 15; "
+     "':'-separated in the environment). It may not contain the data directory (its state and access keys). "
+     "Every other path in a request is refused (docs/serve.md: where the service may touch the file system)."},
 };
 #define NSET (sizeof(settings) / sizeof(settings[0]))
 
@@ -94,6 +101,12 @@ static int set_value(serve_settings *ss, const setting *st, const char *v, char 
         else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0")) *(int *)p = 0;
         else return snprintf(why, wl, "--%s: expected on or off, got \"%s\"", st->name, v), 1;
         return 0;
+    case T_PATHS: {
+        size_t have = strlen(p);
+        if (have + 1 + strlen(v) >= st->size) return snprintf(why, wl, "--%s: too many folders", st->name), 1;
+        snprintf(p + have, st->size - have, "%s%s", have ? ":" : "", v);
+        return 0;
+    }
     case T_INT:
     case T_DOUBLE: {
         char *end;
@@ -247,6 +260,12 @@ int bm_cmd_serve(int argc, char **argv)
             fprintf(stderr, "biasmon serve: --%s needs a value\n", st->name);
             return BM_EXIT_USAGE;
         }
+        if (st->type == T_PATHS && strchr(v, ':')) {
+            fprintf(stderr, "biasmon serve: --%s: one folder per --%s (got \"%s\")\n", st->name, st->name, v);
+            return BM_EXIT_USAGE;
+        }
+        if (st->type == T_PATHS && strcmp(sources[idx], "command line")) /* the command line replaces the environment */
+            ((char *)&ss + st->off)[0] = 0;
         if (set_value(&ss, st, v, why, sizeof(why))) {
             fprintf(stderr, "biasmon serve: %s\n", why);
             return BM_EXIT_USAGE;
@@ -284,13 +303,26 @@ int bm_cmd_serve(int argc, char **argv)
     else if (!ss.auth && !is_loopback(host) && !ss.allow_unauthenticated_remote)
         problem = "--auth off on an address other than loopback would let anyone on the network change "
                   "schedules; listen on 127.0.0.1, keep --auth on, or add --allow-unauthenticated-remote on";
+    /* the allowed roots: absolute paths, at most BM_SERVICE_MAX_ALLOW_ROOTS */
+    const char *roots[BM_SERVICE_MAX_ALLOW_ROOTS];
+    size_t nroots = 0;
+    char rootbuf[sizeof(ss.allow_root)];
+    memcpy(rootbuf, ss.allow_root, sizeof(rootbuf));
+    for (char *p = rootbuf, *e; !problem && p && *p; p = e) {
+        if ((e = strchr(p, ':'))) *e++ = 0;
+        if (!*p) continue;
+        if (*p != '/') problem = "--allow-root must be an absolute path";
+        else if (nroots == BM_SERVICE_MAX_ALLOW_ROOTS) problem = "--allow-root: at most 15 folders";
+        else roots[nroots++] = p;
+    }
     if (check || problem) {
         FILE *out = problem ? stderr : stdout;
         for (size_t k = 0; k < NSET; k++) {
             char val[1100];
             const char *p = (const char *)&ss + settings[k].off;
             switch (settings[k].type) {
-            case T_STR: snprintf(val, sizeof(val), "%s", p); break;
+            case T_STR:
+            case T_PATHS: snprintf(val, sizeof(val), "%s", p); break;
             case T_BOOL: snprintf(val, sizeof(val), "%s", *(const int *)p ? "on" : "off"); break;
             case T_INT: snprintf(val, sizeof(val), "%d", *(const int *)p); break;
             case T_DOUBLE: snprintf(val, sizeof(val), "%g", *(const double *)p); break;
@@ -325,6 +357,7 @@ int bm_cmd_serve(int argc, char **argv)
         .time_scale = ss.time_scale, .time_start = start, .region = ss.region, .account = ss.account,
         .http_threads = (unsigned)ss.http_threads, .max_body = (size_t)ss.max_body, .poll_ms = ss.poll_ms,
         .worker_exe = exe, .log = log_line, .log_ctx = NULL, .log_level = (bm_log_level)level,
+        .allow_roots = roots, .nallow_roots = nroots,
     };
     bm_service *s = bm_service_start(&cfg, &err);
     if (!s) {

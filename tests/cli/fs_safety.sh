@@ -71,5 +71,30 @@ timeout 60 "$BM_BIN" execute --job-definition "$w/jd.json" --scheduled-time 2026
 check "FIFO config: Failed, exit 3, within the timeout (got $rc)" [ "$rc" = 3 ]
 check "FIFO config: says it is not a regular file ($(tail -1 "$w/e7"))" grep -q "not a regular file (it is a FIFO)" "$w/e7"
 
+# ---- execute --confine (how biasmon serve runs its workers): a link planted in the root that
+# leads out is caught as the worker opens the file, whatever was checked before
+mkdir -p "$w/root/gt" "$w/root/capture"
+ln -s /etc/passwd "$w/root/cfg.json"
+sed -e "s#data/sample-monitoring/analysis_config.json#file://$w/root/cfg.json#" -e "s#out/demo/analysis.json#$w/root/none.json#" \
+    -e "s#data/sample-monitoring/ground-truth#$w/root/gt#" -e "s#out/monitoring#$w/root/mon#" \
+    "$src/sample-monitoring/job_definition.json" >"$w/jd-confined.json"
+timeout 60 "$BM_BIN" execute --job-definition "$w/jd-confined.json" --scheduled-time 2026-11-24T11:00:00Z \
+    --capture-uri "$w/root/capture" --schedule-name hourly --confine "$w/root" 2>"$w/e8"; rc=$?
+check "confined, a link out: Failed, exit 3 (got $rc)" [ "$rc" = 3 ]
+check "confined, a link out: the reason names the config and the root ($(tail -1 "$w/e8"))" \
+    grep -q "cannot read the analysis config file://$w/root/cfg.json: .*leads (through a symbolic link) outside the folders biasmon serve may use ($w/root)" "$w/e8"
+check "confined, a link out: nothing of the file" bash -c "! grep -q 'root:' '$w/e8'"
+check "confined, a link out: execution.json says Failed" grep -q '"Status": "Failed"' "$w/root/mon/adult-income/hourly/2026/11/24/11/execution.json"
+# the same job definition outside any --confine folder reads what the user names
+timeout 60 "$BM_BIN" execute --job-definition "$w/jd-confined.json" --scheduled-time 2026-11-24T11:00:00Z \
+    --capture-uri "$w/root/capture" --schedule-name hourly --confine "$w/elsewhere-missing" 2>"$w/e9"; rc=$?
+check "a --confine folder that does not exist: exit 2 (got $rc)" [ "$rc" = 2 ]
+sed -i "s#$w/root/mon#$w/outside-out#" "$w/jd-confined.json"
+rm "$w/root/cfg.json"; cp "$src/sample-monitoring/analysis_config.json" "$w/root/cfg.json"
+timeout 60 "$BM_BIN" execute --job-definition "$w/jd-confined.json" --scheduled-time 2026-11-24T11:00:00Z \
+    --capture-uri "$w/root/capture" --schedule-name hourly --confine "$w/root" 2>"$w/e10"; rc=$?
+check "confined, output outside: exit 4 (got $rc: $(tail -1 "$w/e10"))" [ "$rc" = 4 ]
+check "confined, output outside: nothing written there" [ ! -e "$w/outside-out" ]
+
 echo "fs_safety: $passes passed, $fails failed"
 [ "$fails" = 0 ]

@@ -23,10 +23,11 @@ for t in "$AWS" "$PY" /usr/bin/curl; do
     [ -x "$t" ] || { echo "FAIL: $t is missing (scripts/deps.sh test installs awscli, python3, curl)"; exit 1; }
 done
 w=$(mktemp -d)
-data="$w/data" pid=""
+d=$(mktemp -d) # data directories beside $w: the service may use $w (--allow-root), which may not hold them
+data="$d/data" pid=""
 cleanup() {
     if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
-    [ -n "${BM_KEEP:-}" ] && echo "kept $w" || rm -rf "$w"
+    [ -n "${BM_KEEP:-}" ] && echo "kept $w $d" || rm -rf "$w" "$d"
 }
 trap cleanup EXIT
 
@@ -37,7 +38,7 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER
 
 start_daemon() { # log, serve settings...
     log=$1; shift
-    "$BM_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 --poll-ms 50 --workers 2 "$@" >>"$log" 2>&1 &
+    "$BM_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 --allow-root "$w" --allow-root "$BM_SOURCE_DIR/data" --poll-ms 50 --workers 2 "$@" >>"$log" 2>&1 &
     pid=$!
     for _ in $(seq 1 150); do
         [ -s "$data/serve.json" ] && break

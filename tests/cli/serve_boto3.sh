@@ -18,10 +18,11 @@ check() { # name, condition command...
 [ -x "$PY" ] || { echo "FAIL: $PY is missing"; exit 1; }
 "$PY" -c 'import boto3, botocore' 2>/dev/null || { echo "FAIL: Debian's boto3 is missing (apt-get install python3-boto3)"; exit 1; }
 w=$(mktemp -d)
-data="$w/data" pid=""
+d=$(mktemp -d) # data directories beside $w: the service may use $w (--allow-root), which may not hold them
+data="$d/data" pid=""
 cleanup() {
     if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
-    [ -n "${BM_KEEP:-}" ] && echo "kept $w" || rm -rf "$w"
+    [ -n "${BM_KEEP:-}" ] && echo "kept $w $d" || rm -rf "$w" "$d"
 }
 trap cleanup EXIT
 # nothing from the environment or the home directory reaches botocore but what the scripts pass
@@ -31,7 +32,7 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_M
 
 start_daemon() { # log, serve settings...
     log=$1; shift
-    "$BM_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 --poll-ms 50 --workers 2 "$@" >>"$log" 2>&1 &
+    "$BM_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 --allow-root "$w" --allow-root "$BM_SOURCE_DIR/data" --poll-ms 50 --workers 2 "$@" >>"$log" 2>&1 &
     pid=$!
     for _ in $(seq 1 150); do
         [ -s "$data/serve.json" ] && break
@@ -60,7 +61,7 @@ import boto3, botocore
 from botocore.config import Config
 from botocore.exceptions import ClientError
 W = os.environ["W"]
-data = os.environ.get("BM_DATA") or os.path.join(W, "data")
+data = os.environ["BM_DATA"]
 url = json.load(open(os.path.join(data, "serve.json")))["endpoint_url"]
 keys = dict(l.strip().split("=", 1) for l in open(os.path.join(data, "credentials")) if "=" in l)
 def client(secret=None):
@@ -93,7 +94,7 @@ def finish():
 def is_time(v):
     return isinstance(v, datetime.datetime) and v.tzinfo is not None
 P
-run_py() { W="$w" "$PY" - "$@"; }
+run_py() { W="$w" BM_DATA="${BM_DATA:-$data}" "$PY" - "$@"; }
 
 "$PY" "$BM_SOURCE_DIR/scripts/make_sample_monitoring.py" --out "$w/traffic" --start 2026-11-24T10:00:00Z \
     --hours 3 --per-hour 200 --drift-from 2 >/dev/null || { echo "FAIL: make_sample_monitoring.py"; exit 1; }
@@ -267,7 +268,7 @@ check "second daemon: SIGTERM exit status 0 (got $stop_rc)" test "$stop_rc" = 0
 # ================================================================ phase 3: Stop and Update must stick
 # The scheduler writes back the schedule it read when it queues ticks; an API change made in
 # between must not be undone. A clock at 10^7 makes every scheduler pass (5 ms) queue ticks.
-data="$w/race"
+data="$d/race"
 start_daemon "$w/serve3.log" --time-scale 10000000 --poll-ms 5 --workers 1 --log-level warn --shutdown-grace 0
 BM_DATA="$data" run_py <<'P'
 import sys; sys.path.insert(0, __import__("os").environ["W"])

@@ -17,11 +17,12 @@ for t in "$PROM" "$PY" /usr/bin/curl; do
     [ -x "$t" ] || { echo "FAIL: $t is missing (scripts/deps.sh test installs prometheus, python3, curl)"; exit 1; }
 done
 w=$(mktemp -d)
-data="$w/data" pid="" prom=""
+d=$(mktemp -d) # data directories beside $w: the service may use $w (--allow-root), which may not hold them
+data="$d/data" pid="" prom=""
 cleanup() {
     if [ -n "$prom" ]; then kill -KILL "$prom" 2>/dev/null; wait "$prom" 2>/dev/null; fi
     if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
-    [ -n "${BM_KEEP:-}" ] && echo "kept $w" || rm -rf "$w"
+    [ -n "${BM_KEEP:-}" ] && echo "kept $w $d" || rm -rf "$w" "$d"
 }
 trap cleanup EXIT
 j() { # FILE EXPR: a Python expression over d, the JSON in FILE
@@ -60,7 +61,7 @@ J
 }
 
 # ---- biasmon serve at an hour a second, from 10:30
-"$BM_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 --poll-ms 50 --workers 2 --time-scale 3600 \
+"$BM_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 --allow-root "$w" --allow-root "$BM_SOURCE_DIR/data" --poll-ms 50 --workers 2 --time-scale 3600 \
     --time-start 2026-11-24T10:30:00Z >"$w/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 150); do

@@ -23,11 +23,12 @@ check() { # name, condition command...
 }
 [ -x "$PY" ] || { echo "FAIL: $PY is missing"; exit 1; }
 w=$(mktemp -d)
-data="$w/data" pid="" worker=""
+d=$(mktemp -d) # data directories beside $w: the service may use $w (--allow-root), which may not hold them
+data="$d/data" pid="" worker=""
 cleanup() {
     if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
     [ -n "$worker" ] && kill -KILL "$worker" 2>/dev/null
-    [ -n "${BM_KEEP:-}" ] && echo "kept $w" || rm -rf "$w"
+    [ -n "${BM_KEEP:-}" ] && echo "kept $w $d" || rm -rf "$w" "$d"
 }
 trap cleanup EXIT
 j() { # FILE EXPR: a Python expression over d, the JSON in FILE
@@ -44,7 +45,7 @@ start_daemon() { # serve settings...; the log is $w/serve$n.log
     n=$((n + 1))
     rm -f "$data/serve.json"
     log="$w/serve$n.log"
-    "$BM_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 --poll-ms 20 --workers 1 "$@" >"$log" 2>&1 &
+    "$BM_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 --allow-root "$w" --allow-root "$BM_SOURCE_DIR/data" --poll-ms 20 --workers 1 "$@" >"$log" 2>&1 &
     pid=$!
     for _ in $(seq 1 150); do
         [ -s "$data/serve.json" ] && break

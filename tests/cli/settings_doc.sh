@@ -59,6 +59,8 @@ refused "--auth maybe" "--auth" --auth maybe
 refused "--log-level loud" "--log-level" --log-level loud
 refused "an unknown setting" "--colour" --colour blue
 refused "a setting without its value" "--poll-ms" --poll-ms
+refused "a relative --allow-root" "--allow-root" --allow-root relative/dir
+refused "--allow-root with a colon" "--allow-root" --allow-root /a:/b
 BIASMON_WORKERS=0 "$BM_BIN" serve --check-config >/dev/null 2>"$w/err"; rc=$?
 check "BIASMON_WORKERS=0: exit 2 naming the variable (got $rc)" sh -c '[ "$1" = 2 ] && grep -q BIASMON_WORKERS "$2"' _ "$rc" "$w/err"
 

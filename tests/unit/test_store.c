@@ -177,6 +177,156 @@ static void test_store_write_no_replace(void **state)
     expect_no_replace(bm_store_write);
 }
 
+/* ---- confinement (process-wide: these tests come last, each sets its own roots) ---- */
+
+static char root[128], outside[128];
+
+static void confine_to_root(void)
+{
+    snprintf(root, sizeof(root), "%s/root", dir);
+    snprintf(outside, sizeof(outside), "%s/outside", dir);
+    assert_int_equal(mkdir(root, 0700), 0);
+    assert_int_equal(mkdir(outside, 0700), 0);
+    put("outside/secret", "root:x:0:0:secret\n");
+    const char *roots[] = {root};
+    bm_error e;
+    bm_error_clear(&e);
+    assert_int_equal(bm_store_confine(roots, 1, &e), BM_OK);
+}
+
+static void expect_code(int rc, int want, const bm_error *e, const char *needle)
+{
+    if (rc != want || (needle && !strstr(e->msg, needle))) fail_msg("got %d (%s), want %d /%s/", rc, e->msg, want, needle ? needle : "");
+}
+
+static void test_confine_syntax_and_roots(void **state)
+{
+    (void)state;
+    confine_to_root();
+    char u[512];
+    bm_error e;
+    bm_error_clear(&e);
+    expect_code(bm_store_check("relative/x", &e), BM_EINVAL, &e, "not absolute");
+    snprintf(u, sizeof(u), "file://%s/../outside/secret", root);
+    bm_error_clear(&e);
+    expect_code(bm_store_check(u, &e), BM_EINVAL, &e, "\"..\" part");
+    snprintf(u, sizeof(u), "%s/./x", root);
+    bm_error_clear(&e);
+    expect_code(bm_store_check(u, &e), BM_EINVAL, &e, "\".\" part");
+    bm_error_clear(&e);
+    expect_code(bm_store_check("s3://bucket/key", &e), BM_EINVAL, &e, "no storage back-end");
+    bm_error_clear(&e);
+    expect_code(bm_store_check("file:///etc/passwd", &e), BM_EACCESS, &e, root); /* the message names the roots */
+    bm_error_clear(&e);
+    snprintf(u, sizeof(u), "file://%s/secret", outside);
+    bm_buf b;
+    bm_buf_init(&b, 1 << 20);
+    expect_code(bm_store_read(u, 1 << 20, &b, &e), BM_EACCESS, &e, "is outside the folders");
+    assert_int_equal(b.len, 0);
+    bm_buf_release(&b);
+    /* a root's own prefix is not enough: "/x/root2" is not inside "/x/root" */
+    snprintf(u, sizeof(u), "%s2/x", root);
+    bm_error_clear(&e);
+    expect_code(bm_store_check(u, &e), BM_EACCESS, &e, NULL);
+    /* inside: fine, whether it exists or not; written with its folders, read, removed */
+    snprintf(u, sizeof(u), "file://%s/a/b/c.json", root);
+    bm_error_clear(&e);
+    expect_code(bm_store_check(u, &e), BM_OK, &e, NULL);
+    expect_code(bm_store_write(u, "{}", 2, &e), BM_OK, &e, NULL);
+    expect_content("root/a/b/c.json", "{}");
+    bm_buf_init(&b, 1 << 20);
+    expect_code(bm_store_read(u, 1 << 20, &b, &e), BM_OK, &e, NULL);
+    assert_int_equal(b.len, 2);
+    bm_buf_release(&b);
+    bm_strlist l = {0};
+    snprintf(u, sizeof(u), "%s/a/b", root);
+    expect_code(bm_store_list(u, 0, 10, &l, &e), BM_OK, &e, NULL);
+    assert_int_equal(l.n, 1);
+    bm_strlist_release(&l);
+    snprintf(u, sizeof(u), "%s/a/b/c.json", root);
+    expect_code(bm_store_remove(u, &e), BM_OK, &e, NULL);
+    expect_code(bm_store_remove(u, &e), BM_OK, &e, NULL);
+}
+
+static void test_confine_symlinks(void **state)
+{
+    (void)state;
+    confine_to_root();
+    char link[256], u[512];
+    /* a link planted inside the root that leads out: refused for every operation */
+    snprintf(link, sizeof(link), "%s/planted", root);
+    assert_int_equal(symlink(outside, link), 0);
+    bm_error e;
+    bm_error_clear(&e);
+    snprintf(u, sizeof(u), "%s/planted/secret", root);
+    expect_code(bm_store_check(u, &e), BM_EACCESS, &e, "through a symbolic link");
+    bm_buf b;
+    bm_buf_init(&b, 1 << 20);
+    bm_error_clear(&e);
+    expect_code(bm_store_read(u, 1 << 20, &b, &e), BM_EACCESS, &e, "through a symbolic link");
+    assert_null(strstr(e.msg, "root:x"));
+    assert_int_equal(b.len, 0);
+    bm_buf_release(&b);
+    bm_error_clear(&e);
+    assert_null(bm_store_open(u, &e));
+    bm_strlist l = {0};
+    snprintf(u, sizeof(u), "%s/planted", root);
+    bm_error_clear(&e);
+    expect_code(bm_store_list(u, 0, 10, &l, &e), BM_EACCESS, &e, NULL);
+    assert_int_equal(l.n, 0);
+    snprintf(u, sizeof(u), "%s/planted/new/out.json", root);
+    bm_error_clear(&e);
+    expect_code(bm_store_write(u, "x", 1, &e), BM_EACCESS, &e, NULL);
+    struct stat st;
+    char p[256];
+    at(p, sizeof(p), "outside/new");
+    assert_int_equal(stat(p, &st), -1); /* nothing was made outside */
+    /* a file link to a file outside, and an absolute link back into the root (RESOLVE_BENEATH
+     * refuses absolute links: a link must be relative to stay usable) */
+    snprintf(link, sizeof(link), "%s/cfg.json", root);
+    at(p, sizeof(p), "outside/secret");
+    assert_int_equal(symlink(p, link), 0);
+    bm_error_clear(&e);
+    bm_buf_init(&b, 1 << 20);
+    expect_code(bm_store_read(link, 1 << 20, &b, &e), BM_EACCESS, &e, NULL);
+    bm_buf_release(&b);
+    /* a relative link that stays inside is followed */
+    put("root/real.json", "{}");
+    snprintf(link, sizeof(link), "%s/alias.json", root);
+    assert_int_equal(symlink("real.json", link), 0);
+    bm_error_clear(&e);
+    bm_buf_init(&b, 1 << 20);
+    expect_code(bm_store_read(link, 1 << 20, &b, &e), BM_OK, &e, NULL);
+    bm_buf_release(&b);
+}
+
+static void test_confine_root_through_a_link(void **state)
+{
+    (void)state;
+    char real[128], alias[128], u[300];
+    snprintf(real, sizeof(real), "%s/real-root", dir);
+    snprintf(alias, sizeof(alias), "%s/alias-root", dir);
+    assert_int_equal(mkdir(real, 0700), 0);
+    assert_int_equal(symlink(real, alias), 0);
+    const char *roots[] = {alias};
+    bm_error e;
+    bm_error_clear(&e);
+    assert_int_equal(bm_store_confine(roots, 1, &e), BM_OK);
+    /* the root is named either way: as configured, and as it resolves */
+    snprintf(u, sizeof(u), "%s/x.json", alias);
+    expect_code(bm_store_write(u, "1", 1, &e), BM_OK, &e, NULL);
+    snprintf(u, sizeof(u), "%s/x.json", real);
+    bm_buf b;
+    bm_buf_init(&b, 1 << 20);
+    expect_code(bm_store_read(u, 1 << 20, &b, &e), BM_OK, &e, NULL);
+    bm_buf_release(&b);
+    /* a missing root fails, and then nothing is allowed */
+    const char *missing[] = {"/nonexistent-bm-root"};
+    assert_int_equal(bm_store_confine(missing, 1, &e), BM_EIO);
+    bm_error_clear(&e);
+    expect_code(bm_store_check(u, &e), BM_EACCESS, &e, "none");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +334,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_regular_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic_write_no_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_write_no_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_confine_syntax_and_roots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_confine_symlinks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_confine_root_through_a_link, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
