@@ -144,8 +144,7 @@ static int decode(bm__extractor *x, const bm_capture_payload *p, bm_slice *out, 
         out->n = x->arena.len - at;
         *fmt = jsonl ? FMT_JSONL : json_type ? FMT_JSON : FMT_CSV;
         if (!json_type && !ct.csv) {
-            snprintf(x->why, sizeof(x->why), "base64 payload of content type \"%.*s\" is neither CSV nor JSON",
-                     (int)(p->content_type.n > 100 ? 100 : p->content_type.n), p->content_type.p);
+            snprintf(x->why, sizeof(x->why), "a base64 payload whose content type is neither CSV nor JSON");
             return BM_EDATA;
         }
         return BM_OK;
@@ -156,8 +155,7 @@ static int decode(bm__extractor *x, const bm_capture_payload *p, bm_slice *out, 
         *fmt = json_type ? (jsonl ? FMT_JSONL : FMT_JSON) : FMT_CSV;
     else
     {
-        snprintf(x->why, sizeof(x->why), "unknown encoding \"%.*s\" (expected CSV, JSON or BASE64)",
-                 (int)(p->encoding.n > 40 ? 40 : p->encoding.n), p->encoding.p);
+        snprintf(x->why, sizeof(x->why), "unknown encoding (expected CSV, JSON or BASE64)");
         return BM_EDATA;
     }
     return BM_OK;
@@ -283,8 +281,8 @@ static int csv_prediction_record(bm__extractor *x, const bm_csv_record *rec, voi
     double score;
     if (!bm_py_parse_float(f, &score))
     {
-        snprintf(x->why, sizeof(x->why), "the model output \"%.*s\" is not a numeric score",
-                 (int)(f.n > 40 ? 40 : f.n), f.p);
+        /* the record's bytes are not echoed (errors never quote files) */
+        snprintf(x->why, sizeof(x->why), "the model output (%zu bytes) is not a numeric score", f.n);
         return BM_EDATA;
     }
     return push_thresholded(x, score);
@@ -489,8 +487,8 @@ int bm__extract_batch_csv(bm__extractor *x, const bm_slice *fields, size_t n)
     if (x->inference_index >= 0) return push_text(x, &x->preds, f.p, f.n);
     double score;
     if (!bm_py_parse_float(f, &score)) {
-        snprintf(x->why, sizeof(x->why), "the model output \"%.*s\" is not a numeric score",
-                 (int)(f.n > 40 ? 40 : f.n), f.p);
+        /* the record's bytes are not echoed (errors never quote files) */
+        snprintf(x->why, sizeof(x->why), "the model output (%zu bytes) is not a numeric score", f.n);
         return BM_EDATA;
     }
     return push_thresholded(x, score);
