@@ -340,6 +340,34 @@ out:
     if (have_ep) bm_resource_release(&ep);
 }
 
+/* The worker's last "biasmon: ..." line in its log (its own words: they name files, never quote
+ * them), without the prefix and with control characters replaced; "" when there is none. */
+static void worker_last_word(bm_service *s, int64_t id, char *out, size_t n)
+{
+    char path[1300], tail[4096];
+    out[0] = 0;
+    snprintf(path, sizeof(path), "%s/executions/%lld/log.txt", s->data_dir, (long long)id);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) return;
+    ssize_t got = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        off_t at = st.st_size > (off_t)sizeof(tail) - 1 ? st.st_size - (off_t)sizeof(tail) + 1 : 0;
+        got = pread(fd, tail, sizeof(tail) - 1, at);
+    }
+    close(fd);
+    if (got <= 0) return;
+    tail[got] = 0;
+    const char *line = NULL;
+    for (const char *p = tail; (p = strstr(p, "biasmon: ")) != NULL; p++)
+        if (p == tail || p[-1] == '\n') line = p + 9;
+    if (!line) return;
+    size_t k = 0;
+    for (; line[k] && line[k] != '\n' && k + 1 < n; k++)
+        out[k] = (unsigned char)line[k] < 0x20 || line[k] == 0x7f ? '?' : line[k];
+    out[k] = 0;
+}
+
 /* Records how a worker ended: its execution.json says the status and the reason. */
 static void reap(bm_service *s, bm__worker *w, int wstatus)
 {
@@ -371,8 +399,10 @@ static void reap(bm_service *s, bm__worker *w, int wstatus)
             json_t *v = json_object_get(acc, "violations");
             e.violations = json_is_integer(v) ? json_integer_value(v) : 0;
         } else if (WIFEXITED(wstatus)) {
-            snprintf(why, sizeof(why), "the worker exited with status %d without an account of the execution; see %s/executions/%lld/log.txt",
-                     WEXITSTATUS(wstatus), s->data_dir, (long long)e.id);
+            char last[600];
+            worker_last_word(s, e.id, last, sizeof(last));
+            snprintf(why, sizeof(why), "the worker exited with status %d without an account of the execution%s%s; see %s/executions/%lld/log.txt",
+                     WEXITSTATUS(wstatus), last[0] ? ": " : "", last, s->data_dir, (long long)e.id);
         } else {
             snprintf(why, sizeof(why), "the worker was killed by signal %d; see %s/executions/%lld/log.txt",
                      WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0, s->data_dir, (long long)e.id);

@@ -31,6 +31,7 @@ mkdir -p "$root/capture" "$root/gt" "$w/elsewhere" "$data/executions"
 cp "$BM_SOURCE_DIR/data/sample-monitoring/analysis_config.json" "$root/cfg.json"
 cp "$root/cfg.json" "$root/cfg-later-a-link.json"
 mkfifo "$root/cfg-fifo.json"
+echo "not a folder" >"$root/a-file"
 
 # ---- start-up: roots that would reach the data directory are refused
 refused_start() { # name, message regex, serve arguments...
@@ -137,7 +138,8 @@ check("nothing refused was created", sm.list_model_bias_job_definitions()["JobDe
 create(**jd("ok", baseline=f"file://{DATA}/files/baseline/analysis.json"))
 create(**jd("later-a-link", config=f"file://{ROOT}/cfg-later-a-link.json"))
 create(**jd("fifo", config=f"file://{ROOT}/cfg-fifo.json"))
-for n in ("later-a-link", "fifo"):
+create(**jd("out-is-a-file", out=f"file://{ROOT}/a-file"))
+for n in ("later-a-link", "fifo", "out-is-a-file"):
     sm.create_monitoring_schedule(MonitoringScheduleName=n, MonitoringScheduleConfig={
         "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}, "MonitoringJobDefinitionName": n,
         "MonitoringType": "ModelBias"})
@@ -161,6 +163,13 @@ timeout 60 "$BM_BIN" run fifo --at 2026-11-24T10:00:00Z --wait --data-dir "$data
 check "FIFO: the execution Failed (exit 3, got $rc: $(cat "$w/run2.err"))" test "$rc" = 3
 reason=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("FailureReason", ""))' "$w/run2.json" 2>/dev/null)
 check "FIFO: the reason says it is not a regular file ($reason)" grep -q "not a regular file (it is a FIFO)" <<<"$reason"
+
+# ---- outputs that cannot be written: no execution.json, so the reason is the worker's own last word
+timeout 60 "$BM_BIN" run out-is-a-file --at 2026-11-24T10:00:00Z --wait --data-dir "$data" >"$w/run3.json" 2>"$w/run3.err"; rc=$?
+check "output under a file: the execution Failed (exit 3, got $rc: $(cat "$w/run3.err"))" test "$rc" = 3
+reason=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("FailureReason", ""))' "$w/run3.json" 2>/dev/null)
+check "output under a file: the reason says what the worker could not write ($reason)" \
+    grep -q "^the worker exited with status 4 without an account of the execution: .*/a-file/ep/out-is-a-file/2026/11/24/10/.*: cannot open its folder: Not a directory; see .*/log.txt" <<<"$reason"
 
 kill -TERM "$pid"; for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 wait "$pid"; rc=$?; pid=""
