@@ -74,6 +74,17 @@ int bm_sigv4_sign(const bm_sigv4_request *req, const bm_sigv4_key *key, const ch
                   const char *service, int64_t now, char *amz_date, size_t amz_date_len,
                   char *authorization, size_t auth_len) BM_MUST_CHECK;
 
+/* Signs a request to S3 (service "s3") as botocore's S3SigV4Auth does: as bm_sigv4_sign, except
+ * that the canonical URI is the path as sent, neither normalized nor encoded twice (S3's rule:
+ * each byte but the unreserved ones and '/' percent-encoded once, an existing %XY kept), and
+ * that the request must carry x-amz-content-sha256 (64 hex digits of the body's SHA-256; S3
+ * requires the header). The query is canonicalized as for every service: decoded, re-encoded
+ * with UriEncode, sorted by name then value. Same results as bm_sigv4_sign; BM_EINVAL also when
+ * x-amz-content-sha256 is missing. */
+int bm_sigv4_sign_s3(const bm_sigv4_request *req, const bm_sigv4_key *key, const char *region,
+                     int64_t now, char *amz_date, size_t amz_date_len, char *authorization,
+                     size_t auth_len) BM_MUST_CHECK;
+
 /* Loads the credentials file of a data directory ({dir}/credentials, two lines
  * "access_key_id=..." and "secret_access_key=..."), creating it with fresh random keys
  * (20-character id "BM" + 18 [A-Z0-9], 40-character secret from /dev/urandom) and mode 0600 when

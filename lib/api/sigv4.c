@@ -317,12 +317,34 @@ static int put_trimall(bm_buf *b, const char *v)
     return r;
 }
 
-int bm__sigv4_canonical_request(const bm_sigv4_request *req, const char *signed_headers, size_t n,
-                                const char *payload_hash, bm_buf *out, bm_slice *missing)
+/* The canonical URI of S3, as botocore's S3SigV4Auth computes it: the path as sent, neither
+ * normalized nor encoded twice. Each byte but the unreserved ones and '/' is percent-encoded
+ * once; an existing "%XY" is decoded first, so a path encoded with UriEncode is kept as it is. */
+static int put_s3_uri(bm_buf *b, const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    int r = n ? BM_OK : bm_buf_putc(b, '/');
+    for (size_t i = 0; i < n && r == BM_OK; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if (c == '/') {
+            r = bm_buf_putc(b, '/');
+            continue;
+        }
+        if (c == '%' && i + 2 < n && hexval(path[i + 1]) >= 0 && hexval(path[i + 2]) >= 0) {
+            c = (unsigned char)(hexval(path[i + 1]) * 16 + hexval(path[i + 2]));
+            i += 2;
+        }
+        r = put_encoded(b, &c, 1);
+    }
+    return r;
+}
+
+static int canonical_request(const bm_sigv4_request *req, int s3, const char *signed_headers,
+                             size_t n, const char *payload_hash, bm_buf *out, bm_slice *missing)
 {
     int r = bm_buf_puts(out, req->method ? req->method : "");
     if (r == BM_OK) r = bm_buf_putc(out, '\n');
-    if (r == BM_OK) r = put_canonical_uri(out, req->path);
+    if (r == BM_OK) r = s3 ? put_s3_uri(out, req->path) : put_canonical_uri(out, req->path);
     if (r == BM_OK) r = bm_buf_putc(out, '\n');
     if (r == BM_OK) r = put_canonical_query(out, req->query);
     if (r == BM_OK) r = bm_buf_putc(out, '\n');
@@ -354,6 +376,12 @@ int bm__sigv4_canonical_request(const bm_sigv4_request *req, const char *signed_
     if (r == BM_OK) r = bm_buf_putc(out, '\n');
     if (r == BM_OK) r = bm_buf_puts(out, payload_hash);
     return r;
+}
+
+int bm__sigv4_canonical_request(const bm_sigv4_request *req, const char *signed_headers, size_t n,
+                                const char *payload_hash, bm_buf *out, bm_slice *missing)
+{
+    return canonical_request(req, 0, signed_headers, n, payload_hash, out, missing);
 }
 
 int bm__sigv4_string_to_sign(const char *amz_date, const char *scope, size_t scope_len,
@@ -795,9 +823,10 @@ static int cmp_cstr(const void *x, const void *y)
     return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-int bm_sigv4_sign(const bm_sigv4_request *req, const bm_sigv4_key *key, const char *region,
-                  const char *service, int64_t now, char *amz_date, size_t amz_date_len,
-                  char *authorization, size_t auth_len)
+/* bm_sigv4_sign, with S3's canonical URI when s3. */
+static int sign(const bm_sigv4_request *req, const bm_sigv4_key *key, const char *region,
+                const char *service, int s3, int64_t now, char *amz_date, size_t amz_date_len,
+                char *authorization, size_t auth_len)
 {
     int r = BM_EINVAL;
     bm_http_header *hs = NULL;
@@ -874,7 +903,7 @@ int bm_sigv4_sign(const bm_sigv4_request *req, const bm_sigv4_key *key, const ch
     int k = snprintf(scope, sizeof(scope), "%.8s/%s/%s/" TERMINATOR, date, region, service);
     r = BM_ELIMIT;
     if (k < 0 || (size_t)k >= sizeof(scope)) goto out;
-    if ((r = bm__sigv4_canonical_request(&sub, sh.data, sh.len, payload, &creq, NULL)) != BM_OK)
+    if ((r = canonical_request(&sub, s3, sh.data, sh.len, payload, &creq, NULL)) != BM_OK)
         goto out;
     if ((r = bm__sigv4_string_to_sign(date, scope, (size_t)k, creq.data, creq.len, &sts)) != BM_OK)
         goto out;
@@ -900,6 +929,22 @@ out:
     bm_buf_release(&creq);
     bm_buf_release(&sts);
     return r;
+}
+
+int bm_sigv4_sign(const bm_sigv4_request *req, const bm_sigv4_key *key, const char *region,
+                  const char *service, int64_t now, char *amz_date, size_t amz_date_len,
+                  char *authorization, size_t auth_len)
+{
+    return sign(req, key, region, service, 0, now, amz_date, amz_date_len, authorization, auth_len);
+}
+
+int bm_sigv4_sign_s3(const bm_sigv4_request *req, const bm_sigv4_key *key, const char *region,
+                     int64_t now, char *amz_date, size_t amz_date_len, char *authorization,
+                     size_t auth_len)
+{
+    const char *declared = NULL;
+    if (!req || !find_header(req, "x-amz-content-sha256", &declared)) return BM_EINVAL;
+    return sign(req, key, region, "s3", 1, now, amz_date, amz_date_len, authorization, auth_len);
 }
 
 /* ==================================================================================== */
