@@ -7,9 +7,13 @@
 #include "biasmon/common.h"
 
 /* URIs: a plain path ("data/capture", "/srv/x") or file:// URI ("file:///srv/x") is the local
- * file system. Any other scheme (s3://, https://) is BM_ENOTFOUND with a message saying which
- * back-ends exist; a new back-end is one more entry in store.c's table, the pipeline does not
- * change. "Objects" are regular files; "prefixes" are directories. */
+ * file system: "objects" are regular files, "prefixes" directories. s3://bucket/key is an object
+ * in S3 or any S3-compatible store, reached as AWS's tools reach it (endpoint, credentials and
+ * region from AWS_* variables and the shared credentials file: lib/store/s3.h); a prefix is a
+ * key prefix ending in '/' and listed with the delimiter '/'. Any other scheme is BM_ENOTFOUND
+ * with a message saying which back-ends exist; a new back-end is one more entry in store.c's
+ * table, the pipeline does not change. S3 errors name the bucket, the key and S3's error code
+ * (NoSuchKey and NoSuchBucket are BM_ENOTFOUND, AccessDenied and signature errors BM_EACCESS). */
 
 /* A list of object names (relative to the listed prefix), sorted bytewise. */
 typedef struct bm_strlist {
@@ -32,10 +36,11 @@ int bm_store_list(const char *prefix, int dirs, size_t max, bm_strlist *out,
  * waits on it). */
 int bm_store_read(const char *uri, size_t max, bm_buf *out, bm_error *err) BM_MUST_CHECK;
 /* Opens an object for reading as a descriptor the caller closes (same checks as bm_store_read);
- * *fd is -1 on failure. */
+ * *fd is -1 on failure. Local objects only (BM_EINVAL for s3://: use a reader). */
 int bm_store_open_fd(const char *uri, int *fd, bm_error *err) BM_MUST_CHECK;
 
-/* A sequential reader for large objects. */
+/* A sequential reader for large objects; memory does not grow with the object (S3: ranged GETs
+ * of 8 MiB on one connection, an object replaced while being read is BM_EIO). */
 typedef struct bm_store_reader bm_store_reader;
 bm_store_reader *bm_store_open(const char *uri, bm_error *err);
 /* Reads up to n bytes; returns the count, 0 at the end, -1 on error (err set). */
@@ -52,15 +57,23 @@ int bm_store_remove(const char *uri, bm_error *err) BM_MUST_CHECK;
  * confined), BM_EACCESS outside the allowed roots. The path is for names and sizes: open through
  * the calls above, which hold the confinement. */
 int bm_store_local_path(const char *uri, char *out, size_t outlen, bm_error *err) BM_MUST_CHECK;
+/* 1 when uri is on the local file system (a plain path or file://), else 0. */
+int bm_store_is_local(const char *uri);
+/* A local file holding the object, for readers that need a path (the multi-threaded CSV reader):
+ * a local URI's own path (*temporary = 0), or, for other back-ends, the object streamed into a
+ * new file under $TMPDIR (default /tmp) that the caller unlinks (*temporary = 1). On failure
+ * nothing is left behind and *temporary is 0. */
+int bm_store_local_copy(const char *uri, char *out, size_t outlen, int *temporary, bm_error *err) BM_MUST_CHECK;
 
 /* ---- confinement (biasmon serve and its workers; docs/serve.md "Where the service may touch
  * the file system") ----
  * After bm_store_confine(dirs, n), every call above accepts only a URI whose local path is
  * absolute, has no "." or ".." part (else BM_EINVAL, a ValidationException in the API), and lies
- * lexically inside one of the n directories, given or fully resolved (else BM_EACCESS). Each
+ * lexically inside one of the n directories, given or fully resolved (else BM_EACCESS); s3:// URIs
+ * are not on the local file system and stay allowed. Each
  * object is then opened beneath its root with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
  * (on kernels without openat2: opened, then its real path checked), so a symbolic link that
- * leads out of the root fails with BM_EACCESS whenever it was planted. Other schemes are BM_EINVAL.
+ * leads out of the root fails with BM_EACCESS whenever it was planted. Other schemes but s3:// are BM_EINVAL.
  * Messages name the path and the roots, never file content. The roots must exist; they are
  * resolved once here. Calling it again replaces them; after a failed call nothing is allowed.
  * Process-wide, like OpenBSD's unveil: call it at start-up, before other threads use the store.

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "biasmon/report.h"
 #include "biasmon/store.h"
+#include "store/s3.h"
 
 void bm_strlist_release(bm_strlist *l)
 {
@@ -203,9 +204,12 @@ static int open_error(const target *t, int e, const char *what, bm_error *err)
 typedef struct backend {
     const char *scheme; /* "file" */
     int (*list)(const target *t, int dirs, size_t max, bm_strlist *out, bm_error *err);
-    int (*open)(const target *t, int *fd, bm_error *err);
+    int (*open)(const target *t, int *fd, bm_error *err); /* NULL: not a local back-end */
     int (*write)(const target *t, const void *data, size_t len, bm_error *err);
     int (*remove)(const target *t, bm_error *err);
+    /* a back-end without descriptors: whole reads and a streaming reader (t->path without scheme) */
+    int (*read)(const target *t, size_t max, bm_buf *out, bm_error *err);
+    bm__s3_reader *(*reader)(const target *t, bm_error *err);
 } backend;
 
 static int cmp_str(const void *a, const void *b)
@@ -348,8 +352,36 @@ static int file_remove(const target *t, bm_error *err)
     return r;
 }
 
+/* ---- s3:// (lib/store/s3.c): t->path is "bucket/key" ---- */
+
+static int s3_list(const target *t, int dirs, size_t max, bm_strlist *out, bm_error *err)
+{
+    return bm__s3_list(t->path, dirs, max, out, err);
+}
+
+static int s3_write(const target *t, const void *data, size_t len, bm_error *err)
+{
+    return bm__s3_write(t->path, data, len, err);
+}
+
+static int s3_remove(const target *t, bm_error *err)
+{
+    return bm__s3_remove(t->path, err);
+}
+
+static int s3_read(const target *t, size_t max, bm_buf *out, bm_error *err)
+{
+    return bm__s3_read(t->path, max, out, err);
+}
+
+static bm__s3_reader *s3_reader(const target *t, bm_error *err)
+{
+    return bm__s3_open(t->path, err);
+}
+
 static const backend backends[] = {
-    {"file", file_list, file_open, file_write, file_remove},
+    {"file", file_list, file_open, file_write, file_remove, NULL, NULL},
+    {"s3", s3_list, NULL, s3_write, s3_remove, s3_read, s3_reader},
 };
 
 /* Finds the back-end of uri and where the object is; when confined, checks the syntax and root. */
@@ -377,15 +409,15 @@ static const backend *resolve(const char *uri, target *t, bm_error *err)
         }
         if (!b) {
             bm_error_set(err, confined ? BM_EINVAL : BM_ENOTFOUND,
-                         "no storage back-end for \"%.*s://\" (%.300s): biasmon reads and writes local paths "
-                         "and file:// URIs",
+                         "no storage back-end for \"%.*s://\" (%.300s): biasmon reads and writes local paths, "
+                         "file:// and s3:// URIs",
                          (int)(sl < 40 ? sl : 40), uri, uri);
             return NULL;
         }
     }
     t->rt = NULL;
     t->rel = t->path;
-    if (!confined) return b;
+    if (!confined || !b->open) return b; /* confinement is of the local file system */
     if (check_syntax(t->path, uri, err)) return NULL;
     if (!(t->rt = find_root(t->path, &t->rel))) {
         bm_error_at(err, t->path, 0, 0, NULL);
@@ -424,7 +456,9 @@ int bm_store_check(const char *uri, bm_error *err)
 int bm_store_local_path(const char *uri, char *out, size_t outlen, bm_error *err)
 {
     target t;
-    if (!resolve(uri, &t, err)) return err->code;
+    const backend *b = resolve(uri, &t, err);
+    if (!b) return err->code;
+    if (!b->open) return bm_error_set(err, BM_ENOTFOUND, "%.300s is not on the local file system", uri);
     if (snprintf(out, outlen, "%s", t.path) >= (int)outlen) return bm_error_set(err, BM_ELIMIT, "path too long");
     return BM_OK;
 }
@@ -443,11 +477,16 @@ int bm_store_open_fd(const char *uri, int *fd, bm_error *err)
     const backend *b = resolve(uri, &t, err);
     *fd = -1;
     if (!b) return err->code;
+    if (!b->open) return bm_error_set(err, BM_EINVAL, "%.300s is not on the local file system", uri);
     return b->open(&t, fd, err);
 }
 
 int bm_store_read(const char *uri, size_t max, bm_buf *out, bm_error *err)
 {
+    target t;
+    const backend *b = resolve(uri, &t, err);
+    if (!b) return err->code;
+    if (b->read) return b->read(&t, max, out, err);
     int fd, r = bm_store_open_fd(uri, &fd, err);
     if (r) return r;
     char chunk[65536];
@@ -493,19 +532,24 @@ int bm_store_remove(const char *uri, bm_error *err)
 }
 
 struct bm_store_reader {
-    int fd;
+    int fd;            /* a local object, else -1 */
+    bm__s3_reader *s3; /* an object in S3 */
     char path[4096];
 };
 
 bm_store_reader *bm_store_open(const char *uri, bm_error *err)
 {
+    target t;
+    const backend *b = resolve(uri, &t, err);
+    if (!b) return NULL;
     bm_store_reader *r = bm_calloc(1, sizeof(*r));
     if (!r) {
         bm_error_set(err, BM_ENOMEM, "out of memory");
         return NULL;
     }
     snprintf(r->path, sizeof(r->path), "%s", uri);
-    if (bm_store_open_fd(uri, &r->fd, err)) {
+    r->fd = -1;
+    if (b->reader ? !(r->s3 = b->reader(&t, err)) : bm_store_open_fd(uri, &r->fd, err) != BM_OK) {
         bm_free(r);
         return NULL;
     }
@@ -514,6 +558,7 @@ bm_store_reader *bm_store_open(const char *uri, bm_error *err)
 
 long bm_store_reader_read(bm_store_reader *r, void *buf, size_t n, bm_error *err)
 {
+    if (r->s3) return bm__s3_reader_read(r->s3, buf, n, err);
     for (;;) {
         ssize_t k = read(r->fd, buf, n);
         if (k >= 0) return (long)k;
@@ -527,6 +572,58 @@ long bm_store_reader_read(bm_store_reader *r, void *buf, size_t n, bm_error *err
 void bm_store_reader_close(bm_store_reader *r)
 {
     if (!r) return;
-    close(r->fd);
+    if (r->fd >= 0) close(r->fd);
+    bm__s3_reader_close(r->s3);
     bm_free(r);
+}
+
+int bm_store_is_local(const char *uri)
+{
+    const char *colon = strstr(uri, "://");
+    return !colon || ((size_t)(colon - uri) == 4 && !strncmp(uri, "file", 4));
+}
+
+int bm_store_local_copy(const char *uri, char *out, size_t outlen, int *temporary, bm_error *err)
+{
+    *temporary = 0;
+    if (bm_store_is_local(uri)) return bm_store_local_path(uri, out, outlen, err);
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    if (snprintf(out, outlen, "%s/biasmon-object-XXXXXX", dir) >= (int)outlen)
+        return bm_error_set(err, BM_ELIMIT, "TMPDIR path too long");
+    bm_store_reader *r = bm_store_open(uri, err);
+    if (!r) return err->code ? err->code : BM_EIO;
+    int fd = mkostemp(out, O_CLOEXEC), rc = BM_OK;
+    if (fd < 0) {
+        int e = errno;
+        bm_store_reader_close(r);
+        bm_error_at(err, dir, 0, 0, NULL);
+        return bm_error_set(err, BM_EIO, "cannot make a temporary copy of %.300s: %s", uri, strerror(e));
+    }
+    *temporary = 1;
+    char *chunk = bm_malloc(1u << 20);
+    if (!chunk) rc = bm_error_set(err, BM_ENOMEM, "out of memory");
+    while (!rc) {
+        long n = bm_store_reader_read(r, chunk, 1u << 20, err);
+        if (n < 0) rc = err->code ? err->code : BM_EIO;
+        if (n <= 0) break;
+        for (long o = 0; !rc && o < n;) {
+            ssize_t w = write(fd, chunk + o, (size_t)(n - o));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) {
+                bm_error_at(err, out, 0, 0, NULL);
+                rc = bm_error_set(err, BM_EIO, "cannot write a temporary copy of %.300s: %s", uri, strerror(errno));
+            } else {
+                o += w;
+            }
+        }
+    }
+    bm_free(chunk);
+    bm_store_reader_close(r);
+    if (close(fd) != 0 && !rc) rc = bm_error_set(err, BM_EIO, "cannot write a temporary copy of %.300s", uri);
+    if (rc) {
+        unlink(out);
+        *temporary = 0;
+    }
+    return rc;
 }
