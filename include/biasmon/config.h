@@ -76,7 +76,8 @@ typedef struct bm_analysis_config {
  * from captured model output instead. */
 int bm_analysis_config_parse(const char *text, size_t len, const char *name,
                              bm_analysis_config *out, bm_error *err) BM_MUST_CHECK;
-/* Reads and parses a file (at most 16 MiB). */
+/* Reads and parses a stored object (at most 16 MiB): a local path, file:// or s3:// URI. An
+ * object that cannot be read (missing, refused) is BM_EIO with the store's message. */
 int bm_analysis_config_load(const char *path, bm_analysis_config *out, bm_error *err) BM_MUST_CHECK;
 void bm_analysis_config_release(bm_analysis_config *c);
 

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include "biasmon/bias.h"
 #include "biasmon/capture.h"
@@ -423,7 +424,8 @@ static int read_gt_file(run *r, const char *uri, bm_error *err)
     /* size the join table from the file (a record is rarely under 100 bytes) instead of growing it */
     char path[4096];
     struct stat st;
-    if (!bm_store_local_path(uri, path, sizeof(path), err) && !stat(path, &st) && st.st_size > 0) {
+    bm_error ignored;
+    if (!bm_store_local_path(uri, path, sizeof(path), &ignored) && !stat(path, &st) && st.st_size > 0) {
         r->gt_bytes_seen += (uint64_t)st.st_size;
         int rc = bm__gt_reserve(&r->gt, (size_t)(r->gt_bytes_seen / 100), (size_t)(r->gt_bytes_seen / 3));
         if (rc) return bm_error_set(err, rc, "out of memory");
@@ -691,7 +693,12 @@ static int batch_row_done(run *r, const char *uri, long line, bm_slice key, int 
 /* A CSV output object: each line ends with the inference id and time columns. */
 static int read_batch_csv(run *r, const char *uri, bm_error *err)
 {
-    int fd, rc = bm_store_open_fd(uri, &fd, err);
+    /* an object that is not a local file (s3://) is read from a temporary copy */
+    char path[4096];
+    int temporary = 0, fd = -1;
+    int rc = bm_store_local_copy(uri, path, sizeof(path), &temporary, err);
+    if (!rc) rc = bm_store_open_fd(temporary ? path : uri, &fd, err);
+    if (temporary) unlink(path); /* the open descriptor stays readable */
     bm_csv *csv = rc ? NULL : bm_csv_open_fd(fd, uri, NULL, err);
     if (!csv) return err->code == BM_ENOMEM ? BM_ENOMEM : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
     r->capture_files++;

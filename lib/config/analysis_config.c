@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "biasmon/store.h"
 #include "biasmon/cell.h"
 #include "biasmon/config.h"
 
@@ -417,19 +418,11 @@ int bm_analysis_config_load(const char *path, bm_analysis_config *out, bm_error 
     memset(out, 0, sizeof(*out));
     bm_error_clear(err);
     bm_error_at(err, path, 0, 0, NULL);
-    FILE *f = fopen(path, "rb");
-    if (!f) return bm_error_set(err, BM_EIO, "cannot open: %s", strerror(errno));
     bm_buf b;
-    bm_buf_init(&b, MAX_CONFIG_BYTES);
-    char chunk[65536];
-    size_t n;
-    int r = BM_OK;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if ((r = bm_buf_append(&b, chunk, n))) break;
-    if (!r && ferror(f)) r = bm_error_set(err, BM_EIO, "read error");
-    else if (r == BM_ELIMIT) bm_error_set(err, r, "file larger than 16 MiB");
-    else if (r) bm_error_set(err, r, "out of memory");
-    fclose(f);
+    bm_buf_init(&b, MAX_CONFIG_BYTES + 1);
+    int r = bm_store_read(path, MAX_CONFIG_BYTES, &b, err);
+    if (r == BM_ELIMIT) bm_error_set(err, r, "file larger than 16 MiB");
+    if (r == BM_ENOTFOUND || r == BM_EACCESS) r = err->code = BM_EIO; /* the contract: unreadable is BM_EIO */
     if (!r) r = bm_analysis_config_parse(b.data ? b.data : "", b.len, path, out, err);
     bm_buf_release(&b);
     return r;

@@ -8,6 +8,7 @@
 #include "biasmon/csv.h"
 #include "biasmon/dataset.h"
 #include "biasmon/jmespath.h"
+#include "biasmon/store.h"
 
 #define PARALLEL_MIN_BYTES (16u << 20)
 #define MAX_THREADS 64
@@ -417,11 +418,19 @@ int bm_dataset_read(const bm_analysis_config *cfg, const char *path, int nthread
                             "post_training_bias needs predicted_label (biasmon reads predictions from "
                             "the dataset; it does not call a model)");
     }
-    int r = cfg->dataset_type == BM_DATASET_JSONLINES ? read_jsonl(cfg, path, out, err)
-                                                      : read_csv(cfg, path, nthreads, out, err);
+    /* an object that is not a local file (s3://) is read from a temporary copy, which errors
+     * never name: they name the URI */
+    char local[4096];
+    int temporary = 0;
+    int r = bm_store_local_copy(path, local, sizeof(local), &temporary, err);
+    if (r) return r;
+    r = cfg->dataset_type == BM_DATASET_JSONLINES ? read_jsonl(cfg, local, out, err)
+                                                  : read_csv(cfg, local, nthreads, out, err);
     if (r) {
-        if (!err->file[0] && err->path[0] == 0) bm_error_at(err, path, err->line, err->col, NULL);
+        if ((!err->file[0] && err->path[0] == 0) || !strcmp(err->file, local))
+            bm_error_at(err, path, err->line, err->col, NULL);
         bm_dataset_result_release(out);
     }
+    if (temporary) unlink(local);
     return r;
 }

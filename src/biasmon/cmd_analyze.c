@@ -7,25 +7,29 @@
 #include "biasmon/config.h"
 #include "biasmon/dataset.h"
 #include "biasmon/report.h"
+#include "biasmon/store.h"
 #include "cli.h"
 
 void bm_cmd_analyze_usage(FILE *out)
 {
-    fputs("usage: biasmon analyze --analysis-config FILE --dataset FILE [--output DIR] [--threads N]\n"
+    fputs("usage: biasmon analyze --analysis-config URI --dataset URI [--output URI] [--threads N]\n"
           "\n"
           "Computes SageMaker Clarify's pre-training (CI, DPL, KL, JS, LP, TVD, KS, CDDL) and\n"
           "post-training (AD, CDDPL, DAR, DCA, DCR, DI, DPPL, DRR, FT, GE, RD, SD, TE) bias\n"
-          "metrics of a dataset and writes DIR/analysis.json in Clarify's layout.\n"
+          "metrics of a dataset and writes OUTPUT/analysis.json in Clarify's layout.\n"
           "\n"
-          "  --analysis-config FILE  Clarify's analysis_config.json (dataset_type text/csv or\n"
+          "URIs are local paths, file:///path or s3://bucket/key (AWS_ENDPOINT_URL_S3, AWS_REGION,\n"
+          "AWS_ACCESS_KEY_ID... as the aws CLI reads them).\n"
+          "\n"
+          "  --analysis-config URI   Clarify's analysis_config.json (dataset_type text/csv or\n"
           "                          application/jsonlines, label, label_values_or_threshold,\n"
           "                          facet, group_variable, predicted_label, probability_threshold,\n"
           "                          methods)\n"
-          "  --dataset FILE          the data: CSV with a header row (or the config's headers),\n"
+          "  --dataset URI           the data: CSV with a header row (or the config's headers),\n"
           "                          or JSON Lines\n"
-          "  --output DIR            where analysis.json goes (default: the current directory)\n"
+          "  --output URI            where analysis.json goes (default: the current directory)\n"
           "  --threads N             reading threads for large CSV files (default: one per CPU)\n"
-          "  --cube FILE             also write the count cube (mergeable statistics) as JSON\n"
+          "  --cube URI              also write the count cube (mergeable statistics) as JSON\n"
           "\n"
           "Exit status: 0 when the analysis ran (metric-level errors are recorded in the JSON),\n"
           "2 for a bad command line, 3 when the config or the data cannot be used, 4 when an\n"
@@ -102,8 +106,12 @@ int bm_cmd_analyze(int argc, char **argv)
         goto out;
     }
     char path[4096];
-    snprintf(path, sizeof(path), "%s/analysis.json", out_dir);
-    if ((r = bm_write_file_atomic(path, out.data, out.len, &err))) {
+    if (bm_uri_join(out_dir, "analysis.json", path, sizeof(path))) {
+        fprintf(stderr, "biasmon analyze: --output is too long\n");
+        rc = BM_EXIT_USAGE;
+        goto out;
+    }
+    if ((r = bm_store_write(path, out.data, out.len, &err))) {
         bm_cli_error(&err);
         rc = BM_EXIT_OUTPUT;
         goto out;
@@ -114,7 +122,7 @@ int bm_cmd_analyze(int argc, char **argv)
             fprintf(stderr, "biasmon: out of memory writing the cube\n");
             goto out;
         }
-        if ((r = bm_write_file_atomic(cube_path, out.data, out.len, &err))) {
+        if ((r = bm_store_write(cube_path, out.data, out.len, &err))) {
             bm_cli_error(&err);
             rc = BM_EXIT_OUTPUT;
             goto out;
