@@ -10,9 +10,9 @@
 # for every ListObjectsV2 with a prefix: those, and continuation tokens, are checked against
 # botocore's signer in tests/unit/test_s3.c instead.)
 set -u
-: "${BM_BIN:?}" "${BM_SHARED_DIR:?}" "${BM_SOURCE_DIR:?}"
+: "${BM_BIN:?}" "${BM_GOLDEN_DIR:?}" "${BM_SOURCE_DIR:?}"
 here="$BM_SOURCE_DIR/tests/cli"
-data="$BM_SHARED_DIR/golden/basic_binary_cat_facet/data.csv"
+data="$BM_GOLDEN_DIR/basic_binary_cat_facet/data.csv"
 [ -f "$data" ] || { echo "missing $data"; exit 1; }
 fails=0; passes=0
 check() { # name, condition command...
