@@ -131,11 +131,12 @@ refused("output: relative", "ValidationException", r'MonitoringOutputs\[0\]\.S3O
         create, **jd("a", out="out"))
 refused("output: ../..", "ValidationException", r'MonitoringOutputs\[0\]\.S3Output\.S3Uri: .* has a "\.\." part',
         create, **jd("a", out=f"file://{ROOT}/../.."))
-refused("output: s3://", "ValidationException", r"MonitoringOutputs\[0\]\.S3Output\.S3Uri: no storage back-end for \"s3://\"",
-        create, **jd("a", out="s3://bucket/prefix"))
+refused("output: gs://", "ValidationException", r"MonitoringOutputs\[0\]\.S3Output\.S3Uri: must match .* \(got \"gs://bucket/prefix\"\)",
+        create, **jd("a", out="gs://bucket/prefix"))
 check("nothing refused was created", sm.list_model_bias_job_definitions()["JobDefinitionSummaries"] == [])
 # inside the roots, whether the files exist yet or not
 create(**jd("ok", baseline=f"file://{DATA}/files/baseline/analysis.json"))
+create(**jd("s3-out", out="s3://bucket/prefix"))  # S3 is outside the local file system policy
 create(**jd("later-a-link", config=f"file://{ROOT}/cfg-later-a-link.json"))
 create(**jd("fifo", config=f"file://{ROOT}/cfg-fifo.json"))
 create(**jd("out-is-a-file", out=f"file://{ROOT}/a-file"))
