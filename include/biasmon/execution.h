@@ -37,6 +37,12 @@ typedef struct bm_execution_result {
     json_t *account;               /* execution.json as written (new reference), or NULL */
 } bm_execution_result;
 
+/* The rule for a scheduled time given by hand (biasmon execute, the service's run request on a
+ * cron schedule): T must be on the hour, since an execution's outputs go to the folder of its
+ * hour and a time within an hour would overwrite that hour's execution. BM_OK, or BM_ECONFIG with
+ * err->msg "<T> is not on the hour: an execution's outputs go to the folder of its hour". */
+int bm_execution_time_check(int64_t scheduled_time, bm_error *err) BM_MUST_CHECK;
+
 /* Runs one execution and writes, under the execution's output folder
  * ({S3Uri}/{EndpointName}/{schedule}/yyyy/mm/dd/HH/, batch without the endpoint folder):
  * analysis.json, constraint_violations.json (when a baseline is configured),

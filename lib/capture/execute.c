@@ -32,6 +32,14 @@ const char *bm_exec_status_name(bm_exec_status s)
     return "Failed";
 }
 
+int bm_execution_time_check(int64_t T, bm_error *err)
+{
+    if (T % 3600 == 0) return BM_OK;
+    char t[32];
+    bm_time_format(T, t, sizeof(t));
+    return bm_error_set(err, BM_ECONFIG, "%s is not on the hour: an execution's outputs go to the folder of its hour", t);
+}
+
 /* ==================================================================== the run's state */
 
 typedef struct problem {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "biasmon/cron.h"
+#include "biasmon/execution.h"
 #include "biasmon/isotime.h"
 #include "biasmon/jobdef.h"
 #include "biasmon/store.h"
@@ -853,12 +854,11 @@ static int op_run(bm_service *s, json_t *req, json_t **resp, bm_error *err)
         T = (int64_t)floor(json_number_value(at));
         /* outputs live in the hour folder of T: a time within an hour would share (and
          * overwrite) the folder of that hour's execution */
-        if (cron && T % 3600 != 0) {
-            char t[32];
-            bm_time_format(T, t, sizeof(t));
+        bm_error te;
+        bm_error_clear(&te);
+        if (cron && bm_execution_time_check(T, &te)) {
             bm_resource_release(&r);
-            return vfail(err, BM_ECONFIG, "$.ScheduledTime",
-                         "%s is not on the hour: an execution's outputs go to the folder of its hour", t);
+            return vfail(err, BM_ECONFIG, "$.ScheduledTime", "%s", te.msg);
         }
     } else { /* the latest tick at or before now (NOW schedules: now) */
         T = (int64_t)floor(now(s));

@@ -22,7 +22,7 @@ void bm_cmd_execute_usage(FILE *out)
           "eventId), analysed as the analysis config says, and checked against the baseline.\n"
           "\n"
           "  --job-definition FILE   a CreateModelBiasJobDefinition request body (JSON)\n"
-          "  --scheduled-time T      the tick, e.g. 2026-11-24T10:00:00Z\n"
+          "  --scheduled-time T      the tick, on the hour, e.g. 2026-11-24T10:00:00Z\n"
           "  --schedule-name NAME    the schedule (output folder); default: the job definition name\n"
           "  --capture-uri URI       the endpoint's DataCaptureConfig.DestinationS3Uri, under which\n"
           "                          records live at {EndpointName}/{variant}/yyyy/mm/dd/HH/\n"
@@ -90,7 +90,8 @@ int bm_cmd_execute(int argc, char **argv)
     }
     bm_error err;
     bm_error_clear(&err);
-    if (bm_time_parse(when, strlen(when), &p.scheduled_time, &err)) {
+    if (bm_time_parse(when, strlen(when), &p.scheduled_time, &err) ||
+        bm_execution_time_check(p.scheduled_time, &err)) {
         fprintf(stderr, "biasmon execute: --scheduled-time: %s\n", err.msg);
         return BM_EXIT_USAGE;
     }

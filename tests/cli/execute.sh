@@ -146,6 +146,12 @@ echo '{"JobDefinitionName": "bad_name"}' >"$w/bad.json"
 check "invalid job definition: exit 3 naming the member" sh -c "test $rc = 3 && grep -q 'JobDefinitionName' '$w/stderr'"
 "$BM_BIN" execute --job-definition "$w/jd.json" --scheduled-time yesterday 2>/dev/null; rc=$?
 check "bad time: exit 2" test "$rc" = 2
+# a time within an hour would write (and overwrite) that hour's folder: refused as the daemon refuses it
+rm -rf "$w/out"
+"$BM_BIN" execute --job-definition "$w/jd.json" --scheduled-time 2026-11-24T11:30:00Z --capture-uri "$w/tree/capture" --schedule-name sched-1 2>"$w/stderr"; rc=$?
+check "time not on the hour: exit 2 (got $rc)" test "$rc" = 2
+check "time not on the hour: the daemon's wording" grep -q "2026-11-24T11:30:00Z is not on the hour: an execution's outputs go to the folder of its hour" "$w/stderr"
+check "time not on the hour: nothing written" test ! -e "$w/out"
 # 5. batch transform: manifests, CSV output with the inference id and time columns, JSON Lines
 #    output wrapped in SageMakerOutput; ground truth keyed by SageMakerInferenceId
 python3 - "$data" "$w/batch" <<'P'
