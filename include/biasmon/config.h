@@ -61,6 +61,7 @@ typedef struct bm_analysis_config {
     double probability_threshold;
     bm_colref *excluded;       /* excluded_columns + joinsource: never features for FT */
     size_t nexcluded;
+    int methods_absent;        /* no methods key: every metric of both stages is requested */
     int pre_requested;         /* methods.pre_training_bias present */
     uint32_t pre_mask;         /* bit per BM_PRE_* */
     int post_requested;

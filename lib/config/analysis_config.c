@@ -389,6 +389,7 @@ static int parse_root(json_t *root, bm_analysis_config *c, bm_error *err)
         return fail(err, "$.headers", "missing required key (JSON Lines datasets name their columns with headers, label last)%s", "");
     if (!c->pre_requested && !c->post_requested) {
         /* No methods: compute everything, as the bias monitor does. */
+        c->methods_absent = 1;
         c->pre_requested = c->post_requested = 1;
         c->pre_mask = (1u << BM_PRE_COUNT) - 1;
         c->post_mask = (1u << BM_POST_COUNT) - 1;

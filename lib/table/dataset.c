@@ -414,9 +414,16 @@ int bm_dataset_read(const bm_analysis_config *cfg, const char *path, int nthread
     bm_error_clear(err);
     if (cfg->post_requested && cfg->post_mask && !cfg->predicted_label.set) {
         bm_error_at(err, NULL, 0, 0, "$.predicted_label");
+        if (cfg->methods_absent)
+            return bm_error_set(err, BM_ECONFIG,
+                                "no methods are given, so every pre- and post-training metric is computed, and "
+                                "post-training metrics need predicted_label: add predicted_label (the dataset "
+                                "column of the model's predictions; biasmon does not call a model), or add "
+                                "methods with pre_training_bias only");
         return bm_error_set(err, BM_ECONFIG,
                             "post_training_bias needs predicted_label (biasmon reads predictions from "
-                            "the dataset; it does not call a model)");
+                            "the dataset; it does not call a model): add predicted_label, or remove "
+                            "methods.post_training_bias");
     }
     /* an object that is not a local file (s3://) is read from a temporary copy, which errors
      * never name: they name the URI */

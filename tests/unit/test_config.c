@@ -517,6 +517,12 @@ static void test_predicted_label_optional(void **state)
         bm_analysis_config_release(&c);
         assert_int_equal(r, BM_ECONFIG);
         assert_string_equal(e.path, "$.predicted_label");
+        assert_non_null(strstr(e.msg, "predicted_label"));
+        if (k == 1) {
+            /* no methods: both ways out are named, not predicted_label alone */
+            if (!strstr(e.msg, "no methods") || !strstr(e.msg, "add methods") || !strstr(e.msg, "pre_training_bias"))
+                fail_msg("the message names only predicted_label: %s", e.msg);
+        }
     }
     /* pre-training only reads the same file fine */
     bm_analysis_config c;
