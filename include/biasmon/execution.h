@@ -34,6 +34,7 @@ typedef struct bm_execution_result {
     char output_uri[4096];         /* the execution's output folder */
     int64_t window_start, window_end;
     size_t violations;
+    size_t baseline_unchecked;     /* metrics not compared: the baseline has no value for them */
     json_t *account;               /* execution.json as written (new reference), or NULL */
 } bm_execution_result;
 

@@ -87,6 +87,7 @@ typedef struct run {
     size_t nfirst;
     char first_unmatched_capture[256], first_unmatched_gt[256];
     char capture_root[4096], gt_root[4096];
+    json_t *unchecked;  /* metrics the baseline had no value for (bm_violations_check) */
 } run;
 
 static void note_problem(run *r, const char *file, long line, const char *fmt, const char *a)
@@ -926,6 +927,11 @@ static json_t *account_json(run *r, json_t *groups)
         "first_unmatched_capture_id", r->first_unmatched_capture[0] ? json_string(r->first_unmatched_capture) : json_null(),
         "first_unmatched_ground_truth_id", r->first_unmatched_gt[0] ? json_string(r->first_unmatched_gt) : json_null(),
         "facet_groups", groups ? groups : json_object(), "violations", (json_int_t)r->res->violations);
+    /* metrics a baseline could not check (null without a baseline or before the check) */
+    if (o && json_object_set_new(o, "baseline_unchecked_metrics", r->unchecked ? json_incref(r->unchecked) : json_null())) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -993,6 +999,37 @@ static int output_folder(run *r)
     return w > 0 && (size_t)w < sizeof(r->res->output_uri) ? BM_OK : BM_ELIMIT;
 }
 
+/* Reads the baseline and checks the analysis against it: *violations, or the run Failed with a
+ * reason that says what the baseline lacks. Only BM_ENOMEM is returned as an error. */
+static int check_baseline(run *r, json_t *analysis, json_t **violations)
+{
+    bm_buf b;
+    bm_buf_init(&b, 64u << 20);
+    json_t *base = NULL;
+    bm_error e;
+    bm_error_clear(&e);
+    int rc = bm_store_read(r->jd->baseline_uri, 64u << 20, &b, &e);
+    if (!rc) {
+        json_error_t je;
+        base = json_loadb(b.data ? b.data : "", b.len, 0, &je);
+        char what[JSON_ERROR_TEXT_LENGTH];
+        if (!base)
+            snprintf(e.msg, sizeof(e.msg), "invalid JSON at line %d, column %d: %s", je.line, je.column,
+                     bm_json_error_what(&je, what, sizeof(what)));
+    }
+    bm_buf_release(&b);
+    if (!base) {
+        fail_run(r, "cannot use the baseline %s: %s", r->jd->baseline_uri, e.msg);
+        return BM_OK;
+    }
+    rc = bm_violations_check(analysis, base, violations, &r->res->violations, &r->unchecked,
+                             &r->res->baseline_unchecked, &e);
+    json_decref(base);
+    if (rc == BM_ENOMEM) return rc;
+    if (rc) fail_run(r, "cannot use the baseline %s: %s: %s", r->jd->baseline_uri, e.path, e.msg);
+    return BM_OK;
+}
+
 static int finish(run *r, bm_error *err)
 {
     int rc = BM_OK;
@@ -1000,40 +1037,22 @@ static int finish(run *r, bm_error *err)
     const char *out = r->res->output_uri;
     if (r->res->status != BM_EXEC_FAILED) {
         if ((rc = bm_cube_analyze(r->joined, 0, &analysis, err))) goto out;
-        if ((rc = write_json(out, "analysis.json", analysis, err))) goto out;
+        /* the baseline first: a Failed execution writes execution.json alone */
         if (r->jd->baseline_uri) {
-            bm_buf b;
-            bm_buf_init(&b, 64u << 20);
-            json_t *base = NULL;
-            bm_error e;
-            bm_error_clear(&e);
-            int brc = bm_store_read(r->jd->baseline_uri, 64u << 20, &b, &e);
-            if (!brc) {
-                json_error_t je;
-                base = json_loadb(b.data ? b.data : "", b.len, 0, &je);
-                char what[JSON_ERROR_TEXT_LENGTH];
-                if (!base)
-                    snprintf(e.msg, sizeof(e.msg), "invalid JSON at line %d, column %d: %s", je.line, je.column,
-                             bm_json_error_what(&je, what, sizeof(what)));
-            }
-            bm_buf_release(&b);
-            if (!base) {
-                fail_run(r, "cannot use the baseline %s: %s", r->jd->baseline_uri, e.msg);
-            } else {
-                rc = bm_violations_check(analysis, base, &violations, &r->res->violations, &e);
-                json_decref(base);
-                if (rc == BM_ENOMEM) goto out;
-                if (rc) {
-                    fail_run(r, "cannot use the baseline %s: %s: %s", r->jd->baseline_uri, e.path, e.msg);
-                    rc = BM_OK;
-                } else {
-                    if ((rc = write_json(out, "constraint_violations.json", violations, err))) goto out;
-                    if (r->res->violations) r->res->status = BM_EXEC_COMPLETED_WITH_VIOLATIONS;
-                }
+            if ((rc = check_baseline(r, analysis, &violations))) {
+                bm_error_set(err, rc, "out of memory");
+                goto out;
             }
         } else if (r->jd->baselining_job_name) {
             fail_run(r, "ModelBiasBaselineConfig.BaseliningJobName needs biasmon serve; for biasmon "
                         "execute give ConstraintsResource.S3Uri (a baseline analysis.json)");
+        }
+        if (r->res->status != BM_EXEC_FAILED) {
+            if ((rc = write_json(out, "analysis.json", analysis, err))) goto out;
+            if (violations) {
+                if ((rc = write_json(out, "constraint_violations.json", violations, err))) goto out;
+                if (r->res->violations) r->res->status = BM_EXEC_COMPLETED_WITH_VIOLATIONS;
+            }
         }
         json_t *pub = r->jd->environment ? json_object_get(r->jd->environment, "publish_cloudwatch_metrics") : NULL;
         if (r->res->status != BM_EXEC_FAILED && !(json_is_string(pub) && !strcmp(json_string_value(pub), "Disabled"))) {
@@ -1109,6 +1128,7 @@ out:
     bm_cube_free(r.all);
     bm_plan_free(r.plan);
     bm__gt_release(&r.gt);
+    json_decref(r.unchecked);
     bm__extractor_release(&r.x);
     bm_capture_scanner_free(r.scan[0]);
     bm_capture_scanner_free(r.scan[1]);

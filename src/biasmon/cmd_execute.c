@@ -123,6 +123,11 @@ int bm_cmd_execute(int argc, char **argv)
         if (res.status == BM_EXEC_FAILED) fprintf(stderr, "biasmon: FailureReason: %s\n", res.failure_reason);
         if (res.status == BM_EXEC_COMPLETED_WITH_VIOLATIONS)
             fprintf(stderr, "biasmon: %zu violations (constraint_violations.json)\n", res.violations);
+        if (res.status != BM_EXEC_FAILED && res.baseline_unchecked)
+            fprintf(stderr, "biasmon: warning: %zu metric%s not checked: the baseline has no value for %s "
+                            "(execution.json baseline_unchecked_metrics)\n",
+                    res.baseline_unchecked, res.baseline_unchecked == 1 ? "" : "s",
+                    res.baseline_unchecked == 1 ? "it" : "them");
         rc = res.status == BM_EXEC_COMPLETED ? BM_EXIT_OK
              : res.status == BM_EXEC_COMPLETED_WITH_VIOLATIONS ? BM_EXIT_VIOLATIONS
                                                                 : BM_EXIT_FAILED;

@@ -102,6 +102,7 @@ for v in got["violations"]:
     assert v["description"].startswith("Metric value ") and " doesn't meet the baseline constraint requirement " in v["description"]
 assert rc == (1 if want else 0), (rc, want)
 P
+check "a full baseline: no unchecked metrics" python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['baseline_unchecked_metrics'] == []" "$out/execution.json"
 
 # 3. a hand-made baseline: exact violations
 python3 - "$w/direct/analysis.json" "$w/hand.json" <<'P'
@@ -130,6 +131,62 @@ assert ci["description"] == "Metric value %r doesn't meet the baseline constrain
 P
 test "$(python3 -c "import json; print(json.load(open('$out/execution.json'))['Status'])")" = CompletedWithViolations
 check "execution.json says CompletedWithViolations" test $? = 0
+
+# 3b. a wrong baseline never silently disables alerting: it fails the execution and says what is missing
+ac_with() { # output file, facet JSON, methods JSON or ""
+    local m=""
+    [ -n "$3" ] && m=", \"methods\": $3"
+    echo "{\"label\": \"y\", \"label_values_or_threshold\": [1], \"predicted_label\": \"yhat\", \"facet\": $2, \"group_variable\": \"grp\"$m}" >"$1"
+}
+ac_with "$w/ac_grp.json" '[{"name_or_index": "grp", "value_or_threshold": [1]}]' ""
+ac_with "$w/ac_male.json" '[{"name_or_index": "sex", "value_or_threshold": ["M"]}]' ""
+ac_with "$w/ac_pre.json" '[{"name_or_index": "sex", "value_or_threshold": ["F"]}]' '{"pre_training_bias": {"methods": "all"}}'
+for b in grp male pre; do
+    "$BM_BIN" analyze --analysis-config "$w/ac_$b.json" --dataset "$data" --output "$w/base_$b" 2>/dev/null ||
+        echo "analyze $b failed"
+done
+echo '{}' >"$w/empty.json"
+# a baseline that lacks one metric (KL) and has no value for another (DPL): checked for the rest, both named
+python3 - "$w/base/analysis.json" "$w/partial.json" <<'P2'
+import json, sys
+a = json.load(open(sys.argv[1]))
+e = a["pre_training_bias_metrics"]["facets"]["sex"][0]
+e["metrics"] = [m for m in e["metrics"] if m["name"] != "KL"]
+for m in e["metrics"]:
+    if m["name"] == "DPL": m["value"] = None; m["error"] = "baseline error"
+json.dump(a, open(sys.argv[2], "w"))
+P2
+bad_baseline() { # name, baseline file, text the reason must hold
+    rm -rf "$w/out"; jobdef "$w/jd-bad.json" "$2" "$w/tree/gt"
+    run "$w/jd-bad.json"; local rc=$?
+    check "$1: exit 3 (got $rc)" test "$rc" = 3
+    check "$1: Failed with a reason naming what is missing" python3 - "$out/execution.json" "$3" "$w/stderr" <<'P2'
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert a["Status"] == "Failed", a["Status"]
+assert sys.argv[2] in a["FailureReason"], a["FailureReason"]
+assert sys.argv[2] in open(sys.argv[3]).read()
+P2
+    check "$1: no analysis.json or constraint_violations.json beside a Failed execution.json" \
+        test ! -e "$out/analysis.json" -a ! -e "$out/constraint_violations.json"
+}
+bad_baseline "an analysis config as baseline" "$w/ac.json" "baseline is not an analysis.json: no pre_training_bias_metrics or post_training_bias_metrics"
+check "an analysis config as baseline: no file content in the reason" sh -c "! grep -q 'label_values_or_threshold' '$out/execution.json'"
+bad_baseline "{} as baseline" "$w/empty.json" "baseline is not an analysis.json: no pre_training_bias_metrics or post_training_bias_metrics"
+bad_baseline "another facet's baseline" "$w/base_grp/analysis.json" "the baseline has no facet sex = F; it covers grp = 1"
+bad_baseline "another facet value's baseline" "$w/base_male/analysis.json" "the baseline has no facet sex = F; it covers sex = M"
+bad_baseline "a pre-training-only baseline" "$w/base_pre/analysis.json" "the baseline has no post_training_bias_metrics"
+rm -rf "$w/out"; jobdef "$w/jd-partial.json" "$w/partial.json" "$w/tree/gt"
+run "$w/jd-partial.json"; rc=$?
+check "a baseline without KL and DPL values: checked for the rest (exit $rc)" test "$rc" = 0 -o "$rc" = 1
+check "a baseline without KL and DPL values: execution.json names them, stderr warns" python3 - "$out/execution.json" "$out/constraint_violations.json" "$w/stderr" <<'P2'
+import json, sys
+a, v = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+u = a["baseline_unchecked_metrics"]
+assert u == [{"stage": "pre_training_bias_metrics", "facet": "sex", "facet_value": "F", "metrics": ["DPL", "KL"]}], u
+assert not any(x["metric_name"] in ("DPL", "KL") for x in v["violations"])
+assert "2 metrics not checked" in open(sys.argv[3]).read()
+P2
 
 # 4. failures that say why
 rm -rf "$w/out"; jobdef "$w/jd4.json" "" "$w/tree/gt"
