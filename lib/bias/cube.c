@@ -426,7 +426,8 @@ static double feature_value(const bm_cell *c)
 static int limit_error(bm_error *err, long r, const char *what, const char *col, size_t max)
 {
     if (r == -BM_ENOMEM) return bm_error_set(err, BM_ENOMEM, "out of memory");
-    return bm_error_set(err, BM_ELIMIT, "%s \"%s\" has more than %zu distinct values", what, col, max);
+    return bm_error_set(err, BM_ELIMIT, "%s \"%s\" has more than %zu distinct values: name a column with fewer "
+                                        "values, or bucket this one", what, col, max);
 }
 
 int bm_cube_add(bm_cube *c, const bm_cell *cells, bm_error *err)

@@ -17,10 +17,14 @@
 #include "join.h"
 #include "lines.h"
 
-#define MAX_LINE (16u << 20)
-#define MAX_LIST 1000000
-#define MAX_FIRST 5
-#define MAX_HOURS (24 * 400)
+/* The bounds of one execution (docs/design.md "Limits" lists them with what to do when one is
+ * reached). */
+#define MAX_LINE (16u << 20)  /* bytes in one capture or ground-truth line */
+#define MAX_LIST 1000000      /* files in one hour folder */
+#define MAX_DIRS 10000        /* sub-folders of one folder of the yyyy/mm/dd/HH layout */
+#define MAX_FIRST 5           /* problems quoted in execution.json */
+#define MAX_DAYS 400          /* window length, and how far each offset may reach from T */
+#define MAX_HOURS (24 * MAX_DAYS)
 
 const char *bm_exec_status_name(bm_exec_status s)
 {
@@ -178,6 +182,14 @@ static int setup(run *r, bm_error *err)
         return BM_OK;
     }
     r->T = p->scheduled_time;
+    const int64_t max_reach = (int64_t)MAX_DAYS * 86400;
+    if (so < -max_reach || so > max_reach || eo < -max_reach || eo > max_reach) {
+        int start = so < -max_reach || so > max_reach;
+        fail_run(r, "the %s offset %s reaches more than %d days from the scheduled time: offsets may be at "
+                    "most %d days (P%dD); move the window closer to the schedule",
+                 start ? "start" : "end", start ? (sos ? sos : "") : (eos ? eos : ""), MAX_DAYS, MAX_DAYS, MAX_DAYS);
+        return BM_OK;
+    }
     r->ws = r->T + so;
     r->we = r->T + eo;
     r->res->window_start = r->ws;
@@ -190,7 +202,9 @@ static int setup(run *r, bm_error *err)
         return BM_OK;
     }
     if (r->we - r->ws > (int64_t)MAX_HOURS * 3600) {
-        fail_run(r, "the window is longer than %d days", MAX_HOURS / 24);
+        fail_run(r, "the window from offset %s to %s is longer than %d days: a window may be at most %d days "
+                    "(P%dD); split the analysis over several schedules",
+                 sos ? sos : "(default)", eos ? eos : "(default)", MAX_DAYS, MAX_DAYS, MAX_DAYS);
         return BM_OK;
     }
     bm_buf text;
@@ -291,6 +305,122 @@ static int setup(run *r, bm_error *err)
     }
 
     return BM_OK;
+}
+
+/* ==================================================================== the hour folders */
+
+/* The value of n decimal digits (checked by the caller). */
+static int digits_value(const char *s, size_t n)
+{
+    int v = 0;
+    for (size_t k = 0; k < n; k++) v = v * 10 + (s[k] - '0');
+    return v;
+}
+
+/* Hours in time order (epoch seconds of each hour's start). */
+typedef struct hours {
+    int64_t *v;
+    size_t n, cap;
+} hours;
+
+static void hours_release(hours *h)
+{
+    bm_free(h->v);
+    memset(h, 0, sizeof(*h));
+}
+
+/* Appends t unless it is already the last (lists arrive sorted). */
+static int hours_push(hours *h, int64_t t)
+{
+    if (h->n && h->v[h->n - 1] == t) return BM_OK;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        int64_t *v = bm_realloc(h->v, cap * sizeof(int64_t));
+        if (!v) return BM_ENOMEM;
+        h->v = v;
+        h->cap = cap;
+    }
+    h->v[h->n++] = t;
+    return BM_OK;
+}
+
+/* The union of two sorted hour lists into *a. */
+static int hours_merge(hours *a, const hours *b)
+{
+    hours m = {0};
+    size_t i = 0, j = 0;
+    while (i < a->n || j < b->n) {
+        int64_t t = j >= b->n || (i < a->n && a->v[i] <= b->v[j]) ? a->v[i++] : b->v[j++];
+        if (hours_push(&m, t)) {
+            hours_release(&m);
+            return BM_ENOMEM;
+        }
+    }
+    hours_release(a);
+    *a = m;
+    return BM_OK;
+}
+
+/* One level of the yyyy/mm/dd/HH layout under prefix, whose key so far is key (len bytes:
+ * "", "yyyy", "yyyy/mm", "yyyy/mm/dd"): the sub-folders whose key lies between lo and hi (keys
+ * of the first and last hour, compared on the same length; they are fixed-width, so text order
+ * is time order), descended in order; complete hours are appended to out. */
+static int walk_hours(const char *prefix, char *key, size_t len, const char *lo, const char *hi, hours *out,
+                      bm_error *err)
+{
+    static const size_t width[4] = {4, 2, 2, 2};
+    int level = len == 0 ? 0 : len == 4 ? 1 : len == 7 ? 2 : 3;
+    bm_strlist dirs = {0};
+    int rc = bm_store_list(prefix, 1, MAX_DIRS, &dirs, err);
+    if (rc == BM_ELIMIT)
+        rc = bm_error_set(err, BM_ELIMIT, "%s has more than %d sub-folders: keep only the yyyy/mm/dd/HH "
+                                          "folders there", prefix, MAX_DIRS);
+    for (size_t k = 0; !rc && k < dirs.n; k++) {
+        const char *name = dirs.v[k];
+        if (strlen(name) != width[level] || !is_digits(name)) continue; /* not part of the layout */
+        size_t n = len + (len ? 1 : 0) + width[level];
+        if (len) key[len] = '/';
+        memcpy(key + n - width[level], name, width[level]);
+        key[n] = 0;
+        if (strncmp(key, lo, n) < 0 || strncmp(key, hi, n) > 0) continue;
+        char sub[4096];
+        if (bm_uri_join(prefix, name, sub, sizeof(sub))) {
+            rc = bm_error_set(err, BM_ELIMIT, "a folder under %s has a URI longer than %zu bytes", prefix,
+                              sizeof(sub) - 1);
+            break;
+        }
+        if (level < 3) {
+            rc = walk_hours(sub, key, n, lo, hi, out, err);
+            continue;
+        }
+        bm_civil c = {0};
+        c.year = digits_value(key, 4);
+        c.month = digits_value(key + 5, 2);
+        c.day = digits_value(key + 8, 2);
+        c.hour = digits_value(key + 11, 2);
+        if (c.month < 1 || c.month > 12 || c.day < 1 || c.day > 31 || c.hour > 23) continue;
+        int64_t t = bm_time_from_civil(&c);
+        char back[32];
+        hour_key(t, back, sizeof(back));
+        if (strcmp(back, key)) continue; /* 2026/02/30 and the like */
+        if (hours_push(out, t)) rc = bm_error_set(err, BM_ENOMEM, "out of memory");
+    }
+    key[len] = 0;
+    bm_strlist_release(&dirs);
+    return rc;
+}
+
+/* The hours from first to last (hour starts, inclusive) whose folder root/yyyy/mm/dd/HH exists,
+ * in time order, found by listing the folders that exist level by level: what this costs
+ * follows the data, not the length of the window. */
+static int existing_hours(const char *root, int64_t first, int64_t last, hours *out, bm_error *err)
+{
+    char lo[32], hi[32], key[32];
+    hour_key(first, lo, sizeof(lo));
+    hour_key(last, hi, sizeof(hi));
+    key[0] = 0;
+    if (first > last) return BM_OK;
+    return walk_hours(root, key, 0, lo, hi, out, err);
 }
 
 /* ==================================================================== ground truth */
@@ -423,7 +553,10 @@ static int gt_line(run *r, const char *uri, staged *s, bm_error *err)
     r->gt_records++;
     int json = enc == BM__ENC_JSON || content_is_json(rec->ground_truth.content_type);
     int rc = bm__gt_put(&r->gt, rec->event_id, rec->ground_truth.data, enc, json);
-    if (rc == BM_ELIMIT) return bm_error_set(err, BM_ELIMIT, "more than %zu pending ground-truth ids", r->gt.max);
+    if (rc == BM_ELIMIT)
+        return bm_error_set(err, BM_ELIMIT, "more ground truth than biasmon holds at once (%zu ids or 4 GiB of "
+                                            "labels): shorten the window so that fewer hours of ground truth "
+                                            "are read", r->gt.max);
     if (rc) return bm_error_set(err, rc, "out of memory");
     return BM_OK;
 }
@@ -446,25 +579,35 @@ static int read_ground_truth(run *r, bm_error *err)
 {
     const char *root = r->jd->ground_truth_uri;
     snprintf(r->gt_root, sizeof(r->gt_root), "%s", root);
-    for (int64_t h = bm_time_hour_floor(r->ws); h <= bm_time_hour_floor(r->T); h += 3600) {
+    hours hs = {0};
+    int rc = existing_hours(root, bm_time_hour_floor(r->ws), bm_time_hour_floor(r->T), &hs, err);
+    for (size_t i = 0; !rc && i < hs.n; i++) {
         char key[32], prefix[4096];
-        hour_key(h, key, sizeof(key));
-        if (bm_uri_join(root, key, prefix, sizeof(prefix))) continue;
+        hour_key(hs.v[i], key, sizeof(key));
+        if (bm_uri_join(root, key, prefix, sizeof(prefix))) {
+            rc = bm_error_set(err, BM_ELIMIT, "the hour folder %s under %s has a URI longer than %zu bytes", key,
+                              root, sizeof(prefix) - 1);
+            break;
+        }
         bm_strlist files = {0};
-        int rc = bm_store_list(prefix, 0, MAX_LIST, &files, err);
+        rc = bm_store_list(prefix, 0, MAX_LIST, &files, err);
         for (size_t k = 0; !rc && k < files.n; k++) {
             char uri[4096];
-            if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri))) continue;
-            rc = read_gt_file(r, uri, err);
+            if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri)))
+                rc = bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes", prefix,
+                                  sizeof(uri) - 1);
+            else
+                rc = read_gt_file(r, uri, err);
         }
         bm_strlist_release(&files);
-        if (rc == BM_ENOMEM) return rc;
-        if (rc) {
-            char msg[1200];
-            bm_error_format(err, msg, sizeof(msg));
-            fail_run(r, "cannot read ground truth: %s", msg);
-            return BM_OK;
-        }
+    }
+    hours_release(&hs);
+    if (rc == BM_ENOMEM) return rc;
+    if (rc) {
+        char msg[1200];
+        bm_error_format(err, msg, sizeof(msg));
+        fail_run(r, "cannot read ground truth: %s", msg);
+        return BM_OK;
     }
     if (bm__gt_index(&r->gt)) return bm_error_set(err, BM_ENOMEM, "out of memory");
     return BM_OK;
@@ -626,7 +769,12 @@ static int read_capture(run *r, bm_error *err)
         return BM_OK;
     }
     char root[4096];
-    if (bm_uri_join(r->p->capture_uri, in->endpoint_name, root, sizeof(root))) return BM_OK;
+    if (bm_uri_join(r->p->capture_uri, in->endpoint_name, root, sizeof(root))) {
+        fail_run(r, "the capture URI (%zu bytes) with the endpoint name is longer than %zu bytes: use a shorter "
+                    "DataCaptureConfig.DestinationS3Uri",
+                 strlen(r->p->capture_uri), sizeof(root) - 1);
+        return BM_OK;
+    }
     snprintf(r->capture_root, sizeof(r->capture_root), "%s", root);
     bm_strlist variants = {0};
     int rc = bm_store_list(root, 1, 10000, &variants, err);
@@ -636,31 +784,51 @@ static int read_capture(run *r, bm_error *err)
         fail_run(r, "cannot list capture variants under %s: %s", root, err->msg);
         return BM_OK;
     }
-    int64_t last = bm_time_hour_floor(r->we - 1);
-    for (int64_t h = bm_time_hour_floor(r->ws); !rc && h <= last; h += 3600) {
+    /* the hours that exist for any variant, read hour by hour across the variants */
+    hours hs = {0};
+    for (size_t v = 0; !rc && v < variants.n; v++) {
+        char vdir[4096];
+        hours one = {0};
+        if (bm_uri_join(root, variants.v[v], vdir, sizeof(vdir)))
+            rc = bm_error_set(err, BM_ELIMIT, "the variant folder %s under %s has a URI longer than %zu bytes",
+                              variants.v[v], root, sizeof(vdir) - 1);
+        else if (!(rc = existing_hours(vdir, bm_time_hour_floor(r->ws), bm_time_hour_floor(r->we - 1), &one, err)) &&
+                 hours_merge(&hs, &one))
+            rc = bm_error_set(err, BM_ENOMEM, "out of memory");
+        hours_release(&one);
+    }
+    for (size_t i = 0; !rc && i < hs.n; i++) {
         char key[32];
-        hour_key(h, key, sizeof(key));
+        hour_key(hs.v[i], key, sizeof(key));
         for (size_t v = 0; !rc && v < variants.n; v++) {
             char vdir[4096], prefix[4096];
             if (bm_uri_join(root, variants.v[v], vdir, sizeof(vdir)) ||
-                bm_uri_join(vdir, key, prefix, sizeof(prefix)))
-                continue;
+                bm_uri_join(vdir, key, prefix, sizeof(prefix))) {
+                rc = bm_error_set(err, BM_ELIMIT, "the hour folder %s of variant %s has a URI longer than %zu bytes",
+                                  key, variants.v[v], sizeof(prefix) - 1);
+                break;
+            }
             bm_strlist files = {0};
             rc = bm_store_list(prefix, 0, MAX_LIST, &files, err);
             for (size_t k = 0; !rc && k < files.n; k++) {
                 char uri[4096];
-                if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri))) continue;
-                rc = read_capture_file(r, uri, err);
+                if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri)))
+                    rc = bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes", prefix,
+                                      sizeof(uri) - 1);
+                else
+                    rc = read_capture_file(r, uri, err);
             }
             bm_strlist_release(&files);
         }
     }
+    hours_release(&hs);
     bm_strlist_release(&variants);
-    if (rc == BM_ENOMEM || rc == BM_ELIMIT) return rc;
+    if (rc == BM_ENOMEM) return rc;
     if (rc) {
         char msg[1200];
         bm_error_format(err, msg, sizeof(msg));
-        fail_run(r, "cannot read capture data: %s", msg);
+        fail_run(r, "%s: %s", rc == BM_ELIMIT ? "the capture data goes beyond a bound of biasmon" : "cannot read capture data",
+                 msg);
     }
     return BM_OK;
 }
@@ -816,7 +984,11 @@ static int read_manifest(run *r, const char *uri, bm_error *err)
         char obj[4096];
         const char *p = json_string_value(prefix), *q = json_string_value(rel);
         if (!*q) snprintf(obj, sizeof(obj), "%s", p);
-        else if (bm_uri_join(p, q, obj, sizeof(obj))) continue;
+        else if (bm_uri_join(p, q, obj, sizeof(obj))) {
+            r->malformed_capture++;
+            note_problem(r, uri, 0, "%s", "a manifest entry whose URI is longer than 4095 bytes: skipped");
+            continue;
+        }
         rc = r->jd->input.format == BM_FORMAT_CSV ? read_batch_csv(r, obj, err) : read_batch_json(r, obj, err);
     }
     json_decref(m);
@@ -831,28 +1003,43 @@ static int read_batch(run *r, bm_error *err)
         return BM_OK;
     }
     char root[4096];
-    if (bm_uri_join(in->data_captured_destination, "output", root, sizeof(root))) return BM_OK;
+    if (bm_uri_join(in->data_captured_destination, "output", root, sizeof(root))) {
+        fail_run(r, "BatchTransformInput.DataCapturedDestinationS3Uri is longer than %zu bytes: use a shorter one",
+                 sizeof(root) - 8);
+        return BM_OK;
+    }
     snprintf(r->capture_root, sizeof(r->capture_root), "%s", root);
-    int rc = BM_OK;
-    int64_t last = bm_time_hour_floor(r->we - 1);
-    for (int64_t h = bm_time_hour_floor(r->ws); !rc && h <= last; h += 3600) {
+    hours hs = {0};
+    int rc = existing_hours(root, bm_time_hour_floor(r->ws), bm_time_hour_floor(r->we - 1), &hs, err);
+    for (size_t i = 0; !rc && i < hs.n; i++) {
         char key[32], prefix[4096];
-        hour_key(h, key, sizeof(key));
-        if (bm_uri_join(root, key, prefix, sizeof(prefix))) continue;
+        hour_key(hs.v[i], key, sizeof(key));
+        if (bm_uri_join(root, key, prefix, sizeof(prefix))) {
+            rc = bm_error_set(err, BM_ELIMIT, "the hour folder %s under %s has a URI longer than %zu bytes", key,
+                              root, sizeof(prefix) - 1);
+            break;
+        }
         bm_strlist files = {0};
         rc = bm_store_list(prefix, 0, MAX_LIST, &files, err);
         for (size_t k = 0; !rc && k < files.n; k++) {
             char uri[4096];
-            if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri))) continue;
-            rc = read_manifest(r, uri, err);
+            if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri)))
+                rc = bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes", prefix,
+                                  sizeof(uri) - 1);
+            else
+                rc = read_manifest(r, uri, err);
         }
         bm_strlist_release(&files);
     }
-    if (rc == BM_ENOMEM || rc == BM_ELIMIT) return rc;
+    hours_release(&hs);
+    if (rc == BM_ENOMEM) return rc;
     if (rc) {
         char msg[1200];
         bm_error_format(err, msg, sizeof(msg));
-        fail_run(r, "cannot read batch transform output: %s", msg);
+        fail_run(r, "%s: %s",
+                 rc == BM_ELIMIT ? "the batch transform output goes beyond a bound of biasmon"
+                                 : "cannot read batch transform output",
+                 msg);
     }
     return BM_OK;
 }
@@ -1102,7 +1289,9 @@ int bm_execute(const bm_execution_params *p, bm_execution_result *res, bm_error 
     res->status = BM_EXEC_COMPLETED;
     int rc = BM_OK;
     if (output_folder(&r)) {
-        rc = bm_error_set(err, BM_ELIMIT, "output folder URI too long");
+        rc = bm_error_set(err, BM_ELIMIT, "the output folder under %.200s... is longer than %zu bytes: use a "
+                                          "shorter MonitoringOutputs[0].S3Output.S3Uri",
+                          p->job->output_uri, sizeof(res->output_uri) - 1);
         goto out;
     }
     if ((rc = setup(&r, err))) goto out;

@@ -117,7 +117,8 @@ int bm_cmd_execute(int argc, char **argv)
     int rc;
     if (r) {
         bm_cli_error(&err);
-        rc = r == BM_EIO || r == BM_EACCESS ? BM_EXIT_OUTPUT : BM_EXIT_INTERNAL;
+        /* the outputs could not be written (or their folder named); everything else ends as Failed */
+        rc = r == BM_EIO || r == BM_EACCESS || r == BM_ELIMIT ? BM_EXIT_OUTPUT : BM_EXIT_INTERNAL;
     } else {
         fprintf(stderr, "biasmon: %s: %s\n", bm_exec_status_name(res.status), res.output_uri);
         if (res.status == BM_EXEC_FAILED) fprintf(stderr, "biasmon: FailureReason: %s\n", res.failure_reason);
