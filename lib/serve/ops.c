@@ -10,6 +10,7 @@
 #include "biasmon/isotime.h"
 #include "biasmon/jobdef.h"
 #include "biasmon/store.h"
+#include "biasmon/violations.h"
 #include "config/shape.h"
 #include "serve/internal.h"
 #include "serve/shapes.h"
@@ -279,12 +280,60 @@ static int op_delete_endpoint(bm_service *s, json_t *req, json_t **resp, bm_erro
 
 /* ==================================================================== job definitions */
 
+#define BASELINE_MEMBER "$.ModelBiasBaselineConfig.ConstraintsResource.S3Uri"
+#define MAX_BASELINE_BYTES (64u << 20) /* as an execution reads it */
+
+/* A baseline that can be read now must be able to constrain the schedule (violations.h): its
+ * shape, and with a readable analysis config its stages, facets and metrics. One that cannot be
+ * read yet (not written, or not readable) is checked when an execution runs. Messages never
+ * quote the file. */
+static int check_baseline(json_t *req, bm_error *err)
+{
+    const char *uri = str(req, "ModelBiasBaselineConfig.ConstraintsResource.S3Uri");
+    if (!uri || !*uri) return BM_OK;
+    bm_buf b;
+    bm_buf_init(&b, MAX_BASELINE_BYTES);
+    bm_error e;
+    bm_error_clear(&e);
+    int rc = bm_store_read(uri, MAX_BASELINE_BYTES, &b, &e);
+    if (rc) {
+        bm_buf_release(&b);
+        if (rc == BM_ENOMEM) return ENOMEM_RET(err);
+        if (rc == BM_ELIMIT)
+            return vfail(err, BM_ECONFIG, BASELINE_MEMBER, "the baseline is larger than %u MiB", MAX_BASELINE_BYTES >> 20);
+        return BM_OK;
+    }
+    json_error_t je;
+    json_t *base = json_loadb(b.data ? b.data : "", b.len, 0, &je);
+    bm_buf_release(&b);
+    if (!base) {
+        char what[JSON_ERROR_TEXT_LENGTH];
+        if (json_error_code(&je) == json_error_out_of_memory) return ENOMEM_RET(err);
+        return vfail(err, BM_ECONFIG, BASELINE_MEMBER, "the baseline is not valid JSON (line %d, column %d: %s)",
+                     je.line, je.column, bm_json_error_what(&je, what, sizeof(what)));
+    }
+    bm_analysis_config cfg;
+    const char *cfg_uri = str(req, "ModelBiasAppSpecification.ConfigUri");
+    int have_cfg = cfg_uri && *cfg_uri && bm_analysis_config_load(cfg_uri, &cfg, &e) == BM_OK;
+    bm_error_clear(&e);
+    rc = bm_baseline_validate(base, have_cfg ? &cfg : NULL, &e);
+    json_decref(base);
+    if (have_cfg) bm_analysis_config_release(&cfg);
+    if (rc == BM_ENOMEM) return ENOMEM_RET(err);
+    if (rc) {
+        if (e.path[0] && strcmp(e.path, "$"))
+            return vfail(err, BM_ECONFIG, BASELINE_MEMBER, "%s (at %s in the file)", e.msg, e.path);
+        return vfail(err, BM_ECONFIG, BASELINE_MEMBER, "%s", e.msg);
+    }
+    return BM_OK;
+}
+
 static int op_create_job_definition(bm_service *s, json_t *req, json_t **resp, bm_error *err)
 {
     bm_job_definition jd;
     int rc = bm_job_definition_from_json(req, &jd, err);
     if (rc) return rc;
-    if ((rc = bm__check_uris(req, bm__job_definition_uris, err))) {
+    if ((rc = bm__check_uris(req, bm__job_definition_uris, err)) || (rc = check_baseline(req, err))) {
         bm_job_definition_release(&jd);
         return rc;
     }
