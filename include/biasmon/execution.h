@@ -48,12 +48,18 @@ int bm_execution_time_check(int64_t scheduled_time, bm_error *err) BM_MUST_CHECK
  * ({S3Uri}/{EndpointName}/{schedule}/yyyy/mm/dd/HH/, batch without the endpoint folder):
  * analysis.json, constraint_violations.json (when a baseline is configured),
  * cloudwatch_metrics.jsonl (unless Environment.publish_cloudwatch_metrics is "Disabled") and
- * execution.json, each through a temporary name renamed into place. Malformed records are
+ * execution.json, each through a temporary name renamed into place. The outputs are complete or
+ * absent together: all are rendered before any is written, an earlier run's execution.json and
+ * the outputs this run does not produce are removed first, execution.json is written last, and
+ * when a write fails (a full disk) the outputs written are removed and the execution is Failed
+ * with the write's error (a Failed execution writes execution.json alone). Malformed records are
  * counted and skipped; the execution fails only when nothing usable is left, with a reason that
- * says exactly what was missing. Returns BM_OK whenever an outcome was reached (result->status
- * says which, execution.json was written when the output folder was known); an error status
- * only for failures of biasmon itself (BM_ENOMEM) or an output that cannot be written (BM_EIO).
- * result->account must be released with json_decref. */
+ * says exactly what was missing; a bound the data goes beyond (docs/design.md "Limits") fails it
+ * with the bound and what to change. Returns BM_OK whenever an outcome was reached
+ * (result->status says which, execution.json was written); an error status only when biasmon
+ * ran out of memory (BM_ENOMEM) or execution.json itself cannot be written or the folder cleared
+ * (BM_EIO, BM_EACCESS; BM_ELIMIT when the folder's URI is too long to name) — then no output is
+ * left in the folder and err says why. result->account must be released with json_decref. */
 int bm_execute(const bm_execution_params *p, bm_execution_result *result, bm_error *err) BM_MUST_CHECK;
 
 #endif

@@ -1153,23 +1153,6 @@ static json_t *facet_groups(run *r, bm_error *err)
     return all;
 }
 
-static int write_json(const char *dir, const char *name, json_t *v, bm_error *err)
-{
-    char uri[4200];
-    bm_buf b;
-    bm_buf_init(&b, (size_t)1 << 30);
-    int rc = bm_uri_join(dir, name, uri, sizeof(uri));
-    if (!rc) rc = bm_json_write(v, 2, &b);
-    if (!rc) rc = bm_buf_putc(&b, '\n');
-    if (rc) {
-        bm_buf_release(&b);
-        return bm_error_set(err, rc, "cannot render %s", name);
-    }
-    rc = bm_store_write(uri, b.data, b.len, err);
-    bm_buf_release(&b);
-    return rc;
-}
-
 static int output_folder(run *r)
 {
     const bm_job_definition *jd = r->jd;
@@ -1217,11 +1200,81 @@ static int check_baseline(run *r, json_t *analysis, json_t **violations)
     return BM_OK;
 }
 
+/* The outputs beside execution.json, in the order they are written. */
+enum { OUT_ANALYSIS, OUT_VIOLATIONS, OUT_METRICS, NOUT };
+static const char *const out_name[NOUT] = {"analysis.json", "constraint_violations.json", "cloudwatch_metrics.jsonl"};
+
+static int render_json(json_t *v, bm_buf *b, bm_error *err, const char *name)
+{
+    int rc = bm_json_write(v, 2, b);
+    if (!rc) rc = bm_buf_putc(b, '\n');
+    return rc ? bm_error_set(err, rc, "cannot render %s", name) : BM_OK;
+}
+
+/* Removes the outputs k < n of the folder (those of an earlier run, or this run's own when the
+ * set cannot be completed); the first failure is kept in err. */
+static int remove_outputs(const char *dir, int n, bm_error *err)
+{
+    int rc = BM_OK;
+    for (int k = 0; k < n; k++) {
+        char uri[4200];
+        bm_error e;
+        bm_error_clear(&e);
+        int r = bm_uri_join(dir, out_name[k], uri, sizeof(uri));
+        if (!r) r = bm_store_remove(uri, &e);
+        if (r && !rc) {
+            rc = r;
+            *err = e;
+        }
+    }
+    return rc;
+}
+
+/* Writes the rendered outputs (body[k] when have[k]) so that a folder holds a complete set or
+ * none: execution.json of an earlier run goes first (nothing pairs it with new outputs), then
+ * every output this run does not write, then this run's, and execution.json last (finish). When
+ * a write fails (a full disk, a quota) the outputs written are removed and the run is Failed
+ * with the write's error. Returns an error only when the folder cannot be cleared. */
+static int commit_outputs(run *r, bm_buf body[NOUT], const int have[NOUT], bm_error *err)
+{
+    const char *dir = r->res->output_uri;
+    char uri[4200];
+    int rc = bm_uri_join(dir, "execution.json", uri, sizeof(uri));
+    if (!rc) rc = bm_store_remove(uri, err);
+    for (int k = 0; !rc && k < NOUT; k++) {
+        if (have[k]) continue;
+        if (!(rc = bm_uri_join(dir, out_name[k], uri, sizeof(uri)))) rc = bm_store_remove(uri, err);
+    }
+    if (rc) return rc;
+    for (int k = 0; k < NOUT; k++) {
+        if (!have[k]) continue;
+        bm_error e;
+        bm_error_clear(&e);
+        rc = bm_uri_join(dir, out_name[k], uri, sizeof(uri));
+        if (!rc) rc = bm_store_write(uri, body[k].data ? body[k].data : "", body[k].len, &e);
+        if (rc == BM_OK) continue;
+        if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
+        char msg[1200];
+        bm_error_format(&e, msg, sizeof(msg));
+        /* the set cannot be complete: none of it stays */
+        if (remove_outputs(dir, NOUT, err)) return err->code;
+        fail_run(r, "cannot write the outputs: %s: free space (or raise the quota) there and run the "
+                    "execution again", msg);
+        r->res->violations = 0;
+        return BM_OK;
+    }
+    return BM_OK;
+}
+
 static int finish(run *r, bm_error *err)
 {
     int rc = BM_OK;
     json_t *analysis = NULL, *violations = NULL, *groups = NULL;
+    bm_buf body[NOUT];
+    int have[NOUT] = {0};
+    for (int k = 0; k < NOUT; k++) bm_buf_init(&body[k], (size_t)1 << 30);
     const char *out = r->res->output_uri;
+    /* everything is rendered before anything is written */
     if (r->res->status != BM_EXEC_FAILED) {
         if ((rc = bm_cube_analyze(r->joined, 0, &analysis, err))) goto out;
         /* the baseline first: a Failed execution writes execution.json alone */
@@ -1235,26 +1288,27 @@ static int finish(run *r, bm_error *err)
                         "execute give ConstraintsResource.S3Uri (a baseline analysis.json)");
         }
         if (r->res->status != BM_EXEC_FAILED) {
-            if ((rc = write_json(out, "analysis.json", analysis, err))) goto out;
+            if ((rc = render_json(analysis, &body[OUT_ANALYSIS], err, out_name[OUT_ANALYSIS]))) goto out;
+            have[OUT_ANALYSIS] = 1;
             if (violations) {
-                if ((rc = write_json(out, "constraint_violations.json", violations, err))) goto out;
+                if ((rc = render_json(violations, &body[OUT_VIOLATIONS], err, out_name[OUT_VIOLATIONS]))) goto out;
+                have[OUT_VIOLATIONS] = 1;
                 if (r->res->violations) r->res->status = BM_EXEC_COMPLETED_WITH_VIOLATIONS;
             }
         }
         json_t *pub = r->jd->environment ? json_object_get(r->jd->environment, "publish_cloudwatch_metrics") : NULL;
         if (r->res->status != BM_EXEC_FAILED && !(json_is_string(pub) && !strcmp(json_string_value(pub), "Disabled"))) {
-            bm_buf b;
-            bm_buf_init(&b, (size_t)1 << 30);
             size_t n;
-            char ts[32], uri[4200];
+            char ts[32];
             bm_time_format(r->ws, ts, sizeof(ts));
             rc = bm_cloudwatch_records(analysis, r->jd->input.batch ? NULL : r->jd->input.endpoint_name,
-                                       r->p->schedule_name ? r->p->schedule_name : r->jd->name, ts, &b, &n);
-            if (!rc) rc = bm_uri_join(out, "cloudwatch_metrics.jsonl", uri, sizeof(uri));
-            if (!rc) rc = bm_store_write(uri, b.data ? b.data : "", b.len, err);
-            else bm_error_set(err, rc, "cannot render metric records");
-            bm_buf_release(&b);
-            if (rc) goto out;
+                                       r->p->schedule_name ? r->p->schedule_name : r->jd->name, ts,
+                                       &body[OUT_METRICS], &n);
+            if (rc) {
+                bm_error_set(err, rc, "cannot render metric records");
+                goto out;
+            }
+            have[OUT_METRICS] = 1;
         }
         groups = facet_groups(r, err);
         if (!groups) {
@@ -1262,14 +1316,26 @@ static int finish(run *r, bm_error *err)
             goto out;
         }
     }
+    if ((rc = commit_outputs(r, body, have, err))) goto out;
     r->res->account = account_json(r, groups);
     groups = NULL;
     if (!r->res->account) {
         rc = bm_error_set(err, BM_ENOMEM, "out of memory");
         goto out;
     }
-    rc = write_json(out, "execution.json", r->res->account, err);
+    bm_buf_release(&body[0]);
+    bm_buf_init(&body[0], (size_t)1 << 30);
+    char uri[4200];
+    if (!(rc = render_json(r->res->account, &body[0], err, "execution.json")) &&
+        !(rc = bm_uri_join(out, "execution.json", uri, sizeof(uri))))
+        rc = bm_store_write(uri, body[0].data, body[0].len, err);
+    if (rc) {
+        /* without its account the set is not complete either: the caller reports the error */
+        bm_error ignored;
+        (void)remove_outputs(out, NOUT, &ignored);
+    }
 out:
+    for (int k = 0; k < NOUT; k++) bm_buf_release(&body[k]);
     json_decref(analysis);
     json_decref(violations);
     json_decref(groups);

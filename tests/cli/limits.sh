@@ -2,7 +2,8 @@
 # One error model for biasmon execute: every data limit and every input it cannot use ends as a
 # Failed execution with execution.json and a FailureReason that says what to change (exit 3),
 # never an internal error (exit 5) or a run without an account; the hour folders are found by
-# listing what exists, so a long window costs what the data costs.
+# listing what exists, so a long window costs what the data costs; outputs are complete or
+# absent together, even when the disk fills halfway through writing them.
 set -u
 : "${BM_BIN:?}"
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
@@ -108,6 +109,38 @@ if command -v strace >/dev/null; then
     check "399-day window: completes (got $rc)" [ "$rc" = 0 ]
     check "399-day window: under 400 file-system look-ups (got $calls)" [ "$calls" -lt 400 ]
 fi
+
+# ---- the disk fills halfway through the outputs (RLIMIT_FSIZE, SIGXFSZ ignored: EFBIG on the
+# write past 4 KiB): analysis.json (< 4 KiB) is written, cloudwatch_metrics.jsonl is not; the set
+# is absent and execution.json says Failed and why
+size() { stat -c %s "$1"; }
+run "$w/jd-ok.json" "$w/ok/capture"
+check "the full-disk case fits the outputs: analysis.json under 4 KiB, cloudwatch_metrics.jsonl over" \
+    [ "$(size "$ok_out/analysis.json")" -lt 4096 -a "$(size "$ok_out/cloudwatch_metrics.jsonl")" -gt 4096 ]
+rm -rf "$w/o-ok"
+(trap '' XFSZ; ulimit -f 4; exec timeout 120 "$BM_BIN" execute --job-definition "$w/jd-ok.json" \
+    --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$w/ok/capture" --schedule-name s) 2>"$w/stderr"; rc=$?
+check "full disk: exit 3 (got $rc: $(cat "$w/stderr"))" [ "$rc" = 3 ]
+check "full disk: execution.json says Failed and which output ($(reason "$ok_out/execution.json"))" \
+    failed_with "$ok_out/execution.json" "cannot write the outputs"
+check "full disk: no analysis.json without its set" test ! -e "$ok_out/analysis.json"
+check "full disk: no cloudwatch_metrics.jsonl" test ! -e "$ok_out/cloudwatch_metrics.jsonl"
+check "full disk: no temporary files" test -z "$(ls -A "$ok_out" | grep -v '^execution.json$')"
+# a disk too full even for execution.json: exit 4, nothing in the folder, stderr says why
+(trap '' XFSZ; ulimit -f 1; exec timeout 120 "$BM_BIN" execute --job-definition "$w/jd-ok.json" \
+    --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$w/ok/capture" --schedule-name s) 2>"$w/stderr"; rc=$?
+check "no room for execution.json: exit 4 (got $rc: $(cat "$w/stderr"))" [ "$rc" = 4 ]
+check "no room for execution.json: stderr names it" grep -q "execution.json: cannot write" "$w/stderr"
+check "no room for execution.json: the folder is empty" test -z "$(ls -A "$ok_out")"
+# a good rerun into the same folder: the whole set again
+run "$w/jd-ok.json" "$w/ok/capture"; rc=$?
+check "rerun after a full disk completes (got $rc)" [ "$rc" = 0 ]
+check "rerun writes the set" test -s "$ok_out/analysis.json" -a -s "$ok_out/cloudwatch_metrics.jsonl"
+# a Failed rerun into a folder with a complete set: the old outputs do not stay beside it
+jobdef "$w/jd-nogt.json" "$w/nothing-here" "$w/o-ok"
+run "$w/jd-nogt.json" "$w/ok/capture"; rc=$?
+check "Failed rerun over a complete set: exit 3 (got $rc)" [ "$rc" = 3 ]
+check "Failed rerun over a complete set: the old analysis.json is gone" test ! -e "$ok_out/analysis.json"
 
 echo "limits: $passes passed, $fails failed"
 [ "$fails" = 0 ]
