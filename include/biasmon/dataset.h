@@ -24,6 +24,11 @@ typedef struct bm_dataset_result {
  * for files larger than 16 MiB and one otherwise. Errors name the file, line and column. cfg must outlive out. */
 int bm_dataset_read(const bm_analysis_config *cfg, const char *path, int nthreads,
                     bm_dataset_result *out, bm_error *err) BM_MUST_CHECK;
+/* The same, from a local file the caller has already resolved and checked (a confined reader
+ * passes /proc/self/fd/N of a descriptor it opened beneath its root); errors name `shown` (the
+ * URI the user gave) instead of local_path. */
+int bm_dataset_read_local(const bm_analysis_config *cfg, const char *local_path, const char *shown,
+                          int nthreads, bm_dataset_result *out, bm_error *err) BM_MUST_CHECK;
 void bm_dataset_result_release(bm_dataset_result *r);
 
 #endif

@@ -50,6 +50,11 @@ void bm_store_reader_close(bm_store_reader *r);
 /* Writes an object atomically (temporary name, then rename); creates missing prefixes. Replaces
  * only a regular file: a symbolic link, device, FIFO or directory in its place is BM_EIO. */
 int bm_store_write(const char *uri, const void *data, size_t len, bm_error *err) BM_MUST_CHECK;
+/* The one object a SageMaker processing input names (S3DataType S3Prefix): when uri is a folder
+ * (a prefix) that holds objects, the single object in it (BM_EDATA when it holds several: the
+ * message says how many and names the first two); otherwise uri itself (whether that object
+ * exists is for its reader to find). Sub-folders are ignored. out receives the object's URI. */
+int bm_store_resolve_one(const char *uri, char *out, size_t outlen, bm_error *err) BM_MUST_CHECK;
 /* Removes an object; a missing one is not an error. */
 int bm_store_remove(const char *uri, bm_error *err) BM_MUST_CHECK;
 

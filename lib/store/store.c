@@ -523,6 +523,24 @@ int bm_store_write(const char *uri, const void *data, size_t len, bm_error *err)
     return b->write(&t, data, len, err);
 }
 
+int bm_store_resolve_one(const char *uri, char *out, size_t outlen, bm_error *err)
+{
+    bm_strlist l = {0};
+    int r = bm_store_list(uri, 0, 1000, &l, err);
+    if (r == BM_ELIMIT) r = bm_error_set(err, BM_EDATA, "%.300s holds more than 1000 objects; biasmon reads one", uri);
+    if (!r && l.n > 1)
+        r = bm_error_set(err, BM_EDATA, "%.300s holds %zu objects (%.200s, %.200s%s); biasmon reads one object per input: "
+                         "name the object itself or a folder that holds only it", uri, l.n, l.v[0], l.v[1], l.n > 2 ? ", ..." : "");
+    if (!r && l.n == 1) {
+        if (bm_uri_join(uri, l.v[0], out, outlen)) r = bm_error_set(err, BM_ELIMIT, "%.300s/%.200s is too long", uri, l.v[0]);
+    } else if (!r) { /* not a folder with objects: the object itself, which its reader will find or not */
+        if (strlen(uri) >= outlen) r = bm_error_set(err, BM_ELIMIT, "%.300s is too long", uri);
+        else memcpy(out, uri, strlen(uri) + 1);
+    }
+    bm_strlist_release(&l);
+    return r;
+}
+
 int bm_store_remove(const char *uri, bm_error *err)
 {
     target t;

@@ -407,11 +407,9 @@ out:
     return r;
 }
 
-int bm_dataset_read(const bm_analysis_config *cfg, const char *path, int nthreads,
-                    bm_dataset_result *out, bm_error *err)
+/* Post-training metrics need the predictions in the data: said before any byte is fetched. */
+static int needs_predictions(const bm_analysis_config *cfg, bm_error *err)
 {
-    memset(out, 0, sizeof(*out));
-    bm_error_clear(err);
     if (cfg->post_requested && cfg->post_mask && !cfg->predicted_label.set) {
         bm_error_at(err, NULL, 0, 0, "$.predicted_label");
         if (cfg->methods_absent)
@@ -425,19 +423,37 @@ int bm_dataset_read(const bm_analysis_config *cfg, const char *path, int nthread
                             "the dataset; it does not call a model): add predicted_label, or remove "
                             "methods.post_training_bias");
     }
+    return BM_OK;
+}
+
+int bm_dataset_read_local(const bm_analysis_config *cfg, const char *local, const char *shown, int nthreads,
+                          bm_dataset_result *out, bm_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    bm_error_clear(err);
+    if (needs_predictions(cfg, err)) return err->code;
+    int r = cfg->dataset_type == BM_DATASET_JSONLINES ? read_jsonl(cfg, local, out, err)
+                                                      : read_csv(cfg, local, nthreads, out, err);
+    if (r) {
+        if ((!err->file[0] && err->path[0] == 0) || !strcmp(err->file, local))
+            bm_error_at(err, shown, err->line, err->col, NULL);
+        bm_dataset_result_release(out);
+    }
+    return r;
+}
+
+int bm_dataset_read(const bm_analysis_config *cfg, const char *path, int nthreads,
+                    bm_dataset_result *out, bm_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    bm_error_clear(err);
+    if (needs_predictions(cfg, err)) return err->code;
     /* an object that is not a local file (s3://) is read from a temporary copy, which errors
      * never name: they name the URI */
     char local[4096];
     int temporary = 0;
     int r = bm_store_local_copy(path, local, sizeof(local), &temporary, err);
-    if (r) return r;
-    r = cfg->dataset_type == BM_DATASET_JSONLINES ? read_jsonl(cfg, local, out, err)
-                                                  : read_csv(cfg, local, nthreads, out, err);
-    if (r) {
-        if ((!err->file[0] && err->path[0] == 0) || !strcmp(err->file, local))
-            bm_error_at(err, path, err->line, err->col, NULL);
-        bm_dataset_result_release(out);
-    }
+    if (!r) r = bm_dataset_read_local(cfg, local, path, nthreads, out, err);
     if (temporary) unlink(local);
     return r;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "biasmon/bias.h"
 #include "biasmon/config.h"
 #include "biasmon/dataset.h"
@@ -13,6 +14,7 @@
 void bm_cmd_analyze_usage(FILE *out)
 {
     fputs("usage: biasmon analyze --analysis-config URI --dataset URI [--output URI] [--threads N]\n"
+          "                       [--cube URI] [--confine DIR]...\n"
           "\n"
           "Computes SageMaker Clarify's pre-training (CI, DPL, KL, JS, LP, TVD, KS, CDDL) and\n"
           "post-training (AD, CDDPL, DAR, DCA, DCR, DI, DPPL, DRR, FT, GE, RD, SD, TE) bias\n"
@@ -27,9 +29,14 @@ void bm_cmd_analyze_usage(FILE *out)
           "                          methods)\n"
           "  --dataset URI           the data: CSV with a header row (or the config's headers),\n"
           "                          or JSON Lines\n"
+          "                          Both inputs may also name a folder (an S3 prefix) that holds\n"
+          "                          just the one object, as a processing job's inputs do.\n"
           "  --output URI            where analysis.json goes (default: the current directory)\n"
           "  --threads N             reading threads for large CSV files (default: one per CPU)\n"
           "  --cube URI              also write the count cube (mergeable statistics) as JSON\n"
+          "  --confine DIR           read and write local files only beneath DIR (repeatable), as\n"
+          "                          biasmon serve's processing jobs do: a path outside, or a link\n"
+          "                          that leads out, is refused\n"
           "\n"
           "Exit status: 0 when the analysis ran (metric-level errors are recorded in the JSON),\n"
           "2 for a bad command line, 3 when the config or the data cannot be used, 4 when an\n"
@@ -45,19 +52,29 @@ int bm_cmd_analyze(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"threads", required_argument, NULL, 't'},
         {"cube", required_argument, NULL, 'k'},
+        {"confine", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL, *data_path = NULL, *out_dir = ".", *cube_path = NULL;
+    const char *roots[BM_STORE_MAX_ROOTS];
+    size_t nroots = 0;
     int threads = 0;
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:d:o:t:k:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:d:o:t:k:C:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'c': config_path = optarg; break;
         case 'd': data_path = optarg; break;
         case 'o': out_dir = optarg; break;
         case 'k': cube_path = optarg; break;
+        case 'C':
+            if (nroots == BM_STORE_MAX_ROOTS) {
+                fprintf(stderr, "biasmon analyze: at most %d --confine folders\n", BM_STORE_MAX_ROOTS);
+                return BM_EXIT_USAGE;
+            }
+            roots[nroots++] = optarg;
+            break;
         case 't': {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -79,6 +96,32 @@ int bm_cmd_analyze(int argc, char **argv)
     }
     int rc = BM_EXIT_INTERNAL;
     bm_error err;
+    bm_error_clear(&err);
+    if (nroots && bm_store_confine(roots, nroots, &err)) {
+        bm_cli_error(&err);
+        return BM_EXIT_USAGE;
+    }
+    /* each input is an object or a folder holding just one (a processing job's S3Prefix input) */
+    char config_uri[4096], data_uri[4096];
+    if (bm_store_resolve_one(config_path, config_uri, sizeof(config_uri), &err) ||
+        bm_store_resolve_one(data_path, data_uri, sizeof(data_uri), &err)) {
+        bm_cli_error(&err);
+        return err.code == BM_ENOMEM ? BM_EXIT_INTERNAL : BM_EXIT_INPUT;
+    }
+    config_path = config_uri;
+    /* confined, a local dataset is opened beneath its root once, and read through that
+     * descriptor, so a link planted after the check leads nowhere */
+    char data_fd_path[64];
+    const char *data_read = data_uri;
+    int data_fd = -1;
+    if (nroots && bm_store_is_local(data_uri)) {
+        if (bm_store_open_fd(data_uri, &data_fd, &err)) {
+            bm_cli_error(&err);
+            return BM_EXIT_INPUT;
+        }
+        snprintf(data_fd_path, sizeof(data_fd_path), "/proc/self/fd/%d", data_fd);
+        data_read = data_fd_path;
+    }
     bm_analysis_config cfg;
     bm_dataset_result ds;
     memset(&ds, 0, sizeof(ds));
@@ -89,9 +132,12 @@ int bm_cmd_analyze(int argc, char **argv)
     if (r) {
         bm_cli_error(&err);
         bm_buf_release(&out);
+        if (data_fd >= 0) close(data_fd);
         return r == BM_ENOMEM ? BM_EXIT_INTERNAL : BM_EXIT_INPUT;
     }
-    if ((r = bm_dataset_read(&cfg, data_path, threads, &ds, &err))) {
+    r = data_fd >= 0 ? bm_dataset_read_local(&cfg, data_read, data_uri, threads, &ds, &err)
+                     : bm_dataset_read(&cfg, data_uri, threads, &ds, &err);
+    if (r) {
         if (err.path[0] && !err.file[0]) bm_error_at(&err, config_path, 0, 0, NULL);
         bm_cli_error(&err);
         rc = r == BM_ENOMEM || r == BM_EINTERNAL ? BM_EXIT_INTERNAL : BM_EXIT_INPUT;
@@ -131,6 +177,7 @@ int bm_cmd_analyze(int argc, char **argv)
     fprintf(stderr, "biasmon: analysed %llu rows; wrote %s\n", (unsigned long long)bm_cube_rows(ds.cube), path);
     rc = BM_EXIT_OK;
 out:
+    if (data_fd >= 0) close(data_fd);
     json_decref(analysis);
     bm_dataset_result_release(&ds);
     bm_analysis_config_release(&cfg);

@@ -329,9 +329,41 @@ static void test_confine_root_through_a_link(void **state)
     expect_code(bm_store_check(u, &e), BM_EACCESS, &e, "none");
 }
 
+/* A processing input names an object, or a folder that holds just one. */
+static void test_resolve_one(void **state)
+{
+    (void)state;
+    char u[256], got[512], want[512];
+    bm_error e;
+    bm_error_clear(&e);
+    put("data.csv", "a,b\n");
+    at(u, sizeof(u), "data.csv"); /* an object: itself */
+    expect_code(bm_store_resolve_one(u, got, sizeof(got), &e), BM_OK, &e, NULL);
+    assert_string_equal(got, u);
+    at(u, sizeof(u), "missing.csv"); /* missing: itself, for its reader to report */
+    expect_code(bm_store_resolve_one(u, got, sizeof(got), &e), BM_OK, &e, NULL);
+    assert_string_equal(got, u);
+    char d[256];
+    at(d, sizeof(d), "one");
+    assert_int_equal(mkdir(d, 0755), 0);
+    put("one/train.csv", "a\n");
+    at(u, sizeof(u), "one/sub");
+    assert_int_equal(mkdir(u, 0755), 0); /* sub-folders do not count */
+    at(u, sizeof(u), "one");
+    expect_code(bm_store_resolve_one(u, got, sizeof(got), &e), BM_OK, &e, NULL);
+    at(want, sizeof(want), "one/train.csv");
+    assert_string_equal(got, want);
+    put("one/test.csv", "a\n");
+    expect_code(bm_store_resolve_one(u, got, sizeof(got), &e), BM_EDATA, &e, "holds 2 objects (test.csv, train.csv)");
+    char small[8];
+    at(u, sizeof(u), "data.csv");
+    expect_code(bm_store_resolve_one(u, small, sizeof(small), &e), BM_ELIMIT, &e, "too long");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_resolve_one, setup, teardown), /* before any confinement */
         cmocka_unit_test_setup_teardown(test_read_fifo_directory_device, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_regular_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic_write_no_replace, setup, teardown),
