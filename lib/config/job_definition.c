@@ -20,8 +20,7 @@
 
 const bm__shape bm__shape_monitoring_job_definition_name =
     STRING("MonitoringJobDefinitionName", 1, 63, &bm__pat_resource_name);
-static const bm__shape processing_job_name =
-    STRING("ProcessingJobName", 1, 63, &bm__pat_resource_name);
+const bm__shape bm__shape_processing_job_name = STRING("ProcessingJobName", 1, 63, &bm__pat_resource_name);
 const bm__shape bm__shape_endpoint_name = STRING("EndpointName", 0, 63, &bm__pat_resource_name);
 static const bm__shape s3_uri = URI("S3Uri", 1024, &bm__pat_s3_uri);
 static const bm__shape monitoring_s3_uri = URI("MonitoringS3Uri", 512, &bm__pat_s3_uri);
@@ -189,7 +188,7 @@ static const bm__shape constraints_resource = {
 static const bm__shape baseline_config = {
     .kind = BM__STRUCT,
     .name = "ModelBiasBaselineConfig",
-    .members = (const bm__member[]){{"BaseliningJobName", &processing_job_name, 0},
+    .members = (const bm__member[]){{"BaseliningJobName", &bm__shape_processing_job_name, 0},
                                     {"ConstraintsResource", &constraints_resource, 0},
                                     {NULL, NULL, 0}},
 };
@@ -301,6 +300,109 @@ const bm__shape bm__shape_create_model_bias_job_definition = {
                              {"StoppingCondition", &bm__shape_monitoring_stopping_condition, 0},
                              {"Tags", &bm__shape_tag_list, 0},
                              {NULL, NULL, 0}},
+};
+
+/* ---- CreateProcessingJob (the jobs SageMakerClarifyProcessor sends; biasmon runs Clarify's
+ * bias analysis for them, serve/processing.c) ---- */
+static const char *const s3_data_types[] = {"ManifestFile", "S3Prefix", NULL};
+static const char *const s3_compression_types[] = {"None", "Gzip", NULL};
+static const bm__shape s3_data_type = {
+    .kind = BM__STRING, .name = "ProcessingS3DataType", .enums = s3_data_types};
+static const bm__shape s3_compression_type = {
+    .kind = BM__STRING, .name = "ProcessingS3CompressionType", .enums = s3_compression_types};
+static const bm__shape processing_s3_input = {
+    .kind = BM__STRUCT,
+    .name = "ProcessingS3Input",
+    .members = (const bm__member[]){{"S3Uri", &s3_uri, 1},
+                                    {"LocalPath", &local_path, 0},
+                                    {"S3DataType", &s3_data_type, 1},
+                                    {"S3InputMode", &s3_input_mode, 0},
+                                    {"S3DataDistributionType", &s3_distribution_type, 0},
+                                    {"S3CompressionType", &s3_compression_type, 0},
+                                    {NULL, NULL, 0}},
+};
+static const bm__shape processing_input = {
+    .kind = BM__STRUCT,
+    .name = "ProcessingInput",
+    .members = (const bm__member[]){{"InputName", &string, 1},
+                                    {"AppManaged", &boolean, 0},
+                                    {"S3Input", &processing_s3_input, 0},
+                                    {NULL, NULL, 0}},
+};
+static const bm__shape processing_inputs = {
+    .kind = BM__LIST, .name = "ProcessingInputs", .member = &processing_input, .max_items = 10};
+static const bm__shape processing_s3_output = {
+    .kind = BM__STRUCT,
+    .name = "ProcessingS3Output",
+    .members = (const bm__member[]){{"S3Uri", &s3_uri, 1},
+                                    {"LocalPath", &local_path, 0},
+                                    {"S3UploadMode", &s3_upload_mode, 1},
+                                    {NULL, NULL, 0}},
+};
+static const bm__shape processing_output = {
+    .kind = BM__STRUCT,
+    .name = "ProcessingOutput",
+    .members = (const bm__member[]){{"OutputName", &string, 1},
+                                    {"S3Output", &processing_s3_output, 0},
+                                    {"AppManaged", &boolean, 0},
+                                    {NULL, NULL, 0}},
+};
+static const bm__shape processing_outputs = {
+    .kind = BM__LIST, .name = "ProcessingOutputs", .member = &processing_output, .max_items = 10};
+static const bm__shape processing_output_config = {
+    .kind = BM__STRUCT,
+    .name = "ProcessingOutputConfig",
+    .members = (const bm__member[]){{"Outputs", &processing_outputs, 1},
+                                    {"KmsKeyId", &kms_key_id, 0},
+                                    {NULL, NULL, 0}},
+};
+static const bm__shape container_string = STRING("ContainerArgument", 0, 256, &bm__pat_line);
+static const bm__shape container_strings = {
+    .kind = BM__LIST, .name = "ContainerArguments", .member = &container_string, .min_items = 1, .max_items = 100};
+static const bm__shape processing_app_specification = {
+    .kind = BM__STRUCT,
+    .name = "AppSpecification",
+    .members = (const bm__member[]){{"ImageUri", &image_uri, 1},
+                                    {"ContainerEntrypoint", &container_strings, 0},
+                                    {"ContainerArguments", &container_strings, 0},
+                                    {NULL, NULL, 0}},
+};
+static const bm__shape processing_max_runtime = INTEGER("ProcessingMaxRuntimeInSeconds", 1, 777600);
+static const bm__shape processing_stopping_condition = {
+    .kind = BM__STRUCT,
+    .name = "ProcessingStoppingCondition",
+    .members = (const bm__member[]){{"MaxRuntimeInSeconds", &processing_max_runtime, 1}, {NULL, NULL, 0}},
+};
+static const bm__shape processing_environment_map = {.kind = BM__MAP,
+                                                     .name = "ProcessingEnvironmentMap",
+                                                     .key = &env_key,
+                                                     .member = &env_value,
+                                                     .max_items = 100};
+static const bm__shape experiment_entity_name = STRING("ExperimentEntityName", 1, 120, &bm__pat_resource_name);
+static const bm__shape experiment_config = {
+    .kind = BM__STRUCT,
+    .name = "ExperimentConfig",
+    .members = (const bm__member[]){{"ExperimentName", &experiment_entity_name, 0},
+                                    {"TrialName", &experiment_entity_name, 0},
+                                    {"TrialComponentDisplayName", &experiment_entity_name, 0},
+                                    {"RunName", &experiment_entity_name, 0},
+                                    {NULL, NULL, 0}},
+};
+const bm__shape bm__shape_create_processing_job = {
+    .kind = BM__STRUCT,
+    .name = "CreateProcessingJobRequest",
+    .members = (const bm__member[]){{"ProcessingJobName", &bm__shape_processing_job_name, 1},
+                                    {"ProcessingInputs", &processing_inputs, 0},
+                                    {"ProcessingOutputConfig", &processing_output_config, 0},
+                                    {"ProcessingResources", &bm__shape_monitoring_resources, 1},
+                                    {"StoppingCondition", &processing_stopping_condition, 0},
+                                    {"AppSpecification", &processing_app_specification, 1},
+                                    {"Environment", &processing_environment_map, 0},
+                                    {"NetworkConfig", &bm__shape_monitoring_network_config, 0},
+                                    {"RoleArn", &bm__shape_role_arn, 1},
+                                    {"Tags", &bm__shape_tag_list, 0},
+                                    {"ExperimentConfig", &experiment_config, 0},
+                                    {NULL, NULL, 0}},
 };
 
 /* ================================================================================================

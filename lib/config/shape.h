@@ -141,5 +141,7 @@ extern const bm__shape bm__shape_monitoring_network_config;        /* Monitoring
 extern const bm__shape bm__shape_monitoring_stopping_condition;    /* MonitoringStoppingCondition */
 extern const bm__shape bm__shape_monitoring_environment_map;       /* MonitoringEnvironmentMap */
 extern const bm__shape bm__shape_create_model_bias_job_definition; /* the whole request */
+extern const bm__shape bm__shape_processing_job_name;              /* ProcessingJobName */
+extern const bm__shape bm__shape_create_processing_job;            /* the whole request */
 
 #endif

@@ -13,11 +13,12 @@
 
 typedef struct bm__worker {
     pid_t pid;           /* 0: free slot */
-    int64_t exec_id;
+    int64_t exec_id;     /* a monitoring execution's id, or 0 for a processing job */
+    char job[64];        /* a processing job's name ("" for an execution) */
     char schedule[64];
     double started_real; /* CLOCK_MONOTONIC seconds */
     int max_runtime;     /* real seconds, 0 = none */
-    int killed;          /* 1 after SIGKILL for exceeding the runtime or at shutdown */
+    int killed;          /* after SIGKILL: 1 the runtime was exceeded, 2 shutdown, 3 StopProcessingJob */
 } bm__worker;
 
 struct bm_service {
@@ -47,6 +48,10 @@ struct bm_service {
     atomic_int sched_dirty;
     int stopping;
     bm__worker workers[BM__MAX_WORKERS];
+    /* processing jobs: pj_mu is held over every read-modify-write of one (the API's Create and
+     * Stop, the scheduler's start and reap); pj_dirty asks the scheduler for a pass over them */
+    pthread_mutex_t pj_mu;
+    atomic_int pj_dirty;
     /* /metrics cache: the latest analysis per schedule */
     pthread_mutex_t metrics_mu;
     json_t *metrics_cache; /* {schedule: {"exec": id, "text": "..."}} */
@@ -78,6 +83,31 @@ void bm__scheduler_wake(bm_service *s);
 int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *exec_id, bm_error *err);
 /* The next tick after `after` for a schedule document (-1: none). */
 int64_t bm__schedule_next_tick(json_t *schedule_doc, int64_t after);
+
+/* Workers (scheduler.c): forks argv[0] with stdout and stderr appended to log_path into a free
+ * slot (the caller fills the slot's other fields); NULL with why set when none is free or the
+ * fork failed. How many run, against the --workers limit. */
+bm__worker *bm__worker_start(bm_service *s, char *const argv[], const char *log_path, char *why, size_t n);
+int bm__workers_free(bm_service *s);
+/* A worker's last "biasmon: ..." line in its log (its own words: they name files, never quote
+ * them), without the prefix and with control characters replaced; "" when there is none. */
+void bm__worker_last_word(const char *log_path, char *out, size_t n);
+
+/* Clarify processing jobs (processing.c). BM_RES_PROCESSING_JOB resources whose status is
+ * Pending (queued; described as InProgress), InProgress, Stopping, Completed, Failed or Stopped. */
+#define BM_RES_PROCESSING_JOB "ProcessingJob"
+int bm__processing_create(bm_service *s, json_t *req, json_t **resp, bm_error *err);
+int bm__processing_stop(bm_service *s, const char *name, bm_error *err);
+/* The scheduler's pass: starts queued jobs while workers are free, stops those asked to stop. */
+void bm__processing_dispatch(bm_service *s);
+/* A processing job's worker ended (wstatus from waitpid). */
+void bm__processing_reap(bm_service *s, bm__worker *w, int wstatus);
+/* At start-up: jobs left running by a previous instance are Failed (queued ones stay queued). */
+int bm__processing_recover(bm_service *s, bm_error *err);
+/* DescribeProcessingJob's document of a processing job; BM_ENOTFOUND when there is none. */
+int bm__processing_describe(bm_service *s, const char *name, json_t **out, bm_error *err);
+/* Summaries (ListProcessingJobs) of every processing job, appended to arr. */
+int bm__processing_summaries(bm_service *s, json_t *arr, bm_error *err);
 
 /* The URI members of a job definition document ("ModelBiasAppSpecification.ConfigUri", ...),
  * NULL-terminated, and of an endpoint configuration. */

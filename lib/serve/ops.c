@@ -773,12 +773,85 @@ static int op_list_executions(bm_service *s, json_t *req, json_t **resp, bm_erro
     return rc;
 }
 
+/* ==================================================================== processing jobs */
+
+static int op_create_processing_job(bm_service *s, json_t *req, json_t **resp, bm_error *err)
+{
+    return bm__processing_create(s, req, resp, err);
+}
+
+static int op_stop_processing_job(bm_service *s, json_t *req, json_t **resp, bm_error *err)
+{
+    (void)resp;
+    return bm__processing_stop(s, str(req, "ProcessingJobName"), err);
+}
+
+/* The processing-job summary of a monitoring execution that has started. */
+static json_t *execution_job_summary(bm_service *s, const bm_exec_record *e)
+{
+    char arn[256];
+    bm__arn(s, "processing-job", e->job_name, arn, sizeof(arn));
+    const char *status = !strcmp(e->status, "CompletedWithViolations") ? "Completed"
+                         : !strcmp(e->status, "Pending")               ? "InProgress"
+                                                                      : e->status;
+    json_t *o = json_pack("{s:s,s:s,s:f,s:f,s:s}", "ProcessingJobName", e->job_name, "ProcessingJobArn", arn,
+                          "CreationTime", e->created, "LastModifiedTime", e->modified, "ProcessingJobStatus", status);
+    if (o && e->ended > 0) json_object_set_new(o, "ProcessingEndTime", json_real(e->ended));
+    if (o && e->failure_reason[0]) json_object_set_new(o, "FailureReason", json_string(e->failure_reason));
+    return o;
+}
+
+static int op_list_processing_jobs(bm_service *s, json_t *req, json_t **resp, bm_error *err)
+{
+    const char *nc = str(req, "NameContains"), *st = str(req, "StatusEquals"), *by = str(req, "SortBy");
+    json_t *all = json_array();
+    bm_exec_record *v = NULL;
+    size_t n = 0;
+    int rc = all ? bm__processing_summaries(s, all, err) : ENOMEM_RET(err);
+    if (!rc) rc = bm_state_exec_list(s->db, NULL, NULL, 0, &v, &n, err);
+    for (size_t k = 0; !rc && k < n; k++) { /* monitoring executions run as processing jobs too */
+        if (!v[k].job_name[0]) continue;
+        json_t *sum = execution_job_summary(s, &v[k]);
+        if (!sum || json_array_append_new(all, sum)) rc = ENOMEM_RET(err);
+    }
+    bm_free(v);
+    size_t total = json_array_size(all), m = 0;
+    item *items = rc ? NULL : bm_calloc(total ? total : 1, sizeof(item));
+    if (!rc && !items) rc = ENOMEM_RET(err);
+    for (size_t k = 0; !rc && k < total; k++) {
+        json_t *sum = json_array_get(all, k);
+        const char *name = str(sum, "ProcessingJobName"), *status = str(sum, "ProcessingJobStatus");
+        double created = json_number_value(json_object_get(sum, "CreationTime")),
+               modified = json_number_value(json_object_get(sum, "LastModifiedTime"));
+        if (nc && !contains_ci(name, nc)) continue;
+        if (st && strcmp(st, status)) continue;
+        if (!time_ok(req, "CreationTimeBefore", "CreationTimeAfter", created) ||
+            !time_ok(req, "LastModifiedTimeBefore", "LastModifiedTimeAfter", modified))
+            continue;
+        items[m].v = sum;
+        items[m].t = created;
+        items[m].s = by && !strcmp(by, "Status") ? status : name;
+        m++;
+    }
+    if (!rc && !(*resp = json_object())) rc = ENOMEM_RET(err);
+    pthread_mutex_lock(&list_mu);
+    if (!rc) rc = page(items, m, !by || !strcmp(by, "CreationTime"), req, *resp, "ProcessingJobSummaries", err);
+    pthread_mutex_unlock(&list_mu);
+    json_decref(all);
+    bm_free(items);
+    return rc;
+}
+
 static int op_describe_processing_job(bm_service *s, json_t *req, json_t **resp, bm_error *err)
 {
     const char *name = str(req, "ProcessingJobName");
+    int rc = bm__processing_describe(s, name, resp, err);
+    if (rc != BM_ENOTFOUND) return rc;
+    bm_error_clear(err);
+    /* else the processing job of a monitoring execution */
     bm_exec_record *v = NULL, *e = NULL;
     size_t n = 0;
-    int rc = bm_state_exec_list(s->db, NULL, NULL, 0, &v, &n, err);
+    rc = bm_state_exec_list(s->db, NULL, NULL, 0, &v, &n, err);
     if (rc) return rc;
     for (size_t k = 0; k < n && !e; k++)
         if (!strcasecmp(v[k].job_name, name)) e = &v[k];
@@ -838,7 +911,8 @@ static int check_arn(bm_service *s, const char *arn, bm_error *err)
     } kinds[] = {{"monitoring-schedule", BM_RES_SCHEDULE},
                  {"model-bias-job-definition", BM_RES_JOB_DEFINITION},
                  {"endpoint", BM_RES_ENDPOINT},
-                 {"endpoint-config", BM_RES_ENDPOINT_CONFIG}};
+                 {"endpoint-config", BM_RES_ENDPOINT_CONFIG},
+                 {"processing-job", BM_RES_PROCESSING_JOB}};
     const char *slash = strrchr(arn, '/');
     const char *colon = slash ? slash : arn;
     while (colon > arn && *colon != ':') colon--;
@@ -948,7 +1022,10 @@ static const bm__op ops[] = {
     {"SageMaker.StopMonitoringSchedule", &bm__req_schedule_name, op_stop_schedule},
     {"SageMaker.DeleteMonitoringSchedule", &bm__req_schedule_name, op_delete_schedule},
     {"SageMaker.ListMonitoringExecutions", &bm__req_list_executions, op_list_executions},
+    {"SageMaker.CreateProcessingJob", &bm__shape_create_processing_job, op_create_processing_job},
     {"SageMaker.DescribeProcessingJob", &bm__req_describe_processing_job, op_describe_processing_job},
+    {"SageMaker.ListProcessingJobs", &bm__req_list_processing_jobs, op_list_processing_jobs},
+    {"SageMaker.StopProcessingJob", &bm__req_stop_processing_job, op_stop_processing_job},
     {"SageMaker.AddTags", &bm__req_add_tags, op_add_tags},
     {"SageMaker.ListTags", &bm__req_list_tags, op_list_tags},
     {"SageMaker.DeleteTags", &bm__req_delete_tags, op_delete_tags},

@@ -175,6 +175,14 @@ static int running_count(bm_service *s)
     return c;
 }
 
+int bm__workers_free(bm_service *s)
+{
+    int limit = s->cfg.workers > 0 ? s->cfg.workers : 1;
+    if (limit > BM__MAX_WORKERS) limit = BM__MAX_WORKERS;
+    int n = limit - running_count(s);
+    return n > 0 ? n : 0;
+}
+
 static void finish_record(bm_service *s, bm_exec_record *e, const char *status, const char *reason)
 {
     bm_error err;
@@ -186,6 +194,41 @@ static void finish_record(bm_service *s, bm_exec_record *e, const char *status, 
         bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)e->id, err.msg);
     bm__log(s, BM_LOG_INFO, "execution_finished", "schedule=%s id=%lld status=%s reason=\"%s\"", e->schedule,
             (long long)e->id, status, reason ? reason : "");
+}
+
+bm__worker *bm__worker_start(bm_service *s, char *const argv[], const char *log_path, char *why, size_t n)
+{
+    int slot = -1;
+    for (int k = 0; k < BM__MAX_WORKERS && slot < 0; k++)
+        if (!s->workers[k].pid) slot = k;
+    if (slot < 0) {
+        snprintf(why, n, "no free worker slot");
+        return NULL;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) { /* child: async-signal-safe calls only, then exec */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(127);
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0) dup2(nul, 0);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (pid < 0) {
+        snprintf(why, n, "cannot start a worker process: %s", strerror(errno));
+        return NULL;
+    }
+    bm__worker *w = &s->workers[slot];
+    memset(w, 0, sizeof(*w));
+    w->pid = pid;
+    w->started_real = mono();
+    return w;
 }
 
 /* Starts execution e in a worker process. */
@@ -296,30 +339,8 @@ static void spawn(bm_service *s, bm_exec_record *e)
         argv[a++] = s->roots[k];
     }
     argv[a] = NULL;
-    int slot = -1;
-    for (int k = 0; k < BM__MAX_WORKERS && slot < 0; k++)
-        if (!s->workers[k].pid) slot = k;
-    pid_t parent = getpid();
-    pid_t pid = slot < 0 ? -1 : fork();
-    if (pid == 0) { /* child: async-signal-safe calls only, then exec */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(127);
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        int nul = open("/dev/null", O_RDONLY);
-        if (nul >= 0) dup2(nul, 0);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    if (pid < 0) {
-        snprintf(why, sizeof(why), "cannot start a worker process: %s", strerror(errno));
-        goto fail;
-    }
-    bm__worker *w = &s->workers[slot];
-    w->pid = pid;
+    bm__worker *w = bm__worker_start(s, argv, log_path, why, sizeof(why));
+    if (!w) goto fail;
     w->exec_id = e->id;
     snprintf(w->schedule, sizeof(w->schedule), "%s", e->schedule);
     w->started_real = mono();
@@ -330,7 +351,7 @@ static void spawn(bm_service *s, bm_exec_record *e)
     if (bm_state_exec_update(s->db, e, &err))
         bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)e->id, err.msg);
     bm__log(s, BM_LOG_INFO, "execution_started", "schedule=%s id=%lld scheduled_time=%s pid=%d job=%s", e->schedule,
-            (long long)e->id, when, (int)pid, e->job_name);
+            (long long)e->id, when, (int)w->pid, e->job_name);
     goto out;
 fail:
     finish_record(s, e, "Failed", why);
@@ -340,13 +361,10 @@ out:
     if (have_ep) bm_resource_release(&ep);
 }
 
-/* The worker's last "biasmon: ..." line in its log (its own words: they name files, never quote
- * them), without the prefix and with control characters replaced; "" when there is none. */
-static void worker_last_word(bm_service *s, int64_t id, char *out, size_t n)
+void bm__worker_last_word(const char *path, char *out, size_t n)
 {
-    char path[1300], tail[4096];
+    char tail[4096];
     out[0] = 0;
-    snprintf(path, sizeof(path), "%s/executions/%lld/log.txt", s->data_dir, (long long)id);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     if (fd < 0) return;
@@ -399,8 +417,9 @@ static void reap(bm_service *s, bm__worker *w, int wstatus)
             json_t *v = json_object_get(acc, "violations");
             e.violations = json_is_integer(v) ? json_integer_value(v) : 0;
         } else if (WIFEXITED(wstatus)) {
-            char last[600];
-            worker_last_word(s, e.id, last, sizeof(last));
+            char last[600], log_path[1300];
+            snprintf(log_path, sizeof(log_path), "%s/executions/%lld/log.txt", s->data_dir, (long long)e.id);
+            bm__worker_last_word(log_path, last, sizeof(last));
             snprintf(why, sizeof(why), "the worker exited with status %d without an account of the execution%s%s; see %s/executions/%lld/log.txt",
                      WEXITSTATUS(wstatus), last[0] ? ": " : "", last, s->data_dir, (long long)e.id);
         } else {
@@ -421,8 +440,10 @@ static void reap_all(bm_service *s)
         int st;
         pid_t p = waitpid(w->pid, &st, WNOHANG);
         if (p == w->pid) {
-            reap(s, w, st);
+            if (w->job[0]) bm__processing_reap(s, w, st);
+            else reap(s, w, st);
             w->pid = 0;
+            atomic_store(&s->pj_dirty, 1); /* a slot is free for a queued processing job */
         } else if (w->max_runtime > 0 && !w->killed && mono() - w->started_real > w->max_runtime) {
             kill(w->pid, SIGKILL);
             w->killed = 1;
@@ -432,9 +453,8 @@ static void reap_all(bm_service *s)
 
 static void dispatch(bm_service *s)
 {
-    int limit = s->cfg.workers > 0 ? s->cfg.workers : 1;
-    if (limit > BM__MAX_WORKERS) limit = BM__MAX_WORKERS;
-    if (running_count(s) >= limit) return;
+    bm__processing_dispatch(s); /* a user waits on these: they go first */
+    if (!bm__workers_free(s)) return;
     bm_exec_record *v = NULL;
     size_t n = 0;
     bm_error err;
@@ -443,7 +463,7 @@ static void dispatch(bm_service *s)
         bm__log(s, BM_LOG_ERROR, "scheduler_error", "msg=\"%s\"", err.msg);
         return;
     }
-    for (size_t k = 0; k < n && running_count(s) < limit && !s->stopping; k++) {
+    for (size_t k = 0; k < n && bm__workers_free(s) && !s->stopping; k++) {
         if (running_for(s, v[k].schedule)) continue; /* one at a time per schedule */
         spawn(s, &v[k]);
     }
@@ -483,6 +503,7 @@ static int recover(bm_service *s, bm_error *err)
                                                   "run it again with biasmon run", svc_now(s), &n, err);
     if (rc) return rc;
     if (n) bm__log(s, BM_LOG_WARN, "recovered", "interrupted_executions=%zu", n);
+    if ((rc = bm__processing_recover(s, err))) return rc;
     bm_resource *v;
     size_t m;
     if ((rc = bm_state_resource_list(s->db, BM_RES_SCHEDULE, &v, &m, err))) return rc;
@@ -544,7 +565,8 @@ void bm__scheduler_stop(bm_service *s, int grace_s)
         w->killed = 2;
         int st;
         waitpid(w->pid, &st, 0);
-        reap(s, w, st);
+        if (w->job[0]) bm__processing_reap(s, w, st);
+        else reap(s, w, st);
         w->pid = 0;
     }
 }

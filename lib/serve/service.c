@@ -305,6 +305,7 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     s->cfg.data_dir = s->data_dir;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->sched_mu, NULL);
+    pthread_mutex_init(&s->pj_mu, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_mutex_init(&s->metrics_mu, NULL);
     bm_clock_init(&s->clock, cfg->time_scale, cfg->time_start);
@@ -350,6 +351,7 @@ void bm_service_stop(bm_service *s, int grace_s)
     json_decref(s->metrics_cache);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->sched_mu);
+    pthread_mutex_destroy(&s->pj_mu);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->metrics_mu);
     memset(s->key_secret, 0, sizeof(s->key_secret));

@@ -238,11 +238,34 @@ const bm__shape bm__req_list_executions = {
                                     {"MonitoringJobDefinitionName", &bm__shape_monitoring_job_definition_name, 0},
                                     {"MonitoringTypeEquals", &monitoring_type, 0},
                                     END}};
-static const bm__shape processing_job_name = STRING("ProcessingJobName", 1, 63, &bm__pat_resource_name);
 const bm__shape bm__req_describe_processing_job = {
     .kind = BM__STRUCT,
     .name = "DescribeProcessingJobRequest",
-    .members = (const bm__member[]){{"ProcessingJobName", &processing_job_name, 1}, END}};
+    .members = (const bm__member[]){{"ProcessingJobName", &bm__shape_processing_job_name, 1}, END}};
+const bm__shape bm__req_stop_processing_job = {
+    .kind = BM__STRUCT,
+    .name = "StopProcessingJobRequest",
+    .members = (const bm__member[]){{"ProcessingJobName", &bm__shape_processing_job_name, 1}, END}};
+static const bm__shape processing_job_status = {
+    .kind = BM__STRING,
+    .name = "ProcessingJobStatus",
+    .enums = (const char *const[]){"InProgress", "Completed", "Failed", "Stopping", "Stopped", NULL}};
+static const bm__shape processing_sort_by = {
+    .kind = BM__STRING, .name = "SortBy", .enums = (const char *const[]){"Name", "CreationTime", "Status", NULL}};
+const bm__shape bm__req_list_processing_jobs = {
+    .kind = BM__STRUCT,
+    .name = "ListProcessingJobsRequest",
+    .members = (const bm__member[]){{"CreationTimeAfter", &timestamp, 0},
+                                    {"CreationTimeBefore", &timestamp, 0},
+                                    {"LastModifiedTimeAfter", &timestamp, 0},
+                                    {"LastModifiedTimeBefore", &timestamp, 0},
+                                    {"NameContains", &any_string, 0},
+                                    {"StatusEquals", &processing_job_status, 0},
+                                    {"SortBy", &processing_sort_by, 0},
+                                    {"SortOrder", &sort_order, 0},
+                                    {"NextToken", &next_token, 0},
+                                    {"MaxResults", &max_results, 0},
+                                    END}};
 
 /* ---- tags ---- */
 static int arn_match(const char *s, size_t n)
