@@ -210,6 +210,8 @@ typedef struct backend {
     /* a back-end without descriptors: whole reads and a streaming reader (t->path without scheme) */
     int (*read)(const target *t, size_t max, bm_buf *out, bm_error *err);
     bm__s3_reader *(*reader)(const target *t, bm_error *err);
+    /* BM_OK when the object exists, BM_ENOTFOUND when not (NULL: ask list() instead) */
+    int (*exists)(const target *t, bm_error *err);
 } backend;
 
 static int cmp_str(const void *a, const void *b)
@@ -379,9 +381,15 @@ static bm__s3_reader *s3_reader(const target *t, bm_error *err)
     return bm__s3_open(t->path, err);
 }
 
+static int s3_exists(const target *t, bm_error *err)
+{
+    uint64_t size;
+    return bm__s3_size(t->path, &size, err);
+}
+
 static const backend backends[] = {
-    {"file", file_list, file_open, file_write, file_remove, NULL, NULL},
-    {"s3", s3_list, NULL, s3_write, s3_remove, s3_read, s3_reader},
+    {"file", file_list, file_open, file_write, file_remove, NULL, NULL, NULL},
+    {"s3", s3_list, NULL, s3_write, s3_remove, s3_read, s3_reader, s3_exists},
 };
 
 /* Finds the back-end of uri and where the object is; when confined, checks the syntax and root. */
@@ -525,6 +533,18 @@ int bm_store_write(const char *uri, const void *data, size_t len, bm_error *err)
 
 int bm_store_resolve_one(const char *uri, char *out, size_t outlen, bm_error *err)
 {
+    target t;
+    const backend *b = resolve(uri, &t, err);
+    if (!b) return err->code;
+    /* an object that exists is itself (one HEAD; a listing only for a prefix); when HEAD fails
+     * otherwise, the object's reader will say why better than a HEAD answer, which has no body */
+    if (b->exists && b->exists(&t, err) != BM_ENOTFOUND) {
+        bm_error_clear(err);
+        if (strlen(uri) >= outlen) return bm_error_set(err, BM_ELIMIT, "%.300s is too long", uri);
+        memcpy(out, uri, strlen(uri) + 1);
+        return BM_OK;
+    }
+    bm_error_clear(err);
     bm_strlist l = {0};
     int r = bm_store_list(uri, 0, 1000, &l, err);
     if (r == BM_ELIMIT) r = bm_error_set(err, BM_EDATA, "%.300s holds more than 1000 objects; biasmon reads one", uri);

@@ -103,6 +103,52 @@ check "analyze: analysis.json from s3:// is byte-identical" cmp -s "$L/base/anal
 # analyze reading S3 and writing a local folder, and the reverse
 "$BM_BIN" analyze --analysis-config s3://bm-data/ac_dataset.json --dataset "file://$L/data.csv" --output "$w/mixed" 2>/dev/null
 check "analyze: s3:// config with a local dataset" cmp -s "$L/base/analysis.json" "$w/mixed/analysis.json"
+# an input may be a prefix holding one object (a processing job's S3Prefix input), never several
+"$PY" - "$EP" "$L" <<'P' || echo "FAIL: cannot upload the prefixes"
+import boto3, sys
+s3 = boto3.client("s3", endpoint_url=sys.argv[1])
+for key in ("prefix-one/train.csv", "prefix-two/a.csv", "prefix-two/b.csv"):
+    s3.upload_file(sys.argv[2] + "/data.csv", "bm-data", key)
+P
+for pfx in prefix-one prefix-one/; do
+    "$BM_BIN" analyze --analysis-config s3://bm-data/ac_dataset.json --dataset "s3://bm-data/$pfx" --output "$w/pfx" 2>"$w/a11.err"
+    check "analyze: a prefix holding one object ($pfx)" cmp -s "$L/base/analysis.json" "$w/pfx/analysis.json"
+    rm -rf "$w/pfx"
+done
+"$BM_BIN" analyze --analysis-config s3://bm-data/ac_dataset.json --dataset s3://bm-data/prefix-two --output "$w/pfx" 2>"$w/a12.err"; rc=$?
+check "analyze: a prefix holding two objects is refused (rc $rc)" sh -c '[ "$1" = 3 ] && grep -q "holds 2 objects (a.csv, b.csv)" "$2"' _ "$rc" "$w/a12.err"
+
+# ---- a Clarify processing job of biasmon serve, everything in S3 ----
+"$BM_BIN" serve --data-dir "$w/serve-data" --listen 127.0.0.1:0 --poll-ms 50 >"$w/serve.log" 2>&1 &
+serve_pid=$!
+pids+=("$serve_pid")
+for _ in $(seq 1 150); do [ -s "$w/serve-data/serve.json" ] && break; kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.1; done
+"$PY" - "$w/serve-data" "$EP" "$w/got-pj" <<'P'
+import boto3, json, os, sys, time
+data, ep, out = sys.argv[1:]
+url = json.load(open(os.path.join(data, "serve.json")))["endpoint_url"]
+keys = dict(l.strip().split("=", 1) for l in open(os.path.join(data, "credentials")) if "=" in l)
+sm = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1", aws_access_key_id=keys["access_key_id"],
+                  aws_secret_access_key=keys["secret_access_key"])
+inp = lambda n, uri: {"InputName": n, "S3Input": {"S3Uri": uri, "LocalPath": "/opt/ml/processing/input/" + n,
+                      "S3DataType": "S3Prefix", "S3InputMode": "File"}}
+sm.create_processing_job(ProcessingJobName="baseline-s3", RoleArn="arn:aws:iam::123456789012:role/r",
+    ProcessingResources={"ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30}},
+    AppSpecification={"ImageUri": "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0"},
+    ProcessingInputs=[inp("dataset", "s3://bm-data/prefix-one/"), inp("analysis_config", "s3://bm-data/ac_dataset.json")],
+    ProcessingOutputConfig={"Outputs": [{"OutputName": "analysis_result", "S3Output": {
+        "S3Uri": "s3://bm-data/baseline-s3", "LocalPath": "/opt/ml/processing/output", "S3UploadMode": "EndOfJob"}}]})
+for _ in range(1200):
+    d = sm.describe_processing_job(ProcessingJobName="baseline-s3")
+    if d["ProcessingJobStatus"] != "InProgress": break
+    time.sleep(0.1)
+print("processing job:", d["ProcessingJobStatus"], d.get("FailureReason", ""))
+os.makedirs(out, exist_ok=True)
+boto3.client("s3", endpoint_url=ep).download_file("bm-data", "baseline-s3/analysis.json", out + "/analysis.json")
+P
+kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null
+check "a processing job over s3:// writes analysis.json byte-identical to a local analyze" \
+    cmp -s "$L/base/analysis.json" "$w/got-pj/analysis.json"
 tmpfiles_before=$(ls "${TMPDIR:-/tmp}" | grep -c '^biasmon-object-')
 
 # ---- execute: everything in S3 vs everything local ----
