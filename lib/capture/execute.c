@@ -86,7 +86,7 @@ typedef struct run {
     /* the account */
     uint64_t capture_files, capture_records, in_window, outside_window, malformed_capture;
     uint64_t gt_files, gt_records, malformed_gt, gt_bytes_seen;
-    uint64_t joined_records, rows, unjoined_capture, gt_unmatched;
+    uint64_t joined_records, rows, unjoined_capture, gt_unmatched, duplicate_capture;
     problem first[MAX_FIRST];
     size_t nfirst;
     char first_unmatched_capture[256], first_unmatched_gt[256];
@@ -644,8 +644,12 @@ static int add_row(run *r, bm_cube *c, size_t row, const bm__xval *label, bm_err
 }
 
 /* The extracted rows of one in-window record (features and predictions in r->x): joined with
- * ground truth by key, into the cubes. */
-static int take_rows(run *r, bm_slice key, uint64_t key_hash, bm_error *err)
+ * ground truth by key, into the cubes. event is the record's eventId (batch: its key). A record
+ * whose ground truth was already joined by the same eventId is a second delivery of one
+ * invocation: counted as a duplicate and left out, so that one label never counts twice. (A
+ * duplicate of a record without ground truth is not recognised: that would take memory per
+ * captured record; it counts twice in capture_records_without_ground_truth.) */
+static int take_rows(run *r, bm_slice key, uint64_t key_hash, bm_slice event, bm_error *err)
 {
     bm__extractor *x = &r->x;
     int rc;
@@ -656,6 +660,11 @@ static int take_rows(run *r, bm_slice key, uint64_t key_hash, bm_error *err)
     }
     bm__gt_entry *gt = bm__gt_find(&r->gt, key, key_hash);
     int labelled = 0;
+    uint32_t tag = bm__gt_event_tag(event.n ? bm__gt_hash(event) : key_hash);
+    if (gt && gt->matched && gt->event_tag == tag) {
+        r->duplicate_capture++;
+        return BM_OK;
+    }
     if (gt) {
         if ((rc = bm__extract_labels(x, bm__gt_data(&r->gt, gt), gt->encoding, gt->json)) == BM_ENOMEM)
             return bm_error_set(err, rc, "out of memory");
@@ -671,6 +680,7 @@ static int take_rows(run *r, bm_slice key, uint64_t key_hash, bm_error *err)
             note_problem(r, where, 0, "%s", x->why);
         } else {
             labelled = 1;
+            if (!gt->matched) gt->event_tag = tag & ((1u << 27) - 1);
             gt->matched = 1;
         }
     } else {
@@ -704,7 +714,7 @@ static int take_record(run *r, const char *uri, long line, const bm_capture_reco
     bm__extractor_reset(x);
     int rc = bm__extract_features(x, &rec->input);
     if (!rc) rc = bm__extract_predictions(x, &rec->output);
-    if (!rc) rc = take_rows(r, join_key(rec), key_hash, err);
+    if (!rc) rc = take_rows(r, join_key(rec), key_hash, rec->event_id.n ? rec->event_id : join_key(rec), err);
     if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
     if (rc == BM_EDATA) {
         r->malformed_capture++;
@@ -857,7 +867,8 @@ static int batch_time_ok(run *r, const char *uri, long line, bm_slice t_text, in
 
 static int batch_row_done(run *r, const char *uri, long line, bm_slice key, int rc, bm_error *err)
 {
-    if (!rc) rc = take_rows(r, key, bm__gt_hash(key), err);
+    uint64_t h = bm__gt_hash(key);
+    if (!rc) rc = take_rows(r, key, h, key, err);
     if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
     if (rc == BM_EDATA) {
         r->malformed_capture++;
@@ -1098,7 +1109,7 @@ static json_t *account_json(run *r, json_t *groups)
                                                (json_int_t)r->first[k].line, "reason", r->first[k].reason));
     const bm_job_definition *jd = r->jd;
     json_t *o = json_pack(
-        "{s:s,s:s,s:o,s:s,s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o,s:o,s:I}",
+        "{s:s,s:s,s:o,s:s,s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o,s:o,s:I}",
         "MonitoringScheduleName", r->p->schedule_name ? r->p->schedule_name : jd->name, "JobDefinitionName", jd->name,
         "EndpointName", jd->input.endpoint_name ? json_string(jd->input.endpoint_name) : json_null(),
         "ScheduledTime", sched, "Status", bm_exec_status_name(r->res->status), "FailureReason", r->res->failure_reason,
@@ -1107,7 +1118,8 @@ static json_t *account_json(run *r, json_t *groups)
         "records_in_window", (json_int_t)r->in_window, "records_outside_window", (json_int_t)r->outside_window,
         "malformed_capture_records", (json_int_t)r->malformed_capture, "ground_truth_files", (json_int_t)r->gt_files,
         "ground_truth_records", (json_int_t)r->gt_records, "malformed_ground_truth_records", (json_int_t)r->malformed_gt,
-        "duplicate_ground_truth_ids", (json_int_t)r->gt.duplicates, "joined_records", (json_int_t)r->joined_records,
+        "duplicate_ground_truth_ids", (json_int_t)r->gt.duplicates,
+        "duplicate_capture_records", (json_int_t)r->duplicate_capture, "joined_records", (json_int_t)r->joined_records,
         "rows", (json_int_t)r->rows, "capture_records_without_ground_truth", (json_int_t)r->unjoined_capture,
         "ground_truth_without_capture", (json_int_t)r->gt_unmatched,
         "first_malformed", first ? first : json_array(),

@@ -153,8 +153,8 @@ int bm__gt_put(bm__gt_table *t, bm_slice id, bm_slice data, int encoding, int js
     e->off = off;
     e->idlen = (uint32_t)id.n;
     e->datalen = (uint32_t)data.n;
-    e->encoding = (uint8_t)encoding;
-    e->json = (uint8_t)json;
+    e->encoding = (unsigned)encoding & 3u;
+    e->json = json ? 1u : 0u;
     return BM_OK;
 }
 

@@ -18,11 +18,20 @@ typedef struct bm__gt_entry {
     uint32_t off;       /* id, then data, in the arena */
     uint32_t idlen;
     uint32_t datalen;
-    uint8_t encoding;   /* BM__ENC_* */
-    uint8_t json;       /* content type says JSON */
-    uint8_t matched;    /* a capture record joined it */
-    uint8_t superseded; /* a later upload of the same id replaced it: not a pending id */
+    uint32_t encoding : 2;   /* BM__ENC_* */
+    uint32_t json : 1;       /* content type says JSON */
+    uint32_t matched : 1;    /* a capture record joined it */
+    uint32_t superseded : 1; /* a later upload of the same id replaced it: not a pending id */
+    uint32_t event_tag : 27; /* when matched: bm__gt_event_tag of the eventId that joined first */
 } bm__gt_entry;
+
+/* 27 bits of an eventId's hash: a capture record that joins an entry already joined by the same
+ * tag is the same invocation delivered twice. Two distinct invocations that reuse one
+ * inferenceId share a tag with probability 2^-27; the second would then be taken for a copy. */
+static inline uint32_t bm__gt_event_tag(uint64_t event_hash)
+{
+    return (uint32_t)(event_hash >> 37);
+}
 
 enum { BM__ENC_CSV, BM__ENC_JSON, BM__ENC_BASE64, BM__ENC_OTHER };
 

@@ -188,6 +188,54 @@ assert not any(x["metric_name"] in ("DPL", "KL") for x in v["violations"])
 assert "2 metrics not checked" in open(sys.argv[3]).read()
 P2
 
+# 3c. a capture record delivered twice (same eventId) is joined once and counted as a duplicate;
+#     a distinct invocation that reuses an inferenceId (its own eventId) still joins
+python3 - "$w/dup" <<'P2'
+import json, os, random, sys
+out = sys.argv[1]
+rnd = random.Random(7)
+lines, gt, expected = [], {}, []
+def record(ev, inf, t, feats, yhat):
+    meta = {"eventId": ev, "inferenceTime": t}
+    if inf: meta["inferenceId"] = inf
+    return json.dumps({"captureData": {
+        "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": ",".join(feats), "encoding": "CSV"},
+        "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": yhat, "encoding": "CSV"}},
+        "eventMetadata": meta, "eventVersion": "0"})
+for i in range(40):
+    feats = [f"{rnd.uniform(-1, 1):.6f}" for _ in range(3)] + [str(i % 4 + 1), "F" if i % 3 == 0 else "M"]
+    y, yhat = str(rnd.randint(0, 1)), str(rnd.randint(0, 1))
+    inf = f"inf-{i}" if i % 2 else None
+    lines.append(record(f"ev-{i}", inf, f"2026-11-24T11:{i:02d}:00Z", feats, yhat))
+    gt[inf or f"ev-{i}"] = y
+    expected.append(feats + [y, yhat])
+feats = ["0.5", "0.5", "0.5", "2", "F"]
+lines.append(record("ev-reuse", "inf-1", "2026-11-24T11:50:00Z", feats, "1"))
+expected.append(feats + [gt["inf-1"], "1"])
+cap = f"{out}/capture/ep-1/AllTraffic/2026/11/24/11"
+os.makedirs(cap); os.makedirs(f"{out}/gt/2026/11/24/11")
+open(f"{cap}/a.jsonl", "w").write("\n".join(lines) + "\n")
+open(f"{cap}/b.jsonl", "w").write("\n".join(lines[:10]) + "\n")   # delivered again
+open(f"{out}/gt/2026/11/24/11/labels.jsonl", "w").write("".join(json.dumps(
+    {"groundTruthData": {"data": v, "encoding": "CSV"}, "eventMetadata": {"eventId": k}, "eventVersion": "0"}) + "\n"
+    for k, v in gt.items()))
+with open(f"{out}/expected.csv", "w") as f:
+    f.write("x0,x1,x2,grp,sex,y,yhat\n" + "".join(",".join(r) + "\n" for r in expected))
+P2
+rm -rf "$w/out"; jobdef "$w/jd-dup.json" "" "$w/dup/gt"
+"$BM_BIN" execute --job-definition "$w/jd-dup.json" --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$w/dup/capture" --schedule-name sched-1 2>"$w/stderr"; rc=$?
+check "duplicates: exit 0 (got $rc)" test "$rc" = 0
+"$BM_BIN" analyze --analysis-config "$w/ac_dataset.json" --dataset "$w/dup/expected.csv" --output "$w/dup/direct" 2>/dev/null
+check "duplicates: analysis.json equals analyze on the rows without the second copies" cmp -s "$w/dup/direct/analysis.json" "$out/analysis.json"
+check "duplicates: counted in execution.json" python3 - "$out/execution.json" <<'P2'
+import json, sys
+c = json.load(open(sys.argv[1]))["counts"]
+want = dict(capture_records=51, records_in_window=51, duplicate_capture_records=10, joined_records=41, rows=41,
+            capture_records_without_ground_truth=0, ground_truth_without_capture=0)
+got = {k: c.get(k) for k in want}
+assert got == want, got
+P2
+
 # 4. failures that say why
 rm -rf "$w/out"; jobdef "$w/jd4.json" "" "$w/tree/gt"
 "$BM_BIN" execute --job-definition "$w/jd4.json" --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$w/nowhere" --schedule-name sched-1 2>"$w/stderr"; rc=$?
