@@ -420,11 +420,16 @@ static void reap(bm_service *s, bm__worker *w, int wstatus)
             char last[600], log_path[1300];
             snprintf(log_path, sizeof(log_path), "%s/executions/%lld/log.txt", s->data_dir, (long long)e.id);
             bm__worker_last_word(log_path, last, sizeof(last));
-            snprintf(why, sizeof(why), "the worker exited with status %d without an account of the execution%s%s; see %s/executions/%lld/log.txt",
-                     WEXITSTATUS(wstatus), last[0] ? ": " : "", last, s->data_dir, (long long)e.id);
+            /* the API's reason is the worker's own words; where its log lives is for the
+             * operator's log, never for an API caller */
+            snprintf(why, sizeof(why), "the worker exited with status %d without an account of the execution%s%s",
+                     WEXITSTATUS(wstatus), last[0] ? ": " : "", last);
+            bm__log(s, BM_LOG_WARN, "worker_without_account", "execution=%lld status=%d log=%s", (long long)e.id,
+                    WEXITSTATUS(wstatus), log_path);
         } else {
-            snprintf(why, sizeof(why), "the worker was killed by signal %d; see %s/executions/%lld/log.txt",
-                     WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0, s->data_dir, (long long)e.id);
+            snprintf(why, sizeof(why), "the worker was killed by signal %d", WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+            bm__log(s, BM_LOG_WARN, "worker_killed", "execution=%lld signal=%d log=%s/executions/%lld/log.txt",
+                    (long long)e.id, WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0, s->data_dir, (long long)e.id);
         }
         if (!strcmp(status, "Failed") && !why[0]) snprintf(why, sizeof(why), "the execution failed");
         json_decref(acc);

@@ -170,7 +170,9 @@ timeout 60 "$BM_BIN" run out-is-a-file --at 2026-11-24T10:00:00Z --wait --data-d
 check "output under a file: the execution Failed (exit 3, got $rc: $(cat "$w/run3.err"))" test "$rc" = 3
 reason=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("FailureReason", ""))' "$w/run3.json" 2>/dev/null)
 check "output under a file: the reason says what the worker could not write ($reason)" \
-    grep -q "^the worker exited with status 4 without an account of the execution: .*/a-file/ep/out-is-a-file/2026/11/24/10/.*: cannot open its folder: Not a directory; see .*/log.txt" <<<"$reason"
+    grep -q "^the worker exited with status 4 without an account of the execution: .*/a-file/ep/out-is-a-file/2026/11/24/10/.*: cannot open its folder: Not a directory$" <<<"$reason"
+check "output under a file: the reason names no server path" test -z "$(grep -F "$data" <<<"$reason")"
+check "output under a file: the service's log names the worker's log" grep -q "worker_without_account .*log=.*/executions/[0-9]*/log.txt" "$w/serve.log"
 
 kill -TERM "$pid"; for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 wait "$pid"; rc=$?; pid=""
