@@ -41,17 +41,28 @@ typedef struct bm_http_opts {
     int port;               /* 0 = an ephemeral port (see bm_http_port) */
     size_t max_body;        /* requests with larger bodies get 413; default 8 MiB */
     unsigned threads;       /* worker threads; default 4 */
-    unsigned max_connections; /* default 256 */
-    unsigned timeout_s;     /* idle connection timeout; default 30 */
+    unsigned max_connections; /* open connections at once, at most 65536; default 4096 */
+    unsigned per_address;   /* open connections from one client address (IPv4, or whole IPv6
+                             * address), at most max_connections; more are closed at accept;
+                             * default 64 */
+    unsigned timeout_s;     /* idle timeout: a connection on which nothing is received or sent
+                             * for this long is closed; default 10 */
+    unsigned request_timeout_s; /* request deadline: a connection that has not delivered a whole
+                             * request (request line, headers, body) within this many seconds of
+                             * its accept or of its previous response is closed, however slowly
+                             * it keeps sending; default 30 */
 } bm_http_opts;
 
 typedef struct bm_http_server bm_http_server;
 
 /* Starts listening; requests are served on the server's own threads until bm_http_stop.
- * opts may be NULL (all defaults); zero fields take their defaults. host must be an IPv4 or IPv6
- * literal ("::1" or "[::1]"). Returns NULL and fills err (may be NULL) on failure: BM_EINVAL for
- * bad options (also threads > max_connections), BM_EIO when the address cannot be bound
- * (with the reason), BM_ENOMEM. */
+ * Connections are event-driven (epoll): a connection costs a descriptor and a 64 KiB buffer,
+ * not a thread. opts may be NULL (all defaults); zero fields take their defaults. host must be
+ * an IPv4 or IPv6 literal ("::1" or "[::1]"). Raises the process's soft limit on open files to
+ * max_connections + 256 when it is lower (within the hard limit). Returns NULL and fills err (may
+ * be NULL) on failure: BM_EINVAL for bad options (also threads > max_connections, per_address >
+ * max_connections, or a hard limit on open files below max_connections + 256), BM_EIO when the
+ * address cannot be bound (with the reason), BM_ENOMEM. */
 bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler, void *ctx,
                               bm_error *err);
 /* The port actually bound (useful with port 0). */

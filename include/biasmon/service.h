@@ -32,6 +32,11 @@ typedef struct bm_service_config {
     const char *account;    /* 12 digits, for ARNs */
     unsigned http_threads;
     size_t max_body;
+    /* Connection limits (docs/serve.md, "Connections"); 0 takes bm_http_opts's default. */
+    unsigned max_connections;             /* open connections at once */
+    unsigned max_connections_per_address; /* from one client address */
+    unsigned idle_timeout_s;              /* nothing received or sent for this long: closed */
+    unsigned request_timeout_s;           /* a whole request within this of accept/last response */
     int poll_ms;            /* scheduler period in real milliseconds */
     const char *worker_exe; /* the biasmon binary run as `biasmon execute` for each execution */
     bm_log_fn log;

@@ -1,5 +1,6 @@
 /* The HTTP server under biasmon serve: libmicrohttpd with a thread pool, whole requests in. */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -9,17 +10,22 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include "biasmon/http.h"
 
 #define DEFAULT_MAX_BODY ((size_t)8 << 20)
 #define DEFAULT_THREADS 4u
-#define DEFAULT_MAX_CONNECTIONS 256u
-#define DEFAULT_TIMEOUT_S 30u
+#define DEFAULT_MAX_CONNECTIONS 4096u
+#define DEFAULT_PER_ADDRESS 64u
+#define DEFAULT_TIMEOUT_S 10u
+#define DEFAULT_REQUEST_TIMEOUT_S 30u
 #define MAX_THREADS 1024u
 #define MAX_CONNECTIONS 65536u
 #define MAX_TIMEOUT_S 86400u
+/* File descriptors kept for everything but connections (state, logs, workers' pipes, libcurl). */
+#define FD_RESERVE 256u
 /* More request headers than this are answered 431 without calling the handler. */
 #define MAX_HEADERS 100
 /* Bytes read per connection for the request line and headers (and the read buffer). */
@@ -31,6 +37,17 @@
 #define MAX_RESPONSE ((size_t)256 << 20)
 
 #define AWS_JSON "application/x-amz-json-1.1"
+
+/* One connection, from accept to close (libmicrohttpd's socket context). While it waits for a
+ * request (from its accept, or from its previous response on) it is on the server's waiting
+ * list, oldest first; the reaper cuts it once request_timeout has passed, however many bytes
+ * it trickles meanwhile (libmicrohttpd's own timeout restarts with each byte). */
+struct conn {
+    struct conn *prev, *next; /* the waiting list (cmu) */
+    uint64_t since;           /* monotonic ns: when it started waiting (cmu) */
+    int fd;
+    int waiting; /* on the list (cmu) */
+};
 
 struct bm_http_server {
     struct MHD_Daemon *daemon;
@@ -45,6 +62,16 @@ struct bm_http_server {
     pthread_cond_t drained;
     size_t inflight; /* requests between their request line and their completion (mu) */
     char log[256];   /* libmicrohttpd's last message while starting (mu) */
+
+    /* The request deadline: connections waiting for a whole request, oldest first. cmu is taken
+     * by libmicrohttpd's threads (accept, request done, close) and by the reaper thread. */
+    pthread_mutex_t cmu;
+    pthread_cond_t cwake;
+    struct conn *head, *tail;
+    uint64_t request_timeout_ns;
+    int reaper_stop;      /* (cmu) */
+    int reaper_running;
+    pthread_t reaper;
 };
 
 /* One request: created when the request line arrives, freed when MHD reports it completed. */
@@ -53,6 +80,7 @@ struct request {
     char *target;      /* the raw request-target, split at '?' in place */
     const char *path;  /* into target */
     const char *query; /* into target, or "" */
+    struct conn *conn; /* its connection's state, or NULL when that could not be allocated */
     bm_buf body;
     size_t dropped;       /* body bytes past max_body, read and thrown away */
     unsigned started : 1; /* the access handler has seen the headers */
@@ -117,6 +145,113 @@ static void make_request_id(char out[40])
 }
 
 /* ==================================================================================== */
+/* The request deadline                                                                 */
+/* ==================================================================================== */
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void list_remove(bm_http_server *s, struct conn *c)
+{
+    if (!c->waiting) return;
+    if (c->prev) c->prev->next = c->next;
+    else s->head = c->next;
+    if (c->next) c->next->prev = c->prev;
+    else s->tail = c->prev;
+    c->prev = c->next = NULL;
+    c->waiting = 0;
+}
+
+/* The connection starts waiting for a request now: to the tail (the list stays in `since`
+ * order because the clock is read under the lock). */
+static void conn_wait(bm_http_server *s, struct conn *c)
+{
+    if (!c) return;
+    pthread_mutex_lock(&s->cmu);
+    list_remove(s, c);
+    c->since = mono_ns();
+    c->prev = s->tail;
+    if (s->tail) s->tail->next = c;
+    else s->head = c;
+    s->tail = c;
+    c->waiting = 1;
+    if (s->head == c) pthread_cond_signal(&s->cwake);
+    pthread_mutex_unlock(&s->cmu);
+}
+
+/* The whole request is in (or refused): no deadline until its response has been sent. */
+static void conn_busy(bm_http_server *s, struct conn *c)
+{
+    if (!c) return;
+    pthread_mutex_lock(&s->cmu);
+    list_remove(s, c);
+    pthread_mutex_unlock(&s->cmu);
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: accepted, or about to be closed. libmicrohttpd reports the
+ * close before it closes the descriptor, so a connection on the list always has an open one. */
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    bm_http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct conn *c = bm_calloc(1, sizeof(*c));
+        if (!c) {
+            /* Untracked it would escape the deadline: refuse it (libmicrohttpd sees the end of
+             * the stream and closes it). */
+            if (ci) (void)shutdown(ci->connect_fd, SHUT_RDWR);
+            *socket_context = NULL;
+            return;
+        }
+        c->fd = ci ? ci->connect_fd : -1;
+        *socket_context = c;
+        if (c->fd >= 0) conn_wait(s, c);
+        return;
+    }
+    struct conn *c = *socket_context;
+    *socket_context = NULL;
+    if (!c) return;
+    conn_busy(s, c);
+    bm_free(c);
+}
+
+/* The reaper thread: cuts each connection whose request has not fully arrived within
+ * request_timeout of it starting to wait. shutdown() under cmu, so the descriptor is still the
+ * connection's; libmicrohttpd then reads the end of the stream and closes it on its own thread. */
+static void *reaper_main(void *arg)
+{
+    bm_http_server *s = arg;
+    pthread_mutex_lock(&s->cmu);
+    while (!s->reaper_stop) {
+        uint64_t now = mono_ns();
+        /* bounded: each turn takes one connection off a list of at most max_connections */
+        while (s->head && now - s->head->since >= s->request_timeout_ns) {
+            struct conn *c = s->head;
+            list_remove(s, c);
+            (void)shutdown(c->fd, SHUT_RDWR);
+        }
+        uint64_t wake = s->head ? s->head->since + s->request_timeout_ns : now + 1000000000u;
+        struct timespec ts = {(time_t)(wake / 1000000000u), (long)(wake % 1000000000u)};
+        (void)pthread_cond_timedwait(&s->cwake, &s->cmu, &ts);
+    }
+    pthread_mutex_unlock(&s->cmu);
+    return NULL;
+}
+
+static struct conn *conn_of(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* ==================================================================================== */
 /* Responses                                                                            */
 /* ==================================================================================== */
 
@@ -125,6 +260,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct request
                                      const char *content_type, char *data, size_t len,
                                      const bm_http_header *extra, size_t nextra)
 {
+    conn_busy(rq->srv, rq->conn);
     struct MHD_Response *resp;
     if (data)
         resp = MHD_create_response_from_buffer_with_free_callback(len, data, bm_free);
@@ -197,6 +333,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
     struct request *rq = bm_calloc(1, sizeof(*rq));
     if (!rq) return NULL;
     rq->srv = srv;
+    rq->conn = conn_of(conn);
     rq->target = bm_strdup(uri ? uri : "");
     if (!rq->target) {
         bm_free(rq);
@@ -221,6 +358,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     bm_http_server *srv = cls;
     struct request *rq = *con_cls;
     *con_cls = NULL;
+    /* A response sent in full: the connection waits for its next request, under the deadline. */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) conn_wait(srv, conn_of(conn));
     if (!rq) return;
     request_free(rq);
     pthread_mutex_lock(&srv->mu);
@@ -332,6 +471,7 @@ static enum MHD_Result on_complete(struct MHD_Connection *conn, const char *meth
                                    struct request *rq)
 {
     bm_http_server *srv = rq->srv;
+    conn_busy(srv, rq->conn); /* the handler may take its time */
     if (rq->too_large)
         return send_error(conn, rq, 413, "ValidationException",
                           "request body larger than %zu bytes", srv->max_body);
@@ -403,6 +543,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 static void server_free(bm_http_server *s)
 {
+    pthread_cond_destroy(&s->cwake);
+    pthread_mutex_destroy(&s->cmu);
     pthread_cond_destroy(&s->drained);
     pthread_mutex_destroy(&s->mu);
     bm_free(s);
@@ -436,6 +578,30 @@ static int parse_host(const char *host, int port, struct sockaddr_storage *addr,
     return BM_EINVAL;
 }
 
+/* Each connection holds a file descriptor: raises the soft limit on open files to what
+ * max_conn connections and the rest of the process need, within the hard limit. */
+static int ensure_files(unsigned max_conn, bm_error *err)
+{
+    rlim_t need = (rlim_t)max_conn + FD_RESERVE;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return BM_OK; /* nothing to learn: MHD will say */
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return BM_OK;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        bm_error_set(err, BM_EINVAL,
+                     "%u connections need %" PRIu64 " open files, but this process may open at "
+                     "most %" PRIu64 " (ulimit -Hn): lower the connection limit or raise that limit",
+                     max_conn, (uint64_t)need, (uint64_t)rl.rlim_max);
+        return BM_EINVAL;
+    }
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        bm_error_set(err, BM_EIO, "cannot allow %" PRIu64 " open files for %u connections: %s",
+                     (uint64_t)need, max_conn, strerror(errno));
+        return BM_EIO;
+    }
+    return BM_OK;
+}
+
 bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler, void *ctx,
                               bm_error *err)
 {
@@ -446,6 +612,9 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
     unsigned threads = o.threads ? o.threads : DEFAULT_THREADS;
     unsigned max_conn = o.max_connections ? o.max_connections : DEFAULT_MAX_CONNECTIONS;
     unsigned timeout_s = o.timeout_s ? o.timeout_s : DEFAULT_TIMEOUT_S;
+    unsigned per_address = o.per_address ? o.per_address : DEFAULT_PER_ADDRESS;
+    unsigned request_timeout_s =
+        o.request_timeout_s ? o.request_timeout_s : DEFAULT_REQUEST_TIMEOUT_S;
 
     if (!handler) {
         bm_error_set(err, BM_EINVAL, "no request handler");
@@ -456,9 +625,10 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
         return NULL;
     }
     if (threads > MAX_THREADS || max_conn > MAX_CONNECTIONS || timeout_s > MAX_TIMEOUT_S ||
-        max_body > SIZE_MAX / 2) {
+        request_timeout_s > MAX_TIMEOUT_S || per_address > max_conn || max_body > SIZE_MAX / 2) {
         bm_error_set(err, BM_EINVAL,
-                     "HTTP limits out of range (threads <= %u, connections <= %u, timeout <= %u s)",
+                     "HTTP limits out of range (threads <= %u, connections <= %u, connections per "
+                     "address <= connections, timeouts <= %u s)",
                      MAX_THREADS, MAX_CONNECTIONS, MAX_TIMEOUT_S);
         return NULL;
     }
@@ -474,6 +644,7 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
         bm_error_set(err, BM_EINVAL, "listen address '%s' is not an IPv4 or IPv6 literal", host);
         return NULL;
     }
+    if (ensure_files(max_conn, err) != BM_OK) return NULL;
 
     bm_http_server *s = bm_calloc(1, sizeof(*s));
     if (!s) {
@@ -489,7 +660,10 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->drained, &ca);
+    pthread_mutex_init(&s->cmu, NULL);
+    pthread_cond_init(&s->cwake, &ca);
     pthread_condattr_destroy(&ca);
+    s->request_timeout_ns = (uint64_t)request_timeout_s * 1000000000u;
     atomic_store(&s->log_capture, 1);
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
@@ -506,7 +680,9 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, max_conn,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY,
         MHD_OPTION_STRICT_FOR_CLIENT, 1, /* HTTP/1.1 needs Host; no spaces in the target */
         MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s,
@@ -528,6 +704,13 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? (int)di->port : o.port;
+    if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+        bm_error_set(err, BM_ENOMEM, "cannot start the HTTP request-deadline thread");
+        MHD_stop_daemon(s->daemon);
+        server_free(s);
+        return NULL;
+    }
+    s->reaper_running = 1;
     return s;
 }
 
@@ -550,6 +733,13 @@ void bm_http_stop(bm_http_server *s)
         if (pthread_cond_timedwait(&s->drained, &s->mu, &deadline) == ETIMEDOUT) break;
     }
     pthread_mutex_unlock(&s->mu);
+    if (s->reaper_running) {
+        pthread_mutex_lock(&s->cmu);
+        s->reaper_stop = 1;
+        pthread_cond_signal(&s->cwake);
+        pthread_mutex_unlock(&s->cmu);
+        pthread_join(s->reaper, NULL);
+    }
     MHD_stop_daemon(s->daemon);
     server_free(s);
 }

@@ -323,7 +323,11 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
         goto fail;
     }
     if (bm__scheduler_start(s, err)) goto fail;
-    bm_http_opts ho = {cfg->host, cfg->port, cfg->max_body, cfg->http_threads, 256, 30};
+    bm_http_opts ho = {
+        .host = cfg->host, .port = cfg->port, .max_body = cfg->max_body, .threads = cfg->http_threads,
+        .max_connections = cfg->max_connections, .per_address = cfg->max_connections_per_address,
+        .timeout_s = cfg->idle_timeout_s, .request_timeout_s = cfg->request_timeout_s,
+    };
     if (!(s->http = bm_http_start(&ho, handle, s, err))) goto fail;
     char roots[1200];
     bm_store_roots(roots, sizeof(roots));

@@ -29,6 +29,10 @@ typedef struct serve_settings {
     char account[16];
     int http_threads;
     int max_body;
+    int max_connections;
+    int max_connections_per_address;
+    int idle_timeout;
+    int request_timeout;
     int poll_ms;
     char log_level[16];
     int shutdown_grace;
@@ -74,6 +78,21 @@ static const setting settings[] = {
     {"account", T_STR, "123456789012", 0, 0, F(account), "12-digit account id in ARNs."},
     {"http-threads", T_INT, "4", 1, 64, F(http_threads), "Threads answering API requests."},
     {"max-body", T_INT, "8388608", 1024, 268435456, F(max_body), "Largest request body in bytes (413 beyond)."},
+    {"max-connections", T_INT, "4096", 16, 65536, F(max_connections),
+     "Open connections the API and /metrics accept at once (each costs a file descriptor and 64 KiB, "
+     "not a thread; the soft limit on open files is raised to this plus 256, within the hard limit "
+     "ulimit -Hn). Beyond it new connections wait in the kernel's queue."},
+    {"max-connections-per-address", T_INT, "64", 1, 65536, F(max_connections_per_address),
+     "Open connections from one client address (an IPv4 address or a whole IPv6 address); more are "
+     "closed as soon as they are accepted. At most --max-connections. Clients behind one proxy or NAT "
+     "share it."},
+    {"idle-timeout", T_INT, "10", 1, 3600, F(idle_timeout),
+     "Seconds a connection may stay silent (nothing received or sent) before it is closed: idle "
+     "keep-alive connections, clients that stop sending or stop reading their response."},
+    {"request-timeout", T_INT, "30", 1, 3600, F(request_timeout),
+     "Seconds a client has to send a whole request (request line, headers and body), counted from its "
+     "connection's accept or its previous response; then the connection is closed, however slowly it "
+     "keeps sending (slowloris)."},
     {"poll-ms", T_INT, "200", 5, 60000, F(poll_ms), "How often the scheduler looks for due ticks and finished workers (real milliseconds)."},
     {"log-level", T_STR, "info", 0, 0, F(log_level), "error, warn, info or debug."},
     {"shutdown-grace", T_INT, "30", 0, 3600, F(shutdown_grace),
@@ -300,6 +319,10 @@ int bm_cmd_serve(int argc, char **argv)
     else if (ss.time_start[0] && bm_time_parse(ss.time_start, strlen(ss.time_start), &start, &err))
         problem = "--time-start must be a UTC time such as 2026-11-24T00:00:00Z";
     else if (strlen(ss.account) != 12 || strspn(ss.account, "0123456789") != 12) problem = "--account must be 12 digits";
+    else if (ss.max_connections_per_address > ss.max_connections)
+        problem = "--max-connections-per-address may not exceed --max-connections";
+    else if (ss.http_threads > ss.max_connections)
+        problem = "--max-connections must be at least --http-threads (each thread takes a share)";
     else if (!ss.auth && !is_loopback(host) && !ss.allow_unauthenticated_remote)
         problem = "--auth off on an address other than loopback would let anyone on the network change "
                   "schedules; listen on 127.0.0.1, keep --auth on, or add --allow-unauthenticated-remote on";
@@ -356,6 +379,9 @@ int bm_cmd_serve(int argc, char **argv)
         .data_dir = ss.data_dir, .host = host, .port = port, .auth = ss.auth, .workers = ss.workers,
         .time_scale = ss.time_scale, .time_start = start, .region = ss.region, .account = ss.account,
         .http_threads = (unsigned)ss.http_threads, .max_body = (size_t)ss.max_body, .poll_ms = ss.poll_ms,
+        .max_connections = (unsigned)ss.max_connections,
+        .max_connections_per_address = (unsigned)ss.max_connections_per_address,
+        .idle_timeout_s = (unsigned)ss.idle_timeout, .request_timeout_s = (unsigned)ss.request_timeout,
         .worker_exe = exe, .log = log_line, .log_ctx = NULL, .log_level = (bm_log_level)level,
         .allow_roots = roots, .nallow_roots = nroots,
     };

@@ -61,6 +61,10 @@ refused "an unknown setting" "--colour" --colour blue
 refused "a setting without its value" "--poll-ms" --poll-ms
 refused "a relative --allow-root" "--allow-root" --allow-root relative/dir
 refused "--allow-root with a colon" "--allow-root" --allow-root /a:/b
+refused "--max-connections 8" "--max-connections" --max-connections 8
+refused "--request-timeout 0" "--request-timeout" --request-timeout 0
+refused "--idle-timeout 99999" "--idle-timeout" --idle-timeout 99999
+refused "more per address than in all" "--max-connections-per-address" --max-connections 100 --max-connections-per-address 101
 BIASMON_WORKERS=0 "$BM_BIN" serve --check-config >/dev/null 2>"$w/err"; rc=$?
 check "BIASMON_WORKERS=0: exit 2 naming the variable (got $rc)" sh -c '[ "$1" = 2 ] && grep -q BIASMON_WORKERS "$2"' _ "$rc" "$w/err"
 

@@ -786,6 +786,200 @@ static void test_client_disconnects(void **state)
 }
 
 /* ==================================================================================== */
+/* Hostile clients: the request deadline, the per-address limit, many connections         */
+/* ==================================================================================== */
+
+static bm_http_server *start_opts(bm_http_opts o)
+{
+    memset(&hc, 0, sizeof(hc));
+    o.host = "127.0.0.1";
+    o.port = 0;
+    bm_error err;
+    bm_error_clear(&err);
+    bm_http_server *s = bm_http_start(&o, handler, &hc, &err);
+    if (!s) print_error("bm_http_start: %s\n", err.msg);
+    assert_non_null(s);
+    return s;
+}
+
+/* A raw connection from a given loopback address (127.0.0.0/8 is all local), with the receive
+ * timeout given; -1 on failure. */
+static int raw_connect_from(int port, const char *from, int rcv_s)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct timeval tv = {rcv_s, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct timeval stv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &stv, sizeof(stv));
+    struct sockaddr_in me = {.sin_family = AF_INET};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (inet_pton(AF_INET, from, &me.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&me, sizeof(me)) != 0 ||
+        connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 1 when the server has closed fd: a read sees the end of the stream or a reset. */
+static int closed_by_server(int fd)
+{
+    char b[256];
+    for (int i = 0; i < 64; i++) {
+        ssize_t k = recv(fd, b, sizeof(b), 0);
+        if (k == 0) return 1;
+        if (k < 0) return errno == ECONNRESET || errno == EPIPE;
+    }
+    return 0;
+}
+
+/* A client that trickles a header line every 100 ms keeps libmicrohttpd's idle timer fresh; the
+ * request deadline cuts it anyway, never before the deadline, and its request never reaches the
+ * handler. Meanwhile others are served; a handler slower than the deadline still answers; an
+ * idle keep-alive connection is closed once the deadline has passed since its last response. */
+static void test_request_deadline(void **state)
+{
+    bm_http_server *s = start_opts((bm_http_opts){.threads = 2, .timeout_s = 60, .request_timeout_s = 2});
+    int port = bm_http_port(s);
+    double t0 = now_s();
+    int fd = raw_connect_from(port, "127.0.0.1", 5);
+    assert_true(fd >= 0);
+    const char *line = "GET /id HTTP/1.1\r\nHost: t\r\n";
+    assert_int_equal(send_all(fd, line, strlen(line)), 0);
+    int cut = 0, sent = 0;
+    /* bounded: 600 lines, 60 s, far past the 2 s deadline */
+    for (int i = 0; i < 600 && !cut; i++) {
+        char h[64];
+        int n = snprintf(h, sizeof(h), "X-Trickle-%d: %d\r\n", i, i);
+        if (send(fd, h, (size_t)n, MSG_NOSIGNAL) != n) {
+            cut = 1;
+            break;
+        }
+        sent++;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        char b[16];
+        ssize_t k = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) cut = 1;
+    }
+    double took = now_s() - t0;
+    close(fd);
+    print_message("trickler: %s after %.1f s, %d header lines\n", cut ? "cut" : "still open", took, sent);
+    assert_true(cut);
+    assert_true(took >= 1.9); /* the deadline is 2 s from the accept: never earlier */
+    assert_int_equal(atomic_load(&hc.calls), 0);
+
+    /* A handler slower than the deadline: the deadline covers receiving, not answering. */
+    struct reply r;
+    reply_init(&r);
+    assert_int_equal(simple(port, "GET", "/sleep?ms=3000", NULL, 0, NULL, &r), 200);
+    assert_string_equal(r.body.data, "slept");
+
+    /* Keep-alive: served, then closed once idle past the deadline. */
+    fd = raw_connect_from(port, "127.0.0.1", 30);
+    assert_true(fd >= 0);
+    const char *get = "GET /id HTTP/1.1\r\nHost: t\r\n\r\n";
+    assert_int_equal(send_all(fd, get, strlen(get)), 0);
+    char buf[4096];
+    ssize_t k = recv(fd, buf, sizeof(buf) - 1, 0);
+    assert_true(k > 12 && memcmp(buf, "HTTP/1.1 200", 12) == 0);
+    assert_true(closed_by_server(fd)); /* within the 30 s receive timeout */
+    close(fd);
+    bm_buf_release(&r.body);
+    stop_bounded(s, 30);
+}
+
+/* More connections than the per-address limit from one address are closed at once; another
+ * address is served meanwhile; a freed slot can be used again. */
+static void test_per_address_limit(void **state)
+{
+    bm_http_server *s = start_opts((bm_http_opts){.threads = 2, .per_address = 4, .timeout_s = 60});
+    int port = bm_http_port(s);
+    int held[4];
+    for (int i = 0; i < 4; i++) {
+        held[i] = raw_connect_from(port, "127.0.0.2", 30);
+        assert_true(held[i] >= 0);
+    }
+    /* The fifth from 127.0.0.2 is accepted by the kernel and closed by the server. */
+    int extra = raw_connect_from(port, "127.0.0.2", 30);
+    assert_true(extra >= 0);
+    assert_true(closed_by_server(extra));
+    close(extra);
+    /* Another address is served. */
+    int other = raw_connect_from(port, "127.0.0.3", 30);
+    assert_true(other >= 0);
+    char buf[4096];
+    const char *get = "GET /id HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send_all(other, get, strlen(get)), 0);
+    ssize_t k = recv(other, buf, sizeof(buf) - 1, 0);
+    assert_true(k > 12 && memcmp(buf, "HTTP/1.1 200", 12) == 0);
+    close(other);
+    /* A held one closes: 127.0.0.2 gets a slot back (libmicrohttpd frees it on its own thread,
+     * so poll: at most 100 tries). */
+    close(held[0]);
+    int served = 0;
+    for (int i = 0; i < 100 && !served; i++) {
+        int fd = raw_connect_from(port, "127.0.0.2", 30);
+        assert_true(fd >= 0);
+        if (send_all(fd, get, strlen(get)) == 0) {
+            k = recv(fd, buf, sizeof(buf) - 1, 0);
+            served = k > 12 && memcmp(buf, "HTTP/1.1 200", 12) == 0;
+        }
+        close(fd);
+        if (!served) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_true(served);
+    for (int i = 1; i < 4; i++) close(held[i]);
+    stop_bounded(s, 30);
+}
+
+/* Hundreds of silent connections (more than the old limit of 256), spread over addresses as
+ * the per-address limit asks, leave room for a real client. */
+#define SILENT 600
+static void test_many_connections(void **state)
+{
+    bm_http_server *s = start_opts((bm_http_opts){.threads = 2, .timeout_s = 60});
+    int port = bm_http_port(s);
+    static int fds[SILENT];
+    int n = 0;
+    for (; n < SILENT; n++) {
+        char from[32];
+        snprintf(from, sizeof(from), "127.0.1.%d", 1 + n / 50);
+        fds[n] = raw_connect_from(port, from, 30);
+        if (fds[n] < 0) break;
+    }
+    assert_int_equal(n, SILENT);
+    /* Every silent one is accepted by the server (one request on each of a sample proves it is
+     * being read, not waiting in the kernel's queue), and a new client is served too. */
+    const char *get = "GET /id HTTP/1.1\r\nHost: t\r\n\r\n";
+    char buf[4096];
+    for (int i = 0; i < SILENT; i += 97) {
+        assert_int_equal(send_all(fds[i], get, strlen(get)), 0);
+        ssize_t k = recv(fds[i], buf, sizeof(buf) - 1, 0);
+        assert_true(k > 12 && memcmp(buf, "HTTP/1.1 200", 12) == 0);
+    }
+    struct reply r;
+    reply_init(&r);
+    assert_int_equal(simple(port, "GET", "/id", NULL, 0, NULL, &r), 200);
+    for (int i = 0; i < SILENT; i++) close(fds[i]);
+    bm_buf_release(&r.body);
+    stop_bounded(s, 30);
+}
+
+/* ==================================================================================== */
 /* Starting and stopping                                                                */
 /* ==================================================================================== */
 
@@ -1019,6 +1213,9 @@ int main(void)
         cmocka_unit_test(test_header_limit),
         cmocka_unit_test(test_concurrent_clients),
         cmocka_unit_test(test_client_disconnects),
+        cmocka_unit_test(test_request_deadline),
+        cmocka_unit_test(test_per_address_limit),
+        cmocka_unit_test(test_many_connections),
         cmocka_unit_test(test_stop_idle),
         cmocka_unit_test(test_stop_in_flight),
         cmocka_unit_test(test_stop_refuses_new),
