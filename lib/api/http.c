@@ -589,7 +589,8 @@ static int ensure_files(unsigned max_conn, bm_error *err)
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
         bm_error_set(err, BM_EINVAL,
                      "%u connections need %" PRIu64 " open files, but this process may open at "
-                     "most %" PRIu64 " (ulimit -Hn): lower the connection limit or raise that limit",
+                     "most %" PRIu64 " (ulimit -Hn): lower the connection limit (--max-connections) "
+                     "or raise that limit",
                      max_conn, (uint64_t)need, (uint64_t)rl.rlim_max);
         return BM_EINVAL;
     }
