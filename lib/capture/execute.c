@@ -92,6 +92,8 @@ typedef struct run {
     char first_unmatched_capture[256], first_unmatched_gt[256];
     char capture_root[4096], gt_root[4096];
     json_t *unchecked;  /* metrics the baseline had no value for (bm_violations_check) */
+    uint64_t malformed_in_window; /* in-window records that could not be used (extraction) */
+    problem first_in_window;      /* the first of them, with the setting's JSON path when one is at fault */
 } run;
 
 static void note_problem(run *r, const char *file, long line, const char *fmt, const char *a)
@@ -101,6 +103,23 @@ static void note_problem(run *r, const char *file, long line, const char *fmt, c
     snprintf(p->file, sizeof(p->file), "%s", file);
     p->line = line;
     snprintf(p->reason, sizeof(p->reason), fmt, a);
+}
+
+/* An in-window record that could not be used: counted as malformed, and the first one kept for
+ * the reason when no record is left (explain_no_data). */
+static void in_window_problem(run *r, const char *file, long line)
+{
+    r->malformed_capture++;
+    note_problem(r, file, line, "%s", r->x.why);
+    if (r->malformed_in_window++) return;
+    problem *p = &r->first_in_window;
+    snprintf(p->file, sizeof(p->file), "%s", file);
+    p->line = line;
+    if (r->x.why_setting)
+        snprintf(p->reason, sizeof(p->reason), "%s ($.ModelBiasJobInput.%s.%s)", r->x.why,
+                 r->jd->input.batch ? "BatchTransformInput" : "EndpointInput", r->x.why_setting);
+    else
+        snprintf(p->reason, sizeof(p->reason), "%s", r->x.why);
 }
 
 static void fail_run(run *r, const char *fmt, ...) BM_PRINTF(2, 3);
@@ -660,10 +679,13 @@ static int take_rows(run *r, bm_slice key, uint64_t key_hash, bm_slice event, bm
     }
     bm__gt_entry *gt = bm__gt_find(&r->gt, key, key_hash);
     int labelled = 0;
-    uint32_t tag = bm__gt_event_tag(event.n ? bm__gt_hash(event) : key_hash);
-    if (gt && gt->matched && gt->event_tag == tag) {
-        r->duplicate_capture++;
-        return BM_OK;
+    uint32_t tag = 0;
+    if (gt) {
+        tag = bm__gt_event_tag(event.n && event.p != key.p ? bm__gt_hash(event) : key_hash);
+        if (gt->matched && gt->event_tag == tag) {
+            r->duplicate_capture++;
+            return BM_OK;
+        }
     }
     if (gt) {
         if ((rc = bm__extract_labels(x, bm__gt_data(&r->gt, gt), gt->encoding, gt->json)) == BM_ENOMEM)
@@ -717,8 +739,7 @@ static int take_record(run *r, const char *uri, long line, const bm_capture_reco
     if (!rc) rc = take_rows(r, join_key(rec), key_hash, rec->event_id.n ? rec->event_id : join_key(rec), err);
     if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
     if (rc == BM_EDATA) {
-        r->malformed_capture++;
-        note_problem(r, uri, line, "%s", x->why);
+        in_window_problem(r, uri, line);
         return BM_OK;
     }
     return rc;
@@ -871,8 +892,7 @@ static int batch_row_done(run *r, const char *uri, long line, bm_slice key, int 
     if (!rc) rc = take_rows(r, key, h, key, err);
     if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
     if (rc == BM_EDATA) {
-        r->malformed_capture++;
-        note_problem(r, uri, line, "%s", r->x.why);
+        in_window_problem(r, uri, line);
         return BM_OK;
     }
     return rc;
@@ -1077,6 +1097,12 @@ static void explain_no_data(run *r)
                  (unsigned long long)r->capture_records, (unsigned long long)r->malformed_capture,
                  r->nfirst ? r->first[0].file : "?", r->nfirst ? r->first[0].line : 0L,
                  r->nfirst ? r->first[0].reason : "?", a, b);
+    } else if (r->rows == 0 && r->malformed_in_window && !r->joined_records && !r->unjoined_capture &&
+               !r->duplicate_capture) {
+        /* no record reached the join: the cause is what made them unusable, not a missing id */
+        fail_run(r, "%llu capture records in window, none usable: %llu malformed, first %s:%ld: %s",
+                 (unsigned long long)r->in_window, (unsigned long long)r->malformed_in_window,
+                 r->first_in_window.file, r->first_in_window.line, r->first_in_window.reason);
     } else if (r->rows == 0) {
         char g1[32], g2[32];
         hour_label(r->ws, g1, sizeof(g1));

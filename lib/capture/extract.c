@@ -13,6 +13,7 @@ void bm__extractor_reset(bm__extractor *x)
     x->features.n = x->preds.n = x->labels.n = 0;
     x->nfeat_rows = 0;
     x->why[0] = 0;
+    x->why_setting = NULL;
 }
 
 void bm__extractor_release(bm__extractor *x)
@@ -36,6 +37,24 @@ void bm__extractor_release(bm__extractor *x)
 static int fail(bm__extractor *x, const char *fmt, const char *a, long b)
 {
     snprintf(x->why, sizeof(x->why), fmt, a, b);
+    x->why_setting = NULL;
+    return BM_EDATA;
+}
+
+/* An output record with fewer columns than the prediction's index needs: the setting is at fault
+ * far more often than the record, so the message and why_setting name it. */
+static int index_out_of_range(bm__extractor *x, long idx, size_t ncols)
+{
+    const char *setting = x->inference_index >= 0 ? "InferenceAttribute"
+                          : x->probability_index >= 0 ? "ProbabilityAttribute" : NULL;
+    if (!setting) {
+        snprintf(x->why, sizeof(x->why), "an output record has no column (the whole output is the score)");
+        x->why_setting = NULL;
+        return BM_EDATA;
+    }
+    snprintf(x->why, sizeof(x->why), "%s %ld is out of range: an output record has %zu column%s (indexes count from 0)",
+             setting, idx, ncols, ncols == 1 ? "" : "s");
+    x->why_setting = setting;
     return BM_EDATA;
 }
 
@@ -274,8 +293,7 @@ static int csv_prediction_record(bm__extractor *x, const bm_csv_record *rec, voi
 {
     (void)arg;
     long idx = x->inference_index >= 0 ? x->inference_index : x->probability_index >= 0 ? x->probability_index : 0;
-    if ((size_t)idx >= rec->nfields)
-        return fail(x, "an output record has %s%ld columns, fewer than the attribute's index needs", "", (long)rec->nfields);
+    if ((size_t)idx >= rec->nfields) return index_out_of_range(x, idx, rec->nfields);
     bm_slice f = rec->fields[idx];
     if (x->inference_index >= 0) return push_text(x, &x->preds, f.p, f.n);
     double score;
@@ -466,8 +484,7 @@ int bm__extract_batch_csv(bm__extractor *x, const bm_slice *fields, size_t n)
                                             : (long)n - 1;
     if (x->inference_index < 0 && x->probability_index < 0 && (x->inference_expr || x->probability_expr))
         return fail(x, "the output is CSV but the inference/probability attribute is not a column index%s", "", 0);
-    if (n == 0 || pidx < 0 || (size_t)pidx >= n)
-        return fail(x, "an output record has %s%ld columns, fewer than the attribute's index needs", "", (long)n);
+    if (n == 0 || pidx < 0 || (size_t)pidx >= n) return index_out_of_range(x, pidx, n);
     size_t kept = 0;
     for (size_t k = 0; k < n; k++) {
         int skip = (long)k == pidx || (long)k == x->probability_index || (long)k == x->inference_index;

@@ -49,6 +49,7 @@ typedef struct bm__extractor {
     } ctypes[2];
     unsigned nctypes, ctype_next;
     char why[300];                /* why the last extraction failed */
+    const char *why_setting;      /* the job setting that failure points at ("InferenceAttribute"), or NULL */
 } bm__extractor;
 
 void bm__extractor_reset(bm__extractor *x);

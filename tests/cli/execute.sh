@@ -245,6 +245,19 @@ rm -rf "$w/out"; jobdef "$w/jd5.json" "" "$w/empty-gt"
 run "$w/jd5.json"; rc=$?
 check "no ground truth: exit 3" test "$rc" = 3
 check "no ground truth: reason" grep -q "capture records in window, 0 joined ground truth: no ground-truth records under $w/empty-gt/" "$out/execution.json"
+# an InferenceAttribute beyond the output's columns: the reason names the setting, not an unmatched id
+rm -rf "$w/out"; jobdef "$w/jd6.json" "" "$w/tree/gt"
+sed -i 's/"InferenceAttribute": "0"/"InferenceAttribute": "5"/' "$w/jd6.json"
+run "$w/jd6.json"; rc=$?
+check "InferenceAttribute out of range: exit 3 (got $rc)" test "$rc" = 3
+check "InferenceAttribute out of range: the reason names the index, the columns and the setting's path" python3 - "$out/execution.json" <<'P2'
+import json, re, sys
+r = json.load(open(sys.argv[1]))["FailureReason"]
+assert re.search(r"capture records in window, none usable: \d+ malformed, first .*\.jsonl:\d+: InferenceAttribute 5 is out "
+                 r"of range: an output record has 1 column \(indexes count from 0\) "
+                 r"\(\$\.ModelBiasJobInput\.EndpointInput\.InferenceAttribute\)$", r), r
+assert "unmatched" not in r, r
+P2
 rm -rf "$w/out"
 echo '{"JobDefinitionName": "bad_name"}' >"$w/bad.json"
 "$BM_BIN" execute --job-definition "$w/bad.json" --scheduled-time 2026-11-24T12:00:00Z 2>"$w/stderr"; rc=$?
