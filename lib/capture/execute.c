@@ -24,6 +24,7 @@
 #define MAX_DIRS 10000        /* sub-folders of one folder of the yyyy/mm/dd/HH layout */
 #define MAX_FIRST 5           /* problems quoted in execution.json */
 #define MAX_DAYS 400          /* window length, and how far each offset may reach from T */
+#define PROBE_HOURS 24        /* hour folders looked at directly; more are found by listing */
 #define MAX_HOURS (24 * MAX_DAYS)
 
 const char *bm_exec_status_name(bm_exec_status s)
@@ -429,9 +430,10 @@ static int walk_hours(const char *prefix, char *key, size_t len, const char *lo,
     return rc;
 }
 
-/* The hours from first to last (hour starts, inclusive) whose folder root/yyyy/mm/dd/HH exists,
- * in time order, found by listing the folders that exist level by level: what this costs
- * follows the data, not the length of the window. */
+/* The hours from first to last (hour starts, inclusive) whose folder root/yyyy/mm/dd/HH may
+ * exist, in time order. Up to PROBE_HOURS hours are all returned (listing an hour folder that does
+ * not exist is one cheap look-up, fewer than listing four levels); more are found by listing the
+ * folders that exist level by level, so that the cost follows the data, not the window. */
 static int existing_hours(const char *root, int64_t first, int64_t last, hours *out, bm_error *err)
 {
     char lo[32], hi[32], key[32];
@@ -439,6 +441,12 @@ static int existing_hours(const char *root, int64_t first, int64_t last, hours *
     hour_key(last, hi, sizeof(hi));
     key[0] = 0;
     if (first > last) return BM_OK;
+    if ((last - first) / 3600 < PROBE_HOURS) {
+        /* a short window: its hours are looked at directly (a missing one lists as empty) */
+        for (int64_t h = first; h <= last; h += 3600)
+            if (hours_push(out, h)) return bm_error_set(err, BM_ENOMEM, "out of memory");
+        return BM_OK;
+    }
     return walk_hours(root, key, 0, lo, hi, out, err);
 }
 

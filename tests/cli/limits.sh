@@ -110,6 +110,24 @@ if command -v strace >/dev/null; then
     check "399-day window: under 400 file-system look-ups (got $calls)" [ "$calls" -lt 400 ]
 fi
 
+# a 30-day window over folders across a month boundary, beside folders the layout does not have:
+# exactly the hour folders inside the window's hours are read
+cp -r "$w/ok" "$w/walk"
+for d in capture/ep-1/AllTraffic gt; do
+    for h in 2026/10/31/23 2026/10/25/11 2026/10/32/00 2026/13/01/00 2026/11/24/1x notes/2026/11/24/11; do
+        mkdir -p "$w/walk/$d/$h" && cp "$w/walk/$d/2026/11/24/11/"* "$w/walk/$d/$h/"
+    done
+done
+jobdef "$w/jd-walk.json" "$w/walk/gt" "$w/o-walk" -P30D
+run "$w/jd-walk.json" "$w/walk/capture"; rc=$?
+check "30-day window over a month boundary: completes (got $rc: $(cat "$w/stderr"))" [ "$rc" = 0 ]
+check "30-day window: 2 capture and 2 ground-truth files read (11-24T11, 10-31T23)" python3 - \
+    "$w/o-walk/ep-1/s/2026/11/24/12/execution.json" <<'E'
+import json, sys
+c = json.load(open(sys.argv[1]))["counts"]
+assert (c["capture_files"], c["ground_truth_files"]) == (2, 2), c
+E
+
 # ---- the disk fills halfway through the outputs (RLIMIT_FSIZE, SIGXFSZ ignored: EFBIG on the
 # write past 4 KiB): analysis.json (< 4 KiB) is written, cloudwatch_metrics.jsonl is not; the set
 # is absent and execution.json says Failed and why
