@@ -810,7 +810,7 @@ static int read_capture(run *r, bm_error *err)
     char root[4096];
     if (bm_uri_join(r->p->capture_uri, in->endpoint_name, root, sizeof(root))) {
         fail_run(r, "the capture URI (%zu bytes) with the endpoint name is longer than %zu bytes: use a shorter "
-                    "DataCaptureConfig.DestinationS3Uri",
+                    "DataCaptureConfig.DestinationS3Uri (--capture-uri)",
                  strlen(r->p->capture_uri), sizeof(root) - 1);
         return BM_OK;
     }
@@ -1333,29 +1333,37 @@ static int finish(run *r, bm_error *err)
             fail_run(r, "ModelBiasBaselineConfig.BaseliningJobName needs biasmon serve; for biasmon "
                         "execute give ConstraintsResource.S3Uri (a baseline analysis.json)");
         }
+        int k = OUT_ANALYSIS; /* the output being rendered */
         if (r->res->status != BM_EXEC_FAILED) {
-            if ((rc = render_json(analysis, &body[OUT_ANALYSIS], err, out_name[OUT_ANALYSIS]))) goto out;
-            have[OUT_ANALYSIS] = 1;
-            if (violations) {
-                if ((rc = render_json(violations, &body[OUT_VIOLATIONS], err, out_name[OUT_VIOLATIONS]))) goto out;
-                have[OUT_VIOLATIONS] = 1;
-                if (r->res->violations) r->res->status = BM_EXEC_COMPLETED_WITH_VIOLATIONS;
+            rc = render_json(analysis, &body[k], err, out_name[k]);
+            have[k] = !rc;
+            if (!rc && violations) {
+                k = OUT_VIOLATIONS;
+                rc = render_json(violations, &body[k], err, out_name[k]);
+                have[k] = !rc;
+                if (!rc && r->res->violations) r->res->status = BM_EXEC_COMPLETED_WITH_VIOLATIONS;
             }
         }
         json_t *pub = r->jd->environment ? json_object_get(r->jd->environment, "publish_cloudwatch_metrics") : NULL;
-        if (r->res->status != BM_EXEC_FAILED && !(json_is_string(pub) && !strcmp(json_string_value(pub), "Disabled"))) {
+        if (!rc && r->res->status != BM_EXEC_FAILED &&
+            !(json_is_string(pub) && !strcmp(json_string_value(pub), "Disabled"))) {
             size_t n;
             char ts[32];
             bm_time_format(r->ws, ts, sizeof(ts));
+            k = OUT_METRICS;
             rc = bm_cloudwatch_records(analysis, r->jd->input.batch ? NULL : r->jd->input.endpoint_name,
-                                       r->p->schedule_name ? r->p->schedule_name : r->jd->name, ts,
-                                       &body[OUT_METRICS], &n);
-            if (rc) {
-                bm_error_set(err, rc, "cannot render metric records");
-                goto out;
-            }
-            have[OUT_METRICS] = 1;
+                                       r->p->schedule_name ? r->p->schedule_name : r->jd->name, ts, &body[k], &n);
+            if (rc) bm_error_set(err, rc, "cannot render %s", out_name[k]);
+            have[k] = !rc;
         }
+        if (rc == BM_ELIMIT) { /* an output beyond its bound: the execution fails with none */
+            fail_run(r, "%s would be larger than %zu bytes: analyse fewer facets or metrics", out_name[k],
+                     body[k].max);
+            memset(have, 0, sizeof(have));
+            r->res->violations = 0;
+            rc = BM_OK;
+        }
+        if (rc) goto out;
         groups = facet_groups(r, err);
         if (!groups) {
             rc = err->code ? err->code : BM_ENOMEM;
