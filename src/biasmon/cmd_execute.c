@@ -37,6 +37,9 @@ void bm_cmd_execute_usage(FILE *out)
           "Outputs go to {S3Uri}/{EndpointName}/{schedule}/yyyy/mm/dd/HH/: analysis.json,\n"
           "constraint_violations.json (with a baseline), cloudwatch_metrics.jsonl and\n"
           "execution.json (the status, the window and what was read, joined and skipped).\n"
+          "The baseline (ConstraintsResource.S3Uri) must be an analysis.json covering the\n"
+          "analysis's stages and facets, or the execution fails saying what is missing; metrics\n"
+          "it has no value for are named in execution.json (baseline_unchecked_metrics).\n"
           "\n"
           "Exit status: 0 Completed, 1 CompletedWithViolations, 3 Failed (execution.json and\n"
           "stderr say why), 2 bad command line, 4 an output could not be written, 5 internal error.\n",
