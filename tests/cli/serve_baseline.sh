@@ -4,7 +4,8 @@
 # be a Clarify analysis.json with the stages the analysis config asks for and its facets, with a
 # value for at least one requested metric (ValidationException naming
 # $.ModelBiasBaselineConfig.ConstraintsResource.S3Uri and what is missing, never quoting the
-# file). A baseline not written yet is accepted (checked when an execution runs).
+# file). A baseline not written yet is accepted, and checked when an execution runs: one written
+# later for another facet makes the execution Failed with a reason that says what is missing.
 set -u
 : "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
 PY=/usr/bin/python3
@@ -25,7 +26,9 @@ unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_E
     AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 for v in $(compgen -e | grep '^BIASMON_'); do unset "$v"; done
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true PYTHONNOUSERSITE=1
-mkdir -p "$root/capture" "$root/gt" "$data"
+mkdir -p "$data"
+"$PY" "$BM_SOURCE_DIR/scripts/make_sample_monitoring.py" --out "$root/traffic" --start 2026-11-24T10:00:00Z \
+    --hours 1 --per-hour 50 >/dev/null || { echo "FAIL: make_sample_monitoring.py"; exit 1; }
 cp "$BM_SOURCE_DIR/data/sample-monitoring/analysis_config.json" "$root/cfg.json"   # facet sex = Female, all methods
 "$PY" - "$root" <<'P'
 import json, os, sys
@@ -93,16 +96,16 @@ def refused(name, regex, **kw):
     check(f"{name}: ValidationException expected, the call succeeded", False)
 sm.create_endpoint_config(EndpointConfigName="c", ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "m"}],
                           DataCaptureConfig={"EnableCapture": True, "InitialSamplingPercentage": 100,
-                                             "DestinationS3Uri": f"file://{ROOT}/capture",
+                                             "DestinationS3Uri": f"file://{ROOT}/traffic/capture",
                                              "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]})
-sm.create_endpoint(EndpointName="ep", EndpointConfigName="c")
+sm.create_endpoint(EndpointName="adult-income", EndpointConfigName="c")
 def jd(name, baseline, config=f"file://{ROOT}/cfg.json"):
     return {"JobDefinitionName": name,
             "ModelBiasAppSpecification": {"ImageUri": "biasmon", "ConfigUri": config},
             "ModelBiasBaselineConfig": {"ConstraintsResource": {"S3Uri": baseline}},
-            "ModelBiasJobInput": {"EndpointInput": {"EndpointName": "ep", "LocalPath": "/opt/ml/processing/input/endpoint",
+            "ModelBiasJobInput": {"EndpointInput": {"EndpointName": "adult-income", "LocalPath": "/opt/ml/processing/input/endpoint",
                                                     "InferenceAttribute": "0"},
-                                  "GroundTruthS3Input": {"S3Uri": f"file://{ROOT}/gt"}},
+                                  "GroundTruthS3Input": {"S3Uri": f"file://{ROOT}/traffic/ground-truth"}},
             "ModelBiasJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": f"file://{ROOT}/out",
                                                                              "LocalPath": "/opt/ml/processing/output"}}]},
             "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}},
@@ -127,11 +130,26 @@ refused("config later, baseline not an analysis.json", r"the baseline is not an 
         **jd("b", b("empty.json"), config=b("later/cfg.json")))
 names = sorted(s["MonitoringJobDefinitionName"] for s in sm.list_model_bias_job_definitions()["JobDefinitionSummaries"])
 check(f"the good ones were created ({names})", names == ["config-later", "good", "not-yet"])
+for n in ("good", "not-yet"):
+    sm.create_monitoring_schedule(MonitoringScheduleName=n, MonitoringScheduleConfig={
+        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}, "MonitoringJobDefinitionName": n,
+        "MonitoringType": "ModelBias"})
 print("py", passes, fails)
 P
 cat "$w/py.out" | grep -v '^py '
 read -r _ p f < <(grep '^py ' "$w/py.out") || { p=0; f=1; echo "FAIL: the boto3 part did not finish"; cat "$w/py.out"; }
 passes=$((passes + p)); fails=$((fails + f))
+
+# ---- run time: the baseline written after create is for another facet
+mkdir -p "$root/later" && cp "$root/race.json" "$root/later/analysis.json"
+timeout 120 "$BM_BIN" run not-yet --at 2026-11-24T11:00:00Z --wait --data-dir "$data" >"$w/run1.json" 2>"$w/run1.err"; rc=$?
+check "a baseline for another facet at run time: Failed (exit 3, got $rc: $(cat "$w/run1.err"))" test "$rc" = 3
+reason=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("FailureReason", ""))' "$w/run1.json" 2>/dev/null)
+check "a baseline for another facet at run time: the reason says what is missing ($reason)" \
+    grep -q 'the baseline has no facet sex = Female; it covers race = Black' <<<"$reason"
+timeout 120 "$BM_BIN" run good --at 2026-11-24T11:00:00Z --wait --data-dir "$data" >"$w/run2.json" 2>"$w/run2.err"; rc=$?
+check "a covering baseline at run time: Completed or CompletedWithViolations (got $rc: $(cat "$w/run2.err"))" \
+    test "$rc" = 0 -o "$rc" = 1
 
 kill -TERM "$pid"; for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 wait "$pid"; rc=$?; pid=""
