@@ -196,9 +196,12 @@ static int setup(run *r, bm_error *err)
     int64_t so = -period, eo = 0;
     const char *sos = p->window_start ? p->window_start : in->start_time_offset;
     const char *eos = p->window_end ? p->window_end : in->end_time_offset;
-    if ((sos && bm_duration_parse(sos, strlen(sos), &so, &e2)) ||
-        (eos && bm_duration_parse(eos, strlen(eos), &eo, &e2))) {
-        fail_run(r, "invalid window offset: %s", e2.msg);
+    int bad_start = sos && bm_duration_parse(sos, strlen(sos), &so, &e2);
+    if (bad_start || (eos && bm_duration_parse(eos, strlen(eos), &eo, &e2))) {
+        const char *which = bad_start ? (p->window_start ? "ScheduleConfig.DataAnalysisStartTime" : "StartTimeOffset")
+                                      : (p->window_end ? "ScheduleConfig.DataAnalysisEndTime" : "EndTimeOffset");
+        fail_run(r, "%s is not a window offset biasmon reads: %s",
+                 which, e2.msg);
         return BM_OK;
     }
     r->T = p->scheduled_time;

@@ -42,7 +42,8 @@ void bm_cmd_execute_usage(FILE *out)
           "it has no value for are named in execution.json (baseline_unchecked_metrics).\n"
           "\n"
           "Exit status: 0 Completed, 1 CompletedWithViolations, 3 Failed (execution.json and\n"
-          "stderr say why), 2 bad command line, 4 an output could not be written, 5 internal error.\n",
+          "stderr say why), 2 bad command line, 4 execution.json could not be written (no output\n"
+          "is left), 5 out of memory.\n",
           out);
 }
 

@@ -100,6 +100,12 @@ for off in "-P2000W -P52W" "-P99999999W -P99999998W"; do
     check "start offset $off: the reason gives the bound ($(reason "$ok_out/execution.json"))" \
         failed_with "$ok_out/execution.json" "at most 400 days (P400D)"
 done
+# an offset SageMaker's shape accepts but biasmon cannot read: Failed, naming the member
+jobdef "$w/jd-year.json" "$w/ok/gt" "$w/o-year" -P1Y
+run "$w/jd-year.json" "$w/ok/capture"; rc=$?
+check "StartTimeOffset -P1Y: exit 3 (got $rc)" [ "$rc" = 3 ]
+check "StartTimeOffset -P1Y: the reason names the member ($(reason "$w/o-year/ep-1/s/2026/11/24/12/execution.json"))" \
+    failed_with "$w/o-year/ep-1/s/2026/11/24/12/execution.json" "StartTimeOffset is not a window offset biasmon reads"
 # a window of 399 days over a tree with one hour of data: the folders are listed, not probed
 if command -v strace >/dev/null; then
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -c -o "$w/strace" -e trace=openat,open,newfstatat,stat,statx,access \

@@ -189,6 +189,23 @@ b = b.replace("s3://bm-data/", "ROOT/")
 assert a == b, (a[:2000], b[:2000])
 assert '"Status": "Completed' in a or '"Status":"Completed' in a, a[:300]
 P
+# a 30-day window: its hour folders are found by listing years, months, days and hours
+# (ListObjectsV2 with a delimiter at each level), with the same result as on local files
+execute30() { # jobdef, capture root, stderr file
+    "$BM_BIN" execute --job-definition "$1" --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$2" \
+        --schedule-name sched-30 --data-analysis-start-time -P30D 2>"$3"
+}
+execute30 "$w/jd-local.json" "$L/tree/capture" "$w/e30l.err"; rc1=$?
+execute30 "$w/jd-s3.json" s3://bm-data/tree/capture "$w/e30s.err"; rc2=$?
+check "30-day window: execute over s3 exits as over local files ($rc1 / $rc2)" test "$rc1" = "$rc2" -a "$rc1" -le 1
+"$PY" "$w/get.py" "$EP" bm-data out "$w/got-out30"
+h30=ep-1/sched-30/2026/11/24/12
+check "30-day window: analysis.json from s3:// is byte-identical" cmp -s "$L/out/$h30/analysis.json" "$w/got-out30/$h30/analysis.json"
+check "30-day window: the same files read" "$PY" - "$L/out/$h30/execution.json" "$w/got-out30/$h30/execution.json" <<'P'
+import json, sys
+a, b = (json.load(open(f))["counts"] for f in sys.argv[1:3])
+assert a == b and a["capture_files"] > 0 and a["ground_truth_files"] > 0, (a, b)
+P
 check "no temporary copies left in \$TMPDIR" test "$(ls "${TMPDIR:-/tmp}" | grep -c '^biasmon-object-')" = "$tmpfiles_before"
 
 # ---- errors: they name the bucket, the key and S3's code ----
