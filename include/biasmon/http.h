@@ -33,13 +33,18 @@ typedef struct bm_http_response {
 
 /* Called once per complete request, on a server thread; several may run at once. Never called
  * for requests the server refuses itself: body over max_body (413), more than 100 headers (431),
- * while stopping (503), all with an AWS JSON error body and x-amzn-RequestId. */
+ * while stopping (503), body_memory spent (503), all with an AWS JSON error body and
+ * x-amzn-RequestId. */
 typedef void (*bm_http_handler)(void *ctx, const bm_http_request *req, bm_http_response *res);
 
 typedef struct bm_http_opts {
     const char *host;       /* listen address, default "127.0.0.1" */
     int port;               /* 0 = an ephemeral port (see bm_http_port) */
     size_t max_body;        /* requests with larger bodies get 413; default 8 MiB */
+    size_t body_memory;     /* bytes of request bodies beyond their first 64 KiB that all
+                             * connections together may hold while receiving (bodies are whole
+                             * before SigV4 can be checked); a request that would exceed it gets
+                             * 503 ServiceUnavailable. At least max_body; default 256 MiB */
     unsigned threads;       /* worker threads; default 4 */
     unsigned max_connections; /* open connections at once, at most 65536; default 4096 */
     unsigned per_address;   /* open connections from one client address (IPv4, or whole IPv6

@@ -34,6 +34,7 @@ typedef struct bm_service_config {
     size_t max_body;
     /* Connection limits (docs/serve.md, "Connections"); 0 takes bm_http_opts's default. */
     unsigned max_connections;             /* open connections at once */
+    size_t max_body_memory;               /* request bodies being received, beyond 64 KiB each */
     unsigned max_connections_per_address; /* from one client address */
     unsigned idle_timeout_s;              /* nothing received or sent for this long: closed */
     unsigned request_timeout_s;           /* a whole request within this of accept/last response */

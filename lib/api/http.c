@@ -16,6 +16,10 @@
 #include "biasmon/http.h"
 
 #define DEFAULT_MAX_BODY ((size_t)8 << 20)
+#define DEFAULT_BODY_MEMORY ((size_t)256 << 20)
+/* The first bytes of every body are not charged to body_memory: connections are bounded, and
+ * almost every API request is smaller, so filling the budget blocks large requests only. */
+#define FREE_BODY ((size_t)64 << 10)
 #define DEFAULT_THREADS 4u
 #define DEFAULT_MAX_CONNECTIONS 4096u
 #define DEFAULT_PER_ADDRESS 64u
@@ -54,6 +58,8 @@ struct bm_http_server {
     bm_http_handler handler;
     void *ctx;
     size_t max_body;
+    size_t body_memory;
+    atomic_size_t body_used; /* charged to body_memory by requests receiving large bodies */
     unsigned timeout_s;
     int port;
     atomic_int stopping;    /* new requests get 503; responses close their connection */
@@ -86,6 +92,8 @@ struct request {
     unsigned started : 1; /* the access handler has seen the headers */
     unsigned too_large : 1;
     unsigned oom : 1;
+    unsigned no_memory : 1; /* body_memory is spent: 503 */
+    size_t charged;         /* bytes charged to body_memory */
     char request_id[40];
     char remote[INET6_ADDRSTRLEN + 8];
 };
@@ -317,9 +325,27 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct request *r
 /* Request lifecycle                                                                    */
 /* ==================================================================================== */
 
+/* Charges the request up to `total` body bytes (the first FREE_BODY are free); 0 when the
+ * budget cannot take it. */
+static int body_charge(struct request *rq, uint64_t total)
+{
+    bm_http_server *s = rq->srv;
+    if (total <= FREE_BODY) return 1;
+    uint64_t want = total - FREE_BODY;
+    if (want <= rq->charged) return 1;
+    size_t more = (size_t)(want - rq->charged);
+    size_t used = atomic_load(&s->body_used);
+    do {
+        if (used > s->body_memory || more > s->body_memory - used) return 0;
+    } while (!atomic_compare_exchange_weak(&s->body_used, &used, used + more));
+    rq->charged += more;
+    return 1;
+}
+
 static void request_free(struct request *rq)
 {
     if (!rq) return;
+    if (rq->charged) atomic_fetch_sub(&rq->srv->body_used, rq->charged);
     bm_buf_release(&rq->body);
     bm_free(rq->target);
     bm_free(rq);
@@ -441,6 +467,9 @@ static enum MHD_Result on_headers(struct MHD_Connection *conn, struct request *r
         if (waiting || declared - srv->max_body > DISCARD_MAX)
             return send_error(conn, rq, 413, "ValidationException",
                               "request body larger than %zu bytes", srv->max_body);
+    } else if (declared > FREE_BODY && !body_charge(rq, declared)) {
+        return send_error(conn, rq, 503, "ServiceUnavailable",
+                          "too many large request bodies are being received; retry later");
     }
     return MHD_YES;
 }
@@ -448,7 +477,13 @@ static enum MHD_Result on_headers(struct MHD_Connection *conn, struct request *r
 /* A chunk of the body: kept up to max_body, dropped after. */
 static enum MHD_Result on_body(struct request *rq, const char *data, size_t n)
 {
-    if (!rq->too_large && !rq->oom) {
+    if (!rq->too_large && !rq->oom && !rq->no_memory &&
+        !body_charge(rq, (uint64_t)rq->body.len + n)) {
+        rq->no_memory = 1; /* a body without Content-Length outgrew the budget */
+        rq->dropped = rq->body.len;
+        bm_buf_release(&rq->body);
+    }
+    if (!rq->too_large && !rq->oom && !rq->no_memory) {
         int r = bm_buf_append(&rq->body, data, n);
         if (r == BM_OK) return MHD_YES;
         if (r == BM_ELIMIT) {
@@ -460,7 +495,7 @@ static enum MHD_Result on_body(struct request *rq, const char *data, size_t n)
         bm_buf_release(&rq->body);
         return MHD_YES;
     }
-    if (rq->too_large) {
+    if (rq->too_large || rq->no_memory) {
         rq->dropped += n;
         if (rq->dropped > DISCARD_MAX) return MHD_NO; /* cut the connection */
     }
@@ -476,6 +511,9 @@ static enum MHD_Result on_complete(struct MHD_Connection *conn, const char *meth
         return send_error(conn, rq, 413, "ValidationException",
                           "request body larger than %zu bytes", srv->max_body);
     if (rq->oom) return send_error(conn, rq, 500, "InternalFailure", "out of memory");
+    if (rq->no_memory)
+        return send_error(conn, rq, 503, "ServiceUnavailable",
+                          "too many large request bodies are being received; retry later");
 
     bm_http_header headers[MAX_HEADERS];
     struct header_list hl = {headers, 0, MAX_HEADERS};
@@ -610,6 +648,7 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
     if (opts) o = *opts;
     const char *host = o.host && *o.host ? o.host : "127.0.0.1";
     size_t max_body = o.max_body ? o.max_body : DEFAULT_MAX_BODY;
+    size_t body_memory = o.body_memory ? o.body_memory : DEFAULT_BODY_MEMORY;
     unsigned threads = o.threads ? o.threads : DEFAULT_THREADS;
     unsigned max_conn = o.max_connections ? o.max_connections : DEFAULT_MAX_CONNECTIONS;
     unsigned timeout_s = o.timeout_s ? o.timeout_s : DEFAULT_TIMEOUT_S;
@@ -626,10 +665,11 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
         return NULL;
     }
     if (threads > MAX_THREADS || max_conn > MAX_CONNECTIONS || timeout_s > MAX_TIMEOUT_S ||
-        request_timeout_s > MAX_TIMEOUT_S || per_address > max_conn || max_body > SIZE_MAX / 2) {
+        request_timeout_s > MAX_TIMEOUT_S || per_address > max_conn || max_body > SIZE_MAX / 2 ||
+        body_memory < max_body || body_memory > SIZE_MAX / 2) {
         bm_error_set(err, BM_EINVAL,
                      "HTTP limits out of range (threads <= %u, connections <= %u, connections per "
-                     "address <= connections, timeouts <= %u s)",
+                     "address <= connections, timeouts <= %u s, body memory >= max body)",
                      MAX_THREADS, MAX_CONNECTIONS, MAX_TIMEOUT_S);
         return NULL;
     }
@@ -655,6 +695,7 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
     s->handler = handler;
     s->ctx = ctx;
     s->max_body = max_body;
+    s->body_memory = body_memory;
     s->timeout_s = timeout_s;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;

@@ -325,6 +325,7 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     if (bm__scheduler_start(s, err)) goto fail;
     bm_http_opts ho = {
         .host = cfg->host, .port = cfg->port, .max_body = cfg->max_body, .threads = cfg->http_threads,
+        .body_memory = cfg->max_body_memory,
         .max_connections = cfg->max_connections, .per_address = cfg->max_connections_per_address,
         .timeout_s = cfg->idle_timeout_s, .request_timeout_s = cfg->request_timeout_s,
     };

@@ -29,6 +29,7 @@ typedef struct serve_settings {
     char account[16];
     int http_threads;
     int max_body;
+    int max_body_memory;
     int max_connections;
     int max_connections_per_address;
     int idle_timeout;
@@ -78,6 +79,11 @@ static const setting settings[] = {
     {"account", T_STR, "123456789012", 0, 0, F(account), "12-digit account id in ARNs."},
     {"http-threads", T_INT, "4", 1, 64, F(http_threads), "Threads answering API requests."},
     {"max-body", T_INT, "8388608", 1024, 268435456, F(max_body), "Largest request body in bytes (413 beyond)."},
+    {"max-body-memory", T_INT, "268435456", 1048576, 2147483647, F(max_body_memory),
+     "Bytes of request bodies all connections together may hold while they arrive, not counting the "
+     "first 64 KiB of each (a body is read whole before its signature can be checked, so this bounds "
+     "what unauthenticated clients can make the service hold). A request that would exceed it gets "
+     "503 ServiceUnavailable (clients retry). At least --max-body."},
     {"max-connections", T_INT, "4096", 16, 65536, F(max_connections),
      "Open connections the API and /metrics accept at once (each costs a file descriptor and 64 KiB, "
      "not a thread; the soft limit on open files is raised to this plus 256, within the hard limit "
@@ -319,6 +325,8 @@ int bm_cmd_serve(int argc, char **argv)
     else if (ss.time_start[0] && bm_time_parse(ss.time_start, strlen(ss.time_start), &start, &err))
         problem = "--time-start must be a UTC time such as 2026-11-24T00:00:00Z";
     else if (strlen(ss.account) != 12 || strspn(ss.account, "0123456789") != 12) problem = "--account must be 12 digits";
+    else if (ss.max_body_memory < ss.max_body)
+        problem = "--max-body-memory must be at least --max-body";
     else if (ss.max_connections_per_address > ss.max_connections)
         problem = "--max-connections-per-address may not exceed --max-connections";
     else if (ss.http_threads > ss.max_connections)
@@ -379,7 +387,7 @@ int bm_cmd_serve(int argc, char **argv)
         .data_dir = ss.data_dir, .host = host, .port = port, .auth = ss.auth, .workers = ss.workers,
         .time_scale = ss.time_scale, .time_start = start, .region = ss.region, .account = ss.account,
         .http_threads = (unsigned)ss.http_threads, .max_body = (size_t)ss.max_body, .poll_ms = ss.poll_ms,
-        .max_connections = (unsigned)ss.max_connections,
+        .max_connections = (unsigned)ss.max_connections, .max_body_memory = (size_t)ss.max_body_memory,
         .max_connections_per_address = (unsigned)ss.max_connections_per_address,
         .idle_timeout_s = (unsigned)ss.idle_timeout, .request_timeout_s = (unsigned)ss.request_timeout,
         .worker_exe = exe, .log = log_line, .log_ctx = NULL, .log_level = (bm_log_level)level,

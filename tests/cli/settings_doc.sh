@@ -61,6 +61,7 @@ refused "an unknown setting" "--colour" --colour blue
 refused "a setting without its value" "--poll-ms" --poll-ms
 refused "a relative --allow-root" "--allow-root" --allow-root relative/dir
 refused "--allow-root with a colon" "--allow-root" --allow-root /a:/b
+refused "--max-body-memory below --max-body" "--max-body-memory" --max-body 4194304 --max-body-memory 2097152
 refused "--max-connections 8" "--max-connections" --max-connections 8
 refused "--request-timeout 0" "--request-timeout" --request-timeout 0
 refused "--idle-timeout 99999" "--idle-timeout" --idle-timeout 99999

@@ -946,6 +946,60 @@ static void test_per_address_limit(void **state)
     stop_bounded(s, 30);
 }
 
+/* Large bodies being received share one memory budget: a request that would exceed it gets
+ * 503 at once, small requests are never charged, and the budget comes back when a body is done. */
+static void test_body_memory(void **state)
+{
+    const size_t mib = (size_t)1 << 20;
+    bm_http_server *s = start_opts((bm_http_opts){.threads = 2, .max_body = mib, .body_memory = mib});
+    int port = bm_http_port(s);
+    /* A: a 1 MiB body, half sent, held (it has 30 s before the deadline). */
+    int a = raw_connect_from(port, "127.0.0.1", 30);
+    assert_true(a >= 0);
+    char head[200];
+    int hl = snprintf(head, sizeof(head), "POST /raw HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", mib);
+    assert_int_equal(send_all(a, head, (size_t)hl), 0);
+    char *chunk = malloc(mib);
+    assert_non_null(chunk);
+    memset(chunk, 'a', mib);
+    assert_int_equal(send_all(a, chunk, mib / 2), 0);
+    /* B: 512 KiB more would exceed the budget: 503 (polled: A's reservation is made when its
+     * headers are read, on the server's thread). */
+    struct reply r;
+    reply_init(&r);
+    long st = 0;
+    for (int i = 0; i < 100 && st != 503; i++) {
+        st = simple(port, "POST", "/raw", chunk, mib / 2, NULL, &r);
+        if (st != 503) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_int_equal(st, 503);
+    assert_non_null(strstr(r.body.data, "ServiceUnavailable"));
+    /* Small bodies are not charged. */
+    assert_int_equal(simple(port, "POST", "/raw", chunk, 1000, NULL, &r), 200);
+    /* A finishes and is answered in full; then B fits. */
+    assert_int_equal(send_all(a, chunk, mib / 2), 0);
+    char buf[256];
+    ssize_t k = recv(a, buf, sizeof(buf) - 1, 0);
+    assert_true(k > 12 && memcmp(buf, "HTTP/1.1 200", 12) == 0);
+    close(a);
+    st = 0;
+    for (int i = 0; i < 100 && st != 200; i++) { /* A's completion is reported on the server's thread */
+        st = simple(port, "POST", "/raw", chunk, mib / 2, NULL, &r);
+        if (st != 200) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_int_equal(st, 200);
+    assert_int_equal(r.body.len, mib / 2);
+    free(chunk);
+    bm_buf_release(&r.body);
+    stop_bounded(s, 30);
+}
+
 /* Hundreds of silent connections (more than the old limit of 256), spread over addresses as
  * the per-address limit asks, leave room for a real client. */
 #define SILENT 600
@@ -1216,6 +1270,7 @@ int main(void)
         cmocka_unit_test(test_request_deadline),
         cmocka_unit_test(test_per_address_limit),
         cmocka_unit_test(test_many_connections),
+        cmocka_unit_test(test_body_memory),
         cmocka_unit_test(test_stop_idle),
         cmocka_unit_test(test_stop_in_flight),
         cmocka_unit_test(test_stop_refuses_new),
