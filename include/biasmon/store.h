@@ -47,6 +47,39 @@ bm_store_reader *bm_store_open(const char *uri, bm_error *err);
 long bm_store_reader_read(bm_store_reader *r, void *buf, size_t n, bm_error *err);
 void bm_store_reader_close(bm_store_reader *r);
 
+/* ---- a sequence of objects read one after another, the next ones opened ahead ----
+ * The objects come from a generator, in its order, and are handed out in exactly that order.
+ * With ahead == 0 nothing runs ahead: each call of bm_store_seq_next calls the generator and
+ * opens the object in the caller's thread (local files take this path). With ahead > 0, `ahead`
+ * threads call the generator (one at a time, in order) and open objects while the caller reads
+ * the current one: at most `ahead` objects are held opened and not yet handed out. An S3 object is
+ * opened by its first ranged GET (up to 8 MiB), so an S3 sequence holds at most ahead x 8 MiB
+ * besides the object being read, whatever the traffic (BM_STORE_SEQ_AHEAD: 4, 32 MiB).
+ * The generator writes the next URI into uri (cap bytes) and returns BM_OK, or BM_OK with uri[0]
+ * == 0 at the end; any other status ends the sequence with that error (filled into err). It is
+ * called from one thread at a time, possibly not the caller's: it must touch only ctx, which the
+ * caller leaves alone until bm_store_seq_free. */
+#define BM_STORE_SEQ_AHEAD 4u
+#define BM_STORE_SEQ_MAX_AHEAD 16u
+typedef int (*bm_store_seq_fn)(void *ctx, char *uri, size_t cap, bm_error *err);
+typedef struct bm_store_seq bm_store_seq;
+typedef struct bm_store_item {
+    char uri[4096];
+    bm_store_reader *reader; /* the caller's to close; NULL when the object could not be opened */
+    bm_error error;          /* why it could not be opened (as bm_store_open says) */
+} bm_store_item;
+/* A sequence; ahead is capped at BM_STORE_SEQ_MAX_AHEAD (and runs with fewer threads, down to
+ * none, when threads cannot be started). NULL with err set when memory runs out. */
+bm_store_seq *bm_store_seq_new(bm_store_seq_fn next, void *ctx, unsigned ahead, bm_error *err);
+/* The next object into *it: BM_OK with *done = 0 and it->uri set, and it->reader or, for an
+ * object that could not be opened, it->error (the sequence goes on after it); BM_OK with
+ * *done = 1 at the end; the generator's status and error once every object before it was handed
+ * out (the sequence then stays ended). */
+int bm_store_seq_next(bm_store_seq *s, bm_store_item *it, int *done, bm_error *err) BM_MUST_CHECK;
+/* Stops the threads (a request under way finishes first, within its retries and timeouts), closes
+ * the objects opened ahead and not handed out. NULL is a no-op. */
+void bm_store_seq_free(bm_store_seq *s);
+
 /* Writes an object atomically (temporary name, then rename); creates missing prefixes. Replaces
  * only a regular file: a symbolic link, device, FIFO or directory in its place is BM_EIO. */
 int bm_store_write(const char *uri, const void *data, size_t len, bm_error *err) BM_MUST_CHECK;

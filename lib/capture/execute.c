@@ -453,6 +453,76 @@ static int existing_hours(const char *root, int64_t first, int64_t last, hours *
     return walk_hours(root, key, 0, lo, hi, out, err);
 }
 
+/* The objects of the window's hour folders in order: hour by hour, and in each hour variant by
+ * variant (capture: root/VARIANT/yyyy/mm/dd/HH) or the hour's folder alone (ground truth:
+ * root/yyyy/mm/dd/HH, variants NULL), each folder's objects as listed. A sequence's generator
+ * (bm_store_seq_fn): it may run on another thread and touches nothing of the run. */
+typedef struct folder_walk {
+    const char *root;
+    const bm_strlist *variants;
+    const hours *hs;
+    size_t i, v, k; /* the hour, the variant, the next object of the folder listed */
+    int listed;
+    bm_strlist files;
+    char prefix[4096];
+} folder_walk;
+
+static int walk_next(void *ctx, char *uri, size_t cap, bm_error *err)
+{
+    folder_walk *w = ctx;
+    for (;;) {
+        if (w->listed && w->k < w->files.n) {
+            if (bm_uri_join(w->prefix, w->files.v[w->k], uri, cap))
+                return bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes", w->prefix,
+                                    cap - 1);
+            w->k++;
+            return BM_OK;
+        }
+        if (w->listed) { /* the next folder */
+            bm_strlist_release(&w->files);
+            w->listed = 0;
+            w->k = 0;
+            if (!w->variants || ++w->v == w->variants->n) w->v = 0, w->i++;
+        }
+        if (w->i >= w->hs->n || (w->variants && !w->variants->n)) {
+            uri[0] = 0;
+            return BM_OK;
+        }
+        char key[32];
+        hour_key(w->hs->v[w->i], key, sizeof(key));
+        if (w->variants) {
+            char vdir[4096];
+            if (bm_uri_join(w->root, w->variants->v[w->v], vdir, sizeof(vdir)) ||
+                bm_uri_join(vdir, key, w->prefix, sizeof(w->prefix)))
+                return bm_error_set(err, BM_ELIMIT, "the hour folder %s of variant %s has a URI longer than %zu bytes",
+                                    key, w->variants->v[w->v], sizeof(w->prefix) - 1);
+        } else if (bm_uri_join(w->root, key, w->prefix, sizeof(w->prefix))) {
+            return bm_error_set(err, BM_ELIMIT, "the hour folder %s under %s has a URI longer than %zu bytes", key,
+                                w->root, sizeof(w->prefix) - 1);
+        }
+        int rc = bm_store_list(w->prefix, 0, MAX_LIST, &w->files, err);
+        if (rc) return rc;
+        w->listed = 1;
+    }
+}
+
+/* Reads the walk's objects in order with take (which takes each item's reader). Objects that are
+ * not local files are opened BM_STORE_SEQ_AHEAD ahead on other threads while one is read
+ * (docs/performance.md, "Executions over S3"); local files are opened one by one as before. */
+static int read_walk(run *r, folder_walk *w, int (*take)(run *r, bm_store_item *it, bm_error *err), bm_error *err)
+{
+    bm_store_seq *seq = bm_store_seq_new(walk_next, w, bm_store_is_local(w->root) ? 0 : BM_STORE_SEQ_AHEAD, err);
+    int rc = seq ? BM_OK : err->code, done = 0;
+    bm_store_item it;
+    while (!rc && !(rc = bm_store_seq_next(seq, &it, &done, err)) && !done) {
+        rc = take(r, &it, err);
+        bm_store_reader_close(it.reader); /* when take stopped before taking it (out of memory) */
+    }
+    bm_store_seq_free(seq);
+    bm_strlist_release(&w->files);
+    return rc;
+}
+
 /* ==================================================================== ground truth */
 
 static int encoding_code(bm_slice enc)
@@ -477,6 +547,9 @@ typedef void (*stage_fn)(run *r, staged *s, int slot);
 /* Stage two: everything else, in line order. BM_OK to go on, anything else stops the file. */
 typedef int (*line_fn)(run *r, const char *uri, staged *s, bm_error *err);
 
+static int each_open_line(run *r, const char *uri, bm__lines *lines, uint64_t *files, uint64_t *records,
+                          uint64_t *malformed, stage_fn one, line_fn two, bm_error *err);
+
 /* Reads uri line by line (empty lines skipped) as a two-stage pipeline: stage one of line i
  * runs before stage two of line i - 1, so a memory access that stage one starts (the join
  * table's slot for the record's id) has arrived by the time stage two needs it. Line i - 1
@@ -489,6 +562,33 @@ static int each_line(run *r, const char *uri, uint64_t *files, uint64_t *records
     bm__lines l;
     int rc = bm__lines_open(&l, uri, MAX_LINE, err);
     if (rc) return rc == BM_ENOMEM ? rc : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
+    return each_open_line(r, uri, &l, files, records, malformed, one, two, err);
+}
+
+/* each_line over an object a sequence opened (it->reader, which this takes) or could not open
+ * (it->error). */
+static int each_item_line(run *r, bm_store_item *it, uint64_t *files, uint64_t *records, uint64_t *malformed,
+                          stage_fn one, line_fn two, bm_error *err)
+{
+    bm__lines l;
+    int rc;
+    if (it->reader) {
+        rc = bm__lines_take(&l, it->reader, MAX_LINE, err);
+    } else {
+        *err = it->error;
+        rc = err->code ? err->code : BM_EIO;
+    }
+    it->reader = NULL;
+    if (rc) return rc == BM_ENOMEM ? rc : (note_problem(r, it->uri, 0, "cannot read: %s", err->msg), BM_OK);
+    return each_open_line(r, it->uri, &l, files, records, malformed, one, two, err);
+}
+
+/* each_line's loop over lines already open (closed here). */
+static int each_open_line(run *r, const char *uri, bm__lines *lines, uint64_t *files, uint64_t *records,
+                          uint64_t *malformed, stage_fn one, line_fn two, bm_error *err)
+{
+    bm__lines l = *lines;
+    int rc;
     (*files)++;
     staged *prev = NULL;
     int slot = 0;
@@ -591,8 +691,9 @@ static int gt_line(run *r, const char *uri, staged *s, bm_error *err)
     return BM_OK;
 }
 
-static int read_gt_file(run *r, const char *uri, bm_error *err)
+static int read_gt_file(run *r, bm_store_item *it, bm_error *err)
 {
+    const char *uri = it->uri;
     /* size the join table from the file (a record is rarely under 100 bytes) instead of growing it */
     char path[4096];
     struct stat st;
@@ -602,7 +703,7 @@ static int read_gt_file(run *r, const char *uri, bm_error *err)
         int rc = bm__gt_reserve(&r->gt, (size_t)(r->gt_bytes_seen / 100), (size_t)(r->gt_bytes_seen / 3));
         if (rc) return bm_error_set(err, rc, "out of memory");
     }
-    return each_line(r, uri, &r->gt_files, NULL, &r->malformed_gt, NULL, gt_line, err);
+    return each_item_line(r, it, &r->gt_files, NULL, &r->malformed_gt, NULL, gt_line, err);
 }
 
 static int read_ground_truth(run *r, bm_error *err)
@@ -611,26 +712,8 @@ static int read_ground_truth(run *r, bm_error *err)
     snprintf(r->gt_root, sizeof(r->gt_root), "%s", root);
     hours hs = {0};
     int rc = existing_hours(root, bm_time_hour_floor(r->ws), bm_time_hour_floor(r->T), &hs, err);
-    for (size_t i = 0; !rc && i < hs.n; i++) {
-        char key[32], prefix[4096];
-        hour_key(hs.v[i], key, sizeof(key));
-        if (bm_uri_join(root, key, prefix, sizeof(prefix))) {
-            rc = bm_error_set(err, BM_ELIMIT, "the hour folder %s under %s has a URI longer than %zu bytes", key,
-                              root, sizeof(prefix) - 1);
-            break;
-        }
-        bm_strlist files = {0};
-        rc = bm_store_list(prefix, 0, MAX_LIST, &files, err);
-        for (size_t k = 0; !rc && k < files.n; k++) {
-            char uri[4096];
-            if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri)))
-                rc = bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes", prefix,
-                                  sizeof(uri) - 1);
-            else
-                rc = read_gt_file(r, uri, err);
-        }
-        bm_strlist_release(&files);
-    }
+    folder_walk w = {.root = root, .hs = &hs};
+    if (!rc) rc = read_walk(r, &w, read_gt_file, err);
     hours_release(&hs);
     if (rc == BM_ENOMEM) return rc;
     if (rc) {
@@ -796,9 +879,9 @@ static int capture_line(run *r, const char *uri, staged *s, bm_error *err)
     return take_record(r, uri, lineno, rec, s->key_hash, err);
 }
 
-static int read_capture_file(run *r, const char *uri, bm_error *err)
+static int read_capture_file(run *r, bm_store_item *it, bm_error *err)
 {
-    return each_line(r, uri, &r->capture_files, &r->capture_records, &r->malformed_capture, capture_scan,
+    return each_item_line(r, it, &r->capture_files, &r->capture_records, &r->malformed_capture, capture_scan,
                      capture_line, err);
 }
 
@@ -839,30 +922,8 @@ static int read_capture(run *r, bm_error *err)
             rc = bm_error_set(err, BM_ENOMEM, "out of memory");
         hours_release(&one);
     }
-    for (size_t i = 0; !rc && i < hs.n; i++) {
-        char key[32];
-        hour_key(hs.v[i], key, sizeof(key));
-        for (size_t v = 0; !rc && v < variants.n; v++) {
-            char vdir[4096], prefix[4096];
-            if (bm_uri_join(root, variants.v[v], vdir, sizeof(vdir)) ||
-                bm_uri_join(vdir, key, prefix, sizeof(prefix))) {
-                rc = bm_error_set(err, BM_ELIMIT, "the hour folder %s of variant %s has a URI longer than %zu bytes",
-                                  key, variants.v[v], sizeof(prefix) - 1);
-                break;
-            }
-            bm_strlist files = {0};
-            rc = bm_store_list(prefix, 0, MAX_LIST, &files, err);
-            for (size_t k = 0; !rc && k < files.n; k++) {
-                char uri[4096];
-                if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri)))
-                    rc = bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes", prefix,
-                                      sizeof(uri) - 1);
-                else
-                    rc = read_capture_file(r, uri, err);
-            }
-            bm_strlist_release(&files);
-        }
-    }
+    folder_walk w = {.root = root, .variants = &variants, .hs = &hs};
+    if (!rc) rc = read_walk(r, &w, read_capture_file, err);
     hours_release(&hs);
     bm_strlist_release(&variants);
     if (rc == BM_ENOMEM) return rc;

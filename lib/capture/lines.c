@@ -2,21 +2,27 @@
 #include <string.h>
 #include "lines.h"
 
-int bm__lines_open(bm__lines *l, const char *uri, size_t max, bm_error *err)
+int bm__lines_take(bm__lines *l, bm_store_reader *r, size_t max, bm_error *err)
 {
     memset(l, 0, sizeof(*l));
     l->max = max;
     l->cap = 1u << 20;
     if (l->cap > max + 1) l->cap = max + 1;
     l->buf = bm_malloc(l->cap);
-    if (!l->buf) return bm_error_set(err, BM_ENOMEM, "out of memory");
-    l->r = bm_store_open(uri, err);
-    if (!l->r) {
-        bm_free(l->buf);
-        l->buf = NULL;
-        return err->code ? err->code : BM_EIO;
+    if (!l->buf) {
+        bm_store_reader_close(r);
+        return bm_error_set(err, BM_ENOMEM, "out of memory");
     }
+    l->r = r;
     return BM_OK;
+}
+
+int bm__lines_open(bm__lines *l, const char *uri, size_t max, bm_error *err)
+{
+    memset(l, 0, sizeof(*l));
+    bm_store_reader *r = bm_store_open(uri, err);
+    if (!r) return err->code ? err->code : BM_EIO;
+    return bm__lines_take(l, r, max, err);
 }
 
 /* Reads more after the l->len bytes held. */

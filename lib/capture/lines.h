@@ -17,6 +17,9 @@ typedef struct bm__lines {
 /* Opens uri; a line longer than max bytes is an error (BM_ELIMIT, err->line its number) and
  * the next call goes on with the line after it. */
 int bm__lines_open(bm__lines *l, const char *uri, size_t max, bm_error *err);
+/* The same over a reader already open (a sequence's object), which l now owns: closed by
+ * bm__lines_close, or here when memory runs out. */
+int bm__lines_take(bm__lines *l, bm_store_reader *r, size_t max, bm_error *err);
 /* Next line without its '\n' (and '\r'); *done = 1 at the end. The slice lives until a call
  * that has to read more: while bm__lines_ready says 1, the lines returned so far stay valid. */
 int bm__lines_next(bm__lines *l, bm_slice *line, int *done, bm_error *err);
