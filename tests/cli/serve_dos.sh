@@ -97,7 +97,8 @@ while time.monotonic() < end:  # bounded by the lifetime
             if k < nslow:
                 try: s.send(b"X-Slow-%d: %d\r\n" % (n, n))
                 except OSError: pass
-    open(ready + ".stats", "w").write(f"held={len(conns)} reopened={reopened}\n")
+    open(ready + ".st", "w").write(f"held={len(conns)} reopened={reopened}\n")
+    os.rename(ready + ".st", ready + ".stats")  # whole, for the reader
 P
 "$PY" "$w/hold.py" "$port" 300 300 15 240 "$w/ready" &
 holder=$!
@@ -133,8 +134,9 @@ P
 read -r api metrics <"$w/real" 2>/dev/null
 check "under attack, ListMonitoringSchedules answered 5 of 5 (got ${api:-none})" test "${api:-0}" = 5
 check "under attack, GET /metrics answered 5 of 5 (got ${metrics:-none})" test "${metrics:-0}" = 5
-check "the attacker still held its connections meanwhile ($(cat "$w/ready.stats" 2>/dev/null))" \
-    grep -q 'held=600' "$w/ready.stats"
+held=$(sed -n 's/^held=\([0-9]*\).*/\1/p' "$w/ready.stats" 2>/dev/null)
+check "the attacker still held (nearly) all its connections meanwhile ($(cat "$w/ready.stats" 2>/dev/null))" \
+    test "${held:-0}" -ge 570
 
 # ------------------------------------------------------------------ 2. the trickler and the deadline
 "$PY" - "$port" "$DEADLINE" >"$w/trickle" <<'P'
