@@ -16,6 +16,7 @@ typedef struct bm_http_request {
     const char *body;     /* NUL-terminated for convenience; body_len bytes */
     size_t body_len;
     const char *remote;   /* client address, for logs: "127.0.0.1:5555", "[::1]:5555" */
+    const struct bm_http_server *server; /* the server answering (bm_http_stats) */
 } bm_http_request;
 
 /* The server presets status 500 (so a handler that forgets to answer is visible), content_type
@@ -72,6 +73,15 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
                               bm_error *err);
 /* The port actually bound (useful with port 0). */
 int bm_http_port(const bm_http_server *s);
+
+/* What the connection limits have done so far (counters since start; `open` is a gauge). */
+typedef struct bm_http_stats {
+    uint64_t open;              /* connections open now (accepted, not yet closed) */
+    uint64_t deadline_closed;   /* closed because a whole request had not arrived in time */
+    uint64_t body_memory_refused; /* requests answered 503 because body_memory was spent */
+} bm_http_stats;
+/* Fills *out (zeros when s is NULL). Safe from any thread, also from a handler. */
+void bm_http_stats_get(const bm_http_server *s, bm_http_stats *out);
 /* Stops accepting, finishes requests in flight, frees the server. NULL is a no-op.
  * Requests arriving meanwhile get 503 with Connection: close; requests in flight get up to
  * timeout_s + 1 seconds to complete before their connections are closed. */

@@ -76,6 +76,7 @@ struct bm_http_server {
     struct conn *head, *tail;
     uint64_t request_timeout_ns;
     int reaper_stop;      /* (cmu) */
+    atomic_uint_fast64_t open_conns, deadline_closed, body_memory_refused;
     int reaper_running;
     pthread_t reaper;
 };
@@ -219,6 +220,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
         }
         c->fd = ci ? ci->connect_fd : -1;
         *socket_context = c;
+        atomic_fetch_add(&s->open_conns, 1);
         if (c->fd >= 0) conn_wait(s, c);
         return;
     }
@@ -226,6 +228,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
     *socket_context = NULL;
     if (!c) return;
     conn_busy(s, c);
+    atomic_fetch_sub(&s->open_conns, 1);
     bm_free(c);
 }
 
@@ -243,6 +246,7 @@ static void *reaper_main(void *arg)
             struct conn *c = s->head;
             list_remove(s, c);
             (void)shutdown(c->fd, SHUT_RDWR);
+            atomic_fetch_add(&s->deadline_closed, 1);
         }
         uint64_t wake = s->head ? s->head->since + s->request_timeout_ns : now + 1000000000u;
         struct timespec ts = {(time_t)(wake / 1000000000u), (long)(wake % 1000000000u)};
@@ -443,6 +447,13 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
+static enum MHD_Result body_memory_spent(struct MHD_Connection *conn, struct request *rq)
+{
+    atomic_fetch_add(&rq->srv->body_memory_refused, 1);
+    return send_error(conn, rq, 503, "ServiceUnavailable",
+                      "too many large request bodies are being received; retry later");
+}
+
 /* The first call, once the headers are in: refuse early what can be refused early. */
 static enum MHD_Result on_headers(struct MHD_Connection *conn, struct request *rq)
 {
@@ -468,8 +479,7 @@ static enum MHD_Result on_headers(struct MHD_Connection *conn, struct request *r
             return send_error(conn, rq, 413, "ValidationException",
                               "request body larger than %zu bytes", srv->max_body);
     } else if (declared > FREE_BODY && !body_charge(rq, declared)) {
-        return send_error(conn, rq, 503, "ServiceUnavailable",
-                          "too many large request bodies are being received; retry later");
+        return body_memory_spent(conn, rq);
     }
     return MHD_YES;
 }
@@ -512,8 +522,7 @@ static enum MHD_Result on_complete(struct MHD_Connection *conn, const char *meth
                           "request body larger than %zu bytes", srv->max_body);
     if (rq->oom) return send_error(conn, rq, 500, "InternalFailure", "out of memory");
     if (rq->no_memory)
-        return send_error(conn, rq, 503, "ServiceUnavailable",
-                          "too many large request bodies are being received; retry later");
+        return body_memory_spent(conn, rq);
 
     bm_http_header headers[MAX_HEADERS];
     struct header_list hl = {headers, 0, MAX_HEADERS};
@@ -528,6 +537,7 @@ static enum MHD_Result on_complete(struct MHD_Connection *conn, const char *meth
         .body = rq->body.data ? rq->body.data : "",
         .body_len = rq->body.len,
         .remote = rq->remote,
+        .server = srv,
     };
     bm_http_response res;
     memset(&res, 0, sizeof(res));
@@ -759,6 +769,17 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
 int bm_http_port(const bm_http_server *s)
 {
     return s ? s->port : 0;
+}
+
+void bm_http_stats_get(const bm_http_server *s, bm_http_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s) return;
+    /* the counters are atomics; the cast drops const for atomic_load's older prototypes */
+    bm_http_server *m = (bm_http_server *)s;
+    out->open = atomic_load(&m->open_conns);
+    out->deadline_closed = atomic_load(&m->deadline_closed);
+    out->body_memory_refused = atomic_load(&m->body_memory_refused);
 }
 
 void bm_http_stop(bm_http_server *s)

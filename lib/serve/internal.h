@@ -122,6 +122,7 @@ int bm__check_uris(json_t *doc, const char *const *members, bm_error *err);
 json_t *bm__execution_summary(bm_service *s, const bm_exec_record *e);
 
 /* GET /metrics (metrics.c): appends the Prometheus text exposition. */
-int bm__metrics_render(bm_service *s, bm_buf *out);
+/* http: what the HTTP server's connection limits have done (NULL: those metrics are left out). */
+int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *out);
 
 #endif

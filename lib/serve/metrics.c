@@ -105,7 +105,7 @@ typedef struct sched_stat {
 static const char *const statuses[7] = {"Pending", "InProgress", "Completed", "CompletedWithViolations",
                                         "Failed", "Stopping", "Stopped"};
 
-int bm__metrics_render(bm_service *s, bm_buf *b)
+int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
 {
     bm_exec_record *v = NULL;
     size_t n = 0;
@@ -177,6 +177,20 @@ int bm__metrics_render(bm_service *s, bm_buf *b)
         if (!r) r = put_label(b, "schedule", st[k].name, 1);
         if (!r) r = bm_buf_printf(b, "} %llu\n", (unsigned long long)st[k].dur_count);
     }
+    if (!r && http)
+        r = bm_buf_printf(b,
+                          "# HELP biasmon_http_connections Connections to the API and /metrics open now.\n"
+                          "# TYPE biasmon_http_connections gauge\nbiasmon_http_connections %llu\n"
+                          "# HELP biasmon_http_closed_total Connections the service closed to protect itself "
+                          "(request_deadline: a whole request had not arrived within --request-timeout).\n"
+                          "# TYPE biasmon_http_closed_total counter\n"
+                          "biasmon_http_closed_total{reason=\"request_deadline\"} %llu\n"
+                          "# HELP biasmon_http_refused_total Requests answered 503 to protect the service "
+                          "(body_memory: --max-body-memory was spent).\n"
+                          "# TYPE biasmon_http_refused_total counter\n"
+                          "biasmon_http_refused_total{reason=\"body_memory\"} %llu\n",
+                          (unsigned long long)http->open, (unsigned long long)http->deadline_closed,
+                          (unsigned long long)http->body_memory_refused);
     bm_free(st);
     bm_free(v);
     return r;

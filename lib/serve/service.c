@@ -147,7 +147,9 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
     if (!strcmp(req->method, "GET") && !strcmp(req->path, "/metrics")) {
         res->status = 200;
         res->content_type = "text/plain; version=0.0.4; charset=utf-8";
-        if (bm__metrics_render(s, &res->body)) {
+        bm_http_stats hs;
+        bm_http_stats_get(req->server, &hs);
+        if (bm__metrics_render(s, req->server ? &hs : NULL, &res->body)) {
             bm_buf_reset(&res->body);
             res->status = 500;
             put_text(&res->body, "# error rendering metrics\n");

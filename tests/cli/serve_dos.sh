@@ -165,6 +165,10 @@ read -r closed took answered <"$w/trickle"
 check "a trickling connection is closed (closed=$closed after ${took}s)" test "$closed" = 1
 check "not before the ${DEADLINE}s deadline (took ${took}s)" "$PY" -c "import sys; sys.exit(not float('$took') >= $DEADLINE - 0.5)"
 check "and never answered (got $answered bytes)" test "$answered" = 0
+curl -s --max-time 20 "http://127.0.0.1:$port/metrics" >"$w/metrics"
+cut=$(sed -n 's/^biasmon_http_closed_total{reason="request_deadline"} \([0-9]*\)$/\1/p' "$w/metrics")
+check "/metrics counts the connections closed at the deadline (got ${cut:-none})" test "${cut:-0}" -ge 1
+check "/metrics has the open connections" grep -q '^biasmon_http_connections [0-9]' "$w/metrics"
 
 # ------------------------------------------------------------------ 3. the per-address limit
 "$PY" - "$port" "$PER_ADDRESS" >"$w/per" <<'P'

@@ -878,6 +878,9 @@ static void test_request_deadline(void **state)
     assert_true(cut);
     assert_true(took >= 1.9); /* the deadline is 2 s from the accept: never earlier */
     assert_int_equal(atomic_load(&hc.calls), 0);
+    bm_http_stats hs;
+    bm_http_stats_get(s, &hs);
+    assert_int_equal(hs.deadline_closed, 1);
 
     /* A handler slower than the deadline: the deadline covers receiving, not answering. */
     struct reply r;
@@ -977,6 +980,9 @@ static void test_body_memory(void **state)
     }
     assert_int_equal(st, 503);
     assert_non_null(strstr(r.body.data, "ServiceUnavailable"));
+    bm_http_stats hs;
+    bm_http_stats_get(s, &hs);
+    assert_true(hs.body_memory_refused >= 1);
     /* Small bodies are not charged. */
     assert_int_equal(simple(port, "POST", "/raw", chunk, 1000, NULL, &r), 200);
     /* A finishes and is answered in full; then B fits. */
@@ -1028,7 +1034,19 @@ static void test_many_connections(void **state)
     struct reply r;
     reply_init(&r);
     assert_int_equal(simple(port, "GET", "/id", NULL, 0, NULL, &r), 200);
+    bm_http_stats hs;
+    bm_http_stats_get(s, &hs);
+    assert_true(hs.open >= SILENT);
     for (int i = 0; i < SILENT; i++) close(fds[i]);
+    /* all closed: the gauge comes back to 0 (closes are seen on the server's threads: poll) */
+    for (int i = 0; i < 200 && hs.open > 0; i++) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        bm_http_stats_get(s, &hs);
+    }
+    assert_int_equal(hs.open, 0);
+    bm_http_stats_get(NULL, &hs);
+    assert_int_equal(hs.open, 0);
     bm_buf_release(&r.body);
     stop_bounded(s, 30);
 }
