@@ -208,6 +208,55 @@ assert a == b and a["capture_files"] > 0 and a["ground_truth_files"] > 0, (a, b)
 P
 check "no temporary copies left in \$TMPDIR" test "$(ls "${TMPDIR:-/tmp}" | grep -c '^biasmon-object-')" = "$tmpfiles_before"
 
+# ---- objects that cannot be read in the middle of the window (archived to Glacier: GET is 403
+# InvalidObjectState), while the next ones are being opened ahead: each is noted with its key and
+# S3's code and skipped, in its place; the rest reads as the local tree without those objects ----
+cap_gone=capture/ep-1/AllTraffic/2026/11/24/10/02-00-000-AllTraffic.jsonl
+gt_gone=gt/2026/11/24/11/5.jsonl
+L2="$w/L2"
+mkdir -p "$L2"
+cp -r "$L/tree" "$L2/tree"
+cp "$L/ac.json" "$L2/ac.json"
+rm "$L2/tree/$cap_gone" "$L2/tree/$gt_gone"
+"$PY" - "$EP" "$L" "$cap_gone" "$gt_gone" <<'P' || echo "FAIL: cannot upload the Glacier tree"
+import boto3, os, sys
+ep, root, gone = sys.argv[1], sys.argv[2], sys.argv[3:]
+s3 = boto3.client("s3", endpoint_url=ep)
+s3.create_bucket(Bucket="bm-glacier")
+s3.upload_file(root + "/ac.json", "bm-glacier", "ac.json")
+for d, _, files in os.walk(root + "/tree"):
+    for f in files:
+        rel = os.path.relpath(os.path.join(d, f), root + "/tree")
+        extra = {"StorageClass": "GLACIER"} if rel in gone else {}
+        s3.put_object(Bucket="bm-glacier", Key="tree/" + rel, Body=open(os.path.join(d, f), "rb").read(), **extra)
+P
+jobdef "$w/jd-local2.json" "file://$L2" "file://$L"
+jobdef "$w/jd-glacier.json" s3://bm-glacier s3://bm-data
+execute "$w/jd-local2.json" "$L2/tree/capture" "$w/e7.err"; rc1=$?
+execute "$w/jd-glacier.json" s3://bm-glacier/tree/capture "$w/e8.err"; rc2=$?
+check "archived objects: execute over s3 exits as the local run without them ($rc1 / $rc2)" test "$rc1" = "$rc2" -a "$rc1" -le 1
+"$PY" "$w/get.py" "$EP" bm-glacier out "$w/got-glacier"
+check "archived objects: analysis.json byte-identical to the local run without them" \
+    cmp -s "$L2/out/$hour/analysis.json" "$w/got-glacier/$hour/analysis.json"
+check "archived objects: execution.json as the local run's, plus one problem for each, in its place" \
+    "$PY" - "$L2/out/$hour/execution.json" "$w/got-glacier/$hour/execution.json" "$L2" "$cap_gone" "$gt_gone" <<'P'
+import json, sys
+a, b = (open(p).read() for p in sys.argv[1:3])
+root, gone = sys.argv[3], sys.argv[4:]
+a = json.loads(a.replace("file://" + root + "/", "ROOT/").replace(root + "/", "ROOT/"))
+b = json.loads(b.replace("s3://bm-glacier/", "ROOT/"))
+# the problems in reading order: the ground truth's (hours 10, 11), then the capture's; the list
+# keeps the first few, so the two notes push the local run's last ones out
+fa, fb = a.pop("first_malformed"), b.pop("first_malformed")
+assert a == b, (json.dumps(a)[:1500], json.dumps(b)[:1500])
+assert a["Status"].startswith("Completed"), a["Status"]
+assert len(fb) >= 3 and fa[0]["file"] == "ROOT/tree/gt/2026/11/24/10/zz-bad.jsonl", (fa, fb)
+assert fb == (fa[:1] + fb[1:3] + fa[1:])[:len(fb)], (fa, fb)
+for p, key in zip(fb[1:3], (gone[1], gone[0])):
+    assert p["file"] == "ROOT/tree/" + key and p["reason"].startswith("cannot read: "), p
+    assert "InvalidObjectState" in p["reason"] and "bucket bm-glacier" in p["reason"], p
+P
+
 # ---- errors: they name the bucket, the key and S3's code ----
 sed 's|"ConfigUri": "s3://bm-data/ac.json"|"ConfigUri": "s3://no-such-bucket/ac.json"|' "$w/jd-s3.json" >"$w/jd-nobucket.json"
 execute "$w/jd-nobucket.json" s3://bm-data/tree/capture "$w/e3.err"; rc=$?
