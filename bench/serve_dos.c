@@ -115,7 +115,8 @@ static void *attacker_main(void *arg)
 {
     struct attacker *a = arg;
     int n = a->nslow + a->nidle;
-    for (int i = 0; i < n; i++) slot_open(a, i);
+    for (int i = 0; i < n; i++)
+        slot_open(a, i);
     atomic_store(&a->ready, 1);
     double next_line = mono() + a->interval;
     long line_no = 0;
@@ -129,7 +130,8 @@ static void *attacker_main(void *arg)
                 static const char line[] = "POST / HTTP/1.1\r\nHost: x\r\n";
                 (void)send(a->fd[slot], line, sizeof(line) - 1, MSG_NOSIGNAL);
                 a->pending[slot] = 0;
-                struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u32 = (uint32_t)slot};
+                struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP,
+                                         .data.u32 = (uint32_t)slot};
                 (void)epoll_ctl(a->ep, EPOLL_CTL_MOD, a->fd[slot], &ev);
                 if (!(evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) continue;
             }
@@ -150,10 +152,12 @@ static void *attacker_main(void *arg)
             char h[64];
             int hl = snprintf(h, sizeof(h), "X-Slow-%ld: %ld\r\n", line_no, line_no);
             for (int i = 0; i < a->nslow; i++)
-                if (a->fd[i] >= 0 && !a->pending[i]) (void)send(a->fd[i], h, (size_t)hl, MSG_NOSIGNAL);
+                if (a->fd[i] >= 0 && !a->pending[i])
+                    (void)send(a->fd[i], h, (size_t)hl, MSG_NOSIGNAL);
         }
     }
-    for (int i = 0; i < n; i++) slot_close(a, i);
+    for (int i = 0; i < n; i++)
+        slot_close(a, i);
     return NULL;
 }
 
@@ -245,20 +249,23 @@ static void record(struct series *s, double lat, double timeout)
 
 static int usage(int rc)
 {
-    fputs("usage: serve_dos --port PORT --sign DIR [options]\n"
-          "  --port PORT          biasmon serve's port on 127.0.0.1\n"
-          "  --sign DIR           sign the API requests with DIR/credentials (the data directory)\n"
-          "  --region R           region for the signature (default us-east-1)\n"
-          "  --slowloris N        slowloris connections held (default 1000)\n"
-          "  --idle N             silent connections held (default 1000)\n"
-          "  --per-address K      attacker connections per source address (default 50)\n"
-          "  --interval S         seconds between a slowloris connection's header lines (default 5)\n"
-          "  --settle S           seconds between opening the attack and the first request (default 2)\n"
-          "  --requests N         honest API requests, and as many GET /metrics (default 500)\n"
-          "  --duration S         stop the honest requests after S seconds (default 60)\n"
-          "  --pace-ms MS         pause between two honest pairs of requests (default 0)\n"
-          "  --timeout S          an honest request unanswered after S seconds is an error (default 5)\n",
-          rc ? stderr : stdout);
+    fputs(
+        "usage: serve_dos --port PORT --sign DIR [options]\n"
+        "  --port PORT          biasmon serve's port on 127.0.0.1\n"
+        "  --sign DIR           sign the API requests with DIR/credentials (the data directory)\n"
+        "  --region R           region for the signature (default us-east-1)\n"
+        "  --slowloris N        slowloris connections held (default 1000)\n"
+        "  --idle N             silent connections held (default 1000)\n"
+        "  --per-address K      attacker connections per source address (default 50)\n"
+        "  --interval S         seconds between a slowloris connection's header lines (default 5)\n"
+        "  --settle S           seconds between opening the attack and the first request (default "
+        "2)\n"
+        "  --requests N         honest API requests, and as many GET /metrics (default 500)\n"
+        "  --duration S         stop the honest requests after S seconds (default 60)\n"
+        "  --pace-ms MS         pause between two honest pairs of requests (default 0)\n"
+        "  --timeout S          an honest request unanswered after S seconds is an error (default "
+        "5)\n",
+        rc ? stderr : stdout);
     return rc;
 }
 
@@ -275,20 +282,34 @@ int main(int argc, char **argv)
         char *end = NULL;
         double d = strtod(v, &end);
         int num = end && end != v && !*end && d >= 0 && d <= 1e6;
-        if (!strcmp(a, "--sign")) sign_dir = v;
-        else if (!strcmp(a, "--region")) region = v;
-        else if (!num) return usage(2);
-        else if (!strcmp(a, "--port")) port = (int)d;
-        else if (!strcmp(a, "--slowloris")) nslow = (int)d;
-        else if (!strcmp(a, "--idle")) nidle = (int)d;
-        else if (!strcmp(a, "--per-address")) per = (int)d;
-        else if (!strcmp(a, "--interval")) interval = d;
-        else if (!strcmp(a, "--settle")) settle = d;
-        else if (!strcmp(a, "--requests")) requests = (int)d;
-        else if (!strcmp(a, "--duration")) duration = d;
-        else if (!strcmp(a, "--timeout")) timeout = d;
-        else if (!strcmp(a, "--pace-ms")) pace_ms = d;
-        else return usage(2);
+        if (!strcmp(a, "--sign"))
+            sign_dir = v;
+        else if (!strcmp(a, "--region"))
+            region = v;
+        else if (!num)
+            return usage(2);
+        else if (!strcmp(a, "--port"))
+            port = (int)d;
+        else if (!strcmp(a, "--slowloris"))
+            nslow = (int)d;
+        else if (!strcmp(a, "--idle"))
+            nidle = (int)d;
+        else if (!strcmp(a, "--per-address"))
+            per = (int)d;
+        else if (!strcmp(a, "--interval"))
+            interval = d;
+        else if (!strcmp(a, "--settle"))
+            settle = d;
+        else if (!strcmp(a, "--requests"))
+            requests = (int)d;
+        else if (!strcmp(a, "--duration"))
+            duration = d;
+        else if (!strcmp(a, "--timeout"))
+            timeout = d;
+        else if (!strcmp(a, "--pace-ms"))
+            pace_ms = d;
+        else
+            return usage(2);
     }
     if (!sign_dir || port <= 0 || port > 65535 || per < 1 || interval <= 0 || timeout <= 0 ||
         nslow + nidle > MAX_ATTACK || requests < 1 || requests > MAX_SAMPLES ||
@@ -327,20 +348,22 @@ int main(int argc, char **argv)
     bm_sigv4_request sr = {"POST", "/", "", hs, 3, body, strlen(body)};
     bm_sigv4_key key = {id, secret};
     char date[32], auth[1024];
-    if (bm_sigv4_sign(&sr, &key, region, "sagemaker", (int64_t)time(NULL), date, sizeof(date),
-                      auth, sizeof(auth))) {
+    if (bm_sigv4_sign(&sr, &key, region, "sagemaker", (int64_t)time(NULL), date, sizeof(date), auth,
+                      sizeof(auth))) {
         fprintf(stderr, "serve_dos: cannot sign\n");
         return 3;
     }
     memset(secret, 0, sizeof(secret));
     char api[2048], metrics[256];
-    int api_len = snprintf(api, sizeof(api),
-                           "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.1\r\n"
-                           "X-Amz-Target: %s\r\nX-Amz-Date: %s\r\nAuthorization: %s\r\n"
-                           "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                           hostport, target, date, auth, strlen(body), body);
-    int metrics_len = snprintf(metrics, sizeof(metrics),
-                               "GET /metrics HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", hostport);
+    int api_len =
+        snprintf(api, sizeof(api),
+                 "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                 "X-Amz-Target: %s\r\nX-Amz-Date: %s\r\nAuthorization: %s\r\n"
+                 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                 hostport, target, date, auth, strlen(body), body);
+    int metrics_len =
+        snprintf(metrics, sizeof(metrics),
+                 "GET /metrics HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", hostport);
     if (api_len <= 0 || (size_t)api_len >= sizeof(api) || metrics_len <= 0) return 3;
 
     /* a baseline check: the server answers before the attack */
@@ -355,7 +378,8 @@ int main(int argc, char **argv)
     a.pending = calloc((size_t)(nslow + nidle + 1), 1);
     a.ep = epoll_create1(EPOLL_CLOEXEC);
     if (!a.fd || !a.pending || a.ep < 0) return 3;
-    for (int i = 0; i < nslow + nidle; i++) a.fd[i] = -1;
+    for (int i = 0; i < nslow + nidle; i++)
+        a.fd[i] = -1;
     pthread_t th;
     double t_attack = mono();
     if (pthread_create(&th, NULL, attacker_main, &a) != 0) return 3;
@@ -378,7 +402,9 @@ int main(int argc, char **argv)
         int h = atomic_load(&a.open_now);
         if (h < held_min) held_min = h;
         if (pace_ms > 0) {
-            struct timespec ps = {(time_t)(pace_ms / 1000), (long)((pace_ms - 1000.0 * (double)(time_t)(pace_ms / 1000)) * 1e6)};
+            struct timespec ps = {
+                (time_t)(pace_ms / 1000),
+                (long)((pace_ms - 1000.0 * (double)(time_t)(pace_ms / 1000)) * 1e6)};
             nanosleep(&ps, NULL);
         }
     }
@@ -389,22 +415,27 @@ int main(int argc, char **argv)
     qsort(sa.lat, (size_t)sa.n, sizeof(double), cmp_d);
     qsort(sm.lat, (size_t)sm.n, sizeof(double), cmp_d);
     printf("attack: %d slowloris (a header line every %gs) + %d silent connections, %d per address,"
-           " opened in %.1fs; at least %d held during the run; %ld closed by the server and reopened\n",
+           " opened in %.1fs; at least %d held during the run; %ld closed by the server and "
+           "reopened\n",
            nslow, interval, nidle, per, opened, held_min, atomic_load(&a.reopened));
-    printf("honest client (127.0.0.1, a new connection per request, timeout %gs), %.1fs:\n", timeout, took);
-    printf("  ListMonitoringSchedules (SigV4): %d ok, %d errors; p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+    printf("honest client (127.0.0.1, a new connection per request, timeout %gs), %.1fs:\n",
+           timeout, took);
+    printf("  ListMonitoringSchedules (SigV4): %d ok, %d errors; p50 %.1f ms, p99 %.1f ms, max "
+           "%.1f ms\n",
            sa.ok, sa.err, pct(sa.lat, sa.n, 0.5) * 1e3, pct(sa.lat, sa.n, 0.99) * 1e3,
            sa.n ? sa.lat[sa.n - 1] * 1e3 : 0);
-    printf("  GET /metrics:                    %d ok, %d errors; p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+    printf("  GET /metrics:                    %d ok, %d errors; p50 %.1f ms, p99 %.1f ms, max "
+           "%.1f ms\n",
            sm.ok, sm.err, pct(sm.lat, sm.n, 0.5) * 1e3, pct(sm.lat, sm.n, 0.99) * 1e3,
            sm.n ? sm.lat[sm.n - 1] * 1e3 : 0);
-    printf("RESULT slowloris=%d idle=%d held_min=%d reopened=%ld api_ok=%d api_err=%d api_p50_ms=%.1f "
-           "api_p99_ms=%.1f api_max_ms=%.1f metrics_ok=%d metrics_err=%d metrics_p50_ms=%.1f "
-           "metrics_p99_ms=%.1f metrics_max_ms=%.1f\n",
-           nslow, nidle, held_min, atomic_load(&a.reopened), sa.ok, sa.err, pct(sa.lat, sa.n, 0.5) * 1e3,
-           pct(sa.lat, sa.n, 0.99) * 1e3, sa.n ? sa.lat[sa.n - 1] * 1e3 : 0, sm.ok, sm.err,
-           pct(sm.lat, sm.n, 0.5) * 1e3, pct(sm.lat, sm.n, 0.99) * 1e3,
-           sm.n ? sm.lat[sm.n - 1] * 1e3 : 0);
+    printf(
+        "RESULT slowloris=%d idle=%d held_min=%d reopened=%ld api_ok=%d api_err=%d api_p50_ms=%.1f "
+        "api_p99_ms=%.1f api_max_ms=%.1f metrics_ok=%d metrics_err=%d metrics_p50_ms=%.1f "
+        "metrics_p99_ms=%.1f metrics_max_ms=%.1f\n",
+        nslow, nidle, held_min, atomic_load(&a.reopened), sa.ok, sa.err,
+        pct(sa.lat, sa.n, 0.5) * 1e3, pct(sa.lat, sa.n, 0.99) * 1e3,
+        sa.n ? sa.lat[sa.n - 1] * 1e3 : 0, sm.ok, sm.err, pct(sm.lat, sm.n, 0.5) * 1e3,
+        pct(sm.lat, sm.n, 0.99) * 1e3, sm.n ? sm.lat[sm.n - 1] * 1e3 : 0);
     int rc = sa.err || sm.err ? 1 : 0;
     free(sa.lat);
     free(sm.lat);

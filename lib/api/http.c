@@ -75,7 +75,7 @@ struct bm_http_server {
     pthread_cond_t cwake;
     struct conn *head, *tail;
     uint64_t request_timeout_ns;
-    int reaper_stop;      /* (cmu) */
+    int reaper_stop; /* (cmu) */
     atomic_uint_fast64_t open_conns, deadline_closed, body_memory_refused;
     int reaper_running;
     pthread_t reaper;
@@ -167,10 +167,14 @@ static uint64_t mono_ns(void)
 static void list_remove(bm_http_server *s, struct conn *c)
 {
     if (!c->waiting) return;
-    if (c->prev) c->prev->next = c->next;
-    else s->head = c->next;
-    if (c->next) c->next->prev = c->prev;
-    else s->tail = c->prev;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        s->tail = c->prev;
     c->prev = c->next = NULL;
     c->waiting = 0;
 }
@@ -184,8 +188,10 @@ static void conn_wait(bm_http_server *s, struct conn *c)
     list_remove(s, c);
     c->since = mono_ns();
     c->prev = s->tail;
-    if (s->tail) s->tail->next = c;
-    else s->head = c;
+    if (s->tail)
+        s->tail->next = c;
+    else
+        s->head = c;
     s->tail = c;
     c->waiting = 1;
     if (s->head == c) pthread_cond_signal(&s->cwake);
@@ -521,8 +527,7 @@ static enum MHD_Result on_complete(struct MHD_Connection *conn, const char *meth
         return send_error(conn, rq, 413, "ValidationException",
                           "request body larger than %zu bytes", srv->max_body);
     if (rq->oom) return send_error(conn, rq, 500, "InternalFailure", "out of memory");
-    if (rq->no_memory)
-        return body_memory_spent(conn, rq);
+    if (rq->no_memory) return body_memory_spent(conn, rq);
 
     bm_http_header headers[MAX_HEADERS];
     struct header_list hl = {headers, 0, MAX_HEADERS};
@@ -637,7 +642,8 @@ static int ensure_files(unsigned max_conn, bm_error *err)
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
         bm_error_set(err, BM_EINVAL,
                      "%u connections need %" PRIu64 " open files, but this process may open at "
-                     "most %" PRIu64 " (ulimit -Hn): lower the connection limit (--max-connections) "
+                     "most %" PRIu64
+                     " (ulimit -Hn): lower the connection limit (--max-connections) "
                      "or raise that limit",
                      max_conn, (uint64_t)need, (uint64_t)rl.rlim_max);
         return BM_EINVAL;

@@ -849,7 +849,8 @@ static int closed_by_server(int fd)
  * idle keep-alive connection is closed once the deadline has passed since its last response. */
 static void test_request_deadline(void **state)
 {
-    bm_http_server *s = start_opts((bm_http_opts){.threads = 2, .timeout_s = 60, .request_timeout_s = 2});
+    bm_http_server *s =
+        start_opts((bm_http_opts){.threads = 2, .timeout_s = 60, .request_timeout_s = 2});
     int port = bm_http_port(s);
     double t0 = now_s();
     int fd = raw_connect_from(port, "127.0.0.1", 5);
@@ -874,7 +875,8 @@ static void test_request_deadline(void **state)
     }
     double took = now_s() - t0;
     close(fd);
-    print_message("trickler: %s after %.1f s, %d header lines\n", cut ? "cut" : "still open", took, sent);
+    print_message("trickler: %s after %.1f s, %d header lines\n", cut ? "cut" : "still open", took,
+                  sent);
     assert_true(cut);
     assert_true(took >= 1.9); /* the deadline is 2 s from the accept: never earlier */
     assert_int_equal(atomic_load(&hc.calls), 0);
@@ -945,7 +947,8 @@ static void test_per_address_limit(void **state)
         }
     }
     assert_true(served);
-    for (int i = 1; i < 4; i++) close(held[i]);
+    for (int i = 1; i < 4; i++)
+        close(held[i]);
     stop_bounded(s, 30);
 }
 
@@ -954,13 +957,15 @@ static void test_per_address_limit(void **state)
 static void test_body_memory(void **state)
 {
     const size_t mib = (size_t)1 << 20;
-    bm_http_server *s = start_opts((bm_http_opts){.threads = 2, .max_body = mib, .body_memory = mib});
+    bm_http_server *s =
+        start_opts((bm_http_opts){.threads = 2, .max_body = mib, .body_memory = mib});
     int port = bm_http_port(s);
     /* A: a 1 MiB body, half sent, held (it has 30 s before the deadline). */
     int a = raw_connect_from(port, "127.0.0.1", 30);
     assert_true(a >= 0);
     char head[200];
-    int hl = snprintf(head, sizeof(head), "POST /raw HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", mib);
+    int hl = snprintf(head, sizeof(head),
+                      "POST /raw HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", mib);
     assert_int_equal(send_all(a, head, (size_t)hl), 0);
     char *chunk = malloc(mib);
     assert_non_null(chunk);
@@ -992,7 +997,8 @@ static void test_body_memory(void **state)
     assert_true(k > 12 && memcmp(buf, "HTTP/1.1 200", 12) == 0);
     close(a);
     st = 0;
-    for (int i = 0; i < 100 && st != 200; i++) { /* A's completion is reported on the server's thread */
+    for (int i = 0; i < 100 && st != 200;
+         i++) { /* A's completion is reported on the server's thread */
         st = simple(port, "POST", "/raw", chunk, mib / 2, NULL, &r);
         if (st != 200) {
             struct timespec ts = {0, 50 * 1000 * 1000};
@@ -1037,7 +1043,8 @@ static void test_many_connections(void **state)
     bm_http_stats hs;
     bm_http_stats_get(s, &hs);
     assert_true(hs.open >= SILENT);
-    for (int i = 0; i < SILENT; i++) close(fds[i]);
+    for (int i = 0; i < SILENT; i++)
+        close(fds[i]);
     /* all closed: the gauge comes back to 0 (closes are seen on the server's threads: poll) */
     for (int i = 0; i < 200 && hs.open > 0; i++) {
         struct timespec ts = {0, 50 * 1000 * 1000};
