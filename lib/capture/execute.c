@@ -168,7 +168,7 @@ static int attribute_expr(run *r, const char *attr, const char *member, bm_jmesp
     char src[64];
     const char *text = attr;
     if (is_digits(attr) && strlen(attr) < 10) {
-        *index = atol(attr);
+        *index = strtol(attr, NULL, 10); /* at most 9 digits: always in range */
         snprintf(src, sizeof(src), "[%s]", attr);
         text = src;
     }

@@ -327,7 +327,7 @@ size_t bm_py_float_repr(double x, char *out, size_t outlen)
         size_t n = 0;
         for (; *p && *p != 'e'; p++)
             if (isdigit((unsigned char)*p)) d[n++] = *p;
-        int e = atoi(p + 1);
+        int e = (int)strtol(p + 1, NULL, 10); /* printf's exponent: a few digits */
         for (int delta = 0; delta < 3 && !found; delta++) {
             char c[32];
             memcpy(c, d, n);
@@ -365,7 +365,7 @@ size_t bm_py_float_repr(double x, char *out, size_t outlen)
         const char *p = buf + neg;
         for (nd = 0; *p && *p != 'e'; p++)
             if (isdigit((unsigned char)*p)) digits[nd++] = *p;
-        exp10 = atoi(p + 1);
+        exp10 = (int)strtol(p + 1, NULL, 10);
     }
     while (nd > 1 && digits[nd - 1] == '0') nd--;
     digits[nd] = 0;
