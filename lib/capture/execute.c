@@ -1,4 +1,6 @@
 /* One monitoring execution: window, ground truth, capture, join, analysis, check, outputs. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -977,7 +979,11 @@ static int read_batch_csv(run *r, const char *uri, bm_error *err)
     char path[4096];
     int temporary = 0, fd = -1;
     int rc = bm_store_local_copy(uri, path, sizeof(path), &temporary, err);
-    if (!rc) rc = bm_store_open_fd(temporary ? path : uri, &fd, err);
+    /* the copy is biasmon's own file under $TMPDIR, outside the folders a confined worker may
+     * name: it is opened as made, and the object's URI is what errors name */
+    if (!rc && temporary && (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        rc = bm_error_set(err, BM_EIO, "cannot open the local copy of %.300s: %s", uri, strerror(errno));
+    if (!rc && !temporary) rc = bm_store_open_fd(uri, &fd, err);
     if (temporary) unlink(path); /* the open descriptor stays readable */
     bm_csv *csv = rc ? NULL : bm_csv_open_fd(fd, uri, NULL, err);
     if (!csv) return err->code == BM_ENOMEM ? BM_ENOMEM : (note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);

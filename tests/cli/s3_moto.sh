@@ -286,6 +286,55 @@ env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$BM_BIN" analyze --analysis-c
 check "no credentials: exit 3 and a message saying where they are looked for (got $rc)" \
     grep -q "no AWS credentials for S3: set AWS_ACCESS_KEY_ID" "$w/a6.err"
 
+# ---- batch transform CSV output in S3, read by a confined worker (as biasmon serve runs it): the
+# object is copied under $TMPDIR, which lies outside the worker's folders, and must still be read
+"$PY" - "$data" "$w/batch" <<'P' || echo "FAIL: cannot write the batch data"
+import csv, json, os, sys
+rows = list(csv.reader(open(sys.argv[1])))[1:]
+out = sys.argv[2]
+def write(p, text):
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    open(p, "w").write(text)
+for hour in (10, 11):
+    lines = [",".join(r[:5] + [r[6], f"b-{i}", f"2026-11-24T{hour}:{i % 60:02d}:00Z"])
+             for i, r in enumerate(rows) if i % 2 == hour % 2]
+    write(f"{out}/transform-output/{hour}/part-{hour}.out", "\n".join(lines) + "\n")
+    for root, prefix in (("local", "file://" + out), ("s3", "s3://bm-data/batch")):
+        write(f"{out}/{root}/capture/output/2026/11/24/{hour}/manifest-{hour}.json",
+              json.dumps([{"prefix": f"{prefix}/transform-output/{hour}/"}, f"part-{hour}.out"]))
+write(f"{out}/gt/2026/11/24/11/labels.jsonl", "\n".join(json.dumps(
+    {"groundTruthData": {"data": r[5], "encoding": "CSV"}, "eventMetadata": {"eventId": f"b-{i}"}, "eventVersion": "0"})
+    for i, r in enumerate(rows)) + "\n")
+P
+"$PY" "$w/put.py" "$EP" bm-data "$w/batch/transform-output" batch/transform-output/
+"$PY" "$w/put.py" "$EP" bm-data "$w/batch/s3/capture" batch/capture/
+"$PY" "$w/put.py" "$EP" bm-data "$w/batch/gt" batch/gt/
+batchdef() { # file, capture root, ground-truth root, output root, analysis config
+    cat >"$1" <<J
+{"JobDefinitionName": "bias-batch",
+ "ModelBiasAppSpecification": {"ImageUri": "biasmon", "ConfigUri": "$5"},
+ "ModelBiasJobInput": {"BatchTransformInput": {"DataCapturedDestinationS3Uri": "$2", "LocalPath": "/opt/ml/processing/input/batch",
+     "DatasetFormat": {"Csv": {"Header": false}}, "StartTimeOffset": "-PT2H", "EndTimeOffset": "-PT0H", "InferenceAttribute": "5"},
+   "GroundTruthS3Input": {"S3Uri": "$3"}},
+ "ModelBiasJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": "$4", "LocalPath": "/opt/ml/processing/output"}}]},
+ "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}},
+ "RoleArn": "arn:aws:iam::012345678901:role/SageMakerRole"}
+J
+}
+batchdef "$w/jd-batch-local.json" "$w/batch/local/capture" "$w/batch/gt" "$w/batch-out" "$L/ac.json"
+batchdef "$w/jd-batch-s3.json" s3://bm-data/batch/capture s3://bm-data/batch/gt s3://bm-data/batch-out s3://bm-data/ac.json
+"$BM_BIN" execute --job-definition "$w/jd-batch-local.json" --scheduled-time 2026-11-24T12:00:00Z \
+    --schedule-name bsched 2>"$w/b1.err"; rc1=$?
+mkdir -p "$w/confined"
+"$BM_BIN" execute --job-definition "$w/jd-batch-s3.json" --scheduled-time 2026-11-24T12:00:00Z \
+    --schedule-name bsched --confine "$w/confined" 2>"$w/b2.err"; rc2=$?
+check "batch CSV in S3, confined: exits as over local files ($rc1 / $rc2: $(tail -n 1 "$w/b2.err"))" test "$rc1" = "$rc2" -a "$rc1" -le 1
+"$PY" "$w/get.py" "$EP" bm-data batch-out "$w/got-batch"
+check "batch CSV in S3, confined: analysis.json byte-identical to local files" \
+    cmp -s "$w/batch-out/bsched/2026/11/24/12/analysis.json" "$w/got-batch/bsched/2026/11/24/12/analysis.json"
+check "batch CSV in S3, confined: execution.json names no temporary file" \
+    sh -c '! grep -q "biasmon-object-" "$1"' _ "$w/got-batch/bsched/2026/11/24/12/execution.json"
+
 # ---- a server that checks signatures: moto's IAM mode (botocore's signer on the server side) ----
 export AWS_ENDPOINT_URL_S3=$EPAUTH
 "$PY" - "$EPAUTH" >"$w/keys" <<'P' || echo "FAIL: cannot set up moto's IAM"
