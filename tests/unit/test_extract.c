@@ -62,11 +62,36 @@ static void test_payload_not_quoted(void **state)
     bm__extractor_release(&x);
 }
 
+/* README: a score counts as positive when it is greater than ProbabilityThresholdAttribute
+ * (strictly: a score equal to the threshold is negative). */
+static void test_score_strictly_above_threshold(void **state)
+{
+    (void)state;
+    static const struct { const char *score; double threshold; const char *want; } cases[] = {
+        {"0.5", 0.5, "0"}, {"0.5000001", 0.5, "1"}, {"0.4999999", 0.5, "0"},
+        {"0.8", 0.8, "0"}, {"0.81", 0.8, "1"}, {"0", 0, "0"}, {"1e-9", 0, "1"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        bm__extractor x;
+        init(&x);
+        x.threshold = cases[k].threshold;
+        bm_slice f[2] = {{"1", 1}, {cases[k].score, strlen(cases[k].score)}};
+        assert_int_equal(bm__extract_batch_csv(&x, f, 2), BM_OK);
+        assert_int_equal(x.preds.n, 1);
+        bm_slice got = bm__xval_text(&x, &x.preds.v[0]);
+        if (got.n != 1 || got.p[0] != cases[k].want[0])
+            fail_msg("score %s, threshold %g: got %.*s, want %s", cases[k].score, cases[k].threshold, (int)got.n,
+                     got.p, cases[k].want);
+        bm__extractor_release(&x);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_score_not_quoted),
         cmocka_unit_test(test_payload_not_quoted),
+        cmocka_unit_test(test_score_strictly_above_threshold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

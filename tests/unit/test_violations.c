@@ -218,6 +218,71 @@ static void test_alloc_failure_sweep(void **state)
     json_decref(base);
 }
 
+/* ==================================================================== the rule itself */
+
+/* 1 when a current value x of metric `name` violates a baseline value b (both JSON texts). */
+static int violates(const char *name, const char *x, const char *b)
+{
+    char cur[512], base[512];
+    snprintf(cur, sizeof(cur),
+             "{\"post_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"F\","
+             " \"metrics\": [{\"name\": \"%s\", \"value\": %s}]}]}}}", name, x);
+    snprintf(base, sizeof(base),
+             "{\"post_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"F\","
+             " \"metrics\": [{\"name\": \"%s\", \"value\": %s}]}]}}}", name, b);
+    json_t *c = load(cur), *bl = load(base);
+    bm_error e;
+    bm_error_clear(&e);
+    json_t *out = NULL, *unchecked = NULL;
+    size_t nv = 9, nu = 9;
+    assert_int_equal(bm_violations_check(c, bl, &out, &nv, &unchecked, &nu, &e), BM_OK);
+    assert_int_equal(nu, 0);
+    assert_int_equal(json_array_size(json_object_get(out, "violations")), nv);
+    json_decref(out);
+    json_decref(unchecked);
+    json_decref(c);
+    json_decref(bl);
+    return (int)nv;
+}
+
+/* README: a metric violates when it is farther from neutral than the baseline (0 for every
+ * metric, 1 for DI); farther is strictly farther, and the distance is absolute. */
+static void test_rule_farther_from_neutral(void **state)
+{
+    (void)state;
+    /* a tie never violates: equal values, equal distances on either side, infinities */
+    assert_int_equal(violates("DPPL", "0.25", "0.25"), 0);
+    assert_int_equal(violates("DPPL", "-0.25", "0.25"), 0);
+    assert_int_equal(violates("DPPL", "0.25", "-0.25"), 0);
+    assert_int_equal(violates("DPPL", "0", "0"), 0);
+    assert_int_equal(violates("DPPL", "\"Infinity\"", "\"Infinity\""), 0);
+    assert_int_equal(violates("DPPL", "\"-Infinity\"", "\"Infinity\""), 0);
+    assert_int_equal(violates("DI", "0.75", "1.25"), 0);
+    assert_int_equal(violates("DI", "1.5", "1.5"), 0);
+    /* strictly farther violates, on either side of neutral */
+    assert_int_equal(violates("DPPL", "0.2500001", "0.25"), 1);
+    assert_int_equal(violates("DPPL", "-0.3", "0.2"), 1);  /* absolute: below neutral counts */
+    assert_int_equal(violates("DPPL", "0.3", "-0.2"), 1);
+    assert_int_equal(violates("DPPL", "\"Infinity\"", "1e300"), 1);
+    assert_int_equal(violates("DPPL", "\"-Infinity\"", "1e300"), 1);
+    /* closer does not, even when the signed value is larger */
+    assert_int_equal(violates("DPPL", "0.1", "-0.2"), 0);
+    assert_int_equal(violates("DPPL", "-0.1", "0.2"), 0);
+    /* DI's neutral is 1: 0.8 is farther from 1 than 1.1 is, 1.2 is closer than 0.7 */
+    assert_int_equal(violates("DI", "0.8", "1.1"), 1);
+    assert_int_equal(violates("DI", "1.2", "0.7"), 0);
+    assert_int_equal(violates("DI", "1.0", "0.999"), 0);
+    assert_int_equal(violates("DI", "0", "0.5"), 1);
+    /* every other metric's neutral is 0, the same pairs on other metrics */
+    static const char *const others[] = {"CI", "DPL", "KL", "JS", "LP", "TVD", "KS", "CDDL", "AD", "CDDPL", "DAR",
+                                         "DCA", "DCR", "DPPL", "DRR", "FT", "GE", "RD", "SD", "TE"};
+    for (size_t k = 0; k < sizeof(others) / sizeof(others[0]); k++) {
+        if (violates(others[k], "0.8", "1.1") != 0 || violates(others[k], "1.2", "0.7") != 1 ||
+            violates(others[k], "0.5", "0.5") != 0)
+            fail_msg("%s: neutral value is not 0", others[k]);
+    }
+}
+
 int main(void)
 {
     json_set_alloc_funcs(bm_malloc, bm_free);
@@ -227,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_metric_coverage),
         cmocka_unit_test(test_validate_with_config),
         cmocka_unit_test(test_alloc_failure_sweep),
+        cmocka_unit_test(test_rule_farther_from_neutral),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
