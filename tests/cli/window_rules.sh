@@ -156,5 +156,22 @@ c = a["counts"]
 assert (c["capture_records"], c["records_outside_window"], c["records_in_window"]) == (1, 1, 0), c
 P
 
+# 4. the bounds on the window: at most 400 days long, each offset at most 400 days from T, and
+#    not empty; a window exactly on a bound is accepted
+bound() { # name, start offset, end offset, expected exit, text the reason holds ("" for none)
+    rm -rf "$w/out"
+    jobdef "$w/jdw.json" "$ep, \"StartTimeOffset\": \"$2\", \"EndTimeOffset\": \"$3\"}" "$w/gt"
+    "$BM_BIN" execute --job-definition "$w/jdw.json" --scheduled-time $T --capture-uri "$w/capture" \
+        --schedule-name s 2>"$w/stderr"; local rc=$?
+    check "$1 [$2, $3): exit $4 (got $rc: $(head -c 300 "$w/stderr"))" test "$rc" = "$4"
+    [ -z "$5" ] || check "$1: the reason says '$5'" grep -q "$5" "$out/execution.json"
+}
+bound "400 days, reaching 400 days back" -P400D -PT0H 0 ""
+bound "400 days, each offset under 400 days" -P399D P1D 0 ""
+bound "an offset 400 days and an hour back" -P400DT1H -PT1H 3 "reaches more than 400 days from the scheduled time"
+bound "an offset 400 days and an hour ahead" -PT1H P400DT1H 3 "reaches more than 400 days from the scheduled time"
+bound "400 days and an hour long" -P400D PT1H 3 "is longer than 400 days"
+bound "an empty window" -PT1H -PT1H 3 "is empty: the start offset must come before the end offset"
+
 echo "window_rules: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -2258,6 +2258,47 @@ static void test_alloc_fail_write_read(void **state)
     fx_release(&f);
 }
 
+/* ==================================================================== probability_threshold */
+
+/* README and docs/metrics.md: with probability_threshold a score strictly greater than the
+ * threshold is a positive prediction; a score equal to it is negative, as a lower one is. */
+static void test_score_at_threshold_is_negative(void **state)
+{
+    (void)state;
+    static const char *config =
+        "{\"label\": \"y\", \"label_values_or_threshold\": [1], \"predicted_label\": \"score\","
+        " \"probability_threshold\": 0.5,"
+        " \"facet\": [{\"name_or_index\": \"sex\", \"value_or_threshold\": [\"F\"]}],"
+        " \"methods\": {\"post_training_bias\": {\"methods\": [\"DI\", \"DPPL\"]}}}";
+    char *text[2];
+    for (int v = 0; v < 2; v++) {
+        /* 48 rows (so that the 0/1 label is categorical); d = F, every 4th row. Positive
+         * predictions: half of d (6 of 12), a third of a (12 of 36). Negative scores are exactly
+         * the threshold in the first variant, below it in the second. */
+        rowset *rs = calloc(1, sizeof(*rs));
+        assert_non_null(rs);
+        for (int i = 0; i < 48; i++) {
+            int d = i % 4 == 0, pos = d ? i % 8 == 0 : i % 3 == 0;
+            rs_add(rs, "%s,%d,%s", d ? "F" : "M", i / 2 % 2, pos ? "0.75" : v ? "0.25" : "0.5");
+        }
+        fx f;
+        fx_init(&f, config, "sex,y,score");
+        bm_cube *c = cube_of(&f, rs->row, 0, rs->n);
+        json_t *root = analysis(c);
+        json_t *post = entry(root, POST, "sex", 0);
+        expect_num(post, "DPPL", 1.0 / 3 - 0.5); /* q_a - q_d */
+        expect_num(post, "DI", 0.5 / (1.0 / 3)); /* q_d / q_a */
+        text[v] = json_text(root);
+        json_decref(root);
+        bm_cube_free(c);
+        fx_release(&f);
+        free(rs);
+    }
+    assert_string_equal(text[0], text[1]);
+    bm_free(text[0]);
+    bm_free(text[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2297,6 +2338,7 @@ int main(void)
         cmocka_unit_test(test_alloc_fail_analyze),
         cmocka_unit_test(test_alloc_fail_analyze_no_silent_errors),
         cmocka_unit_test(test_alloc_fail_write_read),
+        cmocka_unit_test(test_score_at_threshold_is_negative),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
