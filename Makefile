@@ -6,7 +6,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 15
 
-.PHONY: all demo test build deps test-deps fuzz fuzz-smoke bench format clean
+.PHONY: all demo test build deps test-deps fuzz fuzz-smoke mutants bench format clean
 
 all: build
 
@@ -39,6 +39,11 @@ fuzz: test-deps
 # A short run of every fuzz target on its committed corpus (FUZZ_SECONDS each).
 fuzz-smoke: fuzz
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+# Breaks each rule the README states in a scratch copy and expects the tests to notice
+# (scripts/mutants.sh, docs/testing.md). Not part of `make test`: it rebuilds once per mutant.
+mutants: test-deps
+	@scripts/mutants.sh -j $(JOBS)
 
 bench: build
 	@echo "benchmarks are built in build/: see docs/performance.md"
