@@ -106,6 +106,10 @@ void bm__processing_reap(bm_service *s, bm__worker *w, int wstatus);
 int bm__processing_recover(bm_service *s, bm_error *err);
 /* DescribeProcessingJob's document of a processing job; BM_ENOTFOUND when there is none. */
 int bm__processing_describe(bm_service *s, const char *name, json_t **out, bm_error *err);
+/* The baseline a job definition's ModelBiasBaselineConfig.BaseliningJobName names: the job's
+ * analysis.json (its analysis_result output). BM_ENOTFOUND when there is no such job, BM_EBUSY
+ * while it has not Completed; err says which. */
+int bm__processing_baseline(bm_service *s, const char *name, char *out, size_t n, bm_error *err);
 /* Summaries (ListProcessingJobs) of every processing job, appended to arr. */
 int bm__processing_summaries(bm_service *s, json_t *arr, bm_error *err);
 

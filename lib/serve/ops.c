@@ -337,6 +337,18 @@ static int op_create_job_definition(bm_service *s, json_t *req, json_t **resp, b
         bm_job_definition_release(&jd);
         return rc;
     }
+    /* a baseline named by its baselining job (what the SDK sends without constraints): the job
+     * must exist; it may still be running, and is resolved when each execution starts */
+    const char *bjn = str(req, "ModelBiasBaselineConfig.BaseliningJobName");
+    if (bjn && !str(req, "ModelBiasBaselineConfig.ConstraintsResource.S3Uri")) {
+        char uri[1100];
+        bm_error e2;
+        bm_error_clear(&e2);
+        if (bm__processing_baseline(s, bjn, uri, sizeof(uri), &e2) == BM_ENOTFOUND) {
+            bm_job_definition_release(&jd);
+            return vfail(err, BM_ECONFIG, "$.ModelBiasBaselineConfig.BaseliningJobName", "%s", e2.msg);
+        }
+    }
     bm_resource r;
     memset(&r, 0, sizeof(r));
     snprintf(r.kind, sizeof(r.kind), BM_RES_JOB_DEFINITION);

@@ -280,6 +280,22 @@ int bm__processing_summaries(bm_service *s, json_t *arr, bm_error *err)
     return rc;
 }
 
+int bm__processing_baseline(bm_service *s, const char *name, char *out, size_t n, bm_error *err)
+{
+    bm_resource r;
+    int rc = bm_state_resource_get(s->db, BM_RES_PROCESSING_JOB, name, &r, err);
+    if (rc == BM_ENOTFOUND) return bm_error_set(err, BM_ENOTFOUND, "there is no processing job named %s", name);
+    if (rc) return rc;
+    const char *o = output_uri(r.doc);
+    if (strcmp(r.status, "Completed"))
+        rc = bm_error_set(err, BM_EBUSY, "the baselining job %s is %s: its analysis.json is the baseline once it has Completed",
+                          r.name, public_status(r.status));
+    else if (!o || bm_uri_join(o, "analysis.json", out, n))
+        rc = bm_error_set(err, BM_ELIMIT, "the output of the baselining job %s is too long a URI", r.name);
+    bm_resource_release(&r);
+    return rc;
+}
+
 /* ==================================================================== the scheduler's side */
 
 static bm__worker *worker_of(bm_service *s, const char *name)

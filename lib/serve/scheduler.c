@@ -273,6 +273,14 @@ static void spawn(bm_service *s, bm_exec_record *e)
     snprintf(dir, sizeof(dir), "%s/executions/%lld", s->data_dir, (long long)e->id);
     snprintf(jd_path, sizeof(jd_path), "%s/job_definition.json", dir);
     snprintf(log_path, sizeof(log_path), "%s/log.txt", dir);
+    /* a baseline named by its baselining job is that job's analysis.json, once it has Completed */
+    char baseline[1100] = "";
+    const char *bjn = bm__json_string(jd.doc, "ModelBiasBaselineConfig.BaseliningJobName");
+    if (bjn && !bm__json_string(jd.doc, "ModelBiasBaselineConfig.ConstraintsResource.S3Uri") &&
+        bm__processing_baseline(s, bjn, baseline, sizeof(baseline), &err)) {
+        snprintf(why, sizeof(why), "ModelBiasBaselineConfig.BaseliningJobName: %s", err.msg);
+        goto fail;
+    }
     json_t *req = json_deep_copy(jd.doc);
     bm_buf b;
     bm_buf_init(&b, 16u << 20);
@@ -280,7 +288,10 @@ static void spawn(bm_service *s, bm_exec_record *e)
     if (req) {
         json_object_del(req, "JobDefinitionArn");
         json_object_del(req, "CreationTime");
-        wrc = bm_json_write(req, 2, &b);
+        json_t *bc = json_object_get(req, "ModelBiasBaselineConfig");
+        wrc = baseline[0] && bc && json_object_set_new(bc, "ConstraintsResource", json_pack("{s:s}", "S3Uri", baseline))
+                  ? BM_ENOMEM
+                  : bm_json_write(req, 2, &b);
         if (!wrc) wrc = bm_write_file_atomic(jd_path, b.data, b.len, &err);
     }
     json_decref(req);

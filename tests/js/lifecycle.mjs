@@ -159,6 +159,38 @@ check("analysis.json byte-identical to biasmon execute on local files",
 check("constraint_violations.json byte-identical to biasmon execute on local files",
   sameBytes(await getBytes("ml-bkt", `${key}/constraint_violations.json`), join(local, "constraint_violations.json")));
 
+// ---- without constraints the SDK names the baselining job (BaseliningJobName): its analysis.json
+const jdWith = (name, baselineConfig) => sm.send(new CreateModelBiasJobDefinitionCommand({
+  JobDefinitionName: name, ModelBiasBaselineConfig: baselineConfig,
+  ModelBiasAppSpecification: { ImageUri: CLARIFY, ConfigUri: "s3://ml-bkt/monitoring/bias-jd/6f1c2a/analysis_config.json" },
+  ModelBiasJobInput: {
+    EndpointInput: { EndpointName: "adult-income", LocalPath: "/opt/ml/processing/input/endpoint",
+      StartTimeOffset: "-PT1H", EndTimeOffset: "-PT0H", InferenceAttribute: "0" },
+    GroundTruthS3Input: { S3Uri: "s3://ml-bkt/ground-truth" } },
+  ModelBiasJobOutputConfig: { MonitoringOutputs: [{ S3Output: { S3Uri: "s3://ml-bkt/reports-bjn",
+    LocalPath: "/opt/ml/processing/output", S3UploadMode: "EndOfJob" } }] },
+  JobResources: { ClusterConfig: CLUSTER }, RoleArn: ROLE,
+}));
+const refusedBjn = await jdWith("bias-jd-none", { BaseliningJobName: "never-made" }).then(() => "created", (e) => `${e.name}: ${e.message}`);
+check("a BaseliningJobName that names no job is refused", /^ValidationException: .*BaseliningJobName.*never-made/.test(refusedBjn), refusedBjn);
+await jdWith("bias-jd-bjn", { BaseliningJobName: baselineJob });
+await sm.send(new CreateMonitoringScheduleCommand({ MonitoringScheduleName: "bias-now-bjn", MonitoringScheduleConfig: {
+  ScheduleConfig: { ScheduleExpression: "NOW", DataAnalysisStartTime: "-PT1H", DataAnalysisEndTime: "-PT0H" },
+  MonitoringJobDefinitionName: "bias-jd-bjn", MonitoringType: "ModelBias" } }));
+const bjnList = await poll("the BaseliningJobName execution", () => sm.send(new ListMonitoringExecutionsCommand({
+  MonitoringScheduleName: "bias-now-bjn" })), (r) => r.MonitoringExecutionSummaries.length > 0 &&
+  !["Pending", "InProgress"].includes(r.MonitoringExecutionSummaries[0].MonitoringExecutionStatus));
+const bjnEx = bjnList.MonitoringExecutionSummaries[0];
+check("BaseliningJobName: the execution compares with the job's analysis.json", bjnEx.MonitoringExecutionStatus === "CompletedWithViolations",
+  `${bjnEx.MonitoringExecutionStatus} ${bjnEx.FailureReason ?? ""}`);
+check("BaseliningJobName: the same violations as with the constraints named",
+  Buffer.compare(await getBytes("ml-bkt", "reports-bjn/adult-income/bias-now-bjn/2026/11/24/12/constraint_violations.json"),
+    await getBytes("ml-bkt", `${key}/constraint_violations.json`)) === 0);
+await sm.send(new DeleteMonitoringScheduleCommand({ MonitoringScheduleName: "bias-now-bjn" }));
+await poll("delete bias-now-bjn", () => sm.send(new DescribeMonitoringScheduleCommand({ MonitoringScheduleName: "bias-now-bjn" }))
+  .then(() => false, (e) => e.name), (v) => v !== false);
+await sm.send(new DeleteModelBiasJobDefinitionCommand({ JobDefinitionName: "bias-jd-bjn" }));
+
 // ---- step 8: stop and start
 await sm.send(new StopMonitoringScheduleCommand({ MonitoringScheduleName: "bias-hourly" }));
 let st = await poll("stop", () => sm.send(new DescribeMonitoringScheduleCommand({ MonitoringScheduleName: "bias-hourly" })),
