@@ -124,6 +124,16 @@ mutant join-on-event-id lib/capture/execute.c \
     'return rec->event_id;' \
     0 'cli/execute cli/window_rules' \
     'ground truth joins on inferenceId when the record has one'
+mutant continuous-at-threshold lib/bias/classify.c \
+    'if (x > m->t) r |= BM_M_CONT;' \
+    'if (x >= m->t) r |= BM_M_CONT;' \
+    0 'unit/test_bias' \
+    'a continuous facet, label or prediction is in group d (positive) only when greater than the threshold'
+mutant truncated-at-threshold lib/bias/classify.c \
+    'if (isfinite(x) && trunc(x) > m->t) r |= BM_M_CONT_TRUNC;' \
+    'if (isfinite(x) && trunc(x) >= m->t) r |= BM_M_CONT_TRUNC;' \
+    0 'unit/test_bias' \
+    'a float prediction cast to an integer label is positive only when its integer part is greater than the threshold'
 mutant score-at-threshold-positive lib/capture/extract.c \
     'score > x->threshold ? "1" : "0"' \
     'score >= x->threshold ? "1" : "0"' \
