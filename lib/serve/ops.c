@@ -871,11 +871,7 @@ static int op_describe_processing_job(bm_service *s, json_t *req, json_t **resp,
         bm_free(v);
         return vfail(err, BM_ENOTFOUND, NULL, "Could not find job to update with name %s", name);
     }
-    const char *status = !strcmp(e->status, "CompletedWithViolations") ? "Completed"
-                         : !strcmp(e->status, "Pending")               ? "InProgress"
-                                                                      : e->status;
-    char arn[256], sched_arn[256];
-    bm__arn(s, "processing-job", e->job_name, arn, sizeof(arn));
+    char sched_arn[256];
     bm__arn(s, "monitoring-schedule", e->schedule, sched_arn, sizeof(sched_arn));
     bm_resource jd;
     json_t *res = NULL, *app = NULL, *role = NULL, *stop = NULL;
@@ -888,24 +884,26 @@ static int op_describe_processing_job(bm_service *s, json_t *req, json_t **resp,
         stop = json_incref(json_object_get(jd.doc, "StoppingCondition"));
         bm_resource_release(&jd);
     }
-    *resp = json_pack("{s:s,s:s,s:s,s:f,s:f,s:s,s:{s:[{s:s,s:{s:s,s:s,s:s}}]},s:o,s:{s:o},s:o}", "ProcessingJobName",
-                      e->job_name, "ProcessingJobArn", arn, "ProcessingJobStatus", status, "CreationTime", e->created,
-                      "LastModifiedTime", e->modified, "MonitoringScheduleArn", sched_arn, "ProcessingOutputConfig",
-                      "Outputs", "OutputName", "result", "S3Output", "S3Uri", e->output_uri, "LocalPath",
-                      "/opt/ml/processing/output", "S3UploadMode", "Continuous", "ProcessingResources",
-                      res ? res : json_pack("{s:{s:i,s:s,s:i}}", "ClusterConfig", "InstanceCount", 1, "InstanceType",
-                                            "ml.m5.xlarge", "VolumeSizeInGB", 30),
-                      "AppSpecification", "ImageUri", app ? app : json_string("biasmon"), "ProcessingInputs",
-                      json_array());
+    /* the summary ListProcessingJobs gives, and what only a description has */
+    *resp = execution_job_summary(s, e);
+    json_t *more = json_pack("{s:s,s:{s:[{s:s,s:{s:s,s:s,s:s}}]},s:o,s:{s:o},s:o}", "MonitoringScheduleArn", sched_arn,
+                             "ProcessingOutputConfig", "Outputs", "OutputName", "result", "S3Output", "S3Uri",
+                             e->output_uri, "LocalPath", "/opt/ml/processing/output", "S3UploadMode", "Continuous",
+                             "ProcessingResources",
+                             res ? res : json_pack("{s:{s:i,s:s,s:i}}", "ClusterConfig", "InstanceCount", 1,
+                                                   "InstanceType", "ml.m5.xlarge", "VolumeSizeInGB", 30),
+                             "AppSpecification", "ImageUri", app ? app : json_string("biasmon"), "ProcessingInputs",
+                             json_array());
+    if (!more || (*resp && json_object_update(*resp, more))) {
+        json_decref(*resp);
+        *resp = NULL;
+    }
+    json_decref(more);
     if (*resp) {
         if (role) json_object_set(*resp, "RoleArn", role);
         if (stop) json_object_set(*resp, "StoppingCondition", stop);
         if (e->started > 0) json_object_set_new(*resp, "ProcessingStartTime", json_real(e->started));
-        if (e->ended > 0) json_object_set_new(*resp, "ProcessingEndTime", json_real(e->ended));
-        if (e->failure_reason[0]) {
-            json_object_set_new(*resp, "FailureReason", json_string(e->failure_reason));
-            json_object_set_new(*resp, "ExitMessage", json_string(e->failure_reason));
-        }
+        if (e->failure_reason[0]) json_object_set_new(*resp, "ExitMessage", json_string(e->failure_reason));
     }
     json_decref(role);
     json_decref(stop);
