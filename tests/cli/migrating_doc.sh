@@ -16,12 +16,9 @@ check() { # name, condition command...
     local name=$1; shift
     if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
 }
-PY=""
-for p in "${BM_MOTO_PYTHON:-}" python3 /root/.pyenv/versions/3.11.7/bin/python3; do
-    [ -n "$p" ] && "$p" -c 'import moto.server, boto3, awscli
-v = tuple(int(x) for x in boto3.__version__.split(".")[:2]); assert v >= (1, 28)' 2>/dev/null && { PY=$p; break; }
-done
-[ -n "$PY" ] || { echo "FAIL: no Python with moto, awscli and boto3 1.28+ (the machine image's Python 3.11 has them)"; exit 1; }
+. "$BM_SOURCE_DIR/tests/cli/lib/s3_servers.sh"
+find_python 'import moto.server, boto3, awscli
+assert tuple(int(x) for x in boto3.__version__.split(".")[:2]) >= (1, 28)' "boto3 1.28+ reads AWS_ENDPOINT_URL_SAGEMAKER"
 w=$(mktemp -d)
 pids=()
 cleanup() {
@@ -43,11 +40,7 @@ chmod +x "$w/bin/aws" "$w/bin/biasmon"
 # ---- the data the page describes, and the baseline biasmon analyze makes of it locally
 (cd "$BM_SOURCE_DIR" && DEMO_OUT="$w/local" DEMO_STEPS=baseline bash scripts/demo.sh "$BM_BIN") >"$w/demo.log" 2>&1 ||
     { echo "FAIL: the demo's baseline"; cat "$w/demo.log"; exit 1; }
-port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$PY" -m moto.server -H 127.0.0.1 -p "$port" >"$w/moto.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/" && break; sleep 0.1; done
-s3=http://127.0.0.1:$port
+start_moto s3
 "$PY" - "$s3" "$w/local/adult_with_predictions.csv" "$BM_SOURCE_DIR/data/sample-monitoring" <<'P' ||
 import boto3, os, sys
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")

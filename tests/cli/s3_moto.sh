@@ -19,11 +19,8 @@ check() { # name, condition command...
     local name=$1; shift
     if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
 }
-PY=""
-for p in "${BM_MOTO_PYTHON:-}" python3 /root/.pyenv/versions/3.11.7/bin/python3; do
-    [ -n "$p" ] && "$p" -c 'import moto.server, boto3' 2>/dev/null && { PY=$p; break; }
-done
-[ -n "$PY" ] || { echo "FAIL: no Python with moto and boto3 (the machine image's Python 3.11 has them)"; exit 1; }
+. "$BM_SOURCE_DIR/tests/cli/lib/s3_servers.sh"
+find_python 'import moto.server, boto3'
 w=$(mktemp -d)
 pids=()
 cleanup() {
@@ -36,19 +33,6 @@ unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_E
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
     PYTHONNOUSERSITE=1 AWS_REGION=us-east-1
 
-# start_moto VAR [env...]: a moto server on a free loopback port; VAR gets its endpoint URL
-start_moto() {
-    local var=$1; shift
-    local port
-    port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    env "$@" "$PY" -m moto.server -H 127.0.0.1 -p "$port" >"$w/moto-$port.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 1 300); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/" && break
-        sleep 0.1
-    done
-    printf -v "$var" 'http://127.0.0.1:%s' "$port"
-}
 start_moto EP
 start_moto EPAUTH INITIAL_NO_AUTH_ACTION_COUNT=3
 

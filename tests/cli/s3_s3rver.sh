@@ -14,11 +14,8 @@ set -u
 : "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
 s3rver=$BM_SOURCE_DIR/tests/js/node_modules/.bin/s3rver
 [ -x "$s3rver" ] || { echo "FAIL: s3rver is missing in tests/js (scripts/deps.sh test installs it with npm ci)"; exit 1; }
-PY=""
-for p in "${BM_MOTO_PYTHON:-}" python3 /root/.pyenv/versions/3.11.7/bin/python3; do
-    [ -n "$p" ] && "$p" -c 'import boto3' 2>/dev/null && { PY=$p; break; }
-done
-[ -n "$PY" ] || { echo "FAIL: no Python with boto3"; exit 1; }
+. "$BM_SOURCE_DIR/tests/cli/lib/s3_servers.sh"
+find_python 'import boto3'
 fails=0; passes=0
 check() { # name, condition command...
     local name=$1; shift
@@ -43,7 +40,7 @@ L=$w/local
 (cd "$BM_SOURCE_DIR" && DEMO_OUT="$L/base" DEMO_STEPS=baseline bash scripts/demo.sh "$BM_BIN") >"$w/demo.log" 2>&1 ||
     { echo "FAIL: the demo's baseline"; cat "$w/demo.log"; exit 1; }
 # ---- s3rver on loopback, the same files in it
-port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 mkdir -p "$w/s3rver"
 "$s3rver" -d "$w/s3rver" -a 127.0.0.1 -p "$port" --no-vhost-buckets -s --configure-bucket ml-data >"$w/s3rver.log" 2>&1 &
 pids+=($!)

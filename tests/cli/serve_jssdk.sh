@@ -13,11 +13,8 @@ set -u
 js=$BM_SOURCE_DIR/tests/js
 [ -d "$js/node_modules/@aws-sdk/client-sagemaker" ] ||
     { echo "FAIL: the JavaScript SDK is missing in tests/js (scripts/deps.sh test installs it with npm ci)"; exit 1; }
-PY=""
-for p in "${BM_MOTO_PYTHON:-}" python3 /root/.pyenv/versions/3.11.7/bin/python3; do
-    [ -n "$p" ] && "$p" -c 'import moto.server' 2>/dev/null && { PY=$p; break; }
-done
-[ -n "$PY" ] || { echo "FAIL: no Python with moto (the machine image's Python 3.11 has it)"; exit 1; }
+. "$BM_SOURCE_DIR/tests/cli/lib/s3_servers.sh"
+find_python 'import moto.server'
 w=$(mktemp -d)
 pids=()
 cleanup() {
@@ -50,11 +47,7 @@ P
 [ "$rc" = 1 ] || { echo "FAIL: local execute exited $rc, not 1 (violations)"; cat "$w/execute.err"; exit 1; }
 
 # ---- moto's S3 server and the daemon, both on loopback
-port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$PY" -m moto.server -H 127.0.0.1 -p "$port" >"$w/moto.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/" && break; sleep 0.1; done
-s3=http://127.0.0.1:$port
+start_moto s3
 AWS_ENDPOINT_URL_S3=$s3 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing-secret \
     "$BM_BIN" serve --data-dir "$w/data" --listen 127.0.0.1:0 --poll-ms 50 \
     --time-start 2026-11-24T12:00:00Z --time-scale 0.001 >"$w/serve.log" 2>&1 &
