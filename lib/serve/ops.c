@@ -11,9 +11,9 @@
 #include "biasmon/jobdef.h"
 #include "biasmon/store.h"
 #include "biasmon/violations.h"
-#include "config/shape.h"
+#include "aws/shape.h"
 #include "serve/internal.h"
-#include "serve/shapes.h"
+#include "aws/shapes.h"
 
 #define ENOMEM_RET(err) bm_error_set(err, BM_ENOMEM, "out of memory")
 

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include "biasmon/report.h"
 #include "biasmon/store.h"
-#include "config/shape.h"
+#include "aws/shape.h"
 #include "serve/internal.h"
 
 #define MAX_REASON 1024 /* SageMaker's FailureReason and ExitMessage are at most 1,024 characters */

@@ -15,7 +15,7 @@
 #include "biasmon/isotime.h"
 #include "biasmon/report.h"
 #include "biasmon/store.h"
-#include "config/shape.h"
+#include "aws/shape.h"
 #include "serve/internal.h"
 
 #define MAX_TICKS_PER_PASS 10000

@@ -14,7 +14,7 @@
 #include "biasmon/report.h"
 #include "biasmon/sigv4.h"
 #include "biasmon/store.h"
-#include "config/shape.h"
+#include "aws/shape.h"
 #include "serve/internal.h"
 
 /* ==================================================================== clock and log */

@@ -12,7 +12,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include "biasmon/sigv4.h"
-#include "api/sigv4_internal.h"
+#include "aws/sigv4_internal.h"
 #include "store/s3.h"
 
 #define MAX_ERROR_BODY (64u << 10)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "biasmon/jobdef.h"
-#include "config/shape.h"
+#include "aws/shape.h"
 
 /* The request the Python SDK sends (spec §3.3), with real-looking VPC ids: the spec's "sg-..."
  * placeholders do not match [-0-9a-zA-Z]+. */

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "biasmon/sigv4.h"
-#include "api/sigv4_internal.h"
+#include "aws/sigv4_internal.h"
 #include "store/s3.h"
 
 #define KEY_ID "AKIAIOSFODNN7EXAMPLE"

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include "biasmon/isotime.h"
 #include "biasmon/sigv4.h"
-#include "api/sigv4_internal.h"
+#include "aws/sigv4_internal.h"
 
 /* ==================================================================================== */
 /* AWS's test suite                                                                     */

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "config/shape.h"
+#include "aws/shape.h"
 
 #define PATH_CAP 512   /* working path buffer; err->path keeps the first 255 bytes */
 #define QUOTE_BYTES 64 /* how much of an offending string a message quotes */

@@ -1,6 +1,6 @@
 /* SigV4's intermediate strings (canonical request, string to sign, signature), for tests. */
-#ifndef BIASMON_API_SIGV4_INTERNAL_H
-#define BIASMON_API_SIGV4_INTERNAL_H
+#ifndef BIASMON_AWS_SIGV4_INTERNAL_H
+#define BIASMON_AWS_SIGV4_INTERNAL_H
 
 #include <stddef.h>
 #include "biasmon/common.h"

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "biasmon/jobdef.h"
-#include "config/shape.h"
+#include "aws/shape.h"
 
 #define MAX_REQUEST_BYTES (16u << 20)
 

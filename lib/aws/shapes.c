@@ -1,7 +1,7 @@
 /* Request shapes of biasmon serve's operations. Bounds, patterns and enums are those of botocore's
  * sagemaker/2017-07-24/service-2.json; biasmon departures are marked "biasmon:". */
 #include <stddef.h>
-#include "serve/shapes.h"
+#include "aws/shapes.h"
 
 #define STRING BM__SHAPE_STRING
 #define URI BM__SHAPE_URI /* biasmon: URIs may also be local paths or file:// URIs */

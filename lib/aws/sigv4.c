@@ -14,7 +14,7 @@
 #include <openssl/hmac.h>
 #include "biasmon/isotime.h"
 #include "biasmon/sigv4.h"
-#include "api/sigv4_internal.h"
+#include "aws/sigv4_internal.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
 #define TERMINATOR "aws4_request"

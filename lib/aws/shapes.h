@@ -1,8 +1,8 @@
 /* Request shapes of the API operations biasmon serve implements (from SageMaker's service model). */
-#ifndef BIASMON_SERVE_SHAPES_H
-#define BIASMON_SERVE_SHAPES_H
+#ifndef BIASMON_AWS_SHAPES_H
+#define BIASMON_AWS_SHAPES_H
 
-#include "config/shape.h"
+#include "aws/shape.h"
 
 extern const bm__shape bm__req_create_endpoint_config, bm__req_delete_endpoint_config,
     bm__req_describe_endpoint_config, bm__req_create_endpoint, bm__req_describe_endpoint,

@@ -1,6 +1,6 @@
 /* Service-model shapes: a table-driven validator for AWS JSON request bodies (internal). */
-#ifndef BIASMON_CONFIG_SHAPE_H
-#define BIASMON_CONFIG_SHAPE_H
+#ifndef BIASMON_AWS_SHAPE_H
+#define BIASMON_AWS_SHAPE_H
 
 #include <stddef.h>
 #include <jansson.h>
