@@ -489,7 +489,8 @@ static int gt_open(const char *dir, int64_t hour, gt_file *g, gen_totals *t)
     bm_civil c;
     bm_time_civil(hour, &c);
     char d[4096];
-    snprintf(d, sizeof(d), "%s/gt/%04d/%02d/%02d/%02d", dir, c.year, c.month, c.day, c.hour);
+    int n = snprintf(d, sizeof(d), "%s/gt/%04d/%02d/%02d/%02d", dir, c.year, c.month, c.day, c.hour);
+    if (n < 0 || (size_t)n >= sizeof(d) - sizeof("/labels.jsonl")) return -1; /* too long a path */
     if (mkdirs(d) != 0) return -1;
     snprintf(g->path, sizeof(g->path), "%s/labels.jsonl", d);
     g->f = fopen(g->path, "wb");
@@ -809,7 +810,7 @@ static int execute_once(const char *jobdef_path, const char *capture_root, int64
     if (r) {
         char msg[1200];
         bm_error_format(&err, msg, sizeof(msg));
-        snprintf(rep->failure, sizeof(rep->failure), "job definition: %s", msg);
+        (void)bm_fmt_fit(rep->failure, sizeof(rep->failure), "job definition: %s", msg);
         return r;
     }
     bm_execution_params p;
@@ -823,12 +824,12 @@ static int execute_once(const char *jobdef_path, const char *capture_root, int64
     if (r) {
         char msg[1200];
         bm_error_format(&err, msg, sizeof(msg));
-        snprintf(rep->failure, sizeof(rep->failure), "bm_execute: %s", msg);
+        (void)bm_fmt_fit(rep->failure, sizeof(rep->failure), "bm_execute: %s", msg);
     } else {
         rep->ok = 1;
         rep->status = (int)res.status;
-        snprintf(rep->failure, sizeof(rep->failure), "%s", res.failure_reason);
-        snprintf(rep->output_uri, sizeof(rep->output_uri), "%s", res.output_uri);
+        (void)bm_fmt_fit(rep->failure, sizeof(rep->failure), "%s", res.failure_reason);
+        (void)bm_fmt_fit(rep->output_uri, sizeof(rep->output_uri), "%s", res.output_uri); /* shown only */
         json_t *c = json_object_get(res.account, "counts");
         rep->capture_files = count_of(c, "capture_files");
         rep->capture_records = count_of(c, "capture_records");

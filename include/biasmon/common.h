@@ -45,13 +45,24 @@ typedef struct bm_error {
     char path[256];    /* JSON path such as "$.facet[0].name_or_index", "" when not applicable */
 } bm_error;
 
+/* Text for a human that does not fit its buffer is shortened visibly, never silently:
+ * bm_fmt_fit formats like snprintf into dst (n > 0 bytes, always NUL-terminated) and, when the
+ * text is longer, ends it in "..." (cut on a UTF-8 character boundary). Returns 1 when it cut,
+ * 0 when the whole text fits, -1 on a format error (dst is then ""). For messages only: a path,
+ * URI or key that is used, not just shown, must never be cut (check snprintf's return and fail). */
+int bm_fmt_fit(char *dst, size_t n, const char *fmt, ...) BM_PRINTF(3, 4);
+int bm_vfmt_fit(char *dst, size_t n, const char *fmt, va_list ap) BM_PRINTF(3, 0);
+
 /* Clears an error record (code BM_OK, empty strings). NULL is allowed. */
 void bm_error_clear(bm_error *e);
-/* Sets code and formatted message; keeps file/line/col/path. Returns code. NULL e is allowed. */
+/* Sets code and formatted message (a message longer than msg ends in "..."); keeps
+ * file/line/col/path. Returns code. NULL e is allowed. */
 int bm_error_set(bm_error *e, int code, const char *fmt, ...) BM_PRINTF(3, 4);
-/* Sets the location fields; file or path may be NULL to leave them unchanged. */
+/* Sets the location fields; file or path may be NULL to leave them unchanged. A file name or
+ * JSON path longer than its field keeps its end (the most specific part) after a leading "...". */
 void bm_error_at(bm_error *e, const char *file, long line, long col, const char *path);
-/* Writes "file:line:col: [path: ]message" into out (always NUL-terminated). */
+/* Writes "file:line:col: [path: ]message" into out (always NUL-terminated; ends in "..." when
+ * out is too small). */
 void bm_error_format(const bm_error *e, char *out, size_t outlen);
 
 /* jansson parse errors, described without quoting the input (jansson's text ends in

@@ -36,7 +36,7 @@ void bm__extractor_release(bm__extractor *x)
 
 static int fail(bm__extractor *x, const char *fmt, const char *a, long b)
 {
-    snprintf(x->why, sizeof(x->why), fmt, a, b);
+    (void)bm_fmt_fit(x->why, sizeof(x->why), fmt, a, b); /* a message: cut visibly if ever too long */
     x->why_setting = NULL;
     return BM_EDATA;
 }

@@ -99,7 +99,7 @@ static int parse_value_list(json_t *v, const char *path, int allow_scalar, bm_va
     bm_value *vals = bm_calloc(len, sizeof(*vals));
     if (!vals) return bm_error_set(err, BM_ENOMEM, "out of memory");
     for (size_t k = 0; k < len; k++) {
-        snprintf(sub, sizeof(sub), "%s[%zu]", path, k);
+        (void)bm_fmt_fit(sub, sizeof(sub), "%s[%zu]", path, k);
         int r = parse_value(json_array_get(v, k), sub, &vals[k], err);
         if (r) {
             free_values(vals, k);
@@ -160,7 +160,7 @@ static int parse_methods_stage(json_t *v, const char *path, const char *const *n
     json_t *val;
     int have = 0;
     json_object_foreach(v, key, val) {
-        snprintf(sub, sizeof(sub), "%s.%s", path, key);
+        (void)bm_fmt_fit(sub, sizeof(sub), "%s.%s", path, key);
         if (strcmp(key, "methods") != 0)
             return fail(err, sub, "unknown key (expected \"methods\")%s", "");
         have = 1;
@@ -177,7 +177,7 @@ static int parse_methods_stage(json_t *v, const char *path, const char *const *n
         *mask = 0;
         for (size_t k = 0; k < json_array_size(val); k++) {
             char sub2[300];
-            snprintf(sub2, sizeof(sub2), "%s[%zu]", sub, k);
+            (void)bm_fmt_fit(sub2, sizeof(sub2), "%s[%zu]", sub, k);
             json_t *m = json_array_get(val, k);
             if (!json_is_string(m)) return fail(err, sub2, "expected a metric name, got %s", type_name(m));
             int idx = find_metric(names, count, json_string_value(m));
@@ -196,7 +196,7 @@ static int parse_methods_stage(json_t *v, const char *path, const char *const *n
         }
     }
     if (!have) {
-        snprintf(sub, sizeof(sub), "%s.methods", path);
+        (void)bm_fmt_fit(sub, sizeof(sub), "%s.methods", path);
         return fail(err, sub, "missing required key%s", "");
     }
     return BM_OK;
@@ -209,7 +209,7 @@ static int parse_methods(json_t *v, bm_analysis_config *c, bm_error *err)
     json_t *val;
     json_object_foreach(v, key, val) {
         char sub[256];
-        snprintf(sub, sizeof(sub), "$.methods.%s", key);
+        (void)bm_fmt_fit(sub, sizeof(sub), "$.methods.%s", key);
         int r;
         if (strcmp(key, "pre_training_bias") == 0) {
             r = parse_methods_stage(val, sub, bm_pre_metric_names, BM_PRE_COUNT, &c->pre_mask, err);
@@ -225,7 +225,7 @@ static int parse_methods(json_t *v, bm_analysis_config *c, bm_error *err)
             json_t *v2;
             json_object_foreach(val, k2, v2) {
                 char sub2[300];
-                snprintf(sub2, sizeof(sub2), "%s.%s", sub, k2);
+                (void)bm_fmt_fit(sub2, sizeof(sub2), "%s.%s", sub, k2);
                 if (strcmp(k2, "name") && strcmp(k2, "title"))
                     return fail(err, sub2, "unknown key (expected \"name\" or \"title\")%s", "");
                 if (!json_is_string(v2)) return fail(err, sub2, "expected a string, got %s", type_name(v2));
@@ -254,14 +254,14 @@ static int parse_facets(json_t *v, bm_analysis_config *c, bm_error *err)
     c->nfacets = n;
     for (size_t k = 0; k < n; k++) {
         json_t *f = json_array_get(v, k);
-        snprintf(sub, sizeof(sub), "$.facet[%zu]", k);
+        (void)bm_fmt_fit(sub, sizeof(sub), "$.facet[%zu]", k);
         if (!json_is_object(f)) return fail(err, sub, "expected an object, got %s", type_name(f));
         const char *key;
         json_t *val;
         int have_name = 0;
         json_object_foreach(f, key, val) {
             char sub2[300];
-            snprintf(sub2, sizeof(sub2), "%s.%s", sub, key);
+            (void)bm_fmt_fit(sub2, sizeof(sub2), "%s.%s", sub, key);
             int r;
             if (strcmp(key, "name_or_index") == 0) {
                 r = parse_colref(val, sub2, 1, &c->facets[k].col, err);
@@ -276,7 +276,7 @@ static int parse_facets(json_t *v, bm_analysis_config *c, bm_error *err)
         }
         if (!have_name) {
             char sub2[300];
-            snprintf(sub2, sizeof(sub2), "%s.name_or_index", sub);
+            (void)bm_fmt_fit(sub2, sizeof(sub2), "%s.name_or_index", sub);
             return fail(err, sub2, "missing required key%s", "");
         }
     }
@@ -332,7 +332,7 @@ static int parse_root(json_t *root, bm_analysis_config *c, bm_error *err)
             for (size_t k = 0; k < n; k++) {
                 json_t *h = json_array_get(val, k);
                 char sub[320];
-                snprintf(sub, sizeof(sub), "$.headers[%zu]", k);
+                (void)bm_fmt_fit(sub, sizeof(sub), "$.headers[%zu]", k);
                 if (!json_is_string(h)) return fail(err, sub, "expected a string, got %s", type_name(h));
                 c->headers[k] = bm_strndup(json_string_value(h), json_string_length(h));
                 if (!c->headers[k]) return bm_error_set(err, BM_ENOMEM, "out of memory");
@@ -365,7 +365,7 @@ static int parse_root(json_t *root, bm_analysis_config *c, bm_error *err)
             if (!json_is_array(val)) return fail(err, path, "expected a list of columns, got %s", type_name(val));
             for (size_t k = 0; k < json_array_size(val); k++) {
                 char sub[320];
-                snprintf(sub, sizeof(sub), "$.excluded_columns[%zu]", k);
+                (void)bm_fmt_fit(sub, sizeof(sub), "$.excluded_columns[%zu]", k);
                 if ((r = add_excluded(c, json_array_get(val, k), sub, err))) return r;
             }
         } else if (strcmp(key, "joinsource_name_or_index") == 0) {

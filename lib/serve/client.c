@@ -13,8 +13,11 @@ int bm_client_from_data_dir(bm_client *c, const char *data_dir, bm_error *err)
     memset(c, 0, sizeof(*c));
     c->timeout_s = 60;
     char path[1200], cred[1200];
-    snprintf(path, sizeof(path), "%s/serve.json", data_dir);
-    snprintf(cred, sizeof(cred), "%s/credentials", data_dir);
+    int n1 = snprintf(path, sizeof(path), "%s/serve.json", data_dir);
+    int n2 = snprintf(cred, sizeof(cred), "%s/credentials", data_dir);
+    if (n1 < 0 || (size_t)n1 >= sizeof(path) || n2 < 0 || (size_t)n2 >= sizeof(cred))
+        return bm_error_set(err, BM_EINVAL, "the data directory's path is longer than %zu bytes: use a shorter one",
+                            sizeof(path) - sizeof("/credentials"));
     bm_buf b;
     bm_buf_init(&b, 65536);
     int r = bm_store_read(path, 65536, &b, err);
@@ -30,8 +33,13 @@ int bm_client_from_data_dir(bm_client *c, const char *data_dir, bm_error *err)
         json_decref(j);
         return bm_error_set(err, BM_EDATA, "%s is not biasmon's serve.json", path);
     }
-    snprintf(c->endpoint_url, sizeof(c->endpoint_url), "%s", url);
-    snprintf(c->region, sizeof(c->region), "%s", region);
+    if (strlen(url) >= sizeof(c->endpoint_url) || strlen(region) >= sizeof(c->region)) {
+        json_decref(j);
+        return bm_error_set(err, BM_EDATA, "%s: endpoint_url longer than %zu bytes or region longer than %zu",
+                            path, sizeof(c->endpoint_url) - 1, sizeof(c->region) - 1);
+    }
+    memcpy(c->endpoint_url, url, strlen(url) + 1);
+    memcpy(c->region, region, strlen(region) + 1);
     json_decref(j);
     FILE *f = fopen(cred, "r");
     if (!f) return bm_error_set(err, BM_ENOTFOUND, "no credentials in %s", data_dir);
@@ -53,13 +61,17 @@ int bm_client_call(const bm_client *c, const char *target, json_t *body, json_t 
     bm_buf_init(&out, 64u << 20);
     int r = bm_json_write(body, 0, &req);
     if (r) return bm_error_set(err, r, "request too large");
-    char host[300];
+    char host[sizeof(c->endpoint_url)]; /* a part of endpoint_url: always fits */
     const char *h = strstr(c->endpoint_url, "://");
     snprintf(host, sizeof(host), "%s", h ? h + 3 : c->endpoint_url);
     char *slash = strchr(host, '/');
     if (slash) *slash = 0;
     char target_h[200];
-    snprintf(target_h, sizeof(target_h), "%s", target);
+    int nt = snprintf(target_h, sizeof(target_h), "%s", target);
+    if (nt < 0 || (size_t)nt >= sizeof(target_h)) {
+        bm_buf_release(&req);
+        return bm_error_set(err, BM_EINVAL, "X-Amz-Target longer than %zu bytes", sizeof(target_h) - 1);
+    }
     bm_http_header hs[3] = {{"host", host}, {"content-type", "application/x-amz-json-1.1"}, {"x-amz-target", target_h}};
     bm_sigv4_request sr = {"POST", "/", "", hs, 3, req.data, req.len};
     bm_sigv4_key key = {c->key_id, c->secret};

@@ -256,7 +256,8 @@ static int set_roots(bm_service *s, bm_error *err)
         bm_error_at(err, s->data_dir, 0, 0, NULL);
         return bm_error_set(err, BM_EIO, "cannot resolve the data directory: %s", strerror(errno));
     }
-    snprintf(s->roots[0], sizeof(s->roots[0]), "%s/files", data);
+    memcpy(s->roots[0], data, strlen(data)); /* fits: checked above */
+    memcpy(s->roots[0] + strlen(data), "/files", sizeof("/files"));
     if (mkdir(s->roots[0], 0755) != 0 && errno != EEXIST) {
         bm_error_at(err, s->roots[0], 0, 0, NULL);
         return bm_error_set(err, BM_EIO, "cannot create: %s", strerror(errno));
@@ -283,7 +284,7 @@ static int set_roots(bm_service *s, bm_error *err)
                                 "--allow-root %s the data directory %s, whose state and access keys requests may "
                                 "never reach: name a folder beside it (or use %s)",
                                 holds_data ? "contains" : "lies in", data, s->roots[0]);
-        snprintf(s->roots[s->nroots++], sizeof(s->roots[0]), "%s", real);
+        memcpy(s->roots[s->nroots++], real, rl + 1); /* fits: checked above */
     }
     const char *v[BM_SERVICE_MAX_ALLOW_ROOTS + 1];
     for (size_t k = 0; k < s->nroots; k++) v[k] = s->roots[k];

@@ -514,7 +514,7 @@ static int perform(CURL *h, call *k, bm_error *err)
             break;
         }
         if (cc != CURLE_OK) {
-            snprintf(last, sizeof(last), "%s://%s: %s", k->c->scheme, k->l->host, curl_easy_strerror(cc));
+            (void)bm_fmt_fit(last, sizeof(last), "%s://%s: %s", k->c->scheme, k->l->host, curl_easy_strerror(cc));
             r = bm_error_set(err, BM_EIO, "S3 %s failed: %s (after %d attempt%s)", k->method, last, attempt,
                              attempt == 1 ? "" : "s");
             if (!retryable_curl(cc)) break;
