@@ -15,9 +15,9 @@
 #include "biasmon/report.h"
 #include "biasmon/store.h"
 #include "biasmon/violations.h"
-#include "extract.h"
-#include "join.h"
-#include "lines.h"
+#include "capture/extract.h"
+#include "capture/join.h"
+#include "capture/lines.h"
 
 /* The bounds of one execution (docs/design.md "Limits" lists them with what to do when one is
  * reached). */
