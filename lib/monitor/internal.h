@@ -1,0 +1,193 @@
+/* The state of one monitoring execution shared by the stages of lib/monitor/ (internal to this
+ * folder; the public interface is include/biasmon/execution.h). One bm__run belongs to one
+ * bm_execute call on one thread; nothing here is thread-safe. */
+#ifndef BIASMON_MONITOR_INTERNAL_H
+#define BIASMON_MONITOR_INTERNAL_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "biasmon/bias.h"
+#include "biasmon/capture.h"
+#include "biasmon/cell.h"
+#include "biasmon/common.h"
+#include "biasmon/config.h"
+#include "biasmon/execution.h"
+#include "biasmon/jobdef.h"
+#include "biasmon/store.h"
+#include "capture/extract.h"
+#include "capture/join.h"
+#include "capture/lines.h"
+
+/* The bounds of one execution (docs/design.md "Limits" lists them with what to do when one is
+ * reached). */
+#define MAX_LINE (16u << 20)  /* bytes in one capture or ground-truth line */
+#define MAX_LIST 1000000      /* files in one hour folder */
+#define MAX_DIRS 10000        /* sub-folders of one folder of the yyyy/mm/dd/HH layout */
+#define MAX_FIRST 5           /* problems quoted in execution.json */
+#define MAX_DAYS 400          /* window length, and how far each offset may reach from T */
+#define PROBE_HOURS 24        /* hour folders looked at directly; more are found by listing */
+#define MAX_HOURS (24 * MAX_DAYS)
+
+/* ==================================================================== the run's state */
+
+typedef struct bm__problem {
+    char file[512];
+    long line;
+    char reason[300];
+} bm__problem;
+
+/* A line on its way through bm__each_line's two stages. */
+typedef struct bm__staged {
+    long lineno;
+    bm_slice line;
+    /* filled by a stage-one function (see bm__each_line) */
+    int scanned;
+    int rc; /* bm_capture_scan's result, with e */
+    bm_error e;
+    bm_capture_record rec;
+    uint64_t key_hash; /* of the join key, when the record has one */
+} bm__staged;
+
+typedef struct bm__run {
+    const bm_execution_params *p;
+    const bm_job_definition *jd;
+    bm_execution_result *res;
+    bm_analysis_config cfg;
+    int have_cfg;
+    bm_analysis_config view;
+    char **names;       /* columns: features..., label, predicted_label */
+    size_t ncols, nfeat;
+    bm_plan *plan;
+    bm_cube *joined;    /* rows with ground truth */
+    bm_cube *all;       /* every in-window row, labelled or not (facet group sizes) */
+    bm_cell *cells;     /* one row as typed cells (a row with JSON values) */
+    bm_slice *fields;   /* one row as texts (a row of text values: the cubes' memoized path) */
+    bm__gt_table gt;
+    bm__extractor x;
+    bm_capture_scanner *scan[2]; /* one per stage slot of bm__each_line (see there) */
+    bm__staged *stage;           /* [2] */
+    int64_t ws, we, T;
+    /* the account */
+    uint64_t capture_files, capture_records, in_window, outside_window, malformed_capture;
+    uint64_t gt_files, gt_records, malformed_gt, gt_bytes_seen;
+    uint64_t joined_records, rows, unjoined_capture, gt_unmatched, duplicate_capture;
+    bm__problem first[MAX_FIRST];
+    size_t nfirst;
+    char first_unmatched_capture[256], first_unmatched_gt[256];
+    char capture_root[4096], gt_root[4096];
+    json_t *unchecked;  /* metrics the baseline had no value for (bm_violations_check) */
+    uint64_t malformed_in_window; /* in-window records that could not be used (extraction) */
+    bm__problem first_in_window;  /* the first of them, with the setting's JSON path when one is at fault */
+} bm__run;
+
+/* Hours in time order (epoch seconds of each hour's start). */
+typedef struct bm__hours {
+    int64_t *v;
+    size_t n, cap;
+} bm__hours;
+
+/* The objects of the window's hour folders in order: hour by hour, and in each hour variant by
+ * variant (capture: root/VARIANT/yyyy/mm/dd/HH) or the hour's folder alone (ground truth:
+ * root/yyyy/mm/dd/HH, variants NULL), each folder's objects as listed. A sequence's generator
+ * (bm_store_seq_fn): it may run on another thread and touches nothing of the run. */
+typedef struct bm__folder_walk {
+    const char *root;
+    const bm_strlist *variants;
+    const bm__hours *hs;
+    size_t i, v, k; /* the hour, the variant, the next object of the folder listed */
+    int listed;
+    bm_strlist files;
+    char prefix[4096];
+} bm__folder_walk;
+
+/* Stage one: work on line s->line that touches nothing of the run's account (it runs one line
+ * ahead of stage two). slot (0 or 1) picks the scanner whose scratch holds this line's record. */
+typedef void (*bm__stage_fn)(bm__run *r, bm__staged *s, int slot);
+/* Stage two: everything else, in line order. BM_OK to go on, anything else stops the file. */
+typedef int (*bm__line_fn)(bm__run *r, const char *uri, bm__staged *s, bm_error *err);
+
+/* ==================================================================== execute.c: the account */
+
+/* Keeps a problem among the first MAX_FIRST quoted in execution.json (fmt has one %s, a). */
+void bm__note_problem(bm__run *r, const char *file, long line, const char *fmt, const char *a);
+/* An in-window record that could not be used (the reason in r->x.why): counted, noted, and the
+ * first one kept for the failure reason when no record is left. */
+void bm__in_window_problem(bm__run *r, const char *file, long line);
+/* Marks the run Failed with a reason; the first reason is kept. */
+void bm__fail_run(bm__run *r, const char *fmt, ...) BM_PRINTF(2, 3);
+
+/* ==================================================================== setup.c */
+
+/* The window, the analysis config, the plan, the cubes and the extraction settings. A setting
+ * that is wrong fails the run (BM_OK with the run Failed); an error only when memory ran out. */
+int bm__setup(bm__run *r, bm_error *err) BM_MUST_CHECK;
+/* 1 when s is one or more decimal digits. */
+int bm__is_digits(const char *s);
+
+/* ==================================================================== window.c */
+
+/* The window [*ws, *we) of an execution at p->scheduled_time T: [T + start offset, T + end
+ * offset), the offsets from the schedule's ScheduleConfig (p->window_start/end) or else the job's
+ * input (in), by default [T - period, T). BM_OK; or BM_ECONFIG with the failure reason in why (n
+ * bytes, cut to fit) when an offset is unreadable, reaches more than MAX_DAYS from T, or the
+ * window is empty or longer than MAX_DAYS. *ws and *we are 0 unless both offsets were read and
+ * within reach. */
+int bm__window_bounds(const bm_execution_params *p, const bm_job_input *in, int64_t *ws, int64_t *we, char *why,
+                      size_t n);
+/* The run's window into r->ws, r->we and the result; non-zero (the run Failed) when it has none. */
+int bm__window(bm__run *r);
+/* "yyyy/mm/dd/HH" (the folder key) and "yyyy-mm-ddTHH" (for messages) of the hour of t. */
+void bm__hour_key(int64_t t, char *out, size_t n);
+void bm__hour_label(int64_t t, char *out, size_t n);
+void bm__hours_release(bm__hours *h);
+/* The union of two sorted hour lists into *a; BM_ENOMEM leaves *a as it was. */
+int bm__hours_merge(bm__hours *a, const bm__hours *b) BM_MUST_CHECK;
+/* Appends to out the hours from first to last (hour starts, inclusive) whose folder
+ * root/yyyy/mm/dd/HH may exist, in time order. */
+int bm__existing_hours(const char *root, int64_t first, int64_t last, bm__hours *out, bm_error *err) BM_MUST_CHECK;
+/* Reads the walk's objects in order with take, which takes each item's reader. */
+int bm__read_walk(bm__run *r, bm__folder_walk *w, int (*take)(bm__run *r, bm_store_item *it, bm_error *err),
+                  bm_error *err) BM_MUST_CHECK;
+
+/* ==================================================================== records.c */
+
+/* Reads uri (or the object it opened) line by line through stages one and two (see there). */
+int bm__each_line(bm__run *r, const char *uri, uint64_t *files, uint64_t *records, uint64_t *malformed,
+                  bm__stage_fn one, bm__line_fn two, bm_error *err) BM_MUST_CHECK;
+int bm__each_item_line(bm__run *r, bm_store_item *it, uint64_t *files, uint64_t *records, uint64_t *malformed,
+                       bm__stage_fn one, bm__line_fn two, bm_error *err) BM_MUST_CHECK;
+/* Scans s->line into s->rec with the scanner of slot, unless a stage one already did. */
+void bm__scan_record(bm__run *r, bm__staged *s, int slot);
+/* 1 when s->rec is usable, 0 when the line was malformed (counted in *malformed), -1 out of memory. */
+int bm__scanned_record(bm__run *r, const char *uri, bm__staged *s, uint64_t *malformed, bm_error *err);
+
+/* ==================================================================== groundtruth.c */
+
+/* Reads the ground truth of hours [window start, T] into r->gt; a read failure fails the run. */
+int bm__read_ground_truth(bm__run *r, bm_error *err) BM_MUST_CHECK;
+/* Counts the ground truth nothing joined (r->gt_unmatched) and keeps the first such id. */
+void bm__count_unmatched_gt(bm__run *r);
+
+/* ==================================================================== rows.c, endpoint.c, batch.c */
+
+/* The rows extracted in r->x joined by key with ground truth, into the cubes (BM_EDATA: the
+ * record cannot be used, r->x.why says why). */
+int bm__take_rows(bm__run *r, bm_slice key, uint64_t key_hash, bm_slice event, bm_error *err);
+/* Ground truth joins on the caller's inferenceId when the record has one, else on its eventId. */
+bm_slice bm__join_key(const bm_capture_record *rec);
+/* The window's rows from endpoint capture or from batch transform output. */
+int bm__read_capture(bm__run *r, bm_error *err) BM_MUST_CHECK;
+int bm__read_batch(bm__run *r, bm_error *err) BM_MUST_CHECK;
+
+/* ==================================================================== verdict.c, outputs.c */
+
+/* Fails a run that has no joined rows with the reason that says what was missing. */
+void bm__explain_no_data(bm__run *r);
+/* Checks analysis against the baseline into *violations, or fails the run; BM_ENOMEM only. */
+int bm__check_baseline(bm__run *r, json_t *analysis, json_t **violations) BM_MUST_CHECK;
+/* The output folder into r->res->output_uri; BM_ELIMIT when it does not fit. */
+int bm__output_folder(bm__run *r) BM_MUST_CHECK;
+/* Analyses, checks, renders and writes the outputs and execution.json (bm_execute's contract). */
+int bm__finish(bm__run *r, bm_error *err) BM_MUST_CHECK;
+
+#endif
