@@ -645,10 +645,11 @@ int bm__s3_list(const char *rest, int dirs, size_t max, bm_strlist *out, bm_erro
         if (!*end && v >= 1 && v <= 1000) snprintf(page_size, sizeof(page_size), "%ld", v);
     }
     for (int page = 0; !r && page < MAX_PAGES; page++) {
-        size_t o = 0;
         /* the query sorted by name, each part encoded, as the canonical request has it */
-        memcpy(query, token[0] ? "continuation-token=" : "", token[0] ? 19 : 1);
-        o = strlen(query);
+        static const char ct[] = "continuation-token=";
+        size_t o = token[0] ? sizeof(ct) - 1 : 0;
+        memcpy(query, ct, o);
+        query[o] = 0;
         if (token[0] && put_uri_encoded(query, sizeof(query), &o, token, strlen(token), 0)) r = BM_ELIMIT;
         char mid[96];
         snprintf(mid, sizeof(mid), "%sdelimiter=%%2F&list-type=2%s%s&prefix=", token[0] ? "&" : "",

@@ -8,7 +8,7 @@
 # own signer): biasmon's signed GET, ranged GET and PUT pass there, and a wrong secret does not.
 # (moto 5.2's check refuses boto3's own requests for keys with '+', '=', '*' or non-ASCII bytes and
 # for every ListObjectsV2 with a prefix: those, and continuation tokens, are checked against
-# botocore's signer in tests/unit/test_s3.c instead.)
+# botocore's signer in tests/unit/test_s3.c and against s3rver 5, which verifies SigV4, in s3_s3rver.sh.)
 set -u
 : "${BM_BIN:?}" "${BM_GOLDEN_DIR:?}" "${BM_SOURCE_DIR:?}"
 here="$BM_SOURCE_DIR/tests/cli"
