@@ -66,6 +66,9 @@ typedef struct bm_analysis_config {
     uint32_t pre_mask;         /* bit per BM_PRE_* */
     int post_requested;
     uint32_t post_mask;        /* bit per BM_POST_* */
+    int report_requested;      /* methods.report present: write the reports beside analysis.json */
+    char *report_name;         /* methods.report.name (a plain file name), or NULL: "report" */
+    char *report_title;        /* methods.report.title, or NULL */
 } bm_analysis_config;
 
 /* Parses and validates an analysis config held in memory (text of len bytes). Unknown keys,

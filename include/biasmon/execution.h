@@ -47,7 +47,8 @@ int bm_execution_time_check(int64_t scheduled_time, bm_error *err) BM_MUST_CHECK
 /* Runs one execution and writes, under the execution's output folder
  * ({S3Uri}/{EndpointName}/{schedule}/yyyy/mm/dd/HH/, batch without the endpoint folder):
  * analysis.json, constraint_violations.json (when a baseline is configured),
- * cloudwatch_metrics.jsonl (unless Environment.publish_cloudwatch_metrics is "Disabled") and
+ * cloudwatch_metrics.jsonl (unless Environment.publish_cloudwatch_metrics is "Disabled"),
+ * report.html (bm_report_html: the analysis against the baseline, for people) and
  * execution.json, each through a temporary name renamed into place. The outputs are complete or
  * absent together: all are rendered before any is written, an earlier run's execution.json and
  * the outputs this run does not produce are removed first, execution.json is written last, and

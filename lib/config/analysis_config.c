@@ -219,7 +219,7 @@ static int parse_methods(json_t *v, bm_analysis_config *c, bm_error *err)
                                     err);
             c->post_requested = 1;
         } else if (strcmp(key, "report") == 0) {
-            /* Clarify's report request: {"name": ..., "title": ...}; validated, no effect here. */
+            /* Clarify's report request: {"name": ..., "title": ...}: {name}.html and the others */
             if (!json_is_object(val)) return fail(err, sub, "expected an object, got %s", type_name(val));
             const char *k2;
             json_t *v2;
@@ -229,7 +229,25 @@ static int parse_methods(json_t *v, bm_analysis_config *c, bm_error *err)
                 if (strcmp(k2, "name") && strcmp(k2, "title"))
                     return fail(err, sub2, "unknown key (expected \"name\" or \"title\")%s", "");
                 if (!json_is_string(v2)) return fail(err, sub2, "expected a string, got %s", type_name(v2));
+                const char *t = json_string_value(v2);
+                size_t n = json_string_length(v2);
+                if (!strcmp(k2, "name")) {
+                    /* a file name beside analysis.json: one plain path component */
+                    int ok = n >= 1 && n <= 100 && t[0] != '.';
+                    for (size_t i = 0; ok && i < n; i++)
+                        ok = (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+                             (t[i] >= '0' && t[i] <= '9') || t[i] == '_' || t[i] == '-' || t[i] == '.';
+                    if (!ok)
+                        return fail(err, sub2, "the report's file name must be 1 to 100 letters, digits, '_', "
+                                               "'-' or '.', not starting with '.'%s", "");
+                } else if (n > 1024) {
+                    return fail(err, sub2, "the title must be at most 1024 characters%s", "");
+                }
+                char **dst = !strcmp(k2, "name") ? &c->report_name : &c->report_title;
+                bm_free(*dst);
+                if (!(*dst = bm_strndup(t, n))) return bm_error_set(err, BM_ENOMEM, "out of memory");
             }
+            c->report_requested = 1;
             r = BM_OK;
         } else {
             return fail(err, sub,
@@ -445,6 +463,8 @@ void bm_analysis_config_release(bm_analysis_config *c)
     release_colref(&c->predicted_label);
     for (size_t k = 0; k < c->nexcluded; k++) release_colref(&c->excluded[k]);
     bm_free(c->excluded);
+    bm_free(c->report_name);
+    bm_free(c->report_title);
     memset(c, 0, sizeof(*c));
 }
 

@@ -99,6 +99,7 @@ out:
     bm_plan_free(r.plan);
     bm__gt_release(&r.gt);
     json_decref(r.unchecked);
+    json_decref(r.baseline);
     bm__extractor_release(&r.x);
     bm_capture_scanner_free(r.scan[0]);
     bm_capture_scanner_free(r.scan[1]);

@@ -76,6 +76,7 @@ typedef struct bm__run {
     char first_unmatched_capture[256], first_unmatched_gt[256];
     char capture_root[4096], gt_root[4096];
     json_t *unchecked;  /* metrics the baseline had no value for (bm_violations_check) */
+    json_t *baseline;   /* the baseline analysis, kept for report.html */
     uint64_t malformed_in_window; /* in-window records that could not be used (extraction) */
     bm__problem first_in_window;  /* the first of them, with the setting's JSON path when one is at fault */
 } bm__run;

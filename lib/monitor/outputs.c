@@ -4,6 +4,7 @@
 #include "biasmon/bias.h"
 #include "biasmon/isotime.h"
 #include "biasmon/report.h"
+#include "biasmon/reportdoc.h"
 #include "biasmon/store.h"
 #include "biasmon/violations.h"
 #include "internal.h"
@@ -94,8 +95,21 @@ int bm__output_folder(bm__run *r)
 }
 
 /* The outputs beside execution.json, in the order they are written. */
-enum { OUT_ANALYSIS, OUT_VIOLATIONS, OUT_METRICS, NOUT };
-static const char *const out_name[NOUT] = {"analysis.json", "constraint_violations.json", "cloudwatch_metrics.jsonl"};
+enum { OUT_ANALYSIS, OUT_VIOLATIONS, OUT_METRICS, OUT_REPORT, NOUT };
+static const char *const out_name[NOUT] = {"analysis.json", "constraint_violations.json", "cloudwatch_metrics.jsonl",
+                                           "report.html"};
+
+/* report.html beside analysis.json: the analysis, the baseline, the violations and the account as
+ * execution.json will have it. */
+static int render_report(bm__run *r, json_t *analysis, json_t *violations, json_t *groups, bm_buf *b, bm_error *err)
+{
+    json_t *account = account_json(r, json_incref(groups));
+    if (!account) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    bm_report_input in = {NULL, analysis, r->baseline, violations, account};
+    int rc = bm_report_html(&in, b);
+    json_decref(account);
+    return rc ? bm_error_set(err, rc, "cannot render %s", out_name[OUT_REPORT]) : BM_OK;
+}
 
 static int render_json(json_t *v, bm_buf *b, bm_error *err, const char *name)
 {
@@ -216,6 +230,9 @@ int bm__finish(bm__run *r, bm_error *err)
             rc = err->code ? err->code : BM_ENOMEM;
             goto out;
         }
+        if (have[OUT_ANALYSIS] && (rc = render_report(r, analysis, violations, groups, &body[OUT_REPORT], err)))
+            goto out;
+        have[OUT_REPORT] = have[OUT_ANALYSIS];
     }
     if ((rc = commit_outputs(r, body, have, err))) goto out;
     r->res->account = account_json(r, groups);

@@ -79,7 +79,7 @@ int bm__check_baseline(bm__run *r, json_t *analysis, json_t **violations)
     }
     rc = bm_violations_check(analysis, base, violations, &r->res->violations, &r->unchecked,
                              &r->res->baseline_unchecked, &e);
-    json_decref(base);
+    r->baseline = base;
     if (rc == BM_ENOMEM) return rc;
     if (rc) bm__fail_run(r, "cannot use the baseline %s: %s: %s", r->jd->baseline_uri, e.path, e.msg);
     return BM_OK;

@@ -8,6 +8,7 @@
 #include "biasmon/config.h"
 #include "biasmon/dataset.h"
 #include "biasmon/report.h"
+#include "biasmon/reportdoc.h"
 #include "biasmon/store.h"
 #include "cli.h"
 
@@ -18,7 +19,8 @@ void bm_cmd_analyze_usage(FILE *out)
           "\n"
           "Computes SageMaker Clarify's pre-training (CI, DPL, KL, JS, LP, TVD, KS, CDDL) and\n"
           "post-training (AD, CDDPL, DAR, DCA, DCR, DI, DPPL, DRR, FT, GE, RD, SD, TE) bias\n"
-          "metrics of a dataset and writes OUTPUT/analysis.json in Clarify's layout.\n"
+          "metrics of a dataset and writes OUTPUT/analysis.json in Clarify's layout, and\n"
+          "OUTPUT/{name}.html for people when the config's methods has report {name, title}.\n"
           "\n"
           "URIs are local paths, file:///path or s3://bucket/key (AWS_ENDPOINT_URL_S3, AWS_REGION,\n"
           "AWS_ACCESS_KEY_ID... as the aws CLI reads them).\n"
@@ -42,6 +44,22 @@ void bm_cmd_analyze_usage(FILE *out)
           "2 for a bad command line, 3 when the config or the data cannot be used, 4 when an\n"
           "output cannot be written, 5 for internal errors.\n",
           out);
+}
+
+/* report.html (named by methods.report.name) beside analysis.json, with the group sizes. */
+static int write_report(const bm_analysis_config *cfg, const bm_cube *cube, json_t *analysis, const char *dir,
+                        bm_error *err)
+{
+    json_t *groups = NULL;
+    int r = bm_cube_facet_groups(cube, &groups, err);
+    if (r) return r;
+    json_t *account = json_pack("{s:{s:I},s:o}", "counts", "rows", (json_int_t)bm_cube_rows(cube), "facet_groups",
+                                groups);
+    if (!account) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    bm_report_input in = {cfg->report_title, analysis, NULL, NULL, account};
+    r = bm_report_write(dir, cfg->report_name, &in, err);
+    json_decref(account);
+    return r;
 }
 
 int bm_cmd_analyze(int argc, char **argv)
@@ -160,6 +178,12 @@ int bm_cmd_analyze(int argc, char **argv)
     if ((r = bm_store_write(path, out.data, out.len, &err))) {
         bm_cli_error(&err);
         rc = BM_EXIT_OUTPUT;
+        goto out;
+    }
+    /* Clarify writes the reports when the config's methods has report */
+    if (cfg.report_requested && (r = write_report(&cfg, ds.cube, analysis, out_dir, &err))) {
+        bm_cli_error(&err);
+        rc = r == BM_ENOMEM ? BM_EXIT_INTERNAL : BM_EXIT_OUTPUT;
         goto out;
     }
     if (cube_path) {

@@ -148,6 +148,9 @@ static void test_full_config(void **state)
     assert_int_equal(c.post_mask, (1u << BM_POST_DPPL) | (1u << BM_POST_DI) | (1u << BM_POST_AD) |
                                       (1u << BM_POST_TE));
     assert_null(c.features);
+    assert_int_equal(c.report_requested, 1);
+    assert_string_equal(c.report_name, "report");
+    assert_string_equal(c.report_title, "Analysis Report");
     bm_analysis_config_release(&c);
     /* release leaves an empty config; a second release is harmless */
     assert_null(c.facets);
@@ -183,6 +186,8 @@ static void test_methods_absent_means_all(void **state)
     assert_int_equal(c.group_variable.set, 0);
     assert_int_equal(c.nexcluded, 0);
     assert_null(c.headers);
+    assert_int_equal(c.report_requested, 0);
+    assert_null(c.report_name);
     bm_analysis_config_release(&c);
 }
 
@@ -416,6 +421,13 @@ static void test_wrong_types(void **state)
                  BM_ECONFIG, "$.methods.post_training_bias.methods[1]", NULL);
     expect_error(with("\"methods\": {\"report\": {\"name\": 1}}"), BM_ECONFIG,
                  "$.methods.report.name", NULL);
+    /* the report's name is a file beside analysis.json: one plain path component */
+    expect_error(with("\"methods\": {\"report\": {\"name\": \"../x\"}}"), BM_ECONFIG,
+                 "$.methods.report.name", "file name");
+    expect_error(with("\"methods\": {\"report\": {\"name\": \"a/b\"}}"), BM_ECONFIG,
+                 "$.methods.report.name", "file name");
+    expect_error(with("\"methods\": {\"report\": {\"title\": \"t\", \"name\": \"\"}}"), BM_ECONFIG,
+                 "$.methods.report.name", "file name");
 
     expect_error("{\"label\": true, \"label_values_or_threshold\": [1],"
                  " \"facet\": [{\"name_or_index\": \"s\"}], \"predicted_label\": \"p\"}",

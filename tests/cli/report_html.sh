@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# report.html beside analysis.json: biasmon analyze writes {methods.report.name}.html when the config
+# asks for it (as Clarify does) and nothing otherwise; every monitoring execution that writes
+# analysis.json writes report.html with it, whose values, baseline values, violations and counts are
+# those of analysis.json, the baseline, constraint_violations.json and execution.json (read back from
+# the page's data attributes with Python's HTML parser); a Failed execution leaves none. The page
+# in a browser: tests/cli/report_browser.sh.
+set -u
+: "${BM_BIN:?}" "${BM_GOLDEN_DIR:?}" "${BM_SOURCE_DIR:?}"
+here="$BM_SOURCE_DIR/tests/cli"
+data="$BM_GOLDEN_DIR/basic_binary_cat_facet/data.csv"
+w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
+fails=0; passes=0
+check() { # name, condition command...
+    local name=$1; shift
+    if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
+}
+python3 "$here/capture_gen.py" "$data" "$w/tree" || exit 1
+cat >"$w/ac.json" <<'J'
+{"headers": ["x0","x1","x2","grp","sex","y"], "label": "y", "label_values_or_threshold": [1],
+ "facet": [{"name_or_index": "sex", "value_or_threshold": ["F"]}], "group_variable": "grp"}
+J
+cat >"$w/ac_report.json" <<'J'
+{"label": "y", "label_values_or_threshold": [1], "predicted_label": "yhat",
+ "facet": [{"name_or_index": "sex", "value_or_threshold": ["F"]}], "group_variable": "grp",
+ "methods": {"report": {"name": "my-report", "title": "Baseline <of> \"sex\""},
+             "pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": "all"}}}
+J
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); del c["methods"]; json.dump(c, open(sys.argv[2],"w"))' \
+    "$w/ac_report.json" "$w/ac_plain.json"
+
+# 1. analyze: the report when methods.report asks for it, under its name, with its title escaped
+"$BM_BIN" analyze --analysis-config "$w/ac_report.json" --dataset "$data" --output "$w/base" 2>"$w/stderr"; rc=$?
+check "analyze with methods.report: exit 0 (got $rc: $(cat "$w/stderr"))" test "$rc" = 0
+check "analyze writes my-report.html beside analysis.json" test -s "$w/base/my-report.html" -a -s "$w/base/analysis.json"
+check "no report.html under another name" test ! -e "$w/base/report.html"
+check "the title is escaped" grep -q '<title>Baseline &lt;of&gt; &quot;sex&quot;</title>' "$w/base/my-report.html"
+"$BM_BIN" analyze --analysis-config "$w/ac_plain.json" --dataset "$data" --output "$w/plain" 2>/dev/null
+check "analyze without methods.report writes no report" test -z "$(ls "$w/plain" | grep -v '^analysis.json$')"
+
+# reads a report back and compares it with the JSON files it was made from
+cat >"$w/readback.py" <<'P'
+import html.parser, json, math, sys
+page, analysis = sys.argv[1], json.load(open(sys.argv[2]))
+base = json.load(open(sys.argv[3])) if sys.argv[3] != "-" else None
+viol = json.load(open(sys.argv[4])) if sys.argv[4] != "-" else None
+acct = json.load(open(sys.argv[5])) if sys.argv[5] != "-" else None
+class P(html.parser.HTMLParser):
+    def __init__(s):
+        super().__init__(); s.sec = None; s.row = None; s.cells = {}; s.counts = {}; s.cur = None; s.tags = set()
+    def handle_starttag(s, tag, attrs):
+        a = dict(attrs); s.tags.add(tag)
+        if tag == "section": s.sec = (a["data-stage"], a["data-facet"], a["data-facet-value"])
+        if tag == "tr" and "data-metric" in a: s.row = (s.sec, a["data-metric"], "violation" in (a.get("class") or ""))
+        if tag == "tr" and "data-count" in a: s.cur = a["data-count"]
+        if tag == "td" and s.row and "data-value" in a:
+            kind = "value" if "value" in a["class"].split() else "baseline"
+            s.cells.setdefault(s.row, {})[kind] = a["data-value"]
+    def handle_data(s, d):
+        if s.cur and d.strip() and not d.strip()[0].isalpha(): s.counts[s.cur] = d.strip(); s.cur = None
+    def handle_endtag(s, tag):
+        if tag == "tr": s.row = None
+p = P(); p.feed(open(page, encoding="utf-8").read())
+assert not p.tags & {"script", "img", "link", "iframe", "object", "embed"}, p.tags
+def text(v):
+    if isinstance(v, float): return repr(v)
+    if v is None: return "null"
+    return str(v)
+want, wantviol = {}, set()
+for st in ("pre_training_bias_metrics", "post_training_bias_metrics"):
+    for facet, entries in analysis.get(st, {}).get("facets", {}).items():
+        for e in entries:
+            for m in e["metrics"]:
+                key = ((st, facet, e["value_or_threshold"]), m["name"])
+                want[key] = {"value": text(m["value"])}
+                if base:
+                    bm = {x["name"]: x["value"] for x in next(b for b in base[st]["facets"][facet]
+                                                            if b["value_or_threshold"] == e["value_or_threshold"])["metrics"]}
+                    want[key]["baseline"] = text(bm.get(m["name"]))
+if viol:
+    for v in viol["violations"]:
+        wantviol |= {k for k in want if k[0][1:] == (v["facet"], v["facet_value"]) and k[1] == v["metric_name"]}
+got = {(r[0], r[1]): c for r, c in p.cells.items()}
+gotviol = {(r[0], r[1]) for r in p.cells if r[2]}
+assert got == want, {k: (got.get(k), want.get(k)) for k in set(got) | set(want) if got.get(k) != want.get(k)}
+assert gotviol == wantviol, (sorted(gotviol), sorted(wantviol))
+if acct:
+    for k, v in acct["counts"].items():
+        assert p.counts.get(k) == str(v), (k, p.counts.get(k), v)
+print(len(want), "metrics,", len(wantviol), "violations")
+P
+check "analyze's report shows analysis.json" python3 "$w/readback.py" "$w/base/my-report.html" "$w/base/analysis.json" - - -
+
+# 2. an execution with a baseline that makes violations: report.html with them
+jobdef() { # output file, baseline URI or "", ground-truth dir
+    local base=""
+    [ -n "$2" ] && base="\"ModelBiasBaselineConfig\": {\"ConstraintsResource\": {\"S3Uri\": \"$2\"}},"
+    cat >"$1" <<J
+{"JobDefinitionName": "bias-jd", $base
+ "ModelBiasAppSpecification": {"ImageUri": "biasmon", "ConfigUri": "file://$w/ac.json"},
+ "ModelBiasJobInput": {"EndpointInput": {"EndpointName": "ep-1", "LocalPath": "/opt/ml/processing/input/endpoint",
+     "StartTimeOffset": "-PT2H", "EndTimeOffset": "-PT0H", "FeaturesAttribute": "features", "InferenceAttribute": "0"},
+   "GroundTruthS3Input": {"S3Uri": "$3"}},
+ "ModelBiasJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": "$w/out", "LocalPath": "/opt/ml/processing/output"}}]},
+ "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}},
+ "RoleArn": "arn:aws:iam::012345678901:role/SageMakerRole"}
+J
+}
+out="$w/out/ep-1/sched-1/2026/11/24/12"
+run() { "$BM_BIN" execute --job-definition "$1" --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$w/tree/capture" --schedule-name sched-1 2>"$w/stderr"; }
+# the baseline: the dataset's analysis with every metric halfway to neutral, so most violate
+python3 - "$w/base/analysis.json" "$w/half.json" <<'P'
+import json, sys
+a = json.load(open(sys.argv[1]))
+for st in ("pre_training_bias_metrics", "post_training_bias_metrics"):
+    for m in a[st]["facets"]["sex"][0]["metrics"]:
+        if isinstance(m["value"], float):
+            n = 1.0 if m["name"] == "DI" else 0.0
+            m["value"] = n + (m["value"] - n) / 2
+json.dump(a, open(sys.argv[2], "w"))
+P
+jobdef "$w/jd.json" "$w/half.json" "$w/tree/gt"
+run "$w/jd.json"; rc=$?
+check "execution with violations: exit 1 (got $rc: $(cat "$w/stderr"))" test "$rc" = 1
+check "report.html beside analysis.json" test -s "$out/report.html" -a -s "$out/analysis.json"
+check "the execution's report shows analysis.json, the baseline, the violations and the counts" \
+    python3 "$w/readback.py" "$out/report.html" "$out/analysis.json" "$w/half.json" "$out/constraint_violations.json" "$out/execution.json"
+check "the report names the schedule, the window and the status" \
+    grep -q 'data-field="window">2026-11-24T10:00:00Z &ndash; 2026-11-24T12:00:00Z<.*CompletedWithViolations' \
+    <(tr -d '\n' <"$out/report.html")
+
+# 3. without a baseline: a report still, with no baseline column
+rm -rf "$w/out"; jobdef "$w/jd0.json" "" "$w/tree/gt"
+run "$w/jd0.json"; rc=$?
+check "execution without baseline: exit 0" test "$rc" = 0
+check "report.html without a baseline" python3 "$w/readback.py" "$out/report.html" "$out/analysis.json" - - "$out/execution.json"
+
+# 4. a Failed execution (no ground truth) leaves no report, and removes an earlier run's
+jobdef "$w/jdf.json" "" "$w/nowhere"
+run "$w/jdf.json"; rc=$?
+check "failed execution: exit 3 (got $rc)" test "$rc" = 3
+check "the execution Failed" grep -q '"Status": "Failed"' "$out/execution.json"
+check "no report.html beside a Failed execution.json" test ! -e "$out/report.html" -a -s "$out/execution.json"
+check "no temporary files left" test -z "$(find "$w/out" "$w/base" -name '.*tmp*')"
+
+echo "report_html: $passes passed, $fails failed"
+[ "$fails" = 0 ]

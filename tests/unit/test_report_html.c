@@ -1,0 +1,202 @@
+/* Tests of report.html: every text from the inputs escaped, violations marked, exact values kept,
+ * nothing that could fetch, every metric explained, allocation failure. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "biasmon/reportdoc.h"
+
+static json_t *load(const char *text)
+{
+    json_error_t je;
+    json_t *v = json_loads(text, JSON_DECODE_ANY, &je);
+    if (!v) fail_msg("bad test JSON: %s", je.text);
+    return v;
+}
+
+static const char ANALYSIS[] =
+    "{\"version\": \"1.0\", \"post_training_bias_metrics\": {\"label\": \"y<&>\", "
+    "\"label_value_or_threshold\": \"1\","
+    " \"facets\": {\"se\\\"x<script>alert(1)</script>\": [{\"value_or_threshold\": \"F'&<b>\", "
+    "\"metrics\": ["
+    "  {\"name\": \"DI\", \"description\": \"Disparate Impact (DI)\", \"value\": "
+    "0.6123456789012345},"
+    "  {\"name\": \"DPPL\", \"description\": \"Difference in Positive Proportions in Predicted "
+    "Labels (DPPL)\", "
+    "\"value\": 0.1},"
+    "  {\"name\": \"TE\", \"description\": \"Treatment Equality (TE)\", \"value\": \"Infinity\"},"
+    "  {\"name\": \"CDDPL\", \"description\": \"x\", \"value\": null, \"error\": \"<img src=x "
+    "onerror=alert(1)>\"}"
+    "]}]}}}";
+
+static const char BASELINE[] = "{\"version\": \"1.0\", \"post_training_bias_metrics\": {\"label\": "
+                               "\"y\", \"label_value_or_threshold\": \"1\","
+                               " \"facets\": {\"se\\\"x<script>alert(1)</script>\": "
+                               "[{\"value_or_threshold\": \"F'&<b>\", \"metrics\": ["
+                               "  {\"name\": \"DI\", \"value\": 0.9}, {\"name\": \"DPPL\", "
+                               "\"value\": 0.2}, {\"name\": \"TE\", \"value\": 1.5}"
+                               "]}]}}}";
+
+static const char VIOLATIONS[] =
+    "{\"version\": \"1.0\", \"violations\": [{\"facet\": \"se\\\"x<script>alert(1)</script>\", "
+    "\"facet_value\": "
+    "\"F'&<b>\", \"metric_name\": \"DI\", \"constraint_check_type\": \"bias_drift_check\", "
+    "\"description\": "
+    "\"Metric value 0.6123456789012345 doesn't meet the baseline constraint requirement 0.9\"}]}";
+
+static const char ACCOUNT[] =
+    "{\"MonitoringScheduleName\": \"s<1>\", \"ScheduledTime\": \"2026-11-24T12:00:00Z\", "
+    "\"Status\": "
+    "\"CompletedWithViolations\", \"window\": {\"start\": \"2026-11-24T11:00:00Z\", \"end\": "
+    "\"2026-11-24T12:00:00Z\"},"
+    " \"counts\": {\"capture_records\": 700, \"records_in_window\": 600, \"joined_records\": 450, "
+    "\"malformed_capture_records\": 3, \"rows\": 450},"
+    " \"first_malformed\": [{\"file\": \"cap<t>.jsonl\", \"line\": 7, \"reason\": \"bad & "
+    "worse\"}],"
+    " \"facet_groups\": {\"se\\\"x<script>alert(1)</script>\": [{\"value_or_threshold\": "
+    "\"F'&<b>\", \"rows\": 200,"
+    " \"other_rows\": 400, \"labelled_rows\": 150, \"other_labelled_rows\": 300}]}}";
+
+static char *render(json_t *a, json_t *b, json_t *v, json_t *acc)
+{
+    bm_report_input in = {"My <title>", a, b, v, acc};
+    bm_buf out;
+    bm_buf_init(&out, 1 << 22);
+    assert_int_equal(bm_report_html(&in, &out), BM_OK);
+    return bm_buf_take(&out, NULL);
+}
+
+static void test_escaped_and_marked(void **state)
+{
+    (void)state;
+    json_t *a = load(ANALYSIS), *b = load(BASELINE), *v = load(VIOLATIONS), *acc = load(ACCOUNT);
+    char *h = render(a, b, v, acc);
+    /* no raw markup from the inputs: every '<' of theirs arrives as &lt; */
+    assert_null(strstr(h, "<script"));
+    assert_null(strstr(h, "<img"));
+    assert_null(strstr(h, "<b>\""));
+    assert_null(strstr(h, "<title>My <title>"));
+    assert_non_null(strstr(h, "<title>My &lt;title&gt;</title>"));
+    assert_non_null(strstr(h, "data-facet=\"se&quot;x&lt;script&gt;alert(1)&lt;/script&gt;\""));
+    assert_non_null(strstr(h, "data-facet-value=\"F&#39;&amp;&lt;b&gt;\""));
+    assert_non_null(strstr(h, "&lt;img src=x onerror=alert(1)&gt;"));
+    assert_non_null(strstr(h, "cap&lt;t&gt;.jsonl:7: bad &amp; worse"));
+    /* the violation: its row is marked, and it is listed with a link to its section */
+    assert_non_null(strstr(h, "<tr data-metric=\"DI\" class=\"violation\">"));
+    assert_non_null(strstr(h, "<tr data-metric=\"DPPL\">"));
+    assert_non_null(strstr(h, "<li class=\"violation\" data-metric=\"DI\"><a href=\"#s1-f1-v0\">"));
+    assert_non_null(strstr(h, "id=\"s1-f1-v0\""));
+    assert_non_null(strstr(h, "<span data-field=\"violations\">1</span> metric farther"));
+    /* exact values kept, shown rounded; infinities; the baseline's value beside the value */
+    assert_non_null(strstr(h, "data-value=\"0.6123456789012345\">0.6123</td>"));
+    assert_non_null(strstr(h, "data-value=\"0.9\">0.9000</td>"));
+    assert_non_null(strstr(h, "data-value=\"Infinity\">+\xe2\x88\x9e</td>"));
+    assert_non_null(strstr(h, "data-value=\"1.5\">1.5000</td>"));
+    assert_non_null(strstr(h, "data-value=\"null\">error</td>"));
+    /* counts, label coverage, group sizes */
+    assert_non_null(
+        strstr(h, "<tr data-count=\"joined_records\"><td>records joined with ground truth</td>"
+                  "<td class=\"num\">450</td></tr>"));
+    assert_non_null(strstr(h, "<td class=\"num\">75.0%</td>"));
+    assert_non_null(strstr(h, "<b data-group=\"d\">200</b>"));
+    assert_non_null(strstr(h, "<b data-group=\"a\">400</b>"));
+    assert_non_null(strstr(h, "<b data-field=\"schedule\">s&lt;1&gt;</b>"));
+    /* nothing that could fetch: no script, no external reference */
+    assert_null(strstr(h, "<script"));
+    assert_null(strstr(h, " src=\""));
+    assert_null(strstr(h, "http://"));
+    assert_null(strstr(h, "https://"));
+    assert_null(strstr(h, "<link"));
+    bm_free(h);
+    json_decref(a);
+    json_decref(b);
+    json_decref(v);
+    json_decref(acc);
+}
+
+/* Without a baseline, violations or account: no baseline column, no check, no counts. */
+static void test_analysis_alone(void **state)
+{
+    (void)state;
+    json_t *a = load(ANALYSIS);
+    char *h = render(a, NULL, NULL, NULL);
+    assert_null(strstr(h, "<th>baseline</th>"));
+    assert_null(strstr(h, "class=\"violation\""));
+    assert_null(strstr(h, "data-count="));
+    assert_null(strstr(h, "data-field=\"status\""));
+    assert_non_null(strstr(h, "analysis of a dataset"));
+    assert_non_null(strstr(h, "</html>\n"));
+    bm_free(h);
+    json_decref(a);
+}
+
+static void test_every_metric_explained(void **state)
+{
+    (void)state;
+    const char *codes[] = {"CDDL", "CI",  "DPL",   "JS",  "KL",  "KS",  "LP",
+                           "TVD",  "AD",  "CDDPL", "DAR", "DCA", "DCR", "DI",
+                           "DPPL", "DRR", "FT",    "GE",  "RD",  "SD",  "TE"};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        const char *m = bm_report_metric_meaning(codes[i]);
+        assert_non_null(m);
+        assert_true(strlen(m) > 40);
+        assert_non_null(strchr(m, '.'));
+    }
+    assert_null(bm_report_metric_meaning("XX"));
+    assert_null(bm_report_metric_meaning(NULL));
+}
+
+static void test_refusals_and_bounds(void **state)
+{
+    (void)state;
+    bm_report_input in;
+    memset(&in, 0, sizeof(in));
+    bm_buf out;
+    bm_buf_init(&out, 1 << 20);
+    assert_int_equal(bm_report_html(&in, &out), BM_EINVAL);
+    assert_int_equal(bm_report_html(NULL, &out), BM_EINVAL);
+    bm_buf_release(&out);
+    in.analysis = load(ANALYSIS);
+    bm_buf_init(&out, 1000);
+    assert_int_equal(bm_report_html(&in, &out), BM_ELIMIT);
+    bm_buf_release(&out);
+    json_decref(in.analysis);
+}
+
+static void test_allocation_failure(void **state)
+{
+    (void)state;
+    json_t *a = load(ANALYSIS), *b = load(BASELINE), *v = load(VIOLATIONS), *acc = load(ACCOUNT);
+    bm_report_input in = {NULL, a, b, v, acc};
+    int ok = 0;
+    for (long n = 1; n < 200 && !ok; n++) {
+        bm_buf out;
+        bm_buf_init(&out, 1 << 22);
+        bm_alloc_fail_after(n);
+        int r = bm_report_html(&in, &out);
+        bm_alloc_fail_after(0);
+        assert_true(r == BM_OK || r == BM_ENOMEM);
+        ok = r == BM_OK;
+        bm_buf_release(&out);
+    }
+    assert_true(ok);
+    json_decref(a);
+    json_decref(b);
+    json_decref(v);
+    json_decref(acc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escaped_and_marked),     cmocka_unit_test(test_analysis_alone),
+        cmocka_unit_test(test_every_metric_explained), cmocka_unit_test(test_refusals_and_bounds),
+        cmocka_unit_test(test_allocation_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
