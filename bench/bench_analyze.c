@@ -16,7 +16,7 @@
 #include "biasmon/bias.h"
 #include "biasmon/config.h"
 #include "biasmon/dataset.h"
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 
 /* usage: see usage() below.
  *

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "biasmon/bias.h"
 #include "biasmon/config.h"
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

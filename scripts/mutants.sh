@@ -29,22 +29,22 @@ shift $((OPTIND - 1))
 # its OCCURRENCE (0: there must be exactly one); TESTS (ctest names) must then fail.
 names=() files=() froms=() tos=() occs=() testss=() rules=()
 mutant() { names+=("$1"); files+=("$2"); froms+=("$3"); tos+=("$4"); occs+=("$5"); testss+=("$6"); rules+=("$7"); }
-mutant tie-violates lib/report/violations.c \
+mutant tie-violates lib/verdict/violations.c \
     'if (!(dx > db)) continue;' \
     'if (!(dx >= db)) continue;' \
     0 'unit/test_violations cli/execute' \
     'equal distances from neutral never violate'
-mutant signed-distance lib/report/violations.c \
+mutant signed-distance lib/verdict/violations.c \
     'double dx = fabs(x - neutral), db = fabs(b - neutral);' \
     'double dx = x - neutral, db = b - neutral;' \
     0 'unit/test_violations cli/execute' \
     'the distance from neutral is absolute'
-mutant di-neutral-0 lib/report/violations.c \
+mutant di-neutral-0 lib/verdict/violations.c \
     '"DI") == 0 ? 1.0 : 0.0;' \
     '"DI") == 0 ? 0.0 : 0.0;' \
     0 'unit/test_violations cli/execute' \
     'DI'\''s neutral value is 1'
-mutant others-neutral-1 lib/report/violations.c \
+mutant others-neutral-1 lib/verdict/violations.c \
     '"DI") == 0 ? 1.0 : 0.0;' \
     '"DI") == 0 ? 1.0 : 1.0;' \
     0 'unit/test_violations cli/execute' \

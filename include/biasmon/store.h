@@ -125,4 +125,20 @@ int bm_store_check(const char *uri, bm_error *err) BM_MUST_CHECK;
 /* Writes the roots ("a, b") into out (truncated to n); returns how many there are. */
 size_t bm_store_roots(char *out, size_t n);
 
+/* ---- local files written whole: outputs are complete or absent ---- */
+
+/* Writes data to path through a temporary file in the same directory (fsync'ed), then renames
+ * it into place, so readers see the old file or the whole new one. Creates missing parent
+ * directories. Only a regular file is ever replaced: when path names a symbolic link, a device
+ * node, a FIFO, a socket or a directory, nothing is written and the error says what it is.
+ * BM_EIO with err naming the path on failure. Not confined (bm_store_write is). */
+int bm_write_file_atomic(const char *path, const void *data, size_t len, bm_error *err) BM_MUST_CHECK;
+/* The same in the directory open as dfd (or AT_FDCWD): name is one path component; shown is the
+ * path errors name. The temporary file is created with O_EXCL|O_NOFOLLOW. */
+int bm_write_file_atomic_at(int dfd, const char *name, const char *shown, const void *data, size_t len,
+                            bm_error *err) BM_MUST_CHECK;
+
+/* Creates dir and its parents (mode 0755); BM_EIO on failure. */
+int bm_mkdirs(const char *dir, bm_error *err) BM_MUST_CHECK;
+
 #endif

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 #include "plan.h"
 
 #define CUBE_FORMAT 1

@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include "biasmon/csv.h"
 #include "biasmon/isotime.h"
-#include "biasmon/report.h"
 #include "biasmon/store.h"
 #include "internal.h"
 

@@ -3,7 +3,7 @@
 #include <string.h>
 #include "biasmon/bias.h"
 #include "biasmon/isotime.h"
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 #include "biasmon/reportdoc.h"
 #include "biasmon/store.h"
 #include "biasmon/violations.h"

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 #include "biasmon/isotime.h"
-#include "biasmon/report.h"
 #include "biasmon/store.h"
 #include "biasmon/violations.h"
 #include "internal.h"

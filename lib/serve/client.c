@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "biasmon/client.h"
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 #include "biasmon/sigv4.h"
 #include "biasmon/store.h"
 

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
-#include "biasmon/report.h"
 #include "biasmon/store.h"
 #include "aws/shape.h"
 #include "serve/internal.h"

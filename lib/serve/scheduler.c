@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include "biasmon/cron.h"
 #include "biasmon/isotime.h"
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 #include "biasmon/store.h"
 #include "aws/shape.h"
 #include "serve/internal.h"

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 #include "biasmon/sigv4.h"
 #include "biasmon/store.h"
 #include "aws/shape.h"

@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "biasmon/report.h"
 #include "biasmon/store.h"
 #include "store/s3.h"
 

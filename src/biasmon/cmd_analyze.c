@@ -7,7 +7,7 @@
 #include "biasmon/bias.h"
 #include "biasmon/config.h"
 #include "biasmon/dataset.h"
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 #include "biasmon/reportdoc.h"
 #include "biasmon/store.h"
 #include "cli.h"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "biasmon/client.h"
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 #include "cli.h"
 
 int bm_cmd_call(int argc, char **argv)

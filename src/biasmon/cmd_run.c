@@ -5,7 +5,7 @@
 #include <time.h>
 #include "biasmon/client.h"
 #include "biasmon/isotime.h"
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 #include "cli.h"
 
 static void usage(FILE *out)

@@ -13,8 +13,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include "biasmon/isotime.h"
-#include "biasmon/report.h"
 #include "biasmon/service.h"
+#include "biasmon/store.h"
 #include "cli.h"
 
 typedef struct serve_settings {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include "biasmon/bias.h"
 #include "biasmon/csv.h"
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 
 #define PRE "pre_training_bias_metrics"
 #define POST "post_training_bias_metrics"

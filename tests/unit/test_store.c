@@ -1,4 +1,4 @@
-/* Unit tests for storage by URI (lib/store/store.c) and atomic writes (lib/report/jsonw.c): only
+/* Unit tests for storage by URI (lib/store/store.c) and atomic writes (lib/store/atomic.c): only
  * regular files are read (a FIFO, device or directory is refused at once, never waited on), and an
  * atomic write never replaces a symbolic link, device node or directory. */
 #include <stdarg.h>
@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "biasmon/report.h"
 #include "biasmon/store.h"
 
 static char dir[64];

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "biasmon/cell.h"
 #include "biasmon/config.h"
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
 #include "biasmon/violations.h"
 
 #define CW_INFINITY 2.348543e108
