@@ -39,7 +39,4 @@ int bm_py_parse_float(bm_slice s, double *out);
  * and sets *out when the text is an integer that fits int64. */
 int bm_py_parse_int(bm_slice s, int64_t *out);
 
-/* Writes Python's repr() of a float ("0.1", "1e-05", "2.0", "inf") into out; returns length. */
-size_t bm_py_float_repr(double x, char *out, size_t outlen);
-
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "biasmon/pynum.h"
 #include "aws/shape.h"
 
 #define PATH_CAP 512   /* working path buffer; err->path keeps the first 255 bytes */
@@ -342,16 +343,11 @@ static size_t put_quoted(char *buf, size_t cap, size_t len, const char *s, size_
     return put(buf, cap, len, k < n ? "\"..." : "\"");
 }
 
-/* x as JSON would show it: "30.0" for an integral value, else the shortest "%.*g" that reads
- * back as x. */
+/* x as Python's json module would show it (its repr: "30.0", "0.1", "1e+16"). */
 static size_t put_double(char *buf, size_t cap, size_t len, double x)
 {
-    if (x > -1e15 && x < 1e15 && x == (double)(long long)x) return put(buf, cap, len, "%.1f", x);
     char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*g", prec, x);
-        if (strtod(tmp, NULL) == x) break;
-    }
+    bm_py_float_repr(x, tmp, sizeof(tmp));
     return put(buf, cap, len, "%s", tmp);
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "biasmon/knn.h"
+#include "biasmon/pynum.h"
 #include "plan.h"
 
 /* ==================================================================== small helpers */
@@ -872,7 +873,7 @@ static int facet_one_vs_all(const bm_cube *c, size_t f, bm__dtype dt, fplan *fp)
         else if (a_str)
             snprintf(e->text, sizeof(e->text), "%.*s", (int)a.text.n, a.text.p);
         else if (a.kind == BM_CELL_BOOL)
-            snprintf(e->text, sizeof(e->text), "%s", a.b ? "True" : "False");
+            snprintf(e->text, sizeof(e->text), "%s", bm_py_bool_str(a.b));
         else if (a.kind == BM_CELL_INT)
             snprintf(e->text, sizeof(e->text), "%lld", (long long)a.i);
         else

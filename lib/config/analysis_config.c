@@ -6,6 +6,7 @@
 #include "biasmon/store.h"
 #include "biasmon/cell.h"
 #include "biasmon/config.h"
+#include "biasmon/pynum.h"
 
 const char *const bm_pre_metric_names[BM_PRE_COUNT] = {"CDDL", "CI", "DPL", "JS",
                                                        "KL",   "KS", "LP",  "TVD"};
@@ -473,7 +474,7 @@ size_t bm_value_str(const bm_value *v, char *out, size_t outlen)
     switch (v->kind) {
     case BM_VAL_INT: return (size_t)snprintf(out, outlen, "%lld", (long long)v->i);
     case BM_VAL_FLOAT: return bm_py_float_repr(v->f, out, outlen);
-    case BM_VAL_BOOL: return (size_t)snprintf(out, outlen, "%s", v->i ? "True" : "False");
+    case BM_VAL_BOOL: return (size_t)snprintf(out, outlen, "%s", bm_py_bool_str((int)v->i));
     case BM_VAL_STR: return (size_t)snprintf(out, outlen, "%s", v->s);
     }
     return 0;

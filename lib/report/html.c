@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "biasmon/cell.h"
+#include "biasmon/pynum.h"
 #include "biasmon/reportdoc.h"
 #include "biasmon/store.h"
 

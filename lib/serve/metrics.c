@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "biasmon/cell.h"
+#include "biasmon/pynum.h"
 #include "biasmon/store.h"
 #include "serve/internal.h"
 

@@ -1,7 +1,7 @@
 /* JSON text the way Python's json module writes it (key order kept, Python's float repr). */
 #include <math.h>
 #include <string.h>
-#include "biasmon/cell.h"
+#include "biasmon/pynum.h"
 #include "biasmon/jsonw.h"
 
 static int write_string(bm_buf *out, const char *s, size_t n)

@@ -2,9 +2,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "biasmon/cell.h"
 #include "biasmon/config.h"
 #include "biasmon/jsonw.h"
+#include "biasmon/pynum.h"
 #include "biasmon/violations.h"
 
 #define CW_INFINITY 2.348543e108

@@ -1,4 +1,4 @@
-/* Unit tests for cell typing (pandas read_csv rules), Python int()/float() and float repr. */
+/* Unit tests for cell typing (pandas read_csv rules) and Python int()/float(). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -341,92 +341,6 @@ static void test_py_parse_slice_bounds(void **state)
     assert_int_equal(iv, 1);
 }
 
-/* ==================================================================== Python float repr */
-
-/* repr(x) printed by python3 3.11 for each value (x given by its exact hex form). */
-static const struct {
-    double x;
-    const char *repr;
-} repr_cases[] = {
-    {0x1.999999999999ap-4, "0.1"},
-    {0x1.4f8b588e368f1p-17, "1e-05"},
-    {0x1.1c37937e08000p+53, "1e+16"},
-    {0x1.18b54f22aeb00p+50, "1234567890123456.0"},
-    {0x1.0000000000000p+1, "2.0"},
-    {-0.0, "-0.0"},
-    {0.0, "0.0"},
-    {0x1.3333333333334p-2, "0.30000000000000004"},
-    {0x0.0000000000001p-1022, "5e-324"},
-    {0x0.0000000000003p-1022, "1.5e-323"},
-    {0x1.fffffffffffffp+1023, "1.7976931348623157e+308"},
-    {0x1.bc00000000000p+5, "55.5"},
-    {0x1.288f5c28f5c29p+6, "74.14"},
-    {0x1.9000000000000p+6, "100.0"},
-    {0x1.0f0cf064dd592p+73, "1e+22"},
-    {0x1.52d02c7e14af6p+76, "1e+23"},
-    {0x1.a36e2eb1c432dp-14, "0.0001"},
-    {0x1.a36371ea531a8p-14, "9.999e-05"},
-    {0x1.e240c9fbe76c9p+16, "123456.789"},
-    {0x1.0000000000000p-1022, "2.2250738585072014e-308"},
-    {0x1.5555555555555p-2, "0.3333333333333333"},
-    {0x1.0000000000000p+53, "9007199254740992.0"},
-    {0x1.c6bf526340000p+49, "1000000000000000.0"},
-    {0x1.56a95319d63e1p+63, "1.2345678901234567e+19"},
-    {0x1.0000000000000p+60, "1.152921504606847e+18"},
-    {-0x1.421f5f40d8376p-23, "-1.5e-07"},
-    {0x1.1666666666666p+2, "4.35"},
-    {0x1.5666666666666p+1, "2.675"},
-    {0x1.ddd4baa009303p+999, "1e+301"},
-    {0x1.0000000000000p-1, "0.5"},
-    {INFINITY, "inf"},
-    {-INFINITY, "-inf"},
-};
-
-static void test_float_repr(void **state)
-{
-    (void)state;
-    for (size_t k = 0; k < sizeof(repr_cases) / sizeof(repr_cases[0]); k++) {
-        char out[64];
-        memset(out, 'x', sizeof(out));
-        size_t n = bm_py_float_repr(repr_cases[k].x, out, sizeof(out));
-        if (strcmp(out, repr_cases[k].repr) != 0)
-            fail_msg("repr(%a): got \"%s\", Python gives \"%s\"", repr_cases[k].x, out,
-                     repr_cases[k].repr);
-        assert_int_equal(n, strlen(repr_cases[k].repr));
-    }
-    char out[64];
-    bm_py_float_repr(NAN, out, sizeof(out));
-    assert_string_equal(out, "nan");
-}
-
-/* Exact powers of two sit at a binade boundary: the rounding interval below them is half the
- * one above, and Python's shortest repr may then use one digit less than the correctly
- * rounded form at 17 digits. Values from python3 3.11. */
-static const struct {
-    double x;
-    const char *repr;
-} repr_pow2_cases[] = {
-    {0x1p-24, "5.960464477539063e-08"},  {0x1p-44, "5.684341886080802e-14"},
-    {0x1p-77, "6.617444900424222e-24"},  {0x1p+89, "6.189700196426902e+26"},
-    {0x1p+122, "5.316911983139664e+36"},
-};
-
-static void test_float_repr_powers_of_two(void **state)
-{
-    (void)state;
-    int bad = 0;
-    for (size_t k = 0; k < sizeof(repr_pow2_cases) / sizeof(repr_pow2_cases[0]); k++) {
-        char out[64];
-        bm_py_float_repr(repr_pow2_cases[k].x, out, sizeof(out));
-        if (strcmp(out, repr_pow2_cases[k].repr) != 0) {
-            print_error("repr(%a): got \"%s\", Python gives \"%s\"\n", repr_pow2_cases[k].x, out,
-                        repr_pow2_cases[k].repr);
-            bad++;
-        }
-    }
-    assert_int_equal(bad, 0);
-}
-
 /* The next number of a xorshift64 sequence (test data only). */
 static uint64_t xorshift(uint64_t *s)
 {
@@ -464,25 +378,6 @@ static void test_plain_decimals_match_strtod(void **state)
     }
 }
 
-/* Every repr must read back as the same double (the round-trip half of the contract). */
-static void test_float_repr_round_trips(void **state)
-{
-    (void)state;
-    uint64_t seq = 0x243f6a8885a308d3ULL;
-    for (int k = 0; k < 200000; k++) {
-        uint64_t s = xorshift(&seq);
-        double x;
-        memcpy(&x, &s, sizeof(x));
-        if (!isfinite(x)) continue;
-        char out[64];
-        bm_py_float_repr(x, out, sizeof(out));
-        double back = 0;
-        bm_slice t = sl(out);
-        if (!bm_py_parse_float(t, &back) || memcmp(&back, &x, sizeof(x)) != 0)
-            fail_msg("repr(%a) = \"%s\" does not read back", x, out);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,9 +388,6 @@ int main(void)
         cmocka_unit_test(test_py_parse_float),
         cmocka_unit_test(test_plain_decimals_match_strtod),
         cmocka_unit_test(test_py_parse_slice_bounds),
-        cmocka_unit_test(test_float_repr),
-        cmocka_unit_test(test_float_repr_powers_of_two),
-        cmocka_unit_test(test_float_repr_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
