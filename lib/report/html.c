@@ -277,7 +277,7 @@ static json_t *find_group(json_t *account, const char *facet, const char *value)
  * the band of values as close as the baseline is drawn; the value is a dot inside or outside it. */
 
 #define CW 180.0
-#define CH 22.0
+#define CH 30.0
 
 static double xpos(double v, double neutral, double range)
 {
@@ -291,9 +291,13 @@ static void chart(out *o, const char *metric, json_t *value, json_t *base, int v
 {
     double neutral = strcmp(metric, "DI") == 0 ? 1.0 : 0.0, x = 0, b = 0;
     int hx = number(value, &x), hb = number(base, &b);
-    double range = 0.05;
-    if (hx && !isinf(x) && fabs(x - neutral) * 1.25 > range) range = fabs(x - neutral) * 1.25;
-    if (hb && !isinf(b) && fabs(b - neutral) * 1.25 > range) range = fabs(b - neutral) * 1.25;
+    /* the scale: the first of 0.1, 0.25, 0.5, 1, 2.5, 5, 10, ... that holds both finite values, so
+     * that charts of one size read alike */
+    double far = 0, range = 0.1;
+    if (hx && !isinf(x)) far = fabs(x - neutral);
+    if (hb && !isinf(b) && fabs(b - neutral) > far) far = fabs(b - neutral);
+    for (int k = 0; range < far * 1.1 && k < 40; k++)
+        range *= (k % 3 == 0) ? 2.5 : 2;
     putf(o,
          "<svg class=\"chart\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
          "role=\"img\" aria-label=\"",
@@ -308,6 +312,11 @@ static void chart(out *o, const char *metric, json_t *value, json_t *base, int v
     }
     putf(o, "<line class=\"axis\" x1=\"6\" y1=\"11\" x2=\"%.1f\" y2=\"11\"/>", CW - 6);
     putf(o, "<line class=\"neutral\" x1=\"%.1f\" y1=\"6\" x2=\"%.1f\" y2=\"16\"/>", CW / 2, CW / 2);
+    char lo[32], hi[32];
+    snprintf(lo, sizeof(lo), "%g", neutral - range);
+    snprintf(hi, sizeof(hi), "%g", neutral + range);
+    putf(o, "<text class=\"tick\" x=\"6\" y=\"28\">%s</text>", lo);
+    putf(o, "<text class=\"tick\" x=\"%.1f\" y=\"28\" text-anchor=\"end\">%s</text>", CW - 6, hi);
     if (hx) {
         double px = xpos(x, neutral, range);
         if (isinf(x))
@@ -352,7 +361,7 @@ static const char css[] =
     "svg.chart .band{fill:var(--band)}svg.chart .axis{stroke:#9aa3af;stroke-width:1}\n"
     "svg.chart .neutral{stroke:#6b7280;stroke-width:1;stroke-dasharray:2 2}\n"
     "svg.chart .base{stroke:var(--ok);stroke-width:2}svg.chart .dot{fill:var(--ink)}svg.chart "
-    ".dot.bad{fill:var(--bad)}\n"
+    ".dot.bad{fill:var(--bad)}svg.chart .tick{font-size:8px;fill:var(--mute)}\n"
     "ul.viol li{margin:2px 0}a{color:#1f4f99}\n"
     ".legend{color:var(--mute);font-size:12.5px}\n"
     "footer{margin-top:32px;color:var(--mute);font-size:12px}\n"
@@ -484,9 +493,12 @@ static void metric_row(out *o, const bm_report_input *in, const char *stage, jso
     }
     put(o, "<td>");
     chart(o, name, v, bv, violated);
-    put(o, "</td><td class=\"status\">");
-    put(o, status);
     put(o, "</td>");
+    if (in->violations) {
+        put(o, "<td class=\"status\">");
+        put(o, status);
+        put(o, "</td>");
+    }
     const char *err = str(m, "error");
     if (err) {
         put(o, "<td class=\"err\">");
@@ -539,8 +551,9 @@ static void stage_section(out *o, const bm_report_input *in, int s)
             group_sizes(o, in->account, facet, value);
             put(o, "<table class=\"metrics\"><thead><tr><th>metric</th><th>value</th>");
             if (in->baseline) put(o, "<th>baseline</th>");
-            put(o, "<th>against neutral</th><th>check</th><th>what it "
-                   "means</th></tr></thead><tbody>\n");
+            put(o, "<th>against neutral</th>");
+            if (in->violations) put(o, "<th>check</th>");
+            put(o, "<th>what it means</th></tr></thead><tbody>\n");
             size_t k;
             json_t *m;
             json_array_foreach(ms, k, m) metric_row(o, in, stage_keys[s], bstage, facet, value, m);

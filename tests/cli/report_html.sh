@@ -3,8 +3,8 @@
 # asks for it (as Clarify does) and nothing otherwise; every monitoring execution that writes
 # analysis.json writes report.html with it, whose values, baseline values, violations and counts are
 # those of analysis.json, the baseline, constraint_violations.json and execution.json (read back from
-# the page's data attributes with Python's HTML parser); a Failed execution leaves none. The page
-# in a browser: tests/cli/report_browser.sh.
+# the page's data attributes with Python's HTML parser, then in headless Chromium with JavaScript
+# off: tests/js/report.mjs); a Failed execution leaves none.
 set -u
 : "${BM_BIN:?}" "${BM_GOLDEN_DIR:?}" "${BM_SOURCE_DIR:?}"
 here="$BM_SOURCE_DIR/tests/cli"
@@ -129,6 +129,8 @@ check "the report names the schedule, the window and the status" \
     grep -q 'data-field="window">2026-11-24T10:00:00Z &ndash; 2026-11-24T12:00:00Z<.*CompletedWithViolations' \
     <(tr -d '\n' <"$out/report.html")
 
+cp -r "$out" "$w/viol"
+
 # 3. without a baseline: a report still, with no baseline column
 rm -rf "$w/out"; jobdef "$w/jd0.json" "" "$w/tree/gt"
 run "$w/jd0.json"; rc=$?
@@ -142,6 +144,29 @@ check "failed execution: exit 3 (got $rc)" test "$rc" = 3
 check "the execution Failed" grep -q '"Status": "Failed"' "$out/execution.json"
 check "no report.html beside a Failed execution.json" test ! -e "$out/report.html" -a -s "$out/execution.json"
 check "no temporary files left" test -z "$(find "$w/out" "$w/base" -name '.*tmp*')"
+
+# 5. in headless Chromium (Debian's, driven by playwright-core from tests/js; JavaScript off): the
+# numbers a person sees are analysis.json's, the baseline's, the violations' and the counts', the
+# violation links lead to their rows, nothing is fetched; screenshots go to $BM_SCREENSHOT_DIR if set
+js=$BM_SOURCE_DIR/tests/js
+if [ ! -x /usr/bin/chromium ] || [ ! -d "$js/node_modules/playwright-core" ]; then
+    echo "FAIL: /usr/bin/chromium or playwright-core is missing (scripts/deps.sh test installs both)"
+    fails=$((fails + 1))
+else
+    browse() { # name, node arguments...
+        local name=$1; shift
+        NODE_NO_WARNINGS=1 timeout 300 node "$js/report.mjs" "$@" >"$w/browser.out" 2>&1
+        local rc=$?
+        check "$name (exit $rc: $(tail -5 "$w/browser.out"))" test "$rc" = 0
+    }
+    browse "Chromium shows the execution's report as its JSON files say" "$w/viol/report.html" \
+        "$w/viol/analysis.json" "$w/report-execution.png" "$w/half.json" "$w/viol/constraint_violations.json" \
+        "$w/viol/execution.json"
+    browse "Chromium shows analyze's report as analysis.json says" "$w/base/my-report.html" "$w/base/analysis.json" \
+        "$w/report-analyze.png"
+    check "screenshots saved" test -s "$w/report-execution.png" -a -s "$w/report-analyze.png"
+    [ -n "${BM_SCREENSHOT_DIR:-}" ] && cp "$w"/report-*.png "$BM_SCREENSHOT_DIR/"
+fi
 
 echo "report_html: $passes passed, $fails failed"
 [ "$fails" = 0 ]

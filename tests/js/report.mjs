@@ -1,0 +1,119 @@
+// Opens a report.html in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core;
+// never a downloaded browser) with JavaScript off, and checks that what a person sees is what the
+// JSON files say: every metric's shown value equals analysis.json (rounded to 4 decimals), the
+// baseline column equals the baseline, the highlighted rows are the violations, the counts are
+// execution.json's; that the page fetches nothing; then saves a screenshot.
+// Usage: node report.mjs REPORT.html ANALYSIS.json SCREENSHOT.png [BASELINE.json|- VIOLATIONS.json|- ACCOUNT.json|-]
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const [page_path, analysis_path, shot, base_path = '-', viol_path = '-', acct_path = '-'] = process.argv.slice(2);
+const load = (p) => (p === '-' ? null : JSON.parse(readFileSync(p, 'utf8')));
+const analysis = load(analysis_path), base = load(base_path), viol = load(viol_path), acct = load(acct_path);
+const url = pathToFileURL(page_path).href;
+let failures = 0;
+const fail = (msg) => { console.log(`FAIL: ${msg}`); failures++; };
+
+const num = (v) => (v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
+const exact = (v) => (v === null ? 'null' : typeof v === 'string' ? v : String(v));
+// what a person sees for a value: 4 decimals, infinities as their sign
+function shownOk(text, v) {
+  const x = num(v);
+  if (x === Infinity) return text === '+\u221e';
+  if (x === -Infinity) return text === '\u2212\u221e';
+  if (typeof x !== 'number') return text === 'error' || text === '\u2013';
+  if (Math.abs(x) >= 1e6) return Math.abs(Number(text) - x) <= Math.abs(x) * 1e-4;
+  return /^-?\d+\.\d{4}$/.test(text) && Math.abs(Number(text) - x) <= 0.00005 + 1e-12;
+}
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+try {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+  const fetched = [];
+  // anything but the page itself would be a fetch: recorded and refused
+  await context.route('**/*', (route) => {
+    const u = route.request().url();
+    if (u === url) return route.continue();
+    fetched.push(u);
+    return route.abort();
+  });
+  context.on('request', (r) => { if (r.url() !== url && !fetched.includes(r.url())) fetched.push(r.url()); });
+  const page = await context.newPage();
+  const resp = await page.goto(url, { waitUntil: 'load' });
+  if (!resp || !resp.ok()) fail(`the page did not load: ${resp && resp.status()}`);
+
+  // the metric rows as the browser renders them
+  const rows = await page.$$eval('section.facet tr[data-metric]', (trs) => trs.map((tr) => {
+    const sec = tr.closest('section');
+    const cell = (cls) => {
+      const td = tr.querySelector(`td.${cls}`);
+      if (!td) return null;
+      const r = td.getBoundingClientRect();
+      return { exact: td.dataset.value, text: td.innerText.trim(), visible: r.width > 0 && r.height > 0 };
+    };
+    return {
+      stage: sec.dataset.stage, facet: sec.dataset.facet, value: sec.dataset.facetValue, metric: tr.dataset.metric,
+      violation: tr.classList.contains('violation'), bg: getComputedStyle(tr.querySelector('td')).backgroundColor,
+      cur: cell('value'), base: cell('baseline'), meaning: (tr.querySelector('td.meaning, td.err') || {}).innerText,
+      chart: !!tr.querySelector('svg.chart'),
+    };
+  }));
+  const want = [];
+  for (const stage of ['pre_training_bias_metrics', 'post_training_bias_metrics']) {
+    for (const [facet, entries] of Object.entries((analysis[stage] || {}).facets || {})) {
+      for (const e of entries) {
+        for (const m of e.metrics) want.push({ stage, facet, value: e.value_or_threshold, m });
+      }
+    }
+  }
+  if (rows.length !== want.length) fail(`${rows.length} metric rows shown, analysis.json has ${want.length}`);
+  const violated = new Set((viol ? viol.violations : []).map((v) => `${v.facet}\u0000${v.facet_value}\u0000${v.metric_name}`));
+  let nviol = 0;
+  want.forEach((w, i) => {
+    const r = rows[i];
+    const where = `${w.stage} ${w.facet}=${w.value} ${w.m.name}`;
+    if (!r || r.stage !== w.stage || r.facet !== w.facet || r.value !== w.value || r.metric !== w.m.name) {
+      fail(`row ${i}: ${JSON.stringify(r && [r.stage, r.facet, r.value, r.metric])} where analysis.json has ${where}`);
+      return;
+    }
+    if (!r.cur || !r.cur.visible) fail(`${where}: the value is not visible`);
+    else {
+      if (r.cur.exact !== exact(w.m.value)) fail(`${where}: data-value ${r.cur.exact}, analysis.json ${exact(w.m.value)}`);
+      if (!shownOk(r.cur.text, w.m.value)) fail(`${where}: shown "${r.cur.text}", analysis.json ${w.m.value}`);
+    }
+    if (base) {
+      const be = base[w.stage].facets[w.facet].find((e) => e.value_or_threshold === w.value);
+      const bm = be && be.metrics.find((m) => m.name === w.m.name);
+      const bv = bm ? bm.value : null;
+      if (!r.base || r.base.exact !== exact(bv) || !shownOk(r.base.text, bv))
+        fail(`${where}: baseline shown ${JSON.stringify(r.base)}, baseline file ${bv}`);
+    } else if (r.base) fail(`${where}: a baseline column without a baseline`);
+    const isv = violated.has(`${w.facet}\u0000${w.value}\u0000${w.m.name}`);
+    nviol += isv;
+    if (r.violation !== isv) fail(`${where}: highlighted ${r.violation}, constraint_violations.json says ${isv}`);
+    if (isv && r.bg === 'rgba(0, 0, 0, 0)') fail(`${where}: a violation without a background`);
+    if (!r.meaning || r.meaning.length < 20) fail(`${where}: no sentence on what it means`);
+    if (!r.chart) fail(`${where}: no chart`);
+  });
+  if (viol && nviol !== viol.violations.length) fail(`${nviol} rows highlighted, ${viol.violations.length} violations`);
+
+  // the list of violations at the top links to the rows' sections
+  const links = await page.$$eval('li.violation a', (as) => as.map((a) => a.getAttribute('href')));
+  if (viol && links.length !== viol.violations.length) fail(`${links.length} violation links, ${viol.violations.length} violations`);
+  for (const h of links) if (!(await page.$(h))) fail(`the link ${h} leads nowhere`);
+
+  if (acct) {
+    const counts = await page.$$eval('tr[data-count]', (trs) => Object.fromEntries(trs.map((tr) =>
+      [tr.dataset.count, tr.querySelector('td.num').innerText.trim()])));
+    for (const [k, v] of Object.entries(acct.counts)) {
+      if (counts[k] !== String(v)) fail(`count ${k}: shown ${counts[k]}, execution.json ${v}`);
+    }
+  }
+  if (fetched.length) fail(`the page fetched ${fetched.join(', ')}`);
+  await page.screenshot({ path: shot, fullPage: true });
+  console.log(`report.mjs: ${rows.length} metrics, ${nviol} violations checked; screenshot ${shot}`);
+} finally {
+  await browser.close();
+}
+process.exit(failures ? 1 : 0);
