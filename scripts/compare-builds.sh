@@ -75,7 +75,7 @@ compare() {
             echo "DIFF $name: $rel is written by $([ -f "$w/old/$name/$rel" ] && echo OLD || echo NEW) only"
             ndiff=$((ndiff + 1))
         elif ! at=$(cmp "$w/old/$name/$rel" "$w/new/$name/$rel" 2>&1); then
-            where=$(grep -oE 'byte [0-9]+, line [0-9]+' <<<"$at")
+            where=$(grep -oE 'byte [0-9]+, (in )?line [0-9]+' <<<"$at")
             case $at in
             *"EOF on $w/old"*) echo "DIFF $name: $rel: OLD's is a prefix of NEW's (OLD ends after $where)" ;;
             *"EOF on $w/new"*) echo "DIFF $name: $rel: NEW's is a prefix of OLD's (NEW ends after $where)" ;;
