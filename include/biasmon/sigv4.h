@@ -85,6 +85,10 @@ int bm_sigv4_sign_s3(const bm_sigv4_request *req, const bm_sigv4_key *key, const
                      int64_t now, char *amz_date, size_t amz_date_len, char *authorization,
                      size_t auth_len) BM_MUST_CHECK;
 
+/* hex(SHA-256(p[0..n))) into hex: 64 lowercase hex digits and a NUL (an x-amz-content-sha256
+ * value). p may be NULL when n is 0. Cannot fail; safe from any thread. */
+void bm_sigv4_sha256_hex(const void *p, size_t n, char hex[65]);
+
 /* Loads the credentials file of a data directory ({dir}/credentials, two lines
  * "access_key_id=..." and "secret_access_key=..."), creating it with fresh random keys
  * (20-character id "BM" + 18 [A-Z0-9], 40-character secret from /dev/urandom) and mode 0600 when

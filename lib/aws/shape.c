@@ -1,4 +1,6 @@
-/* The service-model shape walker (see shape.h) and the hand-written matchers for its patterns. */
+/* The service-model shape walker (see shape.h): validation of a jansson tree against static shape
+ * tables, UTF-8 and UTF-16 counting as Java does, and member lookups. The SageMaker model it walks
+ * is sagemaker_model.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,7 @@
 
 /* Decodes the code point at s[0..n). Returns its length in bytes (1..4), or 0 when the bytes are
  * not well-formed UTF-8 (overlong forms, surrogates and values above U+10FFFF included). */
-static size_t utf8_next(const char *str, size_t n, uint32_t *cp)
+size_t bm__utf8_next(const char *str, size_t n, uint32_t *cp)
 {
     const unsigned char *s = (const unsigned char *)str;
     if (n == 0) return 0;
@@ -51,7 +53,7 @@ static size_t utf16_len(const char *s, size_t n)
     size_t units = 0;
     while (n > 0) {
         uint32_t cp;
-        size_t k = utf8_next(s, n, &cp);
+        size_t k = bm__utf8_next(s, n, &cp);
         if (k == 0) k = 1, cp = 0;
         units += cp >= 0x10000 ? 2 : 1;
         s += k;
@@ -61,7 +63,7 @@ static size_t utf16_len(const char *s, size_t n)
 }
 
 /* Java's line terminators, which "." does not match: \n \r U+0085 U+2028 U+2029. */
-static int has_line_terminator(const char *s, size_t n)
+int bm__has_line_terminator(const char *s, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
         unsigned char c = (unsigned char)s[k];
@@ -74,209 +76,22 @@ static int has_line_terminator(const char *s, size_t n)
     return 0;
 }
 
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_alnum(char c)
-{
-    return is_alpha(c) || is_digit(c);
-}
-
 /* 1 when every byte of s[0..n) is ASCII alphanumeric or in extra. */
-static int all_in(const char *s, size_t n, const char *extra)
+int bm__all_in(const char *s, size_t n, const char *extra)
 {
     for (size_t k = 0; k < n; k++)
-        if (!is_alnum(s[k]) && (s[k] == 0 || !strchr(extra, s[k]))) return 0;
+        if (!bm__is_alnum(s[k]) && (s[k] == 0 || !strchr(extra, s[k]))) return 0;
     return 1;
 }
-
-/* ================================================================================================
- * Pattern matchers: each decides whether the whole string matches the model's regex
- * ============================================================================================== */
-
-/* [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} */
-static int match_resource_name(const char *s, size_t n)
-{
-    if (n == 0 || !is_alnum(s[0]) || s[n - 1] == '-') return 0;
-    size_t groups = 0;
-    for (size_t k = 1; k < n; k++) {
-        if (s[k] == '-') continue;
-        if (!is_alnum(s[k])) return 0;
-        groups++;
-    }
-    return groups <= 62;
-}
-
-static size_t s3_scheme_len(const char *s, size_t n)
-{
-    if (n >= 8 && memcmp(s, "https://", 8) == 0) return 8;
-    if (n >= 5 && memcmp(s, "s3://", 5) == 0) return 5;
-    return 0;
-}
-
-/* (https|s3)://([^/]+)/?(.*): a host of at least one character (which may be anything but '/'),
- * then no line terminator from the first '/' on (the greedy host leaves ".*" the least to match).
- */
-static int match_s3_uri(const char *s, size_t n)
-{
-    size_t p = s3_scheme_len(s, n);
-    if (p == 0 || p >= n || s[p] == '/') return 0;
-    const char *slash = memchr(s + p, '/', n - p);
-    size_t q = slash ? (size_t)(slash - s) : n;
-    return !has_line_terminator(s + q, n - q);
-}
-
-/* (https|s3)://([^/])/?(.*): one host character, then no line terminators. (The service model
- * really has no '+' here; since ".*" takes the rest of the host it accepts the same URIs.) */
-static int match_dest_s3_uri(const char *s, size_t n)
-{
-    size_t p = s3_scheme_len(s, n);
-    if (p == 0 || p >= n || s[p] == '/') return 0;
-    uint32_t cp;
-    size_t k = utf8_next(s + p, n - p, &cp);
-    if (k == 0) k = 1;
-    return !has_line_terminator(s + p + k, n - p - k);
-}
-
-/* .* */
-static int match_line(const char *s, size_t n)
-{
-    return !has_line_terminator(s, n);
-}
-
-/* [a-zA-Z0-9:/_-]* */
-static int match_kms_key_id(const char *s, size_t n)
-{
-    return all_in(s, n, ":/_-");
-}
-
-/* [-0-9a-zA-Z]+ */
-static int match_vpc_id(const char *s, size_t n)
-{
-    return n > 0 && all_in(s, n, "-");
-}
-
-/* [a-zA-Z_][a-zA-Z0-9_]* */
-static int match_env_key(const char *s, size_t n)
-{
-    return n > 0 && (is_alpha(s[0]) || s[0] == '_') && all_in(s, n, "_");
-}
-
-/* .?P.* */
-static int match_time_offset(const char *s, size_t n)
-{
-    if (n == 0 || has_line_terminator(s, n)) return 0;
-    if (s[0] == 'P') return 1;
-    uint32_t cp;
-    size_t k = utf8_next(s, n, &cp);
-    if (k == 0) k = 1;
-    return k < n && s[k] == 'P';
-}
-
-/* arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+ ('/' is in the last class, so "role/?"
- * then "[...]+" is "role" followed by at least one character of the class). */
-static int match_role_arn(const char *s, size_t n)
-{
-    size_t k = 7;
-    if (n < k || memcmp(s, "arn:aws", 7) != 0) return 0;
-    while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || s[k] == '-'))
-        k++;
-    if (n - k < 6 || memcmp(s + k, ":iam::", 6) != 0) return 0;
-    k += 6;
-    for (int d = 0; d < 12; d++, k++)
-        if (k >= n || !is_digit(s[k])) return 0;
-    if (n - k < 5 || memcmp(s + k, ":role", 5) != 0) return 0;
-    k += 5;
-    return k < n && all_in(s + k, n - k, "_+=,.@-/");
-}
-
-/* Whether a non-ASCII code point is in \p{L}, \p{Z} or \p{N}. Not a Unicode database: every letter,
- * number and separator is accepted; the common blocks of other categories (C1 controls, Latin-1
- * punctuation, combining diacritics, general punctuation, currency, arrows, maths, box drawing,
- * shapes, dingbats, CJK punctuation, private use, specials, emoji) are rejected, while a rare mark
- * or symbol inside a script's own block is accepted. */
-static int is_unicode_lzn(uint32_t c)
-{
-    if (c < 0xA0) return 0;
-    if (c <= 0xFF) {
-        if (c == 0xA0 || c == 0xAA || c == 0xB2 || c == 0xB3 || c == 0xB5 || c == 0xB9 ||
-            c == 0xBA || (c >= 0xBC && c <= 0xBE))
-            return 1;
-        return c >= 0xC0 && c != 0xD7 && c != 0xF7;
-    }
-    if (c >= 0x0300 && c <= 0x036F) return 0; /* combining diacritical marks */
-    if (c >= 0x2000 && c <= 0x206F) /* general punctuation: only the spaces and separators */
-        return c <= 0x200A || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F;
-    if (c >= 0x2070 && c <= 0x209F) /* super- and subscripts, less their signs and brackets */
-        return !((c >= 0x207A && c <= 0x207E) || (c >= 0x208A && c <= 0x208E));
-    if (c >= 0x20A0 && c <= 0x20FF) return 0; /* currency, combining marks for symbols */
-    if (c >= 0x2190 && c <= 0x2BFF) /* arrows ... misc symbols; keep the enclosed numbers */
-        return (c >= 0x2460 && c <= 0x249B) || (c >= 0x24EA && c <= 0x24FF) ||
-               (c >= 0x2776 && c <= 0x2793);
-    if (c >= 0x2E00 && c <= 0x2E7F) return 0; /* supplemental punctuation */
-    if (c >= 0x2FF0 && c <= 0x2FFF) return 0; /* ideographic description */
-    if (c >= 0x3000 && c <= 0x303F)           /* CJK symbols and punctuation */
-        return c == 0x3000 || (c >= 0x3005 && c <= 0x3007) || (c >= 0x3021 && c <= 0x3029) ||
-               (c >= 0x3031 && c <= 0x3035) || (c >= 0x3038 && c <= 0x303C);
-    if ((c >= 0x3099 && c <= 0x309C) || c == 0x30A0 || c == 0x30FB) return 0;
-    if (c >= 0xE000 && c <= 0xF8FF) return 0; /* private use */
-    if (c >= 0xFE00 && c <= 0xFE6F) return 0; /* variation selectors, vertical and small forms */
-    if (c == 0xFEFF) return 0;
-    if (c >= 0xFF00 && c <= 0xFFEF) /* halfwidth and fullwidth forms */
-        return (c >= 0xFF10 && c <= 0xFF19) || (c >= 0xFF21 && c <= 0xFF3A) ||
-               (c >= 0xFF41 && c <= 0xFF5A) || (c >= 0xFF66 && c <= 0xFFDC);
-    if (c >= 0xFFF0 && c <= 0xFFFF) return 0;                              /* specials */
-    if (c >= 0x1F000 && c <= 0x1FAFF) return c >= 0x1F100 && c <= 0x1F10C; /* emoji, symbols */
-    if (c >= 0xE0000) return 0; /* tags, variation selectors, private use planes */
-    return 1;
-}
-
-/* ([\p{L}\p{Z}\p{N}_.:/=+\-@]*) */
-static int match_tag(const char *s, size_t n)
-{
-    while (n > 0) {
-        uint32_t cp;
-        size_t k = utf8_next(s, n, &cp);
-        if (k == 0) return 0;
-        if (cp < 0x80) {
-            char c = (char)cp;
-            if (!is_alnum(c) && c != ' ' && (c == 0 || !strchr("_.:/=+-@", c))) return 0;
-        } else if (!is_unicode_lzn(cp)) {
-            return 0;
-        }
-        s += k;
-        n -= k;
-    }
-    return 1;
-}
-
-const bm__pattern bm__pat_resource_name = {"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", match_resource_name};
-const bm__pattern bm__pat_s3_uri = {"(https|s3)://([^/]+)/?(.*)", match_s3_uri};
-const bm__pattern bm__pat_dest_s3_uri = {"(https|s3)://([^/])/?(.*)", match_dest_s3_uri};
-const bm__pattern bm__pat_line = {".*", match_line};
-const bm__pattern bm__pat_kms_key_id = {"[a-zA-Z0-9:/_-]*", match_kms_key_id};
-const bm__pattern bm__pat_vpc_id = {"[-0-9a-zA-Z]+", match_vpc_id};
-const bm__pattern bm__pat_env_key = {"[a-zA-Z_][a-zA-Z0-9_]*", match_env_key};
-const bm__pattern bm__pat_time_offset = {".?P.*", match_time_offset};
-const bm__pattern bm__pat_role_arn = {"arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
-                                      match_role_arn};
-const bm__pattern bm__pat_tag = {"([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)", match_tag};
 
 int bm__is_local_uri(const char *s, size_t n)
 {
-    if (n == 0 || has_line_terminator(s, n)) return 0;
+    if (n == 0 || bm__has_line_terminator(s, n)) return 0;
     if (n >= 7 && memcmp(s, "file://", 7) == 0) return n > 7 && s[7] == '/';
     /* anything else with a scheme ("http://", "s3:/", "c:") is not a path we take */
-    if (is_alpha(s[0])) {
+    if (bm__is_alpha(s[0])) {
         size_t k = 1;
-        while (k < n && (is_alnum(s[k]) || s[k] == '+' || s[k] == '.' || s[k] == '-'))
+        while (k < n && (bm__is_alnum(s[k]) || s[k] == '+' || s[k] == '.' || s[k] == '-'))
             k++;
         if (k < n && s[k] == ':') return 0;
     }
@@ -329,7 +144,7 @@ static size_t put_quoted(char *buf, size_t cap, size_t len, const char *s, size_
             len = put(buf, cap, len, "%c", c);
         } else {
             uint32_t cp;
-            size_t m = utf8_next(s + k, n - k, &cp);
+            size_t m = bm__utf8_next(s + k, n - k, &cp);
             if (m == 0) {
                 len = put(buf, cap, len, "\\x%02x", c);
             } else {
@@ -401,7 +216,7 @@ static const char *expected_type(const bm__shape *sh)
 /* Appends a member or map key to a path: ".Name" when it is identifier-like, else ["name"]. */
 static size_t path_push_key(char *path, size_t len, const char *key, size_t n)
 {
-    int ident = n > 0 && (is_alpha(key[0]) || key[0] == '_') && all_in(key, n, "_");
+    int ident = n > 0 && (bm__is_alpha(key[0]) || key[0] == '_') && bm__all_in(key, n, "_");
     if (ident) return put(path, PATH_CAP, len, ".%.*s", (int)n, key);
     len = put(path, PATH_CAP, len, "[");
     len = put_quoted(path, PATH_CAP, len, key, n);
@@ -659,7 +474,7 @@ static int validate(const bm__shape *sh, json_t *v, char *path, size_t plen, bm_
     return r;
 }
 
-int bm__shape_validate(const bm__shape *shape, json_t *v, const char *path, bm_error *err)
+int bm_shape_validate(const bm__shape *shape, json_t *v, const char *path, bm_error *err)
 {
     char buf[PATH_CAP];
     size_t len = put(buf, sizeof(buf), 0, "%s", path ? path : "$");
@@ -671,14 +486,14 @@ int bm__shape_validate(const bm__shape *shape, json_t *v, const char *path, bm_e
  * Lookups in a validated tree
  * ============================================================================================== */
 
-json_t *bm__json_get(json_t *root, const char *path)
+json_t *bm_json_get(json_t *root, const char *path)
 {
     json_t *v = root;
     const char *p = path;
     while (v && *p) {
         if (*p == '[') {
             size_t idx = 0;
-            for (p++; is_digit(*p) && idx < 100000000; p++)
+            for (p++; bm__is_digit(*p) && idx < 100000000; p++)
                 idx = idx * 10 + (size_t)(*p - '0');
             if (*p != ']') return NULL;
             p++;
@@ -694,7 +509,7 @@ json_t *bm__json_get(json_t *root, const char *path)
     return v;
 }
 
-const char *bm__json_string(json_t *root, const char *path)
+const char *bm_json_string(json_t *root, const char *path)
 {
-    return json_string_value(bm__json_get(root, path));
+    return json_string_value(bm_json_get(root, path));
 }

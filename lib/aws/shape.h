@@ -1,15 +1,18 @@
-/* Service-model shapes: a table-driven validator for AWS JSON request bodies (internal). */
+/* Service-model shapes: a table-driven validator for AWS JSON request bodies (internal to lib/aws;
+ * other modules use include/biasmon/sagemaker.h). */
 #ifndef BIASMON_AWS_SHAPE_H
 #define BIASMON_AWS_SHAPE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "biasmon/common.h"
+#include "biasmon/sagemaker.h"
 
 /*
- * A bm__shape mirrors one shape of an AWS service model (botocore's service-2.json): its type and
+ * A bm__shape (the public, opaque bm_shape) mirrors one shape of an AWS service model (botocore's service-2.json): its type and
  * the constraint traits the service enforces. Shapes are static const tables that point at each
- * other; bm__shape_validate() walks a jansson tree against them and stops at the first violation,
+ * other; bm_shape_validate() (biasmon/sagemaker.h) walks a jansson tree against them and stops at the first violation,
  * filling err (BM_ECONFIG) with the JSON path of the offending member ("$.A.B[0].C") and a message
  * saying what is expected. Validation allocates nothing.
  *
@@ -41,7 +44,7 @@ typedef struct bm__pattern {
     int (*match)(const char *s, size_t n); /* 1 when all of s[0..n) matches text */
 } bm__pattern;
 
-typedef struct bm__shape bm__shape;
+typedef struct bm_shape bm__shape;
 
 typedef struct bm__member {
     const char *name; /* NULL ends a member table */
@@ -60,7 +63,7 @@ enum {
     BM__LOCAL_URI = 1u << 0,
 };
 
-struct bm__shape {
+struct bm_shape {
     bm__shape_kind kind;
     const char *name; /* the service model's shape name (messages, documentation) */
     /* BM__STRING */
@@ -98,21 +101,31 @@ struct bm__shape {
         .kind = BM__INTEGER, .name = shape_name, .has_min = 1, .min = lo, .has_max = 1, .max = hi  \
     }
 
-/* Validates v against shape. path names v in messages ("$" for a request body). Returns BM_OK,
- * or BM_ECONFIG with err->path and err->msg set (err->file/line/col are left alone). */
-int bm__shape_validate(const bm__shape *shape, json_t *v, const char *path,
-                       bm_error *err) BM_MUST_CHECK;
-
 /* Sets err to BM_ECONFIG at path with a formatted message; returns BM_ECONFIG. */
 int bm__shape_fail(bm_error *err, const char *path, const char *fmt, ...) BM_PRINTF(3, 4);
 
-/* Looks up a member path such as "A.B[0].C" below root. Returns a borrowed reference, or NULL
- * when any step is missing, of the wrong type, or JSON null. */
-json_t *bm__json_get(json_t *root, const char *path);
-/* Like bm__json_get, for string values: the borrowed C string, or NULL. */
-const char *bm__json_string(json_t *root, const char *path);
+/* UTF-8 and character classes shared by the walker and the model's pattern matchers. */
+/* Decodes the code point at s[0..n): its length in bytes (1..4), or 0 when the bytes are not
+ * well-formed UTF-8 (overlong forms, surrogates and values above U+10FFFF included). */
+size_t bm__utf8_next(const char *s, size_t n, uint32_t *cp);
+/* 1 when s[0..n) holds one of Java's line terminators (\n \r U+0085 U+2028 U+2029). */
+int bm__has_line_terminator(const char *s, size_t n);
+/* 1 when every byte of s[0..n) is ASCII alphanumeric or in extra (a NUL never is). */
+int bm__all_in(const char *s, size_t n, const char *extra);
+static inline int bm__is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+static inline int bm__is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static inline int bm__is_alnum(char c)
+{
+    return bm__is_alpha(c) || bm__is_digit(c);
+}
 
-/* ---- patterns of the SageMaker model, shared by its operations ---- */
+/* ---- patterns of the SageMaker model (sagemaker_model.c), shared by its operations ---- */
 extern const bm__pattern bm__pat_resource_name; /* [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} */
 extern const bm__pattern bm__pat_s3_uri;        /* (https|s3)://([^/]+)/?(.*) */
 extern const bm__pattern bm__pat_dest_s3_uri;   /* (https|s3)://([^/])/?(.*) */
@@ -127,21 +140,7 @@ extern const bm__pattern bm__pat_tag;           /* ([\p{L}\p{Z}\p{N}_.:/=+\-@]*)
 /* 1 when s[0..n) is acceptable as biasmon local storage: file:///path or a path without scheme. */
 int bm__is_local_uri(const char *s, size_t n);
 
-/* ---- SageMaker shapes shared by the monitoring operations (defined in job_definition.c) ---- */
-extern const bm__shape bm__shape_monitoring_job_definition_name;   /* MonitoringJobDefinitionName */
-extern const bm__shape bm__shape_endpoint_name;                    /* EndpointName */
-extern const bm__shape bm__shape_role_arn;                         /* RoleArn */
-extern const bm__shape bm__shape_tag_list;                         /* TagList */
-extern const bm__shape bm__shape_time_offset;                      /* MonitoringTimeOffsetString */
-extern const bm__shape bm__shape_endpoint_input;                   /* EndpointInput */
-extern const bm__shape bm__shape_batch_transform_input;            /* BatchTransformInput */
-extern const bm__shape bm__shape_monitoring_output_config;         /* MonitoringOutputConfig */
-extern const bm__shape bm__shape_monitoring_resources;             /* MonitoringResources */
-extern const bm__shape bm__shape_monitoring_network_config;        /* MonitoringNetworkConfig */
-extern const bm__shape bm__shape_monitoring_stopping_condition;    /* MonitoringStoppingCondition */
-extern const bm__shape bm__shape_monitoring_environment_map;       /* MonitoringEnvironmentMap */
+/* ---- SageMaker shapes used outside sagemaker_model.c (job_definition.c) ---- */
 extern const bm__shape bm__shape_create_model_bias_job_definition; /* the whole request */
-extern const bm__shape bm__shape_processing_job_name;              /* ProcessingJobName */
-extern const bm__shape bm__shape_create_processing_job;            /* the whole request */
 
 #endif

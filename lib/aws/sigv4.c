@@ -132,7 +132,7 @@ static void hex_of(const unsigned char *d, size_t n, char *out)
     out[2 * n] = 0;
 }
 
-void bm__sigv4_sha256_hex(const void *p, size_t n, char hex[65])
+void bm_sigv4_sha256_hex(const void *p, size_t n, char hex[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
@@ -388,7 +388,7 @@ int bm__sigv4_string_to_sign(const char *amz_date, const char *scope, size_t sco
                              const char *creq, size_t creq_len, bm_buf *out)
 {
     char hash[65];
-    bm__sigv4_sha256_hex(creq, creq_len, hash);
+    bm_sigv4_sha256_hex(creq, creq_len, hash);
     int r = bm_buf_puts(out, ALGORITHM "\n");
     if (r == BM_OK) r = bm_buf_puts(out, amz_date);
     if (r == BM_OK) r = bm_buf_putc(out, '\n');
@@ -718,7 +718,7 @@ bm_sigv4_result bm_sigv4_verify(const bm_sigv4_request *req, const bm_sigv4_key 
 
     /* The payload hash: the body's, or the declared one, which must then be the body's. */
     char body_hash[65], declared_hash[65];
-    bm__sigv4_sha256_hex(req->body, req->body ? req->body_len : 0, body_hash);
+    bm_sigv4_sha256_hex(req->body, req->body ? req->body_len : 0, body_hash);
     const char *declared;
     const char *payload_hash = body_hash;
     if (find_header(req, "x-amz-content-sha256", &declared)) {
@@ -896,7 +896,7 @@ static int sign(const bm_sigv4_request *req, const bm_sigv4_key *key, const char
         memcpy(payload, d.p, 64);
         payload[64] = 0;
     } else {
-        bm__sigv4_sha256_hex(req->body, req->body ? req->body_len : 0, payload);
+        bm_sigv4_sha256_hex(req->body, req->body ? req->body_len : 0, payload);
     }
 
     char scope[512], sig[65];

@@ -36,7 +36,4 @@ int bm__sigv4_signature(const char *secret, const char *date8, const char *regio
                         size_t region_len, const char *service, size_t service_len, const char *sts,
                         size_t sts_len, char hex[65]) BM_MUST_CHECK;
 
-/* hex(SHA-256(p, n)) into hex (65 bytes, NUL-terminated). */
-void bm__sigv4_sha256_hex(const void *p, size_t n, char hex[65]);
-
 #endif

@@ -60,13 +60,13 @@ struct bm_service {
 /* Logging through the configured callback, key=value fields. */
 void bm__log(bm_service *s, bm_log_level lvl, const char *event, const char *fmt, ...) BM_PRINTF(4, 5);
 
-/* An API operation: validated request in, response object out, or an error (err->code decides
+/* An API operation: request in (already validated against its shape in SageMaker's service
+ * model, bm_sagemaker_request_shape(name)), response object out, or an error (err->code decides
  * the AWS error: BM_ECONFIG ValidationException, BM_ENOTFOUND ResourceNotFound, BM_EEXISTS and
  * BM_EBUSY ResourceInUse, BM_ELIMIT ResourceLimitExceeded, others InternalFailure). */
 typedef int (*bm__op_fn)(bm_service *s, json_t *req, json_t **resp, bm_error *err);
 typedef struct bm__op {
-    const char *name; /* after "SageMaker." */
-    const void *shape;
+    const char *name; /* the X-Amz-Target, "SageMaker.CreateEndpoint" */
     bm__op_fn fn;
 } bm__op;
 const bm__op *bm__find_op(const char *target);

@@ -11,9 +11,8 @@
 #include "biasmon/jobdef.h"
 #include "biasmon/store.h"
 #include "biasmon/violations.h"
-#include "aws/shape.h"
+#include "biasmon/sagemaker.h"
 #include "serve/internal.h"
-#include "aws/shapes.h"
 
 #define ENOMEM_RET(err) bm_error_set(err, BM_ENOMEM, "out of memory")
 
@@ -24,7 +23,7 @@ static double now(bm_service *s)
 
 static const char *str(json_t *o, const char *path)
 {
-    return bm__json_string(o, path);
+    return bm_json_string(o, path);
 }
 
 static int vfail(bm_error *err, int code, const char *path, const char *fmt, ...) BM_PRINTF(4, 5);
@@ -471,7 +470,7 @@ static int check_schedule_config(bm_service *s, json_t *cfg, bm_resource *r, bm_
     if (rc) return rc;
     snprintf(r->ref, sizeof(r->ref), "%s", jd.name);
     snprintf(r->endpoint, sizeof(r->endpoint), "%s", jd.endpoint);
-    json_t *maxrt = bm__json_get(jd.doc, "StoppingCondition.MaxRuntimeInSeconds");
+    json_t *maxrt = bm_json_get(jd.doc, "StoppingCondition.MaxRuntimeInSeconds");
     bm_resource_release(&jd);
     if (json_object_set_new(cfg, "MonitoringType", json_string("ModelBias"))) return ENOMEM_RET(err);
     json_t *sc = json_object_get(cfg, "ScheduleConfig");
@@ -516,7 +515,7 @@ static int check_schedule_config(bm_service *s, json_t *cfg, bm_resource *r, bm_
             return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig.MonitoringJobDefinitionName",
                          "endpoint \"%s\" of job definition \"%s\" does not exist (CreateEndpoint)", r->endpoint, jdn);
         if (rc) return rc;
-        json_t *en = bm__json_get(ep.doc, "DataCaptureConfig.EnableCapture");
+        json_t *en = bm_json_get(ep.doc, "DataCaptureConfig.EnableCapture");
         int capture = en && json_is_true(en);
         bm_resource_release(&ep);
         if (!capture)
@@ -879,7 +878,7 @@ static int op_describe_processing_job(bm_service *s, json_t *req, json_t **resp,
     bm_error_clear(&e2);
     if (!bm_state_resource_get(s->db, BM_RES_JOB_DEFINITION, e->job_definition, &jd, &e2)) {
         res = json_incref(json_object_get(jd.doc, "JobResources"));
-        app = json_incref(bm__json_get(jd.doc, "ModelBiasAppSpecification.ImageUri"));
+        app = json_incref(bm_json_get(jd.doc, "ModelBiasAppSpecification.ImageUri"));
         role = json_incref(json_object_get(jd.doc, "RoleArn"));
         stop = json_incref(json_object_get(jd.doc, "StoppingCondition"));
         bm_resource_release(&jd);
@@ -1014,32 +1013,32 @@ static int op_run(bm_service *s, json_t *req, json_t **resp, bm_error *err)
 /* ==================================================================== dispatch */
 
 static const bm__op ops[] = {
-    {"SageMaker.CreateEndpointConfig", &bm__req_create_endpoint_config, op_create_endpoint_config},
-    {"SageMaker.DescribeEndpointConfig", &bm__req_describe_endpoint_config, op_describe_endpoint_config},
-    {"SageMaker.DeleteEndpointConfig", &bm__req_delete_endpoint_config, op_delete_endpoint_config},
-    {"SageMaker.CreateEndpoint", &bm__req_create_endpoint, op_create_endpoint},
-    {"SageMaker.DescribeEndpoint", &bm__req_describe_endpoint, op_describe_endpoint},
-    {"SageMaker.DeleteEndpoint", &bm__req_delete_endpoint, op_delete_endpoint},
-    {"SageMaker.CreateModelBiasJobDefinition", &bm__shape_create_model_bias_job_definition, op_create_job_definition},
-    {"SageMaker.DescribeModelBiasJobDefinition", &bm__req_describe_job_definition, op_describe_job_definition},
-    {"SageMaker.ListModelBiasJobDefinitions", &bm__req_list_job_definitions, op_list_job_definitions},
-    {"SageMaker.DeleteModelBiasJobDefinition", &bm__req_delete_job_definition, op_delete_job_definition},
-    {"SageMaker.CreateMonitoringSchedule", &bm__req_create_schedule, op_create_schedule},
-    {"SageMaker.DescribeMonitoringSchedule", &bm__req_schedule_name, op_describe_schedule},
-    {"SageMaker.ListMonitoringSchedules", &bm__req_list_schedules, op_list_schedules},
-    {"SageMaker.UpdateMonitoringSchedule", &bm__req_update_schedule, op_update_schedule},
-    {"SageMaker.StartMonitoringSchedule", &bm__req_schedule_name, op_start_schedule},
-    {"SageMaker.StopMonitoringSchedule", &bm__req_schedule_name, op_stop_schedule},
-    {"SageMaker.DeleteMonitoringSchedule", &bm__req_schedule_name, op_delete_schedule},
-    {"SageMaker.ListMonitoringExecutions", &bm__req_list_executions, op_list_executions},
-    {"SageMaker.CreateProcessingJob", &bm__shape_create_processing_job, op_create_processing_job},
-    {"SageMaker.DescribeProcessingJob", &bm__req_describe_processing_job, op_describe_processing_job},
-    {"SageMaker.ListProcessingJobs", &bm__req_list_processing_jobs, op_list_processing_jobs},
-    {"SageMaker.StopProcessingJob", &bm__req_stop_processing_job, op_stop_processing_job},
-    {"SageMaker.AddTags", &bm__req_add_tags, op_add_tags},
-    {"SageMaker.ListTags", &bm__req_list_tags, op_list_tags},
-    {"SageMaker.DeleteTags", &bm__req_delete_tags, op_delete_tags},
-    {"Biasmon.StartMonitoringExecution", &bm__req_run_schedule, op_run},
+    {"SageMaker.CreateEndpointConfig", op_create_endpoint_config},
+    {"SageMaker.DescribeEndpointConfig", op_describe_endpoint_config},
+    {"SageMaker.DeleteEndpointConfig", op_delete_endpoint_config},
+    {"SageMaker.CreateEndpoint", op_create_endpoint},
+    {"SageMaker.DescribeEndpoint", op_describe_endpoint},
+    {"SageMaker.DeleteEndpoint", op_delete_endpoint},
+    {"SageMaker.CreateModelBiasJobDefinition", op_create_job_definition},
+    {"SageMaker.DescribeModelBiasJobDefinition", op_describe_job_definition},
+    {"SageMaker.ListModelBiasJobDefinitions", op_list_job_definitions},
+    {"SageMaker.DeleteModelBiasJobDefinition", op_delete_job_definition},
+    {"SageMaker.CreateMonitoringSchedule", op_create_schedule},
+    {"SageMaker.DescribeMonitoringSchedule", op_describe_schedule},
+    {"SageMaker.ListMonitoringSchedules", op_list_schedules},
+    {"SageMaker.UpdateMonitoringSchedule", op_update_schedule},
+    {"SageMaker.StartMonitoringSchedule", op_start_schedule},
+    {"SageMaker.StopMonitoringSchedule", op_stop_schedule},
+    {"SageMaker.DeleteMonitoringSchedule", op_delete_schedule},
+    {"SageMaker.ListMonitoringExecutions", op_list_executions},
+    {"SageMaker.CreateProcessingJob", op_create_processing_job},
+    {"SageMaker.DescribeProcessingJob", op_describe_processing_job},
+    {"SageMaker.ListProcessingJobs", op_list_processing_jobs},
+    {"SageMaker.StopProcessingJob", op_stop_processing_job},
+    {"SageMaker.AddTags", op_add_tags},
+    {"SageMaker.ListTags", op_list_tags},
+    {"SageMaker.DeleteTags", op_delete_tags},
+    {"Biasmon.StartMonitoringExecution", op_run},
 };
 
 const bm__op *bm__find_op(const char *target)

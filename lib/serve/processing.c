@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <sys/wait.h>
 #include "biasmon/store.h"
-#include "aws/shape.h"
+#include "biasmon/sagemaker.h"
 #include "serve/internal.h"
 
 #define MAX_REASON 1024 /* SageMaker's FailureReason and ExitMessage are at most 1,024 characters */
@@ -55,12 +55,12 @@ static json_t *input_named(json_t *doc, const char *name, size_t *at)
 
 static const char *input_uri(json_t *doc, const char *name)
 {
-    return bm__json_string(input_named(doc, name, NULL), "S3Input.S3Uri");
+    return bm_json_string(input_named(doc, name, NULL), "S3Input.S3Uri");
 }
 
 static const char *output_uri(json_t *doc)
 {
-    return bm__json_string(doc, "ProcessingOutputConfig.Outputs[0].S3Output.S3Uri");
+    return bm_json_string(doc, "ProcessingOutputConfig.Outputs[0].S3Output.S3Uri");
 }
 
 /* A request biasmon can run: a Clarify bias job, nothing else. */
@@ -93,10 +93,10 @@ static int check_clarify_job(json_t *req, bm_error *err)
     }
     if (!input_named(req, "analysis_config", NULL) || !input_named(req, "dataset", NULL))
         return fail_at(err, BM_ECONFIG, "$.ProcessingInputs", WHAT_BIASMON_RUNS "; an input is missing");
-    json_t *outputs = bm__json_get(req, "ProcessingOutputConfig.Outputs");
+    json_t *outputs = bm_json_get(req, "ProcessingOutputConfig.Outputs");
     if (json_array_size(outputs) != 1)
         return fail_at(err, BM_ECONFIG, "$.ProcessingOutputConfig.Outputs", WHAT_BIASMON_RUNS);
-    const char *on = bm__json_string(req, "ProcessingOutputConfig.Outputs[0].OutputName");
+    const char *on = bm_json_string(req, "ProcessingOutputConfig.Outputs[0].OutputName");
     if (strcmp(on, "analysis_result"))
         return fail_at(err, BM_ECONFIG, "$.ProcessingOutputConfig.Outputs[0].OutputName", WHAT_BIASMON_RUNS);
     if (!output_uri(req))
@@ -112,7 +112,7 @@ static int check_job_uris(json_t *doc, bm_error *err)
     for (size_t k = 0; k < 2; k++) {
         size_t at = 0;
         json_t *in = input_named(doc, names[k], &at);
-        const char *uri = bm__json_string(in, "S3Input.S3Uri");
+        const char *uri = bm_json_string(in, "S3Input.S3Uri");
         if (!uri) continue;
         int rc = bm_store_check(uri, err);
         if (rc) {
@@ -185,7 +185,7 @@ int bm__processing_create(bm_service *s, json_t *req, json_t **resp, bm_error *e
     static const char *const keep[] = {"ProcessingInputs", "ProcessingOutputConfig", "ProcessingResources",
                                        "StoppingCondition", "AppSpecification", "Environment",
                                        "NetworkConfig", "RoleArn", "ExperimentConfig", NULL};
-    const char *name = bm__json_string(req, "ProcessingJobName");
+    const char *name = bm_json_string(req, "ProcessingJobName");
     bm_resource r;
     memset(&r, 0, sizeof(r));
     snprintf(r.kind, sizeof(r.kind), "%s", BM_RES_PROCESSING_JOB);
@@ -349,7 +349,7 @@ static void start(bm_service *s, bm_resource *r)
         return;
     }
     snprintf(w->job, sizeof(w->job), "%s", r->name);
-    json_t *mrt = bm__json_get(r->doc, "StoppingCondition.MaxRuntimeInSeconds");
+    json_t *mrt = bm_json_get(r->doc, "StoppingCondition.MaxRuntimeInSeconds");
     w->max_runtime = mrt ? (int)json_integer_value(mrt) : 0;
     save(s, r, "InProgress", NULL, NULL);
     bm__log(s, BM_LOG_INFO, "processing_job_started", "job=%s pid=%d", r->name, (int)w->pid);

@@ -15,7 +15,7 @@
 #include "biasmon/isotime.h"
 #include "biasmon/jsonw.h"
 #include "biasmon/store.h"
-#include "aws/shape.h"
+#include "biasmon/sagemaker.h"
 #include "serve/internal.h"
 
 #define MAX_TICKS_PER_PASS 10000
@@ -256,7 +256,7 @@ static void spawn(bm_service *s, bm_exec_record *e)
             goto fail;
         }
         have_ep = 1;
-        const char *d = bm__json_string(ep.doc, "DataCaptureConfig.DestinationS3Uri");
+        const char *d = bm_json_string(ep.doc, "DataCaptureConfig.DestinationS3Uri");
         if (!d) {
             snprintf(why, sizeof(why), "endpoint \"%s\" has no data capture destination", e->endpoint);
             goto fail;
@@ -275,8 +275,8 @@ static void spawn(bm_service *s, bm_exec_record *e)
     snprintf(log_path, sizeof(log_path), "%s/log.txt", dir);
     /* a baseline named by its baselining job is that job's analysis.json, once it has Completed */
     char baseline[1100] = "";
-    const char *bjn = bm__json_string(jd.doc, "ModelBiasBaselineConfig.BaseliningJobName");
-    if (bjn && !bm__json_string(jd.doc, "ModelBiasBaselineConfig.ConstraintsResource.S3Uri") &&
+    const char *bjn = bm_json_string(jd.doc, "ModelBiasBaselineConfig.BaseliningJobName");
+    if (bjn && !bm_json_string(jd.doc, "ModelBiasBaselineConfig.ConstraintsResource.S3Uri") &&
         bm__processing_baseline(s, bjn, baseline, sizeof(baseline), &err)) {
         snprintf(why, sizeof(why), "ModelBiasBaselineConfig.BaseliningJobName: %s", err.msg);
         goto fail;
@@ -301,7 +301,7 @@ static void spawn(bm_service *s, bm_exec_record *e)
         goto fail;
     }
     /* the output folder, as the worker computes it */
-    const char *out = bm__json_string(jd.doc, "ModelBiasJobOutputConfig.MonitoringOutputs[0].S3Output.S3Uri");
+    const char *out = bm_json_string(jd.doc, "ModelBiasJobOutputConfig.MonitoringOutputs[0].S3Output.S3Uri");
     bm_civil c;
     bm_time_civil(e->scheduled_time, &c);
     if (e->endpoint[0])
@@ -319,9 +319,9 @@ static void spawn(bm_service *s, bm_exec_record *e)
         if (!bm_uri_join(e->output_uri, "execution.json", acc, sizeof(acc)) && bm_store_remove(acc, &e2))
             bm__log(s, BM_LOG_WARN, "stale_account", "execution=%lld msg=\"%s\"", (long long)e->id, e2.msg);
     }
-    const char *ws = bm__json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisStartTime");
-    const char *we = bm__json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisEndTime");
-    json_t *mrt = bm__json_get(jd.doc, "StoppingCondition.MaxRuntimeInSeconds");
+    const char *ws = bm_json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisStartTime");
+    const char *we = bm_json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisEndTime");
+    json_t *mrt = bm_json_get(jd.doc, "StoppingCondition.MaxRuntimeInSeconds");
     char *argv[16 + 2 * (BM_SERVICE_MAX_ALLOW_ROOTS + 1)];
     int a = 0;
     argv[a++] = s->worker_exe;
@@ -421,10 +421,10 @@ static void reap(bm_service *s, bm__worker *w, int wstatus)
         if (!bm_uri_join(e.output_uri, "execution.json", uri, sizeof(uri)) && !bm_store_read(uri, 16u << 20, &b, &err))
             acc = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
         bm_buf_release(&b);
-        const char *st = acc ? bm__json_string(acc, "Status") : NULL;
+        const char *st = acc ? bm_json_string(acc, "Status") : NULL;
         if (st && (!strcmp(st, "Completed") || !strcmp(st, "CompletedWithViolations") || !strcmp(st, "Failed"))) {
             snprintf(status_buf, sizeof(status_buf), "%s", st);
-            snprintf(why, sizeof(why), "%s", bm__json_string(acc, "FailureReason") ? bm__json_string(acc, "FailureReason") : "");
+            snprintf(why, sizeof(why), "%s", bm_json_string(acc, "FailureReason") ? bm_json_string(acc, "FailureReason") : "");
             json_t *v = json_object_get(acc, "violations");
             e.violations = json_is_integer(v) ? json_integer_value(v) : 0;
         } else if (WIFEXITED(wstatus)) {
@@ -527,7 +527,7 @@ static int recover(bm_service *s, bm_error *err)
     for (size_t k = 0; k < m; k++) {
         bm_resource *r = &v[k];
         if (strcmp(r->status, "Scheduled") || r->next_tick < 0 || r->next_tick > t) continue;
-        const char *e = bm__json_string(r->doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
+        const char *e = bm_json_string(r->doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
         bm_schedule_expr x;
         if (!e || bm_schedule_parse(e, strlen(e), &x, NULL) || x.now) continue;
         int64_t latest = bm_schedule_prev(&x, t);

@@ -14,7 +14,7 @@
 #include "biasmon/jsonw.h"
 #include "biasmon/sigv4.h"
 #include "biasmon/store.h"
-#include "aws/shape.h"
+#include "biasmon/sagemaker.h"
 #include "serve/internal.h"
 
 /* ==================================================================== clock and log */
@@ -187,7 +187,10 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
     bm_error err;
     bm_error_clear(&err);
     json_t *resp = NULL;
-    int r = bm__shape_validate(op->shape, body, "$", &err);
+    const bm_shape *shape = bm_sagemaker_request_shape(op->name);
+    int r = shape ? bm_shape_validate(shape, body, "$", &err)
+                  : bm_error_set(&err, BM_EINTERNAL, "%s has no request shape in the service model (lib/aws/sagemaker_model.c)",
+                                 op->name);
     if (!r) r = op->fn(s, body, &resp, &err);
     if (r) {
         bm__log(s, r == BM_ENOMEM || r == BM_EINTERNAL || r == BM_EIO ? BM_LOG_ERROR : BM_LOG_INFO, "api_error",

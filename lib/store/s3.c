@@ -12,7 +12,6 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include "biasmon/sigv4.h"
-#include "aws/sigv4_internal.h"
 #include "store/s3.h"
 
 #define MAX_ERROR_BODY (64u << 10)
@@ -432,7 +431,7 @@ static int perform(CURL *h, call *k, bm_error *err)
         bm_error_at(err, k->l->shown, 0, 0, NULL);
         return bm_error_set(err, BM_ELIMIT, "S3 request URL too long");
     }
-    if (k->body_len) bm__sigv4_sha256_hex(k->body, k->body_len, hash);
+    if (k->body_len) bm_sigv4_sha256_hex(k->body, k->body_len, hash);
     else memcpy(hash, EMPTY_SHA256, 65);
     char last[400] = "";
     for (int attempt = 1; attempt <= k->c->attempts; attempt++) {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "biasmon/jobdef.h"
-#include "aws/shape.h"
+#include "biasmon/sagemaker.h"
 
 /* The request the Python SDK sends (spec §3.3), with real-looking VPC ids: the spec's "sg-..."
  * placeholders do not match [-0-9a-zA-Z]+. */
@@ -123,7 +123,7 @@ static json_t *mutate(json_t *root, const char *target, const char *value)
     char parent_path[256];
     size_t plen = last ? (size_t)(last - target) : 0;
     snprintf(parent_path, sizeof(parent_path), "%.*s", (int)plen, target);
-    json_t *parent = plen ? bm__json_get(root, parent_path) : root;
+    json_t *parent = plen ? bm_json_get(root, parent_path) : root;
     if (!parent) fail_msg("no parent for %s", target);
     if (last && *last == '[') {
         size_t idx = strtoul(last + 1, NULL, 10);
@@ -251,7 +251,7 @@ static void test_full_sdk_request(void **state)
     assert_true(json_is_object(d.request));
     assert_string_equal(json_string_value(json_object_get(d.request, "JobDefinitionName")), d.name);
     assert_int_equal(
-        json_integer_value(bm__json_get(d.request, "JobResources.ClusterConfig.VolumeSizeInGB")),
+        json_integer_value(bm_json_get(d.request, "JobResources.ClusterConfig.VolumeSizeInGB")),
         30);
     bm_job_definition_release(&d);
     assert_null(d.name);

@@ -239,7 +239,7 @@ static void test_suite_canonical_and_string_to_sign(void **state)
         bm_sigv4_request req = vector_request(v);
         char signed_headers[256], hash[65], sig[65];
         authz_param(v->authz, "SignedHeaders=", signed_headers, sizeof(signed_headers));
-        bm__sigv4_sha256_hex(v->body, strlen(v->body), hash);
+        bm_sigv4_sha256_hex(v->body, strlen(v->body), hash);
 
         bm_buf creq, sts;
         bm_buf_init(&creq, BM__SIGV4_MAX_CANONICAL);
@@ -940,7 +940,7 @@ static void test_content_sha256(void **state)
     (void)state;
     treq t, saved;
     char why[512], hash[65];
-    bm__sigv4_sha256_hex(BODY, strlen(BODY), hash);
+    bm_sigv4_sha256_hex(BODY, strlen(BODY), hash);
     sagemaker_request(&t, BODY);
     add(&t, "X-Amz-Content-SHA256", hash);
     sign_as(&t, &test_key, "sagemaker", T);
