@@ -1,4 +1,8 @@
-/* biasmon serve internals shared by the service, the operations, the scheduler and /metrics. */
+/* biasmon serve internals shared by its files. They call each other in one direction, from the
+ * top: service.c (HTTP entry, lifecycle) -> ops.c (the API operations) -> scheduler.c (ticks,
+ * executions) -> processing.c (Clarify processing jobs) -> workers.c (the process pool), with
+ * metrics.c and client.c beside them and base.c (logging, ARNs, the scheduler's doorbell, URI
+ * checks) under all. scripts/check-serve-layers.sh holds the order (docs/design.md). */
 #ifndef BIASMON_SERVE_INTERNAL_H
 #define BIASMON_SERVE_INTERNAL_H
 
@@ -57,8 +61,28 @@ struct bm_service {
     json_t *metrics_cache; /* {schedule: {"exec": id, "text": "..."}} */
 };
 
+/* ---- base.c ---- */
+
 /* Logging through the configured callback, key=value fields. */
 void bm__log(bm_service *s, bm_log_level lvl, const char *event, const char *fmt, ...) BM_PRINTF(4, 5);
+/* ARNs. kind: "monitoring-schedule", "model-bias-job-definition", "endpoint", "endpoint-config",
+ * "processing-job". Names appear lower-cased, as SageMaker writes them. */
+void bm__arn(const bm_service *s, const char *kind, const char *name, char *out, size_t n);
+/* The scheduler's doorbell: asks its thread for a full pass now (any change to a schedule, a
+ * processing job queued or to stop). Safe from any thread; never blocks for long. */
+void bm__scheduler_wake(bm_service *s);
+/* CLOCK_MONOTONIC in seconds (workers' runtimes, shutdown's grace). */
+double bm__mono(void);
+/* The URI members of a job definition document ("ModelBiasAppSpecification.ConfigUri", ...),
+ * NULL-terminated, and of an endpoint configuration. */
+extern const char *const bm__job_definition_uris[];
+extern const char *const bm__endpoint_config_uris[];
+/* Checks each present URI member of doc against the store's confinement (bm_store_check): on
+ * failure err->path is "$.<member>" and the code BM_EINVAL (ValidationException) or BM_EACCESS
+ * (AccessDeniedException). */
+int bm__check_uris(json_t *doc, const char *const *members, bm_error *err);
+
+/* ---- ops.c ---- */
 
 /* An API operation: request in (already validated against its shape in SageMaker's service
  * model, bm_sagemaker_request_shape(name)), response object out, or an error (err->code decides
@@ -70,31 +94,34 @@ typedef struct bm__op {
     bm__op_fn fn;
 } bm__op;
 const bm__op *bm__find_op(const char *target);
+/* Describe/summary helpers. */
+json_t *bm__execution_summary(bm_service *s, const bm_exec_record *e);
 
-/* ARNs. kind: "monitoring-schedule", "model-bias-job-definition", "endpoint", "endpoint-config",
- * "processing-job". Names appear lower-cased, as SageMaker writes them. */
-void bm__arn(const bm_service *s, const char *kind, const char *name, char *out, size_t n);
+/* ---- scheduler.c ---- */
 
-/* The scheduler (scheduler.c). */
 int bm__scheduler_start(bm_service *s, bm_error *err);
 void bm__scheduler_stop(bm_service *s, int grace_s);
-void bm__scheduler_wake(bm_service *s);
 /* Queues an execution of schedule at tick T now (biasmon run); BM_EEXISTS when that tick has one. */
 int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *exec_id, bm_error *err);
 /* The next tick after `after` for a schedule document (-1: none). */
 int64_t bm__schedule_next_tick(json_t *schedule_doc, int64_t after);
 
-/* Workers (scheduler.c): forks argv[0] with stdout and stderr appended to log_path into a free
- * slot (the caller fills the slot's other fields); NULL with why set when none is free or the
- * fork failed. How many run, against the --workers limit. */
+/* ---- workers.c ---- */
+
+/* Forks argv[0] with stdout and stderr appended to log_path into a free slot (the caller fills
+ * the slot's other fields); NULL with why set when none is free or the fork failed. How many
+ * more may start, against the --workers limit. */
 bm__worker *bm__worker_start(bm_service *s, char *const argv[], const char *log_path, char *why, size_t n);
 int bm__workers_free(bm_service *s);
+/* How many workers run now. */
+int bm__workers_running(bm_service *s);
 /* A worker's last "biasmon: ..." line in its log (its own words: they name files, never quote
  * them), without the prefix and with control characters replaced; "" when there is none. */
 void bm__worker_last_word(const char *log_path, char *out, size_t n);
 
-/* Clarify processing jobs (processing.c). BM_RES_PROCESSING_JOB resources whose status is
- * Pending (queued; described as InProgress), InProgress, Stopping, Completed, Failed or Stopped. */
+/* ---- processing.c ---- */
+
+/* Clarify processing jobs: BM_RES_PROCESSING_JOB resources whose status is Pending (queued; described as InProgress), InProgress, Stopping, Completed, Failed or Stopped. */
 #define BM_RES_PROCESSING_JOB "ProcessingJob"
 int bm__processing_create(bm_service *s, json_t *req, json_t **resp, bm_error *err);
 int bm__processing_stop(bm_service *s, const char *name, bm_error *err);
@@ -112,18 +139,6 @@ int bm__processing_describe(bm_service *s, const char *name, json_t **out, bm_er
 int bm__processing_baseline(bm_service *s, const char *name, char *out, size_t n, bm_error *err);
 /* Summaries (ListProcessingJobs) of every processing job, appended to arr. */
 int bm__processing_summaries(bm_service *s, json_t *arr, bm_error *err);
-
-/* The URI members of a job definition document ("ModelBiasAppSpecification.ConfigUri", ...),
- * NULL-terminated, and of an endpoint configuration. */
-extern const char *const bm__job_definition_uris[];
-extern const char *const bm__endpoint_config_uris[];
-/* Checks each present URI member of doc against the store's confinement (bm_store_check): on
- * failure err->path is "$.<member>" and the code BM_EINVAL (ValidationException) or BM_EACCESS
- * (AccessDeniedException). */
-int bm__check_uris(json_t *doc, const char *const *members, bm_error *err);
-
-/* Describe/summary helpers (ops.c). */
-json_t *bm__execution_summary(bm_service *s, const bm_exec_record *e);
 
 /* GET /metrics (metrics.c): appends the Prometheus text exposition. */
 /* http: what the HTTP server's connection limits have done (NULL: those metrics are left out). */

@@ -123,36 +123,6 @@ static int contains_ci(const char *hay, const char *needle)
     return n == 0;
 }
 
-/* ==================================================================== file-system URIs */
-
-const char *const bm__job_definition_uris[] = {
-    "ModelBiasAppSpecification.ConfigUri",
-    "ModelBiasBaselineConfig.ConstraintsResource.S3Uri",
-    "ModelBiasJobInput.GroundTruthS3Input.S3Uri",
-    "ModelBiasJobInput.BatchTransformInput.DataCapturedDestinationS3Uri",
-    "ModelBiasJobOutputConfig.MonitoringOutputs[0].S3Output.S3Uri",
-    NULL,
-};
-const char *const bm__endpoint_config_uris[] = {"DataCaptureConfig.DestinationS3Uri", NULL};
-
-int bm__check_uris(json_t *doc, const char *const *members, bm_error *err)
-{
-    for (; *members; members++) {
-        const char *uri = str(doc, *members);
-        if (!uri) continue;
-        bm_error e;
-        bm_error_clear(&e);
-        int rc = bm_store_check(uri, &e);
-        if (rc) {
-            if (rc == BM_ENOTFOUND) rc = BM_EINVAL;
-            vfail(err, rc, NULL, "%s", e.msg);
-            snprintf(err->path, sizeof(err->path), "$.%s", *members);
-            return rc;
-        }
-    }
-    return BM_OK;
-}
-
 /* ==================================================================== endpoint configs */
 
 static int op_create_endpoint_config(bm_service *s, json_t *req, json_t **resp, bm_error *err)
@@ -440,15 +410,6 @@ static int op_list_job_definitions(bm_service *s, json_t *req, json_t **resp, bm
 }
 
 /* ==================================================================== schedules */
-
-int64_t bm__schedule_next_tick(json_t *doc, int64_t after)
-{
-    const char *e = str(doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
-    bm_schedule_expr x;
-    if (!e || bm_schedule_parse(e, strlen(e), &x, NULL)) return -1;
-    if (x.now) return -1;
-    return bm_schedule_next(&x, after);
-}
 
 /* Checks a MonitoringScheduleConfig beyond its shape and fills in the defaults; sets the
  * schedule's endpoint, job definition and first tick. */

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,24 +19,18 @@
 
 #define MAX_TICKS_PER_PASS 10000
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static double svc_now(bm_service *s)
 {
     return floor(bm_clock_now(&s->clock) * 1000) / 1000;
 }
 
-void bm__scheduler_wake(bm_service *s)
+int64_t bm__schedule_next_tick(json_t *doc, int64_t after)
 {
-    atomic_store(&s->sched_dirty, 1);
-    pthread_mutex_lock(&s->mu);
-    pthread_cond_signal(&s->wake);
-    pthread_mutex_unlock(&s->mu);
+    const char *e = bm_json_string(doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
+    bm_schedule_expr x;
+    if (!e || bm_schedule_parse(e, strlen(e), &x, NULL)) return -1;
+    if (x.now) return -1;
+    return bm_schedule_next(&x, after);
 }
 
 /* The processing job's name: model-bias-monitoring-{YYYYMMDDHH}00-{24 hex}. */
@@ -168,21 +161,6 @@ static int running_for(bm_service *s, const char *schedule)
     return 0;
 }
 
-static int running_count(bm_service *s)
-{
-    int c = 0;
-    for (int k = 0; k < BM__MAX_WORKERS; k++) c += s->workers[k].pid != 0;
-    return c;
-}
-
-int bm__workers_free(bm_service *s)
-{
-    int limit = s->cfg.workers > 0 ? s->cfg.workers : 1;
-    if (limit > BM__MAX_WORKERS) limit = BM__MAX_WORKERS;
-    int n = limit - running_count(s);
-    return n > 0 ? n : 0;
-}
-
 static void finish_record(bm_service *s, bm_exec_record *e, const char *status, const char *reason)
 {
     bm_error err;
@@ -194,41 +172,6 @@ static void finish_record(bm_service *s, bm_exec_record *e, const char *status, 
         bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)e->id, err.msg);
     bm__log(s, BM_LOG_INFO, "execution_finished", "schedule=%s id=%lld status=%s reason=\"%s\"", e->schedule,
             (long long)e->id, status, reason ? reason : "");
-}
-
-bm__worker *bm__worker_start(bm_service *s, char *const argv[], const char *log_path, char *why, size_t n)
-{
-    int slot = -1;
-    for (int k = 0; k < BM__MAX_WORKERS && slot < 0; k++)
-        if (!s->workers[k].pid) slot = k;
-    if (slot < 0) {
-        snprintf(why, n, "no free worker slot");
-        return NULL;
-    }
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) { /* child: async-signal-safe calls only, then exec */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(127);
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        int nul = open("/dev/null", O_RDONLY);
-        if (nul >= 0) dup2(nul, 0);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    if (pid < 0) {
-        snprintf(why, n, "cannot start a worker process: %s", strerror(errno));
-        return NULL;
-    }
-    bm__worker *w = &s->workers[slot];
-    memset(w, 0, sizeof(*w));
-    w->pid = pid;
-    w->started_real = mono();
-    return w;
 }
 
 /* Starts execution e in a worker process. */
@@ -354,7 +297,7 @@ static void spawn(bm_service *s, bm_exec_record *e)
     if (!w) goto fail;
     w->exec_id = e->id;
     snprintf(w->schedule, sizeof(w->schedule), "%s", e->schedule);
-    w->started_real = mono();
+    w->started_real = bm__mono();
     w->max_runtime = mrt ? (int)json_integer_value(mrt) : 0;
     w->killed = 0;
     snprintf(e->status, sizeof(e->status), "InProgress");
@@ -370,31 +313,6 @@ out:
     if (have_sched) bm_resource_release(&sched);
     if (have_jd) bm_resource_release(&jd);
     if (have_ep) bm_resource_release(&ep);
-}
-
-void bm__worker_last_word(const char *path, char *out, size_t n)
-{
-    char tail[4096];
-    out[0] = 0;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0) return;
-    ssize_t got = -1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        off_t at = st.st_size > (off_t)sizeof(tail) - 1 ? st.st_size - (off_t)sizeof(tail) + 1 : 0;
-        got = pread(fd, tail, sizeof(tail) - 1, at);
-    }
-    close(fd);
-    if (got <= 0) return;
-    tail[got] = 0;
-    const char *line = NULL;
-    for (const char *p = tail; (p = strstr(p, "biasmon: ")) != NULL; p++)
-        if (p == tail || p[-1] == '\n') line = p + 9;
-    if (!line) return;
-    size_t k = 0;
-    for (; line[k] && line[k] != '\n' && k + 1 < n; k++)
-        out[k] = (unsigned char)line[k] < 0x20 || line[k] == 0x7f ? '?' : line[k];
-    out[k] = 0;
 }
 
 /* Records how a worker ended: its execution.json says the status and the reason. */
@@ -460,7 +378,7 @@ static void reap_all(bm_service *s)
             else reap(s, w, st);
             w->pid = 0;
             atomic_store(&s->pj_dirty, 1); /* a slot is free for a queued processing job */
-        } else if (w->max_runtime > 0 && !w->killed && mono() - w->started_real > w->max_runtime) {
+        } else if (w->max_runtime > 0 && !w->killed && bm__mono() - w->started_real > w->max_runtime) {
             kill(w->pid, SIGKILL);
             w->killed = 1;
         }
@@ -567,10 +485,10 @@ void bm__scheduler_stop(bm_service *s, int grace_s)
     pthread_join(s->sched_thread, NULL);
     s->sched_running = 0;
     /* let running executions finish for grace_s seconds, then stop them */
-    double deadline = mono() + (grace_s > 0 ? grace_s : 0);
+    double deadline = bm__mono() + (grace_s > 0 ? grace_s : 0);
     for (int round = 0; round < 100000; round++) {
         reap_all(s);
-        if (!running_count(s) || mono() >= deadline) break;
+        if (!bm__workers_running(s) || bm__mono() >= deadline) break;
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }

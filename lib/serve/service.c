@@ -1,6 +1,5 @@
 /* biasmon serve: the service object, the clock, logging, and the HTTP entry point (auth,
  * AWS JSON 1.1 framing, dispatch to operations, errors in AWS's shape). */
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,7 +16,7 @@
 #include "biasmon/sagemaker.h"
 #include "serve/internal.h"
 
-/* ==================================================================== clock and log */
+/* ==================================================================== clock */
 
 static double real_now(void)
 {
@@ -38,25 +37,6 @@ double bm_clock_now(const bm_clock *c)
     return c->start + (real_now() - c->real_start) * c->scale;
 }
 
-void bm__log(bm_service *s, bm_log_level lvl, const char *event, const char *fmt, ...)
-{
-    if (!s->cfg.log || lvl > s->cfg.log_level) return;
-    char fields[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(fields, sizeof(fields), fmt, ap);
-    va_end(ap);
-    s->cfg.log(s->cfg.log_ctx, lvl, event, fields);
-}
-
-void bm__arn(const bm_service *s, const char *kind, const char *name, char *out, size_t n)
-{
-    char lower[128];
-    size_t k = 0;
-    for (; name[k] && k + 1 < sizeof(lower); k++) lower[k] = (char)tolower((unsigned char)name[k]);
-    lower[k] = 0;
-    snprintf(out, n, "arn:aws:sagemaker:%s:%s:%s/%s", s->region, s->account, kind, lower);
-}
 
 /* ==================================================================== HTTP */
 
