@@ -1,5 +1,5 @@
-/* CreateModelBiasJobDefinition: the request's shapes (from SageMaker's service model) and the
- * extraction of a validated request into bm_job_definition. */
+/* CreateModelBiasJobDefinition: a validated request (its shapes are in sagemaker_model.c) turned
+ * into bm_job_definition. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>

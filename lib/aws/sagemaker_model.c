@@ -11,8 +11,10 @@
 #define STRING BM__SHAPE_STRING
 #define URI BM__SHAPE_URI /* biasmon: URIs may also be local paths or file:// URIs */
 #define INTEGER BM__SHAPE_INTEGER
-#define END {NULL, NULL, 0}
-
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, NULL, 0                                                                              \
+    }
 
 /* ================================================================================================
  * Pattern matchers: each decides whether the whole string matches the model's regex
@@ -191,10 +193,10 @@ const bm__pattern bm__pat_tag = {"([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)", match_tag}
  * share with them
  * ============================================================================================== */
 
-
 static const bm__shape shape_monitoring_job_definition_name =
     STRING("MonitoringJobDefinitionName", 1, 63, &bm__pat_resource_name);
-static const bm__shape shape_processing_job_name = STRING("ProcessingJobName", 1, 63, &bm__pat_resource_name);
+static const bm__shape shape_processing_job_name =
+    STRING("ProcessingJobName", 1, 63, &bm__pat_resource_name);
 static const bm__shape shape_endpoint_name = STRING("EndpointName", 0, 63, &bm__pat_resource_name);
 static const bm__shape s3_uri = URI("S3Uri", 1024, &bm__pat_s3_uri);
 static const bm__shape monitoring_s3_uri = URI("MonitoringS3Uri", 512, &bm__pat_s3_uri);
@@ -258,10 +260,10 @@ static const bm__shape instance_type = {
 static const bm__shape env_key = STRING("ProcessingEnvironmentKey", 0, 256, &bm__pat_env_key);
 static const bm__shape env_value = STRING("ProcessingEnvironmentValue", 0, 256, NULL); /* [\S\s]* */
 static const bm__shape shape_monitoring_environment_map = {.kind = BM__MAP,
-                                                        .name = "MonitoringEnvironmentMap",
-                                                        .key = &env_key,
-                                                        .member = &env_value,
-                                                        .max_items = 50};
+                                                           .name = "MonitoringEnvironmentMap",
+                                                           .key = &env_key,
+                                                           .member = &env_value,
+                                                           .max_items = 50};
 
 /* ---- EndpointInput, BatchTransformInput ---- */
 static const bm__shape shape_endpoint_input = {
@@ -531,8 +533,11 @@ static const bm__shape processing_output_config = {
                                     {NULL, NULL, 0}},
 };
 static const bm__shape container_string = STRING("ContainerArgument", 0, 256, &bm__pat_line);
-static const bm__shape container_strings = {
-    .kind = BM__LIST, .name = "ContainerArguments", .member = &container_string, .min_items = 1, .max_items = 100};
+static const bm__shape container_strings = {.kind = BM__LIST,
+                                            .name = "ContainerArguments",
+                                            .member = &container_string,
+                                            .min_items = 1,
+                                            .max_items = 100};
 static const bm__shape processing_app_specification = {
     .kind = BM__STRUCT,
     .name = "AppSpecification",
@@ -545,14 +550,16 @@ static const bm__shape processing_max_runtime = INTEGER("ProcessingMaxRuntimeInS
 static const bm__shape processing_stopping_condition = {
     .kind = BM__STRUCT,
     .name = "ProcessingStoppingCondition",
-    .members = (const bm__member[]){{"MaxRuntimeInSeconds", &processing_max_runtime, 1}, {NULL, NULL, 0}},
+    .members =
+        (const bm__member[]){{"MaxRuntimeInSeconds", &processing_max_runtime, 1}, {NULL, NULL, 0}},
 };
 static const bm__shape processing_environment_map = {.kind = BM__MAP,
                                                      .name = "ProcessingEnvironmentMap",
                                                      .key = &env_key,
                                                      .member = &env_value,
                                                      .max_items = 100};
-static const bm__shape experiment_entity_name = STRING("ExperimentEntityName", 1, 120, &bm__pat_resource_name);
+static const bm__shape experiment_entity_name =
+    STRING("ExperimentEntityName", 1, 120, &bm__pat_resource_name);
 static const bm__shape experiment_config = {
     .kind = BM__STRUCT,
     .name = "ExperimentConfig",
@@ -583,9 +590,9 @@ static const bm__shape shape_create_processing_job = {
  * Shapes of the other operations' requests
  * ============================================================================================== */
 
-
 static const bm__shape name_shape = STRING("MonitoringScheduleName", 1, 63, &bm__pat_resource_name);
-static const bm__shape endpoint_config_name = STRING("EndpointConfigName", 0, 63, &bm__pat_resource_name);
+static const bm__shape endpoint_config_name =
+    STRING("EndpointConfigName", 0, 63, &bm__pat_resource_name);
 static const bm__shape variant_name = STRING("VariantName", 0, 63, &bm__pat_resource_name);
 static const bm__shape model_name = STRING("ModelName", 0, 63, &bm__pat_resource_name);
 static const bm__shape timestamp = {.kind = BM__TIMESTAMP, .name = "Timestamp"};
@@ -596,7 +603,8 @@ static int name_contains_match(const char *s, size_t n)
     if (!n) return 0;
     for (size_t k = 0; k < n; k++) {
         char c = s[k];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-'))
             return 0;
     }
     return 1;
@@ -605,11 +613,13 @@ static const bm__pattern pat_name_contains = {"[a-zA-Z0-9\\-]+", name_contains_m
 static const bm__shape name_contains = STRING("NameContains", 0, 63, &pat_name_contains);
 static const bm__shape sort_order = {.kind = BM__STRING,
                                      .name = "SortOrder",
-                                     .enums = (const char *const[]){"Ascending", "Descending", NULL}};
+                                     .enums =
+                                         (const char *const[]){"Ascending", "Descending", NULL}};
 static const bm__shape monitoring_type = {
     .kind = BM__STRING,
     .name = "MonitoringType",
-    .enums = (const char *const[]){"DataQuality", "ModelQuality", "ModelBias", "ModelExplainability", NULL}};
+    .enums = (const char *const[]){"DataQuality", "ModelQuality", "ModelBias",
+                                   "ModelExplainability", NULL}};
 static const bm__shape schedule_status = {
     .kind = BM__STRING,
     .name = "ScheduleStatus",
@@ -620,9 +630,11 @@ static const bm__shape execution_status = {
     .enums = (const char *const[]){"Pending", "Completed", "CompletedWithViolations", "InProgress",
                                    "Failed", "Stopping", "Stopped", NULL}};
 
-/* ---- endpoint configs and endpoints: a name and a capture destination (no model is hosted) ---- */
+/* ---- endpoint configs and endpoints: a name and a capture destination (no model is hosted) ----
+ */
 static const bm__shape initial_instance_count = INTEGER("InitialTaskCount", 1, 1e9);
-static const bm__shape variant_weight = {.kind = BM__DOUBLE, .name = "VariantWeight", .has_min = 1, .min = 0};
+static const bm__shape variant_weight = {
+    .kind = BM__DOUBLE, .name = "VariantWeight", .has_min = 1, .min = 0};
 static const bm__shape production_variant = {
     .kind = BM__STRUCT,
     .name = "ProductionVariant",
@@ -640,9 +652,10 @@ static const bm__shape production_variants = {.kind = BM__LIST,
                                               .min_items = 1,
                                               .max_items = 10};
 static const bm__shape sampling = INTEGER("SamplingPercentage", 0, 100);
-static const bm__shape capture_mode = {.kind = BM__STRING,
-                                       .name = "CaptureMode",
-                                       .enums = (const char *const[]){"Input", "Output", "InputAndOutput", NULL}};
+static const bm__shape capture_mode = {
+    .kind = BM__STRING,
+    .name = "CaptureMode",
+    .enums = (const char *const[]){"Input", "Output", "InputAndOutput", NULL}};
 static const bm__shape capture_option = {
     .kind = BM__STRUCT,
     .name = "CaptureOption",
@@ -653,14 +666,16 @@ static const bm__shape capture_options = {.kind = BM__LIST,
                                           .min_items = 1,
                                           .max_items = 32};
 static const bm__shape content_type = STRING("CaptureContentTypeHeaderItem", 1, 256, &bm__pat_line);
-static const bm__shape content_types = {
-    .kind = BM__LIST, .name = "ContentTypeList", .member = &content_type, .min_items = 1, .max_items = 10};
+static const bm__shape content_types = {.kind = BM__LIST,
+                                        .name = "ContentTypeList",
+                                        .member = &content_type,
+                                        .min_items = 1,
+                                        .max_items = 10};
 static const bm__shape content_type_header = {
     .kind = BM__STRUCT,
     .name = "CaptureContentTypeHeader",
-    .members = (const bm__member[]){{"CsvContentTypes", &content_types, 0},
-                                    {"JsonContentTypes", &content_types, 0},
-                                    END}};
+    .members = (const bm__member[]){
+        {"CsvContentTypes", &content_types, 0}, {"JsonContentTypes", &content_types, 0}, END}};
 static const bm__shape data_capture_config = {
     .kind = BM__STRUCT,
     .name = "DataCaptureConfig",
@@ -710,11 +725,13 @@ static const bm__shape req_delete_endpoint = {
 static const bm__shape req_describe_job_definition = {
     .kind = BM__STRUCT,
     .name = "DescribeModelBiasJobDefinitionRequest",
-    .members = (const bm__member[]){{"JobDefinitionName", &shape_monitoring_job_definition_name, 1}, END}};
+    .members =
+        (const bm__member[]){{"JobDefinitionName", &shape_monitoring_job_definition_name, 1}, END}};
 static const bm__shape req_delete_job_definition = {
     .kind = BM__STRUCT,
     .name = "DeleteModelBiasJobDefinitionRequest",
-    .members = (const bm__member[]){{"JobDefinitionName", &shape_monitoring_job_definition_name, 1}, END}};
+    .members =
+        (const bm__member[]){{"JobDefinitionName", &shape_monitoring_job_definition_name, 1}, END}};
 static const bm__shape job_definition_sort_key = {
     .kind = BM__STRING,
     .name = "MonitoringJobDefinitionSortKey",
@@ -746,10 +763,11 @@ static const bm__shape schedule_config = {
 static const bm__shape monitoring_schedule_config = {
     .kind = BM__STRUCT,
     .name = "MonitoringScheduleConfig",
-    .members = (const bm__member[]){{"ScheduleConfig", &schedule_config, 0},
-                                    {"MonitoringJobDefinitionName", &shape_monitoring_job_definition_name, 0},
-                                    {"MonitoringType", &monitoring_type, 0},
-                                    END}};
+    .members = (const bm__member[]){
+        {"ScheduleConfig", &schedule_config, 0},
+        {"MonitoringJobDefinitionName", &shape_monitoring_job_definition_name, 0},
+        {"MonitoringType", &monitoring_type, 0},
+        END}};
 static const bm__shape req_create_schedule = {
     .kind = BM__STRUCT,
     .name = "CreateMonitoringScheduleRequest",
@@ -767,26 +785,28 @@ static const bm__shape req_schedule_name = {
     .kind = BM__STRUCT,
     .name = "MonitoringScheduleNameRequest",
     .members = (const bm__member[]){{"MonitoringScheduleName", &name_shape, 1}, END}};
-static const bm__shape schedule_sort_key = {.kind = BM__STRING,
-                                            .name = "MonitoringScheduleSortKey",
-                                            .enums = (const char *const[]){"Name", "CreationTime", "Status", NULL}};
+static const bm__shape schedule_sort_key = {
+    .kind = BM__STRING,
+    .name = "MonitoringScheduleSortKey",
+    .enums = (const char *const[]){"Name", "CreationTime", "Status", NULL}};
 static const bm__shape req_list_schedules = {
     .kind = BM__STRUCT,
     .name = "ListMonitoringSchedulesRequest",
-    .members = (const bm__member[]){{"EndpointName", &shape_endpoint_name, 0},
-                                    {"SortBy", &schedule_sort_key, 0},
-                                    {"SortOrder", &sort_order, 0},
-                                    {"NextToken", &next_token, 0},
-                                    {"MaxResults", &max_results, 0},
-                                    {"NameContains", &name_contains, 0},
-                                    {"CreationTimeBefore", &timestamp, 0},
-                                    {"CreationTimeAfter", &timestamp, 0},
-                                    {"LastModifiedTimeBefore", &timestamp, 0},
-                                    {"LastModifiedTimeAfter", &timestamp, 0},
-                                    {"StatusEquals", &schedule_status, 0},
-                                    {"MonitoringJobDefinitionName", &shape_monitoring_job_definition_name, 0},
-                                    {"MonitoringTypeEquals", &monitoring_type, 0},
-                                    END}};
+    .members = (const bm__member[]){
+        {"EndpointName", &shape_endpoint_name, 0},
+        {"SortBy", &schedule_sort_key, 0},
+        {"SortOrder", &sort_order, 0},
+        {"NextToken", &next_token, 0},
+        {"MaxResults", &max_results, 0},
+        {"NameContains", &name_contains, 0},
+        {"CreationTimeBefore", &timestamp, 0},
+        {"CreationTimeAfter", &timestamp, 0},
+        {"LastModifiedTimeBefore", &timestamp, 0},
+        {"LastModifiedTimeAfter", &timestamp, 0},
+        {"StatusEquals", &schedule_status, 0},
+        {"MonitoringJobDefinitionName", &shape_monitoring_job_definition_name, 0},
+        {"MonitoringTypeEquals", &monitoring_type, 0},
+        END}};
 static const bm__shape execution_sort_key = {
     .kind = BM__STRING,
     .name = "MonitoringExecutionSortKey",
@@ -794,22 +814,23 @@ static const bm__shape execution_sort_key = {
 static const bm__shape req_list_executions = {
     .kind = BM__STRUCT,
     .name = "ListMonitoringExecutionsRequest",
-    .members = (const bm__member[]){{"MonitoringScheduleName", &name_shape, 0},
-                                    {"EndpointName", &shape_endpoint_name, 0},
-                                    {"SortBy", &execution_sort_key, 0},
-                                    {"SortOrder", &sort_order, 0},
-                                    {"NextToken", &next_token, 0},
-                                    {"MaxResults", &max_results, 0},
-                                    {"ScheduledTimeBefore", &timestamp, 0},
-                                    {"ScheduledTimeAfter", &timestamp, 0},
-                                    {"CreationTimeBefore", &timestamp, 0},
-                                    {"CreationTimeAfter", &timestamp, 0},
-                                    {"LastModifiedTimeBefore", &timestamp, 0},
-                                    {"LastModifiedTimeAfter", &timestamp, 0},
-                                    {"StatusEquals", &execution_status, 0},
-                                    {"MonitoringJobDefinitionName", &shape_monitoring_job_definition_name, 0},
-                                    {"MonitoringTypeEquals", &monitoring_type, 0},
-                                    END}};
+    .members = (const bm__member[]){
+        {"MonitoringScheduleName", &name_shape, 0},
+        {"EndpointName", &shape_endpoint_name, 0},
+        {"SortBy", &execution_sort_key, 0},
+        {"SortOrder", &sort_order, 0},
+        {"NextToken", &next_token, 0},
+        {"MaxResults", &max_results, 0},
+        {"ScheduledTimeBefore", &timestamp, 0},
+        {"ScheduledTimeAfter", &timestamp, 0},
+        {"CreationTimeBefore", &timestamp, 0},
+        {"CreationTimeAfter", &timestamp, 0},
+        {"LastModifiedTimeBefore", &timestamp, 0},
+        {"LastModifiedTimeAfter", &timestamp, 0},
+        {"StatusEquals", &execution_status, 0},
+        {"MonitoringJobDefinitionName", &shape_monitoring_job_definition_name, 0},
+        {"MonitoringTypeEquals", &monitoring_type, 0},
+        END}};
 static const bm__shape req_describe_processing_job = {
     .kind = BM__STRUCT,
     .name = "DescribeProcessingJobRequest",
@@ -821,9 +842,12 @@ static const bm__shape req_stop_processing_job = {
 static const bm__shape processing_job_status = {
     .kind = BM__STRING,
     .name = "ProcessingJobStatus",
-    .enums = (const char *const[]){"InProgress", "Completed", "Failed", "Stopping", "Stopped", NULL}};
+    .enums =
+        (const char *const[]){"InProgress", "Completed", "Failed", "Stopping", "Stopped", NULL}};
 static const bm__shape processing_sort_by = {
-    .kind = BM__STRING, .name = "SortBy", .enums = (const char *const[]){"Name", "CreationTime", "Status", NULL}};
+    .kind = BM__STRING,
+    .name = "SortBy",
+    .enums = (const char *const[]){"Name", "CreationTime", "Status", NULL}};
 static const bm__shape req_list_processing_jobs = {
     .kind = BM__STRUCT,
     .name = "ListProcessingJobsRequest",
@@ -850,33 +874,37 @@ static int arn_match(const char *s, size_t n)
         if (s[k] == '\n' || s[k] == '\r') return 0;
     return 1;
 }
-static const bm__pattern pat_arn = {"arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:.+", arn_match};
+static const bm__pattern pat_arn = {"arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:.+",
+                                    arn_match};
 static const bm__shape resource_arn = STRING("ResourceArn", 0, 256, &pat_arn);
-static const bm__shape tag_keys = {.kind = BM__LIST, .name = "TagKeyList", .member = &tag_key, .min_items = 1, .max_items = 50};
-static const bm__shape list_tags_max = {.kind = BM__INTEGER, .name = "ListTagsMaxResults", .has_min = 1, .min = 50};
+static const bm__shape tag_keys = {
+    .kind = BM__LIST, .name = "TagKeyList", .member = &tag_key, .min_items = 1, .max_items = 50};
+static const bm__shape list_tags_max = {
+    .kind = BM__INTEGER, .name = "ListTagsMaxResults", .has_min = 1, .min = 50};
 static const bm__shape req_add_tags = {
     .kind = BM__STRUCT,
     .name = "AddTagsInput",
-    .members = (const bm__member[]){{"ResourceArn", &resource_arn, 1}, {"Tags", &shape_tag_list, 1}, END}};
-static const bm__shape req_list_tags = {
-    .kind = BM__STRUCT,
-    .name = "ListTagsInput",
-    .members = (const bm__member[]){{"ResourceArn", &resource_arn, 1},
-                                    {"NextToken", &next_token, 0},
-                                    {"MaxResults", &list_tags_max, 0},
-                                    END}};
+    .members =
+        (const bm__member[]){{"ResourceArn", &resource_arn, 1}, {"Tags", &shape_tag_list, 1}, END}};
+static const bm__shape req_list_tags = {.kind = BM__STRUCT,
+                                        .name = "ListTagsInput",
+                                        .members =
+                                            (const bm__member[]){{"ResourceArn", &resource_arn, 1},
+                                                                 {"NextToken", &next_token, 0},
+                                                                 {"MaxResults", &list_tags_max, 0},
+                                                                 END}};
 static const bm__shape req_delete_tags = {
     .kind = BM__STRUCT,
     .name = "DeleteTagsInput",
-    .members = (const bm__member[]){{"ResourceArn", &resource_arn, 1}, {"TagKeys", &tag_keys, 1}, END}};
+    .members =
+        (const bm__member[]){{"ResourceArn", &resource_arn, 1}, {"TagKeys", &tag_keys, 1}, END}};
 
 /* ---- biasmon: run one execution now (biasmon run) ---- */
 static const bm__shape req_run_schedule = {
     .kind = BM__STRUCT,
     .name = "StartMonitoringExecutionRequest",
-    .members = (const bm__member[]){{"MonitoringScheduleName", &name_shape, 1},
-                                    {"ScheduledTime", &timestamp, 0},
-                                    END}};
+    .members = (const bm__member[]){
+        {"MonitoringScheduleName", &name_shape, 1}, {"ScheduledTime", &timestamp, 0}, END}};
 
 /* ================================================================================================
  * Operations: X-Amz-Target to request shape

@@ -10,11 +10,12 @@
 #include "biasmon/sagemaker.h"
 
 /*
- * A bm__shape (the public, opaque bm_shape) mirrors one shape of an AWS service model (botocore's service-2.json): its type and
- * the constraint traits the service enforces. Shapes are static const tables that point at each
- * other; bm_shape_validate() (biasmon/sagemaker.h) walks a jansson tree against them and stops at the first violation,
- * filling err (BM_ECONFIG) with the JSON path of the offending member ("$.A.B[0].C") and a message
- * saying what is expected. Validation allocates nothing.
+ * A bm__shape (the public, opaque bm_shape) mirrors one shape of an AWS service model (botocore's
+ * service-2.json): its type and the constraint traits the service enforces. Shapes are static const
+ * tables that point at each other; bm_shape_validate() (biasmon/sagemaker.h) walks a jansson tree
+ * against them and stops at the first violation, filling err (BM_ECONFIG) with the JSON path of the
+ * offending member ("$.A.B[0].C") and a message saying what is expected. Validation allocates
+ * nothing.
  *
  * Semantics, chosen to match what the service does:
  *  - patterns are matched against the whole value (the service rejects "\"a\"" for [a-z]+);

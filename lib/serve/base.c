@@ -25,7 +25,8 @@ void bm__arn(const bm_service *s, const char *kind, const char *name, char *out,
 {
     char lower[128];
     size_t k = 0;
-    for (; name[k] && k + 1 < sizeof(lower); k++) lower[k] = (char)tolower((unsigned char)name[k]);
+    for (; name[k] && k + 1 < sizeof(lower); k++)
+        lower[k] = (char)tolower((unsigned char)name[k]);
     lower[k] = 0;
     snprintf(out, n, "arn:aws:sagemaker:%s:%s:%s/%s", s->region, s->account, kind, lower);
 }

@@ -14,7 +14,8 @@
 int bm__workers_running(bm_service *s)
 {
     int c = 0;
-    for (int k = 0; k < BM__MAX_WORKERS; k++) c += s->workers[k].pid != 0;
+    for (int k = 0; k < BM__MAX_WORKERS; k++)
+        c += s->workers[k].pid != 0;
     return c;
 }
 
@@ -26,7 +27,8 @@ int bm__workers_free(bm_service *s)
     return n > 0 ? n : 0;
 }
 
-bm__worker *bm__worker_start(bm_service *s, char *const argv[], const char *log_path, char *why, size_t n)
+bm__worker *bm__worker_start(bm_service *s, char *const argv[], const char *log_path, char *why,
+                             size_t n)
 {
     int slot = -1;
     for (int k = 0; k < BM__MAX_WORKERS && slot < 0; k++)
