@@ -28,8 +28,10 @@ typedef struct bm_client {
  * region) and the credentials file (bm_credentials_load; an absent one is not created). c is
  * zeroed first (timeout_s 60); on failure its contents are unspecified. Returns BM_OK;
  * BM_ENOTFOUND when no service runs on that data directory (no serve.json, or no credentials);
- * BM_EDATA when serve.json is not biasmon's; bm_credentials_load's errors (BM_EINVAL for a file
- * others may read, BM_EPARSE, BM_EIO, BM_ELIMIT). data_dir may not be NULL. */
+ * BM_EINVAL when data_dir's path is too long for the buffers; BM_EDATA when serve.json is not
+ * biasmon's or its endpoint_url or region do not fit c (nothing is cut); bm_credentials_load's
+ * errors (BM_EINVAL for a file others may read, BM_EPARSE, BM_EIO, BM_ELIMIT). data_dir may not
+ * be NULL. */
 int bm_client_from_data_dir(bm_client *c, const char *data_dir, bm_error *err) BM_MUST_CHECK;
 
 /* Calls target (the X-Amz-Target, e.g. "SageMaker.DescribeMonitoringSchedule") with body (a
@@ -37,8 +39,9 @@ int bm_client_from_data_dir(bm_client *c, const char *data_dir, bm_error *err) B
  * c->timeout_s seconds (60 when <= 0). *resp is set to NULL first; it receives the response
  * object, a new reference the caller json_decref()s, on BM_OK and also on BM_EDATA (an AWS error
  * response: *resp is the error body and err->msg "<__type>: <message>"); on any other failure it
- * stays NULL. Errors: BM_ELIMIT when body serialises to more than 16 MiB; BM_ENOMEM; BM_EIO when
- * the service cannot be reached, times out, answers more than 64 MiB or a body that is not JSON. */
+ * stays NULL. Errors: BM_EINVAL when target is longer than 199 bytes; BM_ELIMIT when body
+ * serialises to more than 16 MiB; BM_ENOMEM; BM_EIO when the service cannot be reached, times
+ * out, answers more than 64 MiB or a body that is not JSON. */
 int bm_client_call(const bm_client *c, const char *target, json_t *body, json_t **resp,
                    bm_error *err) BM_MUST_CHECK;
 
