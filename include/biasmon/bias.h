@@ -68,6 +68,13 @@ int bm_cube_read(const bm_plan *p, const char *text, size_t len, bm_cube **out,
  * nthreads is used by the flip test (<= 0: one per CPU). */
 int bm_cube_analyze(const bm_cube *c, int nthreads, json_t **out, bm_error *err) BM_MUST_CHECK;
 
+/* The counts behind the post-training metrics, for the statistical alarm rule (verdict.h): a new
+ * reference in *out to {"version": "1.0", "rows", "label", "facets": {name: [{"value_or_threshold",
+ * "a": {"tn", "fp", "fn", "tp"}, "d": {...}}] or {"error": ...}}, "label_value_or_threshold"},
+ * with the binarization bm_cube_analyze uses (d: the facet's values, a: the other rows). An
+ * empty object but "version" and "rows" when the plan has no predicted label. BM_OK or BM_ENOMEM. */
+int bm_cube_counts(const bm_cube *c, json_t **out, bm_error *err) BM_MUST_CHECK;
+
 /* Rows per facet group: for each facet, {"value_or_threshold", "rows" (in d), "other_rows" (in
  * a)} per entry, with the same binarization bm_cube_analyze uses, or {"error": ...} when the
  * facet cannot be binarized. Labels and predictions are not needed. */

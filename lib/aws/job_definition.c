@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "biasmon/jobdef.h"
+#include "biasmon/verdict.h"
 #include "aws/shape.h"
 
 #define MAX_REQUEST_BYTES (16u << 20)
@@ -110,6 +111,13 @@ static int from_json(json_t *request, bm_job_definition *out, bm_error *err)
     if (r != BM_OK) return r;
     out->request = json_incref(request);
     out->environment = json_incref(bm_json_get(request, "ModelBiasAppSpecification.Environment"));
+    bm_alarm_settings alarm;
+    if ((r = bm_alarm_settings_from_env(out->environment, &alarm, err)) != BM_OK) {
+        json_decref(out->environment);
+        json_decref(out->request);
+        memset(out, 0, sizeof(*out));
+        return r;
+    }
     json_t *runtime = bm_json_get(request, "StoppingCondition.MaxRuntimeInSeconds");
     out->max_runtime_seconds = runtime ? (int)json_integer_value(runtime) : 0;
     if ((r = copy_fields(request, def_fields, NFIELDS(def_fields), out)) != BM_OK ||

@@ -946,7 +946,39 @@ static int plan_facet(const bm_cube *c, size_t f, fplan *fp)
     return BM_OK;
 }
 
+/* The post-training counts of facet entry x->fe: {"value_or_threshold", "a": {...}, "d": {...}}
+ * with tn, fp, fn, tp per group (the confusion matrix every post-training metric but CDDPL, GE and
+ * FT is computed from). */
+static json_t *counts_json(ctx *x)
+{
+    accumulate(x);
+    json_t *g[2];
+    for (int d = 0; d < 2; d++)
+        g[d] = json_pack("{s:I,s:I,s:I,s:I}", "tn", (json_int_t)x->all.c[d][0][0], "fp",
+                         (json_int_t)x->all.c[d][0][1], "fn", (json_int_t)x->all.c[d][1][0], "tp",
+                         (json_int_t)x->all.c[d][1][1]);
+    if (!g[0] || !g[1]) {
+        json_decref(g[0]);
+        json_decref(g[1]);
+        return NULL;
+    }
+    return json_pack("{s:s,s:o,s:o}", "value_or_threshold", x->fe->text, "a", g[0], "d", g[1]);
+}
+
+static int analyze(const bm_cube *c, int nthreads, int counts, json_t **out, bm_error *err);
+
 int bm_cube_analyze(const bm_cube *c, int nthreads, json_t **out, bm_error *err)
+{
+    return analyze(c, nthreads, 0, out, err);
+}
+
+int bm_cube_counts(const bm_cube *c, json_t **out, bm_error *err)
+{
+    return analyze(c, 1, 1, out, err);
+}
+
+/* counts: the counts document (bm_cube_counts) in place of the analysis */
+static int analyze(const bm_cube *c, int nthreads, int counts, json_t **out, bm_error *err)
 {
     const bm_plan *p = c->plan;
     int r = BM_ENOMEM;
@@ -1012,10 +1044,15 @@ int bm_cube_analyze(const bm_cube *c, int nthreads, json_t **out, bm_error *err)
     x.grp = &grp;
     x.nthreads = nthreads;
     if (json_object_set_new(root, "version", json_string("1.0"))) goto out;
+    if (counts && json_object_set_new(root, "rows", json_integer((json_int_t)c->nrows))) goto out;
     for (int post = 0; post < 2; post++) {
         if (post ? !p->want_post : !p->want_pre) continue;
-        json_t *stage = json_object();
-        if (!stage || json_object_set_new(root, post ? "post_training_bias_metrics" : "pre_training_bias_metrics", stage))
+        if (counts && !post) continue;
+        json_t *stage = counts ? json_incref(root) : json_object();
+        if (!stage) goto out;
+        if (counts)
+            json_decref(stage); /* root holds it */
+        else if (json_object_set_new(root, post ? "post_training_bias_metrics" : "pre_training_bias_metrics", stage))
             goto out;
         json_t *facets = json_object();
         if (json_object_set_new(stage, "label", json_string(p->label_name)) ||
@@ -1033,7 +1070,7 @@ int bm_cube_analyze(const bm_cube *c, int nthreads, json_t **out, bm_error *err)
                 x.facet = f;
                 for (size_t e = 0; fj && e < fps[f].n; e++) {
                     x.fe = &fps[f].ents[e];
-                    json_t *ej = entry_json(&x, post);
+                    json_t *ej = counts ? counts_json(&x) : entry_json(&x, post);
                     if (!ej || json_array_append_new(fj, ej)) {
                         json_decref(fj);
                         fj = NULL;

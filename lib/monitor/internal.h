@@ -186,8 +186,15 @@ int bm__read_batch(bm__run *r, bm_error *err) BM_MUST_CHECK;
 void bm__explain_no_data(bm__run *r);
 /* Checks analysis against the baseline into *violations, or fails the run; BM_ENOMEM only. */
 int bm__check_baseline(bm__run *r, json_t *analysis, json_t **violations) BM_MUST_CHECK;
+/* The statistical rule (lib/verdict): this window's counts (*counts), the baseline's beside its
+ * analysis.json, and those the schedule's executions of the 7 periods before wrote; *violations
+ * and *evidence, or the run Failed (a baseline without counts). BM_ENOMEM only. */
+int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, json_t **evidence, json_t **counts,
+                            bm_error *err) BM_MUST_CHECK;
 /* The output folder into r->res->output_uri; BM_ELIMIT when it does not fit. */
 int bm__output_folder(bm__run *r) BM_MUST_CHECK;
+/* The output folder of the same schedule's execution at T; BM_ELIMIT when it does not fit in n. */
+int bm__folder_at(bm__run *r, int64_t T, char *out, size_t n) BM_MUST_CHECK;
 /* Analyses, checks, renders and writes the outputs and execution.json (bm_execute's contract). */
 int bm__finish(bm__run *r, bm_error *err) BM_MUST_CHECK;
 

@@ -6,6 +6,7 @@
 #include "biasmon/jsonw.h"
 #include "biasmon/reportdoc.h"
 #include "biasmon/store.h"
+#include "biasmon/verdict.h"
 #include "biasmon/violations.h"
 #include "internal.h"
 
@@ -78,26 +79,30 @@ static json_t *facet_groups(bm__run *r, bm_error *err)
     return all;
 }
 
-int bm__output_folder(bm__run *r)
+int bm__folder_at(bm__run *r, int64_t T, char *out, size_t n)
 {
     const bm_job_definition *jd = r->jd;
     bm_civil c;
-    bm_time_civil(r->T, &c);
+    bm_time_civil(T, &c);
     const char *sched = r->p->schedule_name ? r->p->schedule_name : jd->name;
     int w;
     if (jd->input.batch)
-        w = snprintf(r->res->output_uri, sizeof(r->res->output_uri), "%s/%s/%04d/%02d/%02d/%02d", jd->output_uri,
-                     sched, c.year, c.month, c.day, c.hour);
+        w = snprintf(out, n, "%s/%s/%04d/%02d/%02d/%02d", jd->output_uri, sched, c.year, c.month, c.day, c.hour);
     else
-        w = snprintf(r->res->output_uri, sizeof(r->res->output_uri), "%s/%s/%s/%04d/%02d/%02d/%02d", jd->output_uri,
-                     jd->input.endpoint_name, sched, c.year, c.month, c.day, c.hour);
-    return w > 0 && (size_t)w < sizeof(r->res->output_uri) ? BM_OK : BM_ELIMIT;
+        w = snprintf(out, n, "%s/%s/%s/%04d/%02d/%02d/%02d", jd->output_uri, jd->input.endpoint_name, sched, c.year,
+                     c.month, c.day, c.hour);
+    return w > 0 && (size_t)w < n ? BM_OK : BM_ELIMIT;
+}
+
+int bm__output_folder(bm__run *r)
+{
+    return bm__folder_at(r, r->T, r->res->output_uri, sizeof(r->res->output_uri));
 }
 
 /* The outputs beside execution.json, in the order they are written. */
-enum { OUT_ANALYSIS, OUT_VIOLATIONS, OUT_METRICS, OUT_REPORT, NOUT };
+enum { OUT_ANALYSIS, OUT_VIOLATIONS, OUT_METRICS, OUT_REPORT, OUT_COUNTS, OUT_EVIDENCE, NOUT };
 static const char *const out_name[NOUT] = {"analysis.json", "constraint_violations.json", "cloudwatch_metrics.jsonl",
-                                           "report.html"};
+                                           "report.html", BM_COUNTS_NAME, BM_EVIDENCE_NAME};
 
 /* report.html beside analysis.json: the analysis, the baseline, the violations and the account as
  * execution.json will have it. */
@@ -176,7 +181,10 @@ static int commit_outputs(bm__run *r, bm_buf body[NOUT], const int have[NOUT], b
 int bm__finish(bm__run *r, bm_error *err)
 {
     int rc = BM_OK;
-    json_t *analysis = NULL, *violations = NULL, *groups = NULL;
+    json_t *analysis = NULL, *violations = NULL, *groups = NULL, *evidence = NULL, *counts = NULL;
+    bm_alarm_settings alarm;
+    bm_error ae;
+    if (bm_alarm_settings_from_env(r->jd->environment, &alarm, &ae)) alarm.rule = BM_RULE_SAGEMAKER; /* validated */
     bm_buf body[NOUT];
     int have[NOUT] = {0};
     for (int k = 0; k < NOUT; k++) bm_buf_init(&body[k], (size_t)1 << 30);
@@ -185,7 +193,9 @@ int bm__finish(bm__run *r, bm_error *err)
     if (r->res->status != BM_EXEC_FAILED) {
         if ((rc = bm_cube_analyze(r->joined, 0, &analysis, err))) goto out;
         /* the baseline first: a Failed execution writes execution.json alone */
-        if (r->jd->baseline_uri) {
+        if (r->jd->baseline_uri && alarm.rule == BM_RULE_STATISTICAL) {
+            if ((rc = bm__statistical_verdict(r, analysis, &violations, &evidence, &counts, err))) goto out;
+        } else if (r->jd->baseline_uri) {
             if ((rc = bm__check_baseline(r, analysis, &violations))) {
                 bm_error_set(err, rc, "out of memory");
                 goto out;
@@ -203,6 +213,11 @@ int bm__finish(bm__run *r, bm_error *err)
                 rc = render_json(violations, &body[k], err, out_name[k]);
                 have[k] = !rc;
                 if (!rc && r->res->violations) r->res->status = BM_EXEC_COMPLETED_WITH_VIOLATIONS;
+            }
+            for (int j = 0; j < 2 && !rc && evidence && counts; j++) {
+                k = j ? OUT_EVIDENCE : OUT_COUNTS;
+                rc = render_json(j ? evidence : counts, &body[k], err, out_name[k]);
+                have[k] = !rc;
             }
         }
         json_t *pub = r->jd->environment ? json_object_get(r->jd->environment, "publish_cloudwatch_metrics") : NULL;
@@ -256,6 +271,8 @@ out:
     for (int k = 0; k < NOUT; k++) bm_buf_release(&body[k]);
     json_decref(analysis);
     json_decref(violations);
+    json_decref(evidence);
+    json_decref(counts);
     json_decref(groups);
     return rc;
 }

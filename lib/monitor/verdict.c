@@ -1,8 +1,11 @@
-/* The outcome of an execution: why it has no data, and the check against the baseline. */
+/* The outcome of an execution: why it has no data, and the check against the baseline (SageMaker's
+ * rule, or the statistical rule of lib/verdict/). */
 #include <stdio.h>
 #include <string.h>
 #include "biasmon/isotime.h"
 #include "biasmon/store.h"
+#include "biasmon/bias.h"
+#include "biasmon/verdict.h"
 #include "biasmon/violations.h"
 #include "internal.h"
 
@@ -82,4 +85,55 @@ int bm__check_baseline(bm__run *r, json_t *analysis, json_t **violations)
     if (rc == BM_ENOMEM) return rc;
     if (rc) bm__fail_run(r, "cannot use the baseline %s: %s: %s", r->jd->baseline_uri, e.path, e.msg);
     return BM_OK;
+}
+
+/* The state the statistical rule keeps is the schedule's own outputs: each execution writes its
+ * window's counts (bias_counts.json); the next reads those of the 7 periods before. A missing
+ * or unreadable one (a Failed execution, one under SageMaker's rule) is left out of the pooled
+ * windows, and the evidence lists the windows found (docs/alarms.md). */
+int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, json_t **evidence, json_t **counts,
+                            bm_error *err)
+{
+    bm_alarm_settings s;
+    bm_error e;
+    bm_error_clear(&e);
+    json_t *win[BM_ALARM_MAX_WINDOWS] = {NULL}, *base = NULL;
+    int64_t period = r->we - r->ws > 0 ? r->we - r->ws : 3600;
+    /* the baseline analysis.json is checked as under SageMaker's rule (and kept for report.html);
+     * that rule's violations are not this rule's */
+    json_t *sm = NULL;
+    int rc = bm__check_baseline(r, analysis, &sm);
+    json_decref(sm);
+    r->res->violations = 0;
+    if (rc || r->res->status == BM_EXEC_FAILED) return rc;
+    rc = bm_alarm_settings_from_env(r->jd->environment, &s, &e); /* validated with the job */
+    if (!rc) rc = bm_cube_counts(r->joined, counts, err);
+    if (rc) goto out;
+    s.looks_per_day = period >= 86400 ? 1 : 86400.0 / (double)period;
+    win[0] = *counts;
+    char uri[4200], dir[4200];
+    for (int k = 1; k < BM_ALARM_MAX_WINDOWS; k++) {
+        if (bm__folder_at(r, r->T - k * period, dir, sizeof(dir)) ||
+            bm_uri_join(dir, BM_COUNTS_NAME, uri, sizeof(uri)) || bm_alarm_counts_read(uri, &win[k], &e))
+            win[k] = NULL;
+    }
+    if (bm_alarm_sibling_uri(r->jd->baseline_uri, BM_COUNTS_NAME, uri, sizeof(uri)) ||
+        bm_alarm_counts_read(uri, &base, &e) || !base) {
+        bm__fail_run(r, "BIASMON_ALARM_RULE statistical needs the baseline's counts %s: run biasmon analyze on the "
+                        "baseline data again (it writes %s beside analysis.json)",
+                     uri, BM_COUNTS_NAME);
+        goto out;
+    }
+    rc = bm_alarm_evaluate(base, (const json_t *const *)win, BM_ALARM_MAX_WINDOWS, analysis, &s, violations,
+                           &r->res->violations, evidence, &e);
+    if (rc == BM_ENOMEM) {
+        *err = e;
+        goto out;
+    }
+    if (rc) bm__fail_run(r, "cannot apply the statistical rule: %s", e.msg);
+    rc = BM_OK;
+out:
+    for (int k = 1; k < BM_ALARM_MAX_WINDOWS; k++) json_decref(win[k]);
+    json_decref(base);
+    return rc;
 }

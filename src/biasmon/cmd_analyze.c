@@ -10,6 +10,7 @@
 #include "biasmon/jsonw.h"
 #include "biasmon/reportdoc.h"
 #include "biasmon/store.h"
+#include "biasmon/verdict.h"
 #include "cli.h"
 
 void bm_cmd_analyze_usage(FILE *out)
@@ -143,9 +144,10 @@ int bm_cmd_analyze(int argc, char **argv)
     bm_analysis_config cfg;
     bm_dataset_result ds;
     memset(&ds, 0, sizeof(ds));
-    json_t *analysis = NULL;
-    bm_buf out;
+    json_t *analysis = NULL, *counts = NULL;
+    bm_buf out, cbuf;
     bm_buf_init(&out, (size_t)1 << 30);
+    bm_buf_init(&cbuf, (size_t)1 << 30);
     int r = bm_analysis_config_load(config_path, &cfg, &err);
     if (r) {
         bm_cli_error(&err);
@@ -169,14 +171,28 @@ int bm_cmd_analyze(int argc, char **argv)
         fprintf(stderr, "biasmon: out of memory writing analysis.json\n");
         goto out;
     }
-    char path[4096];
-    if (bm_uri_join(out_dir, "analysis.json", path, sizeof(path))) {
+    char path[4096], cpath[4096];
+    if (bm_uri_join(out_dir, "analysis.json", path, sizeof(path)) ||
+        bm_uri_join(out_dir, BM_COUNTS_NAME, cpath, sizeof(cpath))) {
         fprintf(stderr, "biasmon analyze: --output is too long\n");
         rc = BM_EXIT_USAGE;
         goto out;
     }
+    /* the counts beside analysis.json, for the statistical alarm rule when this is a baseline:
+     * written first, and removed when analysis.json cannot be, so the pair is complete or absent */
+    if (bm_cube_counts(ds.cube, &counts, &err) || bm_json_write(counts, 2, &cbuf) || bm_buf_putc(&cbuf, '\n')) {
+        fprintf(stderr, "biasmon: out of memory writing %s\n", BM_COUNTS_NAME);
+        goto out;
+    }
+    if ((r = bm_store_write(cpath, cbuf.data, cbuf.len, &err))) {
+        bm_cli_error(&err);
+        rc = BM_EXIT_OUTPUT;
+        goto out;
+    }
     if ((r = bm_store_write(path, out.data, out.len, &err))) {
         bm_cli_error(&err);
+        bm_error ignored;
+        (void)bm_store_remove(cpath, &ignored);
         rc = BM_EXIT_OUTPUT;
         goto out;
     }
@@ -203,6 +219,8 @@ int bm_cmd_analyze(int argc, char **argv)
 out:
     if (data_fd >= 0) close(data_fd);
     json_decref(analysis);
+    json_decref(counts);
+    bm_buf_release(&cbuf);
     bm_dataset_result_release(&ds);
     bm_analysis_config_release(&cfg);
     bm_buf_release(&out);

@@ -1,0 +1,87 @@
+/* The statistical alarm rule: changes of bias metrics from the baseline, judged with their
+ * sampling error, pooled over recent windows, within a false-alarm budget (docs/alarms.md). */
+#ifndef BIASMON_VERDICT_H
+#define BIASMON_VERDICT_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "biasmon/common.h"
+
+/* The job definition's rule: ModelBiasAppSpecification.Environment.BIASMON_ALARM_RULE. */
+typedef enum bm_alarm_rule {
+    BM_RULE_SAGEMAKER = 0,  /* absent or "sagemaker": farther from neutral than the baseline */
+    BM_RULE_STATISTICAL = 1 /* "statistical": this header */
+} bm_alarm_rule;
+
+#define BM_ALARM_DEFAULT_BUDGET 0.01 /* probability of a schedule-day with any false alarm */
+#define BM_ALARM_NLENGTHS 4          /* windows pooled: 1, 2, 4, 8 */
+#define BM_ALARM_MAX_WINDOWS 8
+#define BM_ALARM_MIN_EXPECTED 5.0    /* expected count each side of a proportion, else untested */
+
+typedef struct bm_alarm_settings {
+    bm_alarm_rule rule;
+    double budget;        /* (0, 0.5]; BIASMON_ALARM_BUDGET, default BM_ALARM_DEFAULT_BUDGET */
+    double looks_per_day; /* executions a day (>= 1): the caller sets it from the window length */
+} bm_alarm_settings;
+
+/* Reads BIASMON_ALARM_RULE ("sagemaker" or "statistical") and BIASMON_ALARM_BUDGET (a number in
+ * (0, 0.5], as text) from env (an Environment object, or NULL: the defaults). Other values are
+ * BM_ECONFIG with err->path "$.ModelBiasAppSpecification.Environment.<key>" and a message naming
+ * the allowed values. s->looks_per_day is set to 24. */
+int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s, bm_error *err) BM_MUST_CHECK;
+
+/* The metrics the rule can test (post-training): DPPL, DI, AD, RD, SD, DAR, DRR, TE. 1 when name
+ * is one of them. The others (CDDPL, DCA, DCR, FT, GE, every pre-training metric) never alarm. */
+int bm_alarm_testable(const char *name);
+
+/* The confusion counts of one facet entry: n[0] the other rows (a), n[1] the facet's rows (d);
+ * each {tn, fp, fn, tp}. */
+typedef struct bm_alarm_cells {
+    double n[2][4];
+} bm_alarm_cells;
+enum { BM_TN = 0, BM_FP = 1, BM_FN = 2, BM_TP = 3 };
+
+/* One test: a metric of a (pooled) window against the baseline. */
+typedef struct bm_alarm_test {
+    int tested;          /* 0: not decidable; why says so */
+    char why[200];
+    double window, baseline; /* the metric (NaN when undefined) */
+    double change, se;       /* window - baseline, and its standard error under no change */
+    double z;                /* the statistic (variance-stabilised scale; see docs/alarms.md) */
+    double lo, hi;           /* change +- threshold * se */
+    int alarm;               /* |z| > threshold */
+} bm_alarm_test;
+
+/* Tests metric `name` (bm_alarm_testable) of window w against baseline b with two-sided
+ * threshold zcrit. Always fills *t; never allocates. */
+void bm_alarm_test_metric(const char *name, const bm_alarm_cells *b, const bm_alarm_cells *w, double zcrit,
+                          bm_alarm_test *t);
+
+/* The upper alpha/2 quantile of the standard normal: P(|Z| > z) = alpha; alpha in (0, 1). */
+double bm_alarm_zcrit(double alpha);
+
+/* The rule on counts documents (bm_cube_counts): baseline (the baseline's bias_counts.json, or
+ * NULL: then the rule fails with BM_EDATA naming the missing file), windows[0] the current
+ * window's, windows[k] the one k periods earlier or NULL when missing (nwindows <=
+ * BM_ALARM_MAX_WINDOWS), analysis the window's analysis.json (the post-training metrics it has
+ * are the ones tested, when testable). Fills *violations ({"version": "1.0", "violations": [...]}, SageMaker's
+ * members plus "reason", "z", "threshold", "windows"), *nviolations and *evidence (every test:
+ * docs/alarms.md "Evidence"); new references. BM_OK, BM_ENOMEM, or BM_EDATA when a counts
+ * document is malformed (err->path the JSON path). */
+int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size_t nwindows, const json_t *analysis,
+                      const bm_alarm_settings *s, json_t **violations, size_t *nviolations, json_t **evidence,
+                      bm_error *err) BM_MUST_CHECK;
+
+/* The name of a schedule's (or a baseline's) counts document, beside its analysis.json. */
+#define BM_COUNTS_NAME "bias_counts.json"
+#define BM_EVIDENCE_NAME "bias_evidence.json"
+
+/* Reads a counts document from a store URI: *out a new reference, or NULL when the object does
+ * not exist (BM_OK). BM_EDATA (naming the URI, not quoting it) when it is not a counts document;
+ * the store's error otherwise. */
+int bm_alarm_counts_read(const char *uri, json_t **out, bm_error *err) BM_MUST_CHECK;
+
+/* out = uri with its last path segment replaced by name. BM_OK or BM_ELIMIT (n too small). */
+int bm_alarm_sibling_uri(const char *uri, const char *name, char *out, size_t n) BM_MUST_CHECK;
+
+#endif
