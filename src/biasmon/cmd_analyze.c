@@ -192,7 +192,7 @@ int bm_cmd_analyze(int argc, char **argv)
     if ((r = bm_store_write(path, out.data, out.len, &err))) {
         bm_cli_error(&err);
         bm_error ignored;
-        (void)bm_store_remove(cpath, &ignored);
+        if (bm_store_remove(cpath, &ignored)) { /* the counts stay alone: analysis.json names the failure */ }
         rc = BM_EXIT_OUTPUT;
         goto out;
     }
