@@ -256,10 +256,14 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
         json_decref(untestable);
         goto out;
     }
-    /* ev owns them from here; the pointers stay borrowed */
-    if (json_object_set_new(ev, "version", json_string("1.0")) ||
-        json_object_set_new(ev, "rule", json_string("statistical")) ||
-        json_object_set_new(ev, "untested_metrics", untestable) || json_object_set_new(ev, "facets", efacets))
+    /* ev owns them from here; the pointers stay borrowed (set_new takes the reference even when
+     * it fails) */
+    if (json_object_set_new(ev, "untested_metrics", untestable)) {
+        json_decref(efacets);
+        goto out;
+    }
+    if (json_object_set_new(ev, "facets", efacets) || json_object_set_new(ev, "version", json_string("1.0")) ||
+        json_object_set_new(ev, "rule", json_string("statistical")))
         goto out;
     if (!baseline) {
         rc = bm_error_set(err, BM_EDATA, "the statistical rule needs the baseline's counts (bias_counts.json "
@@ -421,10 +425,9 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
         }
     }
     {
-        json_t *lens = json_pack("[iiii]", lengths[0], lengths[1], lengths[2], lengths[3]);
-        if (!lens || json_object_set_new(ev, "budget", json_real(s->budget)) ||
+        if (json_object_set_new(ev, "budget", json_real(s->budget)) ||
             json_object_set_new(ev, "looks_per_day", json_real(per_day)) ||
-            json_object_set_new(ev, "lengths", lens) ||
+            json_object_set_new(ev, "lengths", json_pack("[iiii]", lengths[0], lengths[1], lengths[2], lengths[3])) ||
             json_object_set_new(ev, "tests_per_day", json_real(ntests)) ||
             json_object_set_new(ev, "alpha_per_test", json_real(alpha)) ||
             json_object_set_new(ev, "threshold", json_real(zcrit)))

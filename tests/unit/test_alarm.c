@@ -1,0 +1,272 @@
+/* Tests of the statistical alarm rule: the statistics against hand maths from the formulas of
+ * docs/alarms.md, the settings, pooled windows, evidence, and allocation failure. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "biasmon/verdict.h"
+
+static json_t *load(const char *text)
+{
+    json_error_t je;
+    json_t *v = json_loads(text, 0, &je);
+    if (!v) fail_msg("bad test JSON: %s", je.text);
+    return v;
+}
+
+/* cells {tn, fp, fn, tp} of a (other rows) and d (the facet's rows) */
+static bm_alarm_cells cells(double atn, double afp, double afn, double atp, double dtn, double dfp, double dfn,
+                            double dtp)
+{
+    bm_alarm_cells c = {{{atn, afp, afn, atp}, {dtn, dfp, dfn, dtp}}};
+    return c;
+}
+
+static json_t *counts_doc(const bm_alarm_cells *c)
+{
+    return json_pack("{s:s,s:{s:[{s:s,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I}}]}}", "version", "1.0", "facets", "sex",
+                     "value_or_threshold", "Female", "a", "tn", (json_int_t)c->n[0][0], "fp", (json_int_t)c->n[0][1],
+                     "fn", (json_int_t)c->n[0][2], "tp", (json_int_t)c->n[0][3], "d", "tn", (json_int_t)c->n[1][0],
+                     "fp", (json_int_t)c->n[1][1], "fn", (json_int_t)c->n[1][2], "tp", (json_int_t)c->n[1][3]);
+}
+
+static const char *ANALYSIS =
+    "{\"post_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"Female\", \"metrics\": "
+    "[{\"name\": \"DPPL\"}, {\"name\": \"DI\"}, {\"name\": \"FT\"}, {\"name\": \"DCA\"}]}]}}}";
+
+static double T(double x, double n)
+{
+    return asin(sqrt((x + 0.375) / (n + 0.75)));
+}
+
+static void test_zcrit(void **state)
+{
+    (void)state;
+    assert_true(fabs(bm_alarm_zcrit(0.05) - 1.959964) < 1e-5);
+    assert_true(fabs(bm_alarm_zcrit(0.01) - 2.575829) < 1e-5);
+    double z = bm_alarm_zcrit(1e-5);
+    assert_true(fabs(erfc(z / sqrt(2.0)) - 1e-5) < 1e-12);
+    assert_true(isinf(bm_alarm_zcrit(0)));
+}
+
+/* DPPL: pi = predicted positives / rows per group, weights +1 (a), -1 (d) */
+static void test_dppl_hand_maths(void **state)
+{
+    (void)state;
+    bm_alarm_cells b = cells(13190, 1938, 3103, 3559, 8311, 1281, 581, 598);
+    bm_alarm_cells w = cells(200, 60, 30, 45, 120, 15, 10, 20);
+    bm_alarm_test t;
+    bm_alarm_test_metric("DPPL", &b, &w, 4.0, &t);
+    assert_true(t.tested);
+    double nba = 13190 + 1938 + 3103 + 3559, nbd = 8311 + 1281 + 581 + 598;
+    double pa = (1938 + 3559) / nba, pd = (1281 + 598) / nbd;
+    double nwa = 335, nwd = 165, xwa = 105, xwd = 35;
+    assert_true(fabs(t.baseline - (pa - pd)) < 1e-12);
+    assert_true(fabs(t.window - (xwa / nwa - xwd / nwd)) < 1e-12);
+    double var = pa * (1 - pa) * (1 / nwa + 1 / nba) + pd * (1 - pd) * (1 / nwd + 1 / nbd);
+    assert_true(fabs(t.se - sqrt(var)) < 1e-12);
+    double num = 2 * sqrt(pa * (1 - pa)) * (T(xwa, nwa) - T(1938 + 3559, nba)) -
+                 2 * sqrt(pd * (1 - pd)) * (T(xwd, nwd) - T(1281 + 598, nbd));
+    assert_true(fabs(t.z - num / sqrt(var)) < 1e-9);
+    assert_int_equal(t.alarm, fabs(num / sqrt(var)) > 4.0);
+    assert_true(fabs(t.lo - (t.change - 4.0 * t.se)) < 1e-12);
+}
+
+/* DI = pi_d / pi_a: weights -pi_d / pi_a^2 (a) and 1 / pi_a (d) */
+static void test_di_hand_maths(void **state)
+{
+    (void)state;
+    bm_alarm_cells b = cells(1000, 300, 200, 500, 800, 100, 60, 40);
+    bm_alarm_cells w = cells(100, 30, 20, 50, 80, 30, 6, 20);
+    bm_alarm_test t;
+    bm_alarm_test_metric("DI", &b, &w, 3.0, &t);
+    assert_true(t.tested);
+    double pa = 800.0 / 2000, pd = 140.0 / 1000, wa = 80.0 / 200, wd = 50.0 / 136;
+    assert_true(fabs(t.baseline - pd / pa) < 1e-12);
+    assert_true(fabs(t.window - wd / wa) < 1e-12);
+    double ca = -pd / (pa * pa), cd = 1 / pa;
+    double var = ca * ca * pa * (1 - pa) * (1 / 200.0 + 1 / 2000.0) + cd * cd * pd * (1 - pd) * (1 / 136.0 + 1 / 1000.0);
+    double num = ca * 2 * sqrt(pa * (1 - pa)) * (T(80, 200) - T(800, 2000)) +
+                 cd * 2 * sqrt(pd * (1 - pd)) * (T(50, 136) - T(140, 1000));
+    assert_true(fabs(t.se - sqrt(var)) < 1e-12);
+    assert_true(fabs(t.z - num / sqrt(var)) < 1e-9);
+    assert_true(t.z > 3.0 && t.alarm); /* the facet's rate went from 0.14 to 0.37 */
+}
+
+/* TE = FN/FP: pi = FN / (FN + FP), phi = pi / (1 - pi), phi' = 1 / (1 - pi)^2; weights -1 (a), +1 (d) */
+static void test_te_hand_maths(void **state)
+{
+    (void)state;
+    bm_alarm_cells b = cells(1000, 300, 200, 500, 800, 100, 60, 40);
+    bm_alarm_cells w = cells(100, 30, 20, 50, 80, 10, 9, 4);
+    bm_alarm_test t;
+    bm_alarm_test_metric("TE", &b, &w, 3.0, &t);
+    assert_true(t.tested);
+    double pa = 200.0 / 500, pd = 60.0 / 160;
+    assert_true(fabs(t.baseline - (60.0 / 100 - 200.0 / 300)) < 1e-12);
+    assert_true(fabs(t.window - (9.0 / 10 - 20.0 / 30)) < 1e-12);
+    double ca = -1 / ((1 - pa) * (1 - pa)), cd = 1 / ((1 - pd) * (1 - pd));
+    double var = ca * ca * pa * (1 - pa) * (1 / 50.0 + 1 / 500.0) + cd * cd * pd * (1 - pd) * (1 / 19.0 + 1 / 160.0);
+    double num = ca * 2 * sqrt(pa * (1 - pa)) * (T(20, 50) - T(200, 500)) +
+                 cd * 2 * sqrt(pd * (1 - pd)) * (T(9, 19) - T(60, 160));
+    assert_true(fabs(t.z - num / sqrt(var)) < 1e-9);
+}
+
+static void test_not_decidable(void **state)
+{
+    (void)state;
+    bm_alarm_cells b = cells(1000, 300, 200, 500, 800, 100, 60, 40);
+    bm_alarm_cells w = cells(100, 30, 20, 50, 8, 1, 1, 1); /* 11 rows of the facet: 1.5 positives expected */
+    bm_alarm_test t;
+    bm_alarm_test_metric("DPPL", &b, &w, 3.0, &t);
+    assert_false(t.tested);
+    assert_false(t.alarm);
+    assert_non_null(strstr(t.why, "too few rows of the facet's rows"));
+    bm_alarm_test_metric("FT", &b, &b, 3.0, &t);
+    assert_false(t.tested);
+    assert_non_null(strstr(t.why, "not tested"));
+    assert_false(bm_alarm_testable("DCA"));
+    assert_false(bm_alarm_testable("CDDPL"));
+    assert_true(bm_alarm_testable("DPPL"));
+}
+
+static void test_settings(void **state)
+{
+    (void)state;
+    bm_alarm_settings s;
+    bm_error e;
+    bm_error_clear(&e);
+    assert_int_equal(bm_alarm_settings_from_env(NULL, &s, &e), BM_OK);
+    assert_int_equal(s.rule, BM_RULE_SAGEMAKER);
+    assert_true(s.budget == BM_ALARM_DEFAULT_BUDGET);
+    json_t *env = load("{\"BIASMON_ALARM_RULE\": \"statistical\", \"BIASMON_ALARM_BUDGET\": \"0.003\"}");
+    assert_int_equal(bm_alarm_settings_from_env(env, &s, &e), BM_OK);
+    assert_int_equal(s.rule, BM_RULE_STATISTICAL);
+    assert_true(s.budget == 0.003);
+    json_decref(env);
+    env = load("{\"BIASMON_ALARM_RULE\": \"Statistical\"}");
+    assert_int_equal(bm_alarm_settings_from_env(env, &s, &e), BM_ECONFIG);
+    assert_string_equal(e.path, "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_RULE");
+    assert_non_null(strstr(e.msg, "\"statistical\""));
+    json_decref(env);
+    static const char *const bad[] = {"\"0\"", "\"0.6\"", "\"1e-2x\"", "\"\"", "\"nan\""};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        char text[100];
+        snprintf(text, sizeof(text), "{\"BIASMON_ALARM_BUDGET\": %s}", bad[k]);
+        env = load(text);
+        bm_error_clear(&e);
+        assert_int_equal(bm_alarm_settings_from_env(env, &s, &e), BM_ECONFIG);
+        assert_string_equal(e.path, "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_BUDGET");
+        json_decref(env);
+    }
+}
+
+/* A window like the baseline does not alarm; a drifted one does, with evidence and a reason; the
+ * earlier windows are pooled; a missing baseline is an error that names the file. */
+static void test_evaluate(void **state)
+{
+    (void)state;
+    bm_alarm_cells b = cells(13190, 1938, 3103, 3559, 8311, 1281, 581, 598);
+    bm_alarm_cells same = cells(203, 30, 48, 54, 127, 20, 9, 9);  /* DPPL 0.25 - 0.176 */
+    bm_alarm_cells drift = cells(203, 30, 48, 54, 146, 1, 16, 2); /* the facet's rate 0.018 */
+    json_t *bd = counts_doc(&b), *sd = counts_doc(&same), *dd = counts_doc(&drift);
+    json_t *an = load(ANALYSIS);
+    bm_alarm_settings s = {BM_RULE_STATISTICAL, 0.01, 24};
+    json_t *viol = NULL, *ev = NULL;
+    size_t nv = 99;
+    bm_error e;
+    bm_error_clear(&e);
+    const json_t *w1[BM_ALARM_MAX_WINDOWS] = {sd, sd, NULL, sd};
+    assert_int_equal(bm_alarm_evaluate(bd, w1, BM_ALARM_MAX_WINDOWS, an, &s, &viol, &nv, &ev, &e), BM_OK);
+    assert_int_equal(nv, 0);
+    assert_int_equal(json_array_size(json_object_get(viol, "violations")), 0);
+    /* 24 looks x 4 lengths x 1 entry x 2 testable metrics */
+    assert_true(fabs(json_real_value(json_object_get(ev, "alpha_per_test")) - 0.01 / 192) < 1e-15);
+    json_t *want_untested = load("[\"FT\", \"DCA\"]"), *want_found = load("[0, 1, 3]");
+    assert_true(json_equal(json_object_get(ev, "untested_metrics"), want_untested));
+    assert_true(json_equal(json_object_get(ev, "windows_found"), want_found));
+    json_decref(want_untested);
+    json_decref(want_found);
+    json_t *tests = json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(json_object_get(ev, "facets"), "sex"), 0), "metrics"), 0), "tests");
+    /* lengths 1, 2, 4 (3 windows found), 8 adds none */
+    assert_int_equal(json_array_size(tests), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(tests, 2), "windows")), 3);
+    assert_true(json_real_value(json_object_get(json_object_get(json_array_get(tests, 2), "rows"), "d")) == 3 * 165);
+    json_decref(viol);
+    json_decref(ev);
+
+    const json_t *w2[BM_ALARM_MAX_WINDOWS] = {dd, dd};
+    assert_int_equal(bm_alarm_evaluate(bd, w2, 2, an, &s, &viol, &nv, &ev, &e), BM_OK);
+    assert_true(nv >= 1);
+    json_t *v0 = json_array_get(json_object_get(viol, "violations"), 0);
+    assert_string_equal(json_string_value(json_object_get(v0, "metric_name")), "DPPL");
+    assert_string_equal(json_string_value(json_object_get(v0, "constraint_check_type")), "bias_drift_check");
+    assert_string_equal(json_string_value(json_object_get(v0, "facet")), "sex");
+    assert_string_equal(json_string_value(json_object_get(v0, "facet_value")), "Female");
+    assert_non_null(strstr(json_string_value(json_object_get(v0, "reason")), "DPPL for sex = Female moved from 0.078"));
+    json_decref(viol);
+    json_decref(ev);
+
+    assert_int_equal(bm_alarm_evaluate(NULL, w2, 2, an, &s, &viol, &nv, &ev, &e), BM_EDATA);
+    assert_non_null(strstr(e.msg, "bias_counts.json"));
+    assert_null(viol);
+    assert_null(ev);
+    json_decref(bd);
+    json_decref(sd);
+    json_decref(dd);
+    json_decref(an);
+}
+
+static void test_alloc_failure_sweep(void **state)
+{
+    (void)state;
+    bm_alarm_cells b = cells(13190, 1938, 3103, 3559, 8311, 1281, 581, 598);
+    bm_alarm_cells drift = cells(203, 30, 48, 54, 146, 1, 16, 2);
+    json_t *bd = counts_doc(&b), *dd = counts_doc(&drift), *an = load(ANALYSIS);
+    bm_alarm_settings s = {BM_RULE_STATISTICAL, 0.01, 24};
+    const json_t *w[2] = {dd, dd};
+    int saw_enomem = 0, saw_ok = 0;
+    for (long n = 1; n <= 400 && !saw_ok; n++) {
+        json_t *viol = NULL, *ev = NULL;
+        size_t nv = 0;
+        bm_error e;
+        bm_error_clear(&e);
+        bm_alloc_fail_after(n);
+        int r = bm_alarm_evaluate(bd, w, 2, an, &s, &viol, &nv, &ev, &e);
+        bm_alloc_fail_after(0);
+        if (r == BM_OK) {
+            saw_ok = 1;
+            assert_true(nv >= 1);
+        } else {
+            assert_int_equal(r, BM_ENOMEM);
+            assert_null(viol);
+            assert_null(ev);
+            assert_int_equal(nv, 0);
+            saw_enomem = 1;
+        }
+        json_decref(viol);
+        json_decref(ev);
+    }
+    assert_true(saw_enomem && saw_ok);
+    json_decref(bd);
+    json_decref(dd);
+    json_decref(an);
+}
+
+int main(void)
+{
+    json_set_alloc_funcs(bm_malloc, bm_free); /* so the sweep reaches jansson's allocations */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_zcrit),          cmocka_unit_test(test_dppl_hand_maths),
+        cmocka_unit_test(test_di_hand_maths),  cmocka_unit_test(test_te_hand_maths),
+        cmocka_unit_test(test_not_decidable),  cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_evaluate),       cmocka_unit_test(test_alloc_failure_sweep),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
