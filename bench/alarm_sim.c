@@ -153,6 +153,7 @@ typedef struct sim {
     int per_hour;
     json_t *win[BM_ALARM_MAX_WINDOWS]; /* [0] latest */
     double qa, qd;                      /* group rates of positive predictions in the pool */
+    int tally;                          /* ALARM_SIM_TALLY set: each false alarm on stderr */
 } sim;
 
 static cells draw(sim *S, const char *drift)
@@ -193,6 +194,16 @@ static int hour(sim *S, const char *drift)
                           &nv, &ev, &err)) {
         fprintf(stderr, "alarm_sim: %s\n", err.msg);
         exit(1);
+    }
+    if (S->tally && !drift) { /* which metrics and lengths raise the false alarms */
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(viol, "violations"), i, v) {
+            const char *name = json_string_value(json_object_get(v, "metric_name"));
+            int len = (int)json_integer_value(json_object_get(v, "windows"));
+            fprintf(stderr, "false alarm: %s over %d windows, z %.2f\n", name, len,
+                    json_real_value(json_object_get(v, "z")));
+        }
     }
     json_decref(viol);
     json_decref(ev);
@@ -300,6 +311,7 @@ int main(int argc, char **argv)
     S.s.budget = budget;
     S.s.looks_per_day = 24;
     S.per_hour = per_hour;
+    S.tally = getenv("ALARM_SIM_TALLY") != NULL;
     printf("alarm_sim: %zu rows, baseline %s (%zu rows), %d requests an hour, budget %g, seed %llu\n", S.n, baseline,
            nbase, per_hour, budget, seed);
     printf("  traffic rates of positive predictions: other rows %.3f, sex = Female %.3f (DPPL %.3f)\n", S.qa, S.qd,

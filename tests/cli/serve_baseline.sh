@@ -6,6 +6,7 @@
 # $.ModelBiasBaselineConfig.ConstraintsResource.S3Uri and what is missing, never quoting the
 # file). A baseline not written yet is accepted, and checked when an execution runs: one written
 # later for another facet makes the execution Failed with a reason that says what is missing.
+# The Environment's BIASMON_ALARM_RULE and BIASMON_ALARM_BUDGET are checked at create time.
 set -u
 : "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
 PY=/usr/bin/python3
@@ -128,9 +129,27 @@ sm.create_model_bias_job_definition(**jd("not-yet", b("later/analysis.json")))  
 sm.create_model_bias_job_definition(**jd("config-later", b("race.json"), config=b("later/cfg.json")))
 refused("config later, baseline not an analysis.json", r"the baseline is not an analysis\.json",
         **jd("b", b("empty.json"), config=b("later/cfg.json")))
+# the alarm rule (docs/alarms.md): "sagemaker" or "statistical", and a budget in (0, 0.5]
+for env, key in (({"BIASMON_ALARM_RULE": "strict"}, "BIASMON_ALARM_RULE"),
+                 ({"BIASMON_ALARM_RULE": "statistical", "BIASMON_ALARM_BUDGET": "2%"}, "BIASMON_ALARM_BUDGET")):
+    req = jd("e", b("good.json"))
+    req["ModelBiasAppSpecification"]["Environment"] = env
+    try:
+        sm.create_model_bias_job_definition(**req)
+        check(f"Environment {env}: ValidationException expected, the call succeeded", False)
+    except ClientError as e:
+        err = e.response["Error"]
+        check(f"Environment {env}: ValidationException naming {key} (got {err['Code']}: {err['Message']})",
+              err["Code"] == "ValidationException" and
+              err["Message"].startswith(f"$.ModelBiasAppSpecification.Environment.{key}: "))
+req = jd("stat", b("good.json"))
+req["ModelBiasAppSpecification"]["Environment"] = {"BIASMON_ALARM_RULE": "statistical", "BIASMON_ALARM_BUDGET": "0.003"}
+sm.create_model_bias_job_definition(**req)
+env = sm.describe_model_bias_job_definition(JobDefinitionName="stat")["ModelBiasAppSpecification"].get("Environment")
+check(f"the statistical rule is kept ({env})", env == {"BIASMON_ALARM_RULE": "statistical", "BIASMON_ALARM_BUDGET": "0.003"})
 names = sorted(s["MonitoringJobDefinitionName"] for s in sm.list_model_bias_job_definitions()["JobDefinitionSummaries"])
-check(f"the good ones were created ({names})", names == ["config-later", "good", "not-yet"])
-for n in ("good", "not-yet"):
+check(f"the good ones were created ({names})", names == ["config-later", "good", "not-yet", "stat"])
+for n in ("good", "not-yet", "stat"):
     sm.create_monitoring_schedule(MonitoringScheduleName=n, MonitoringScheduleConfig={
         "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}, "MonitoringJobDefinitionName": n,
         "MonitoringType": "ModelBias"})
@@ -150,6 +169,12 @@ check "a baseline for another facet at run time: the reason says what is missing
 timeout 120 "$BM_BIN" run good --at 2026-11-24T11:00:00Z --wait --data-dir "$data" >"$w/run2.json" 2>"$w/run2.err"; rc=$?
 check "a covering baseline at run time: Completed or CompletedWithViolations (got $rc: $(cat "$w/run2.err"))" \
     test "$rc" = 0 -o "$rc" = 1
+
+# the statistical rule needs the baseline's counts (bias_counts.json, which biasmon analyze writes)
+timeout 120 "$BM_BIN" run stat --at 2026-11-24T11:00:00Z --wait --data-dir "$data" >"$w/run3.json" 2>"$w/run3.err"; rc=$?
+reason=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("FailureReason", ""))' "$w/run3.json" 2>/dev/null)
+check "statistical rule, baseline without counts: Failed naming bias_counts.json (exit $rc: $reason)" \
+    bash -c '[ "$1" = 3 ] && grep -q "BIASMON_ALARM_RULE statistical needs the baseline.s counts .*bias_counts.json" <<<"$2"' _ "$rc" "$reason"
 
 kill -TERM "$pid"; for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 wait "$pid"; rc=$?; pid=""
