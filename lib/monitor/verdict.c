@@ -111,7 +111,7 @@ int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, j
     if (rc) goto out;
     s.looks_per_day = period >= 86400 ? 1 : 86400.0 / (double)period;
     win[0] = *counts;
-    char uri[4200], dir[4200];
+    char uri[4200] = "", dir[4200];
     for (int k = 1; k < BM_ALARM_MAX_WINDOWS; k++) {
         if (bm__folder_at(r, r->T - k * period, dir, sizeof(dir)) ||
             bm_uri_join(dir, BM_COUNTS_NAME, uri, sizeof(uri)) || bm_alarm_counts_read(uri, &win[k], &e))
