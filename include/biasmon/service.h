@@ -48,6 +48,9 @@ typedef struct bm_service_config {
      * files/. The service confines its own store calls and its workers to them (bm_store_confine);
      * a URI elsewhere is refused at create time (AccessDeniedException, ValidationException for
      * a relative path, "." or "..", another scheme) and again by the worker. */
+    /* Data capture of InvokeEndpoint (docs/serve.md, "Endpoints that serve"); 0 takes the default. */
+    size_t capture_max_bytes; /* records waiting to be written, at most (64 MiB) */
+    unsigned capture_flush_s; /* a capture file is written at most this long after its first record (10) */
     const char *const *allow_roots;
     size_t nallow_roots; /* at most BM_SERVICE_MAX_ALLOW_ROOTS */
 } bm_service_config;

@@ -906,6 +906,130 @@ static const bm__shape req_run_schedule = {
     .members = (const bm__member[]){
         {"MonitoringScheduleName", &name_shape, 1}, {"ScheduledTime", &timestamp, 0}, END}};
 
+/* ---- models (a model server named by its container's Environment, BIASMON_MODEL_URL) and
+ * endpoint updates ---- */
+
+static const bm__shape mdl_model_name = STRING("ModelName", 1, 63, &bm__pat_resource_name);
+static const bm__shape mdl_any_string = STRING("String", 0, 0, NULL);
+static const bm__shape mdl_boolean = {.kind = BM__BOOLEAN, .name = "Boolean"};
+static const bm__shape mdl_timestamp = {.kind = BM__TIMESTAMP, .name = "Timestamp"};
+static const bm__shape mdl_env_key = STRING("EnvironmentKey", 0, 1024, &bm__pat_env_key);
+static const bm__shape mdl_env_value = STRING("EnvironmentValue", 0, 1024, NULL);
+static const bm__shape mdl_environment = {.kind = BM__MAP,
+                                          .name = "EnvironmentMap",
+                                          .key = &mdl_env_key,
+                                          .member = &mdl_env_value,
+                                          .max_items = 16};
+static const bm__shape mdl_image = STRING("ContainerImage", 0, 255, NULL);
+static const bm__shape mdl_container_mode = {
+    .kind = BM__STRING,
+    .name = "ContainerMode",
+    .enums = (const char *const[]){"SingleModel", "MultiModel", NULL}};
+static const bm__shape mdl_anything = {
+    .kind = BM__MAP, .name = "Structure", .key = &mdl_any_string, .member = &mdl_any_string};
+/* biasmon: the members that only matter to SageMaker's hosting (ImageConfig, MultiModelConfig,
+ * ModelDataSource) are not declared; a model server is reached by its URL. */
+static const bm__shape mdl_container = {
+    .kind = BM__STRUCT,
+    .name = "ContainerDefinition",
+    .members = (const bm__member[]){{"ContainerHostname", &mdl_any_string, 0},
+                                    {"Image", &mdl_image, 0},
+                                    {"Mode", &mdl_container_mode, 0},
+                                    {"ModelDataUrl", &mdl_any_string, 0},
+                                    {"Environment", &mdl_environment, 0},
+                                    {"ModelPackageName", &mdl_any_string, 0},
+                                    {"InferenceSpecificationName", &mdl_any_string, 0},
+                                    END}};
+static const bm__shape mdl_containers = {
+    .kind = BM__LIST, .name = "ContainerDefinitionList", .member = &mdl_container, .max_items = 15};
+static const bm__shape mdl_security_group_ids = {
+    .kind = BM__LIST, .name = "VpcSecurityGroupIds", .member = &mdl_any_string};
+static const bm__shape mdl_vpc_config = {
+    .kind = BM__STRUCT,
+    .name = "VpcConfig",
+    .members = (const bm__member[]){{"SecurityGroupIds", &mdl_security_group_ids, 1},
+                                    {"Subnets", &mdl_security_group_ids, 1},
+                                    END}};
+static const bm__shape mdl_inference_execution_config = {
+    .kind = BM__STRUCT,
+    .name = "InferenceExecutionConfig",
+    .members = (const bm__member[]){{"Mode", &mdl_any_string, 1}, END}};
+static const bm__shape mdl_req_create_model = {
+    .kind = BM__STRUCT,
+    .name = "CreateModelInput",
+    .members =
+        (const bm__member[]){{"ModelName", &mdl_model_name, 1},
+                             {"PrimaryContainer", &mdl_container, 0},
+                             {"Containers", &mdl_containers, 0},
+                             {"InferenceExecutionConfig", &mdl_inference_execution_config, 0},
+                             {"ExecutionRoleArn", &shape_role_arn, 0},
+                             {"Tags", &shape_tag_list, 0},
+                             {"VpcConfig", &mdl_vpc_config, 0},
+                             {"EnableNetworkIsolation", &mdl_boolean, 0},
+                             END}};
+static const bm__shape mdl_req_model_name = {
+    .kind = BM__STRUCT,
+    .name = "DescribeModelInput",
+    .members = (const bm__member[]){{"ModelName", &mdl_model_name, 1}, END}};
+static const bm__shape mdl_sort_key = {.kind = BM__STRING,
+                                       .name = "ModelSortKey",
+                                       .enums =
+                                           (const char *const[]){"Name", "CreationTime", NULL}};
+static const bm__shape mdl_sort_order = {
+    .kind = BM__STRING,
+    .name = "OrderKey",
+    .enums = (const char *const[]){"Ascending", "Descending", NULL}};
+static const bm__shape mdl_next_token = STRING("PaginationToken", 0, 8192, &bm__pat_line);
+static const bm__shape mdl_max_results = BM__SHAPE_INTEGER("MaxResults", 1, 100);
+static const bm__shape mdl_name_contains = STRING("ModelNameContains", 0, 63, NULL);
+static const bm__shape mdl_req_list_models = {
+    .kind = BM__STRUCT,
+    .name = "ListModelsInput",
+    .members = (const bm__member[]){{"SortBy", &mdl_sort_key, 0},
+                                    {"SortOrder", &mdl_sort_order, 0},
+                                    {"NextToken", &mdl_next_token, 0},
+                                    {"MaxResults", &mdl_max_results, 0},
+                                    {"NameContains", &mdl_name_contains, 0},
+                                    {"CreationTimeBefore", &mdl_timestamp, 0},
+                                    {"CreationTimeAfter", &mdl_timestamp, 0},
+                                    END}};
+
+static const bm__shape mdl_endpoint_config_name =
+    STRING("EndpointConfigName", 0, 63, &bm__pat_resource_name);
+static const bm__shape mdl_variant_name = STRING("VariantName", 0, 63, &bm__pat_resource_name);
+static const bm__shape mdl_variant_properties = {
+    .kind = BM__LIST, .name = "VariantPropertyList", .member = &mdl_anything};
+static const bm__shape req_update_endpoint = {
+    .kind = BM__STRUCT,
+    .name = "UpdateEndpointInput",
+    .members =
+        (const bm__member[]){{"EndpointName", &shape_endpoint_name, 1},
+                             {"EndpointConfigName", &mdl_endpoint_config_name, 1},
+                             {"RetainAllVariantProperties", &mdl_boolean, 0},
+                             {"ExcludeRetainedVariantProperties", &mdl_variant_properties, 0},
+                             {"RetainDeploymentConfig", &mdl_boolean, 0},
+                             END}};
+static const bm__shape mdl_weight = {
+    .kind = BM__DOUBLE, .name = "VariantWeight", .has_min = 1, .min = 0};
+static const bm__shape mdl_task_count = BM__SHAPE_INTEGER("TaskCount", 0, 1e9);
+static const bm__shape mdl_desired = {
+    .kind = BM__STRUCT,
+    .name = "DesiredWeightAndCapacity",
+    .members = (const bm__member[]){{"VariantName", &mdl_variant_name, 1},
+                                    {"DesiredWeight", &mdl_weight, 0},
+                                    {"DesiredInstanceCount", &mdl_task_count, 0},
+                                    END}};
+static const bm__shape mdl_desired_list = {.kind = BM__LIST,
+                                           .name = "DesiredWeightAndCapacityList",
+                                           .member = &mdl_desired,
+                                           .min_items = 1};
+static const bm__shape req_update_endpoint_weights = {
+    .kind = BM__STRUCT,
+    .name = "UpdateEndpointWeightsAndCapacitiesInput",
+    .members = (const bm__member[]){{"EndpointName", &shape_endpoint_name, 1},
+                                    {"DesiredWeightsAndCapacities", &mdl_desired_list, 1},
+                                    END}};
+
 /* ================================================================================================
  * Operations: X-Amz-Target to request shape
  * ============================================================================================== */
@@ -920,6 +1044,12 @@ static const struct {
     {"SageMaker.CreateEndpoint", &req_create_endpoint},
     {"SageMaker.DescribeEndpoint", &req_describe_endpoint},
     {"SageMaker.DeleteEndpoint", &req_delete_endpoint},
+    {"SageMaker.UpdateEndpoint", &req_update_endpoint},
+    {"SageMaker.UpdateEndpointWeightsAndCapacities", &req_update_endpoint_weights},
+    {"SageMaker.CreateModel", &mdl_req_create_model},
+    {"SageMaker.DescribeModel", &mdl_req_model_name},
+    {"SageMaker.ListModels", &mdl_req_list_models},
+    {"SageMaker.DeleteModel", &mdl_req_model_name},
     {"SageMaker.CreateModelBiasJobDefinition", &bm__shape_create_model_bias_job_definition},
     {"SageMaker.DescribeModelBiasJobDefinition", &req_describe_job_definition},
     {"SageMaker.ListModelBiasJobDefinitions", &req_list_job_definitions},

@@ -59,6 +59,8 @@ struct bm_service {
     /* /metrics cache: the latest analysis per schedule */
     pthread_mutex_t metrics_mu;
     json_t *metrics_cache; /* {schedule: {"exec": id, "text": "..."}} */
+    /* InvokeEndpoint and data capture (runtime.c) */
+    struct bm__runtime *runtime;
 };
 
 /* ---- base.c ---- */

@@ -6,6 +6,7 @@
 #include "biasmon/pynum.h"
 #include "biasmon/store.h"
 #include "serve/internal.h"
+#include "serve/runtime.h"
 
 /* Label values: backslash, double quote and line feed escaped. */
 static int put_label(bm_buf *b, const char *name, const char *value, int first)
@@ -191,6 +192,7 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
                           "biasmon_http_refused_total{reason=\"body_memory\"} %llu\n",
                           (unsigned long long)http->open, (unsigned long long)http->deadline_closed,
                           (unsigned long long)http->body_memory_refused);
+    if (!r) r = bm__runtime_metrics(s, b);
     bm_free(st);
     bm_free(v);
     return r;

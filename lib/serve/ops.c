@@ -13,6 +13,7 @@
 #include "biasmon/violations.h"
 #include "biasmon/sagemaker.h"
 #include "serve/internal.h"
+#include "serve/runtime.h"
 
 #define ENOMEM_RET(err) bm_error_set(err, BM_ENOMEM, "out of memory")
 
@@ -181,6 +182,35 @@ static int op_delete_endpoint_config(bm_service *s, json_t *req, json_t **resp, 
 
 /* ==================================================================== endpoints */
 
+/* Sets an endpoint document's ProductionVariants (with their weights) and DataCaptureConfig from
+ * its endpoint configuration's document. BM_ENOMEM on failure. */
+static int endpoint_from_config(json_t *doc, json_t *cfg)
+{
+    json_t *variants = json_array();
+    size_t i;
+    json_t *v;
+    if (!variants || json_object_set_new(doc, "ProductionVariants", variants)) return BM_ENOMEM;
+    json_array_foreach(json_object_get(cfg, "ProductionVariants"), i, v) {
+        json_t *w = json_object_get(v, "InitialVariantWeight");
+        double weight = w ? json_number_value(w) : 1.0;
+        if (json_array_append_new(variants, json_pack("{s:O,s:[],s:f,s:f}", "VariantName", json_object_get(v, "VariantName"),
+                                                      "DeployedImages", "CurrentWeight", weight, "DesiredWeight", weight)))
+            return BM_ENOMEM;
+    }
+    json_object_del(doc, "DataCaptureConfig");
+    json_t *dc = json_object_get(cfg, "DataCaptureConfig");
+    if (dc) {
+        json_t *enable = json_object_get(dc, "EnableCapture");
+        int on = !enable || json_is_true(enable);
+        json_t *d = json_pack("{s:b,s:s,s:O,s:O}", "EnableCapture", on, "CaptureStatus", on ? "Started" : "Stopped",
+                              "CurrentSamplingPercentage", json_object_get(dc, "InitialSamplingPercentage"),
+                              "DestinationS3Uri", json_object_get(dc, "DestinationS3Uri"));
+        if (d && json_object_get(dc, "KmsKeyId")) json_object_set(d, "KmsKeyId", json_object_get(dc, "KmsKeyId"));
+        if (!d || json_object_set_new(doc, "DataCaptureConfig", d)) return BM_ENOMEM;
+    }
+    return BM_OK;
+}
+
 static int op_create_endpoint(bm_service *s, json_t *req, json_t **resp, bm_error *err)
 {
     const char *name = str(req, "EndpointName"), *cname = str(req, "EndpointConfigName");
@@ -197,26 +227,11 @@ static int op_create_endpoint(bm_service *s, json_t *req, json_t **resp, bm_erro
     bm__arn(s, "endpoint", name, r.arn, sizeof(r.arn));
     r.created = r.modified = now(s);
     r.next_tick = -1;
-    json_t *variants = json_array();
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(cfg.doc, "ProductionVariants"), i, v)
-        json_array_append_new(variants, json_pack("{s:O,s:[]}", "VariantName", json_object_get(v, "VariantName"), "DeployedImages"));
-    r.doc = json_pack("{s:s,s:s,s:s,s:o,s:s,s:f,s:f}", "EndpointName", name, "EndpointArn", r.arn, "EndpointConfigName",
-                      cname, "ProductionVariants", variants, "EndpointStatus", "InService", "CreationTime", r.created,
-                      "LastModifiedTime", r.modified);
-    json_t *dc = json_object_get(cfg.doc, "DataCaptureConfig");
-    if (r.doc && dc) {
-        json_t *enable = json_object_get(dc, "EnableCapture");
-        int on = !enable || json_is_true(enable);
-        json_t *d = json_pack("{s:b,s:s,s:O,s:O}", "EnableCapture", on, "CaptureStatus", on ? "Started" : "Stopped",
-                              "CurrentSamplingPercentage", json_object_get(dc, "InitialSamplingPercentage"),
-                              "DestinationS3Uri", json_object_get(dc, "DestinationS3Uri"));
-        if (d && json_object_get(dc, "KmsKeyId")) json_object_set(d, "KmsKeyId", json_object_get(dc, "KmsKeyId"));
-        if (!d || json_object_set_new(r.doc, "DataCaptureConfig", d)) {
-            json_decref(r.doc);
-            r.doc = NULL;
-        }
+    r.doc = json_pack("{s:s,s:s,s:s,s:s,s:f,s:f}", "EndpointName", name, "EndpointArn", r.arn, "EndpointConfigName",
+                      cname, "EndpointStatus", "InService", "CreationTime", r.created, "LastModifiedTime", r.modified);
+    if (r.doc && endpoint_from_config(r.doc, cfg.doc)) {
+        json_decref(r.doc);
+        r.doc = NULL;
     }
     bm_resource_release(&cfg);
     if (!r.doc) return ENOMEM_RET(err);
@@ -244,6 +259,84 @@ static int op_delete_endpoint(bm_service *s, json_t *req, json_t **resp, bm_erro
     const char *name = str(req, "EndpointName");
     int rc = bm_state_resource_delete(s->db, BM_RES_ENDPOINT, name, err);
     if (rc == BM_ENOTFOUND) return vfail(err, BM_ECONFIG, NULL, "Could not find endpoint \"%s\".", name);
+    return rc;
+}
+
+/* UpdateEndpoint and UpdateEndpointWeightsAndCapacities change the endpoint's row in one write:
+ * an invocation reads the row before or after it, never a mix, so none is dropped. */
+static pthread_mutex_t endpoint_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int op_update_endpoint(bm_service *s, json_t *req, json_t **resp, bm_error *err)
+{
+    const char *name = str(req, "EndpointName"), *cname = str(req, "EndpointConfigName");
+    bm_resource r, cfg;
+    pthread_mutex_lock(&endpoint_mu);
+    int rc = get_or_validation(s, BM_RES_ENDPOINT, name, "endpoint", &r, err);
+    if (rc) goto out_unlocked;
+    rc = get_or_validation(s, BM_RES_ENDPOINT_CONFIG, cname, "endpoint configuration", &cfg, err);
+    if (rc) goto out_ep;
+    json_t *doc = json_deep_copy(r.doc);
+    r.modified = now(s);
+    snprintf(r.ref, sizeof(r.ref), "%s", cname);
+    if (!doc || json_object_set_new(doc, "EndpointConfigName", json_string(cname)) ||
+        json_object_set_new(doc, "LastModifiedTime", json_real(r.modified)) || endpoint_from_config(doc, cfg.doc)) {
+        json_decref(doc);
+        rc = ENOMEM_RET(err);
+    } else {
+        json_decref(r.doc);
+        r.doc = doc;
+        rc = bm_state_resource_update(s->db, &r, err);
+    }
+    if (!rc && !(*resp = json_pack("{s:s}", "EndpointArn", r.arn))) rc = ENOMEM_RET(err);
+    bm_resource_release(&cfg);
+out_ep:
+    bm_resource_release(&r);
+out_unlocked:
+    pthread_mutex_unlock(&endpoint_mu);
+    return rc;
+}
+
+static int op_update_weights(bm_service *s, json_t *req, json_t **resp, bm_error *err)
+{
+    const char *name = str(req, "EndpointName");
+    bm_resource r;
+    pthread_mutex_lock(&endpoint_mu);
+    int rc = get_or_validation(s, BM_RES_ENDPOINT, name, "endpoint", &r, err);
+    if (rc) {
+        pthread_mutex_unlock(&endpoint_mu);
+        return rc;
+    }
+    json_t *doc = json_deep_copy(r.doc), *want, *v;
+    size_t i, j;
+    if (!doc) rc = ENOMEM_RET(err);
+    json_array_foreach(json_object_get(req, "DesiredWeightsAndCapacities"), i, want) {
+        const char *vn = str(want, "VariantName");
+        json_t *found = NULL;
+        json_array_foreach(json_object_get(doc, "ProductionVariants"), j, v)
+            if (!strcmp(str(v, "VariantName") ? str(v, "VariantName") : "", vn)) found = v;
+        if (!rc && !found) {
+            char path[64];
+            snprintf(path, sizeof(path), "$.DesiredWeightsAndCapacities[%zu].VariantName", i);
+            rc = vfail(err, BM_ECONFIG, path, "The variant(s) \"[%s]\" are not present in the endpoint \"%s\".", vn, name);
+        }
+        json_t *w = json_object_get(want, "DesiredWeight");
+        if (!rc && w && (json_object_set_new(found, "CurrentWeight", json_real(json_number_value(w))) ||
+                         json_object_set_new(found, "DesiredWeight", json_real(json_number_value(w)))))
+            rc = ENOMEM_RET(err);
+    }
+    if (!rc) {
+        r.modified = now(s);
+        if (json_object_set_new(doc, "LastModifiedTime", json_real(r.modified))) rc = ENOMEM_RET(err);
+    }
+    if (!rc) {
+        json_decref(r.doc);
+        r.doc = json_incref(doc);
+        rc = bm_state_resource_update(s->db, &r, err);
+    }
+    if (!rc && !(*resp = json_pack("{s:s}", "EndpointArn", r.arn))) rc = ENOMEM_RET(err);
+    json_decref(doc);
+    bm_resource_release(&r);
+    pthread_mutex_unlock(&endpoint_mu);
     return rc;
 }
 
@@ -980,6 +1073,8 @@ static const bm__op ops[] = {
     {"SageMaker.CreateEndpoint", op_create_endpoint},
     {"SageMaker.DescribeEndpoint", op_describe_endpoint},
     {"SageMaker.DeleteEndpoint", op_delete_endpoint},
+    {"SageMaker.UpdateEndpoint", op_update_endpoint},
+    {"SageMaker.UpdateEndpointWeightsAndCapacities", op_update_weights},
     {"SageMaker.CreateModelBiasJobDefinition", op_create_job_definition},
     {"SageMaker.DescribeModelBiasJobDefinition", op_describe_job_definition},
     {"SageMaker.ListModelBiasJobDefinitions", op_list_job_definitions},
@@ -1006,5 +1101,5 @@ const bm__op *bm__find_op(const char *target)
 {
     for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
         if (!strcmp(ops[k].name, target)) return &ops[k];
-    return NULL;
+    return bm__find_model_op(target);
 }

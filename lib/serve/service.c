@@ -15,6 +15,7 @@
 #include "biasmon/store.h"
 #include "biasmon/sagemaker.h"
 #include "serve/internal.h"
+#include "serve/runtime.h"
 
 /* ==================================================================== clock */
 
@@ -142,8 +143,13 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
         put_text(&res->body, "ok\n");
         return;
     }
+    if (!strcmp(req->method, "POST") && !strncmp(req->path, "/endpoints/", 11)) {
+        if (authenticate(s, req, res)) bm__runtime_invoke(s, req, res);
+        return;
+    }
     if (strcmp(req->method, "POST") || strcmp(req->path, "/")) {
-        send_error(res, 404, "UnknownOperationException", "biasmon serves POST / (AWS JSON 1.1), GET /metrics and GET /health");
+        send_error(res, 404, "UnknownOperationException",
+                   "biasmon serves POST / (AWS JSON 1.1), POST /endpoints/{name}/invocations, GET /metrics and GET /health");
         return;
     }
     if (!authenticate(s, req, res)) return;
@@ -308,6 +314,7 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
         bm_error_set(err, BM_ENOMEM, "out of memory");
         goto fail;
     }
+    if (!(s->runtime = bm__runtime_new(s, err))) goto fail;
     if (bm__scheduler_start(s, err)) goto fail;
     bm_http_opts ho = {
         .host = cfg->host, .port = cfg->port, .max_body = cfg->max_body, .threads = cfg->http_threads,
@@ -337,6 +344,8 @@ void bm_service_stop(bm_service *s, int grace_s)
     if (!s) return;
     bm_http_stop(s->http);
     s->http = NULL;
+    bm__runtime_free(s->runtime); /* no request runs now: writes out the capture still queued */
+    s->runtime = NULL;
     bm__scheduler_stop(s, grace_s);
     bm_state_close(s->db);
     json_decref(s->metrics_cache);

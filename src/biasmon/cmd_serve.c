@@ -35,6 +35,8 @@ typedef struct serve_settings {
     int idle_timeout;
     int request_timeout;
     int poll_ms;
+    int capture_max_bytes;
+    int capture_flush;
     char log_level[16];
     int shutdown_grace;
     char allow_root[4096];
@@ -100,6 +102,13 @@ static const setting settings[] = {
      "connection's accept or its previous response; then the connection is closed, however slowly it "
      "keeps sending (slowloris)."},
     {"poll-ms", T_INT, "200", 5, 60000, F(poll_ms), "How often the scheduler looks for due ticks and finished workers (real milliseconds)."},
+    {"capture-max-bytes", T_INT, "67108864", 65536, 2147483647, F(capture_max_bytes),
+     "Bytes of data capture records (InvokeEndpoint) waiting to be written, at most; beyond it records are "
+     "dropped (the invocation still succeeds) and counted in /metrics as "
+     "biasmon_capture_records_total{result=\"dropped_queue_full\"}."},
+    {"capture-flush", T_INT, "10", 1, 3600, F(capture_flush),
+     "Seconds after its first record a capture file is written (whole, under its final name); what a "
+     "kill -9 may lose. A file is also written when it reaches 4 MiB, and every file at shutdown."},
     {"log-level", T_STR, "info", 0, 0, F(log_level), "error, warn, info or debug."},
     {"shutdown-grace", T_INT, "30", 0, 3600, F(shutdown_grace),
      "Seconds running executions get to finish after SIGTERM/SIGINT; then they are stopped and recorded as Failed."},
@@ -392,6 +401,7 @@ int bm_cmd_serve(int argc, char **argv)
         .idle_timeout_s = (unsigned)ss.idle_timeout, .request_timeout_s = (unsigned)ss.request_timeout,
         .worker_exe = exe, .log = log_line, .log_ctx = NULL, .log_level = (bm_log_level)level,
         .allow_roots = roots, .nallow_roots = nroots,
+        .capture_max_bytes = (size_t)ss.capture_max_bytes, .capture_flush_s = (unsigned)ss.capture_flush,
     };
     bm_service *s = bm_service_start(&cfg, &err);
     if (!s) {

@@ -1,0 +1,675 @@
+/* InvokeEndpoint (the SageMaker runtime protocol): POST /endpoints/{name}/invocations is sent on
+ * to the model server of one of the endpoint's production variants, and captured as SageMaker
+ * captures it (spec §5.1, §5.2) through the capture writer, never waiting for its storage. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include "biasmon/capture_writer.h"
+#include "biasmon/isotime.h"
+#include "biasmon/jsonw.h"
+#include "biasmon/store.h"
+#include "serve/internal.h"
+#include "serve/runtime.h"
+
+#define MAX_MODEL_RESPONSE (6u << 20) /* SageMaker's limit on an invocation's response */
+#define MODEL_TIMEOUT_S 60            /* SageMaker's limit on a container's answer */
+#define MODEL_CONNECT_TIMEOUT_S 5
+#define MAX_POOL 64
+
+struct bm__runtime {
+    bm_service *s;
+    bm_capture_writer *cw;
+    pthread_mutex_t pool_mu;
+    CURL *pool[MAX_POOL];
+    size_t npool;
+    atomic_uint_least64_t invocations, oks, model_errors, client_errors, sampled_out,
+        not_captured_encoding;
+};
+
+/* ==================================================================== set-up */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ok;
+static void curl_init_once(void)
+{
+    curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+static void capture_failed(void *ctx, const char *prefix, size_t records, const bm_error *e)
+{
+    bm__runtime *rt = ctx;
+    bm__log(rt->s, BM_LOG_ERROR, "capture_failed", "prefix=\"%s\" records=%zu reason=\"%s\"",
+            prefix, records, e->msg);
+}
+
+bm__runtime *bm__runtime_new(bm_service *s, bm_error *err)
+{
+    pthread_once(&curl_once, curl_init_once);
+    if (!curl_ok) {
+        bm_error_set(err, BM_EIO, "libcurl cannot be initialised");
+        return NULL;
+    }
+    bm__runtime *rt = bm_calloc(1, sizeof(*rt));
+    if (!rt) {
+        bm_error_set(err, BM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    rt->s = s;
+    pthread_mutex_init(&rt->pool_mu, NULL);
+    bm_capture_writer_opts o = {
+        .max_queued_bytes = s->cfg.capture_max_bytes,
+        .flush_s = s->cfg.capture_flush_s,
+        .on_fail = capture_failed,
+        .ctx = rt,
+    };
+    if (!(rt->cw = bm_capture_writer_new(&o, err))) {
+        bm__runtime_free(rt);
+        return NULL;
+    }
+    return rt;
+}
+
+void bm__runtime_free(bm__runtime *rt)
+{
+    if (!rt) return;
+    bm_capture_writer_free(rt->cw); /* writes out what is queued */
+    for (size_t k = 0; k < rt->npool; k++)
+        curl_easy_cleanup(rt->pool[k]);
+    pthread_mutex_destroy(&rt->pool_mu);
+    bm_free(rt);
+}
+
+void bm__runtime_flush(bm__runtime *rt)
+{
+    if (rt) bm_capture_writer_flush(rt->cw);
+}
+
+/* ==================================================================== errors */
+
+/* An error as the runtime answers it (rest-json): x-amzn-ErrorType and a JSON body. */
+static void runtime_error(bm_http_response *res, int status, const char *type, const char *msg,
+                          json_t *extra)
+{
+    json_t *b = extra ? json_incref(extra) : json_object();
+    res->status = status;
+    res->content_type = "application/json";
+    bm_buf_reset(&res->body);
+    if (!b || json_object_set_new(b, "ErrorCode", json_string(type)) ||
+        json_object_set_new(b, "Message", json_string(msg)) || bm_json_write(b, 0, &res->body)) {
+        bm_buf_reset(&res->body);
+        if (bm_buf_puts(&res->body, "{\"ErrorCode\":\"InternalFailure\"}")) res->body.len = 0;
+    }
+    json_decref(b);
+    if (res->nextra < sizeof(res->extra) / sizeof(res->extra[0])) {
+        res->extra[res->nextra].name = "x-amzn-ErrorType";
+        res->extra[res->nextra].value = type; /* static strings only */
+        res->nextra++;
+    }
+}
+
+static void validation(bm_http_response *res, const char *fmt, ...) BM_PRINTF(2, 3);
+static void validation(bm_http_response *res, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    runtime_error(res, 400, "ValidationError", msg, NULL);
+}
+
+/* ==================================================================== requests */
+
+static const char *header(const bm_http_request *req, const char *name)
+{
+    for (size_t k = 0; k < req->nheaders; k++)
+        if (!strcasecmp(req->headers[k].name, name)) return req->headers[k].value;
+    return NULL;
+}
+
+static int name_ok(const char *s, size_t n)
+{
+    if (!n || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (!isalnum((unsigned char)s[k]) && s[k] != '-') return 0;
+    return 1;
+}
+
+/* InferenceId: 1-64 characters, the first not white space, all printable. */
+static int inference_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n || n > 64 || isspace((unsigned char)s[0])) return 0;
+    for (size_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
+    return 1;
+}
+
+static int ascii_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max) return 0;
+    for (size_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] > 0x7f) return 0;
+    return 1;
+}
+
+/* A per-thread random number in [0, 1): the choice of variant and sampling. */
+static double rnd(void)
+{
+    static __thread uint64_t x;
+    if (!x) {
+        if (RAND_bytes((unsigned char *)&x, sizeof(x)) != 1 || !x) x = (uint64_t)(uintptr_t)&x | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return (double)(x >> 11) / 9007199254740992.0;
+}
+
+/* ---- the variant ---- */
+
+typedef struct target {
+    char variant[64];
+    char model[64];
+    char url[1025];
+    json_t *capture; /* the endpoint config's DataCaptureConfig (borrowed from cfg), or NULL */
+} target;
+
+/* The weight of variant v (a member of the config's ProductionVariants): the endpoint's
+ * CurrentWeight when UpdateEndpointWeightsAndCapacities set one, else InitialVariantWeight, else 1.
+ */
+static double weight_of(json_t *ep_doc, json_t *v)
+{
+    const char *name = json_string_value(json_object_get(v, "VariantName"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(ep_doc, "ProductionVariants"), i, e)
+    {
+        json_t *w = json_object_get(e, "CurrentWeight");
+        if (w && name && !strcmp(json_string_value(json_object_get(e, "VariantName")) ?: "", name))
+            return json_number_value(w);
+    }
+    json_t *w = json_object_get(v, "InitialVariantWeight");
+    return w ? json_number_value(w) : 1.0;
+}
+
+/* Resolves the endpoint's variant (wanted, or one drawn by weight) and its model server's URL.
+ * Answers the error itself and returns 0 when it cannot. */
+static int resolve(bm_service *s, const char *endpoint, const char *wanted, bm_resource *ep,
+                   bm_resource *cfg, target *t, bm_http_response *res)
+{
+    bm_error e;
+    bm_error_clear(&e);
+    int rc = bm_state_resource_get(s->db, BM_RES_ENDPOINT, endpoint, ep, &e);
+    if (rc == BM_ENOTFOUND) {
+        validation(res, "Endpoint %s of account %s not found.", endpoint, s->account);
+        return 0;
+    }
+    if (rc) {
+        runtime_error(res, 500, "InternalFailure", "the state cannot be read", NULL);
+        return 0;
+    }
+    rc = bm_state_resource_get(s->db, BM_RES_ENDPOINT_CONFIG, ep->ref, cfg, &e);
+    if (rc) {
+        bm_resource_release(ep);
+        validation(res, "The endpoint configuration %s of endpoint %s does not exist.", ep->ref,
+                   endpoint);
+        return 0;
+    }
+    json_t *vs = json_object_get(cfg->doc, "ProductionVariants"), *v, *chosen = NULL;
+    size_t i;
+    if (wanted) {
+        json_array_foreach(
+            vs, i, v) if (!strcmp(json_string_value(json_object_get(v, "VariantName")) ?: "",
+                                  wanted)) chosen = v;
+        if (!chosen) {
+            validation(res, "Variant %s not found for endpoint %s.", wanted, endpoint);
+            goto fail;
+        }
+    } else {
+        double total = 0;
+        json_array_foreach(vs, i, v) total += fmax(0, weight_of(ep->doc, v));
+        double pick = rnd() * total;
+        json_array_foreach(vs, i, v)
+        {
+            double w = fmax(0, weight_of(ep->doc, v));
+            if (w <= 0) continue;
+            chosen = v;
+            if (pick < w) break;
+            pick -= w;
+        }
+        if (!chosen) {
+            validation(res, "Endpoint %s has no variant with a weight above 0.", endpoint);
+            goto fail;
+        }
+    }
+    snprintf(t->variant, sizeof(t->variant), "%s",
+             json_string_value(json_object_get(chosen, "VariantName")) ?: "");
+    snprintf(t->model, sizeof(t->model), "%s",
+             json_string_value(json_object_get(chosen, "ModelName")) ?: "");
+    json_t *dc = json_object_get(cfg->doc, "DataCaptureConfig");
+    json_t *on = json_object_get(dc, "EnableCapture");
+    t->capture = dc && (!on || json_is_true(on)) ? dc : NULL;
+    bm_resource m;
+    if (!t->model[0] || bm_state_resource_get(s->db, BM_RES_MODEL, t->model, &m, &e)) {
+        validation(res, "The model %s of variant %s of endpoint %s does not exist (CreateModel).",
+                   t->model[0] ? t->model : "(none)", t->variant, endpoint);
+        goto fail;
+    }
+    const char *url = bm__model_url(m.doc);
+    snprintf(t->url, sizeof(t->url), "%s", url ? url : "");
+    bm_resource_release(&m);
+    return 1;
+fail:
+    bm_resource_release(ep);
+    bm_resource_release(cfg);
+    return 0;
+}
+
+/* ---- the call to the model server ---- */
+
+typedef struct upstream {
+    bm_buf body;
+    char content_type[257];
+    char custom[1025];
+    int too_big;
+} upstream;
+
+static size_t on_body(char *p, size_t sz, size_t n, void *u)
+{
+    upstream *up = u;
+    if (bm_buf_append(&up->body, p, sz * n)) {
+        up->too_big = 1;
+        return 0;
+    }
+    return sz * n;
+}
+
+static void header_value(const char *p, size_t n, size_t name_len, char *out, size_t outn)
+{
+    const char *v = p + name_len, *end = p + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    size_t len = (size_t)(end - v) < outn - 1 ? (size_t)(end - v) : outn - 1;
+    memcpy(out, v, len);
+    out[len] = 0;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *u)
+{
+    upstream *up = u;
+    size_t len = sz * n;
+    static const char ct[] = "content-type:", ca[] = "x-amzn-sagemaker-custom-attributes:";
+    if (len > sizeof(ct) - 1 && !strncasecmp(p, ct, sizeof(ct) - 1))
+        header_value(p, len, sizeof(ct) - 1, up->content_type, sizeof(up->content_type));
+    else if (len > sizeof(ca) - 1 && !strncasecmp(p, ca, sizeof(ca) - 1))
+        header_value(p, len, sizeof(ca) - 1, up->custom, sizeof(up->custom));
+    else if (len >= 5 && !strncmp(p, "HTTP/", 5)) /* a new response (after 100 Continue) */
+        up->content_type[0] = up->custom[0] = 0;
+    return len;
+}
+
+static CURL *pool_get(bm__runtime *rt)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&rt->pool_mu);
+    if (rt->npool) h = rt->pool[--rt->npool];
+    pthread_mutex_unlock(&rt->pool_mu);
+    if (h)
+        curl_easy_reset(h); /* keeps its connections */
+    else
+        h = curl_easy_init();
+    return h;
+}
+
+static void pool_put(bm__runtime *rt, CURL *h)
+{
+    pthread_mutex_lock(&rt->pool_mu);
+    if (rt->npool < MAX_POOL) {
+        rt->pool[rt->npool++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&rt->pool_mu);
+    if (h) curl_easy_cleanup(h);
+}
+
+/* Returns the model server's HTTP status, or 0 with why filled when it could not be reached. */
+static long call_model(bm__runtime *rt, const char *url, const bm_http_request *req,
+                       const char *ctype, const char *accept, const char *custom,
+                       const char *inference_id, upstream *up, char *why, size_t whyn)
+{
+    CURL *h = pool_get(rt);
+    if (!h) {
+        snprintf(why, whyn, "out of memory");
+        return 0;
+    }
+    struct curl_slist *hl = NULL, *t;
+    char line[1200];
+    int ok = 1;
+#define ADD(fmt, v)                                                                                \
+    do {                                                                                           \
+        snprintf(line, sizeof(line), fmt, v);                                                      \
+        if (ok && !(t = curl_slist_append(hl, line)))                                              \
+            ok = 0;                                                                                \
+        else if (ok)                                                                               \
+            hl = t;                                                                                \
+    } while (0)
+    ADD("Content-Type: %s", ctype);
+    if (accept) ADD("Accept: %s", accept);
+    if (custom) ADD("X-Amzn-SageMaker-Custom-Attributes: %s", custom);
+    if (inference_id) ADD("X-Amzn-SageMaker-Inference-Id: %s", inference_id);
+    ADD("%s", "Expect:");
+#undef ADD
+    long status = 0;
+    if (!ok) {
+        snprintf(why, whyn, "out of memory");
+        goto out;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, up);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, up);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)MODEL_CONNECT_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)MODEL_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    CURLcode c = curl_easy_perform(h);
+    if (c == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    else if (up->too_big)
+        snprintf(why, whyn, "the model's response is larger than %u MiB", MAX_MODEL_RESPONSE >> 20);
+    else if (c == CURLE_OPERATION_TIMEDOUT)
+        snprintf(
+            why, whyn,
+            "Your invocation timed out while waiting for a response from the model server (%d s).",
+            MODEL_TIMEOUT_S);
+    else
+        snprintf(why, whyn, "the model server cannot be reached: %s", curl_easy_strerror(c));
+out:
+    curl_slist_free_all(hl);
+    pool_put(rt, h);
+    return status;
+}
+
+/* ==================================================================== capture */
+
+/* 1 when content type ct (parameters ignored) is one of the listed ones. */
+static int listed(json_t *list, const char *ct, const char *dflt)
+{
+    size_t n = strcspn(ct, ";");
+    while (n && ct[n - 1] == ' ')
+        n--;
+    if (!list) return strlen(dflt) == n && !strncasecmp(ct, dflt, n);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        const char *x = json_string_value(v);
+        if (x && strlen(x) == n && !strncasecmp(ct, x, n)) return 1;
+    }
+    return 0;
+}
+
+/* {"observedContentType", "mode", "data", "encoding"} for one side; NULL when out of memory. */
+static json_t *capture_side(json_t *dc, const char *mode, const char *ct, const char *data,
+                            size_t len)
+{
+    json_t *types = json_object_get(dc, "CaptureContentTypeHeader");
+    const char *enc = listed(json_object_get(types, "CsvContentTypes"), ct, "text/csv") ? "CSV"
+                      : listed(json_object_get(types, "JsonContentTypes"), ct, "application/json")
+                          ? "JSON"
+                          : "BASE64";
+    json_t *text =
+        strcmp(enc, "BASE64") ? json_stringn(data, len) : NULL; /* NULL too when not UTF-8 */
+    if (!text) {
+        enc = "BASE64";
+        if (len > (SIZE_MAX - 1) / 4 * 3 - 3) return NULL;
+        char *b = bm_malloc(4 * ((len + 2) / 3) + 1);
+        if (!b) return NULL;
+        EVP_EncodeBlock((unsigned char *)b, (const unsigned char *)data, (int)len);
+        text = json_string(b);
+        bm_free(b);
+        if (!text) return NULL;
+    }
+    return json_pack("{s:s,s:s,s:o,s:s}", "observedContentType", ct, "mode", mode, "data", text,
+                     "encoding", enc);
+}
+
+static int wants(json_t *dc, const char *mode)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(dc, "CaptureOptions"), i, o)
+    {
+        const char *m = json_string_value(json_object_get(o, "CaptureMode"));
+        if (m && (!strcmp(m, mode) || !strcmp(m, "InputAndOutput"))) return 1;
+    }
+    return 0;
+}
+
+static void capture(bm__runtime *rt, const char *endpoint, const target *t,
+                    const bm_http_request *req, const char *ctype, const upstream *up,
+                    const char *inference_id, const char *custom)
+{
+    json_t *dc = t->capture;
+    json_t *pct = json_object_get(dc, "InitialSamplingPercentage");
+    double p = pct ? json_number_value(pct) : 100;
+    if (!(p >= 100 || rnd() * 100 < p)) {
+        atomic_fetch_add(&rt->sampled_out, 1);
+        return;
+    }
+    double now = bm_clock_now(&rt->s->clock);
+    int64_t ms = (int64_t)floor(now * 1000), sec = ms / 1000;
+    char when[32], id[40], prefix[1200];
+    bm_time_format(sec, when, sizeof(when));
+    bm_civil c;
+    bm_time_civil(sec, &c);
+    const char *dest = json_string_value(json_object_get(dc, "DestinationS3Uri"));
+    json_t *cd = json_object(), *rec = NULL;
+    int ok = dest && cd && !bm_uuid4(id, sizeof(id));
+    if (ok && wants(dc, "Input")) {
+        json_t *in = capture_side(dc, "INPUT", ctype, req->body, req->body_len);
+        ok = in && !json_object_set_new(cd, "endpointInput", in);
+    }
+    if (ok && wants(dc, "Output")) {
+        const char *oct = up->content_type[0] ? up->content_type : "application/octet-stream";
+        json_t *out =
+            capture_side(dc, "OUTPUT", oct, up->body.data ? up->body.data : "", up->body.len);
+        ok = out && !json_object_set_new(cd, "endpointOutput", out);
+    }
+    json_t *meta = ok ? json_pack("{s:s}", "eventId", id) : NULL;
+    ok = meta &&
+         (!inference_id || !json_object_set_new(meta, "inferenceId", json_string(inference_id))) &&
+         !json_object_set_new(meta, "inferenceTime", json_string(when)) &&
+         (!custom || !json_object_set_new(meta, "customAttributes", json_string(custom)));
+    if (ok) {
+        rec = json_pack("{s:O,s:O,s:s}", "captureData", cd, "eventMetadata", meta, "eventVersion",
+                        "0");
+        ok = rec != NULL;
+    }
+    char sub[200];
+    snprintf(sub, sizeof(sub), "%s/%s/%04d/%02d/%02d/%02d", endpoint, t->variant, c.year, c.month,
+             c.day, c.hour);
+    ok = ok && !bm_uri_join(dest, sub, prefix, sizeof(prefix));
+    char *text = ok ? json_dumps(rec, JSON_COMPACT) : NULL;
+    int rc = text ? bm_capture_writer_put(rt->cw, prefix, ms, text, strlen(text)) : BM_ENOMEM;
+    if (!text) atomic_fetch_add(&rt->not_captured_encoding, 1);
+    if (rc) {
+        /* counted by the writer (dropped or failed) or above; logged at most once a second */
+        static _Atomic int64_t last;
+        int64_t s = (int64_t)time(NULL);
+        if (atomic_exchange(&last, s) != s)
+            bm__log(rt->s, BM_LOG_WARN, "capture_dropped", "endpoint=%s variant=%s reason=\"%s\"",
+                    endpoint, t->variant,
+                    rc == BM_ELIMIT ? "the capture queue is full" : bm_strerror(rc));
+    }
+    free(text);
+    json_decref(rec);
+    json_decref(meta);
+    json_decref(cd);
+}
+
+/* ==================================================================== InvokeEndpoint */
+
+void bm__runtime_invoke(bm_service *s, const bm_http_request *req, bm_http_response *res)
+{
+    bm__runtime *rt = s->runtime;
+    /* response header values live until the server copies them, right after this returns */
+    static __thread char h_variant[64], h_ctype[257], h_custom[1025];
+    const char *p = req->path + strlen("/endpoints/");
+    const char *slash = strchr(p, '/');
+    if (!slash || strcmp(slash, "/invocations")) {
+        runtime_error(res, 404, "UnknownOperationException",
+                      "biasmon serves POST /endpoints/{EndpointName}/invocations", NULL);
+        return;
+    }
+    char endpoint[64];
+    size_t n = (size_t)(slash - p);
+    if (!name_ok(p, n)) {
+        validation(res, "1 validation error detected: Value at 'endpointName' failed to satisfy "
+                        "constraint: Member must "
+                        "satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9])*");
+        return;
+    }
+    memcpy(endpoint, p, n);
+    endpoint[n] = 0;
+    atomic_fetch_add(&rt->invocations, 1);
+    const char *ctype = header(req, "Content-Type"), *accept = header(req, "Accept");
+    const char *custom = header(req, "X-Amzn-SageMaker-Custom-Attributes");
+    const char *iid = header(req, "X-Amzn-SageMaker-Inference-Id");
+    const char *tv = header(req, "X-Amzn-SageMaker-Target-Variant");
+    if (!ctype || !*ctype) ctype = "application/octet-stream";
+    if (!ascii_ok(ctype, 1024) || (accept && !ascii_ok(accept, 1024))) {
+        atomic_fetch_add(&rt->client_errors, 1);
+        validation(res, "Content-Type and Accept must be at most 1024 ASCII characters.");
+        return;
+    }
+    if (custom && !ascii_ok(custom, 1024)) {
+        atomic_fetch_add(&rt->client_errors, 1);
+        validation(res, "CustomAttributes must be at most 1024 ASCII characters.");
+        return;
+    }
+    if (iid && !inference_id_ok(iid)) {
+        atomic_fetch_add(&rt->client_errors, 1);
+        validation(res,
+                   "InferenceId must be 1 to 64 printable characters, the first not white space.");
+        return;
+    }
+    if (tv && !name_ok(tv, strlen(tv))) {
+        atomic_fetch_add(&rt->client_errors, 1);
+        validation(res, "TargetVariant must satisfy the pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9])*");
+        return;
+    }
+    bm_resource ep, cfg;
+    target t;
+    memset(&t, 0, sizeof(t));
+    if (!resolve(s, endpoint, tv, &ep, &cfg, &t, res)) {
+        atomic_fetch_add(&rt->client_errors, 1);
+        return;
+    }
+    upstream up;
+    memset(&up, 0, sizeof(up));
+    bm_buf_init(&up.body, MAX_MODEL_RESPONSE);
+    char why[300] = "";
+    long status = call_model(rt, t.url, req, ctype, accept, custom, iid, &up, why, sizeof(why));
+    if (status >= 200 && status < 300) {
+        if (t.capture)
+            capture(rt, json_string_value(json_object_get(ep.doc, "EndpointName")) ?: endpoint, &t,
+                    req, ctype, &up, iid, custom);
+        snprintf(h_variant, sizeof(h_variant), "%s", t.variant);
+        snprintf(h_ctype, sizeof(h_ctype), "%s",
+                 up.content_type[0] ? up.content_type : "application/octet-stream");
+        atomic_fetch_add(&rt->oks, 1);
+        res->status = 200;
+        res->content_type = h_ctype;
+        bm_buf_reset(&res->body);
+        if (up.body.len && bm_buf_append(&res->body, up.body.data, up.body.len)) {
+            runtime_error(res, 500, "InternalFailure", "the model's response cannot be sent", NULL);
+        } else {
+            res->extra[res->nextra].name = "X-Amzn-Invoked-Production-Variant";
+            res->extra[res->nextra++].value = h_variant;
+            if (up.custom[0]) {
+                snprintf(h_custom, sizeof(h_custom), "%s", up.custom);
+                res->extra[res->nextra].name = "X-Amzn-SageMaker-Custom-Attributes";
+                res->extra[res->nextra++].value = h_custom;
+            }
+        }
+    } else {
+        atomic_fetch_add(&rt->model_errors, 1);
+        char msg[1400];
+        json_t *extra = json_object();
+        if (status) {
+            /* the model's own words, as text; bytes that are not UTF-8 are left out */
+            json_t *orig = json_stringn(up.body.data ? up.body.data : "",
+                                        up.body.len < 4096 ? up.body.len : 4096);
+            snprintf(msg, sizeof(msg), "Received %s error (%ld) from %s with message \"%.*s\".",
+                     status >= 500 ? "server" : "client", status, t.variant, orig ? 1000 : 0,
+                     orig ? json_string_value(orig) : "");
+            if (extra) {
+                json_object_set_new(extra, "OriginalStatusCode", json_integer(status));
+                json_object_set_new(extra, "OriginalMessage", orig ? orig : json_string(""));
+            } else
+                json_decref(orig);
+        } else
+            snprintf(msg, sizeof(msg), "%s (variant %s)", why, t.variant);
+        bm__log(s, BM_LOG_INFO, "model_error", "endpoint=%s variant=%s status=%ld reason=\"%s\"",
+                endpoint, t.variant, status, status ? "error status" : why);
+        runtime_error(res, 424, "ModelError", msg, extra);
+        json_decref(extra);
+    }
+    bm_buf_release(&up.body);
+    bm_resource_release(&ep);
+    bm_resource_release(&cfg);
+}
+
+/* ==================================================================== /metrics */
+
+int bm__runtime_metrics(bm_service *s, bm_buf *b)
+{
+    bm__runtime *rt = s->runtime;
+    if (!rt) return BM_OK;
+    bm_capture_stats st;
+    bm_capture_writer_stats(rt->cw, &st);
+    uint64_t enc = atomic_load(&rt->not_captured_encoding);
+    return bm_buf_printf(
+        b,
+        "# HELP biasmon_invocations_total InvokeEndpoint requests, by outcome.\n"
+        "# TYPE biasmon_invocations_total counter\n"
+        "biasmon_invocations_total{outcome=\"ok\"} %llu\n"
+        "biasmon_invocations_total{outcome=\"model_error\"} %llu\n"
+        "biasmon_invocations_total{outcome=\"client_error\"} %llu\n"
+        "# HELP biasmon_capture_records_total Capture records of successful invocations, by what "
+        "became of them.\n"
+        "# TYPE biasmon_capture_records_total counter\n"
+        "biasmon_capture_records_total{result=\"written\"} %llu\n"
+        "biasmon_capture_records_total{result=\"sampled_out\"} %llu\n"
+        "biasmon_capture_records_total{result=\"dropped_queue_full\"} %llu\n"
+        "biasmon_capture_records_total{result=\"failed\"} %llu\n"
+        "# HELP biasmon_capture_files_total Capture files written out.\n"
+        "# TYPE biasmon_capture_files_total counter\n"
+        "biasmon_capture_files_total %llu\n"
+        "# HELP biasmon_capture_queued_bytes Capture records waiting to be written out.\n"
+        "# TYPE biasmon_capture_queued_bytes gauge\n"
+        "biasmon_capture_queued_bytes %llu\n",
+        (unsigned long long)atomic_load(&rt->oks),
+        (unsigned long long)atomic_load(&rt->model_errors),
+        (unsigned long long)atomic_load(&rt->client_errors), (unsigned long long)st.written,
+        (unsigned long long)atomic_load(&rt->sampled_out), (unsigned long long)st.dropped_full,
+        (unsigned long long)(st.failed + enc), (unsigned long long)st.files,
+        (unsigned long long)st.queued_bytes);
+}

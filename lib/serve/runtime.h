@@ -1,0 +1,38 @@
+/* biasmon serve's runtime: InvokeEndpoint in front of model servers, and data capture (internal).
+ */
+#ifndef BIASMON_SERVE_RUNTIME_H
+#define BIASMON_SERVE_RUNTIME_H
+
+#include "biasmon/http.h"
+#include "biasmon/service.h"
+
+typedef struct bm__runtime bm__runtime;
+
+/* The runtime of a service: the pool of connections to model servers and the capture writer
+ * (its thread starts here). NULL with err set on failure. */
+bm__runtime *bm__runtime_new(bm_service *s, bm_error *err);
+/* Writes out the capture still queued, then frees. NULL is a no-op. Call after the HTTP server
+ * stopped (no request may be running). */
+void bm__runtime_free(bm__runtime *rt);
+/* Writes out every capture file being filled now and waits for it. */
+void bm__runtime_flush(bm__runtime *rt);
+
+/* POST /endpoints/{EndpointName}/invocations, already authenticated: answers res as the
+ * SageMaker runtime does (docs/serve.md, "Endpoints that serve"). Safe from any server thread. */
+void bm__runtime_invoke(bm_service *s, const bm_http_request *req, bm_http_response *res);
+
+/* Appends the runtime's Prometheus metrics (invocations, capture records by result). */
+int bm__runtime_metrics(bm_service *s, bm_buf *b) BM_MUST_CHECK;
+
+/* Models (models.c). BM_RES_MODEL resources; a model's server is the URL in its container's
+ * Environment under BM_MODEL_URL_KEY. */
+#define BM_RES_MODEL "Model"
+#define BM_MODEL_URL_KEY "BIASMON_MODEL_URL"
+/* The model server URL of a model document (PrimaryContainer, else the first of Containers),
+ * borrowed from doc; NULL when it has none. */
+const char *bm__model_url(json_t *doc);
+/* The operations models.c implements (CreateModel, ..., UpdateEndpoint,
+ * UpdateEndpointWeightsAndCapacities), by X-Amz-Target; NULL for others. */
+const struct bm__op *bm__find_model_op(const char *target);
+
+#endif
