@@ -71,8 +71,8 @@ typedef struct bm_job_definition {
  * member (expected one of: ...)"); BM_EPARSE for malformed JSON text or duplicate keys (with line
  * and column); BM_ENOMEM. request may not be NULL (BM_EINVAL) and is not modified; on success out
  * owns everything (bm_job_definition_release), on failure out is zeroed. parse takes len bytes of
- * text, name (may be NULL) goes into err->file; load reads a file of at most 16 MiB (BM_EIO,
- * BM_ELIMIT). */
+ * text, name (may be NULL) goes into err->file; load reads a regular file of at most 16 MiB
+ * (bm_file_read: BM_ENOTFOUND when missing, BM_EIO, BM_ELIMIT). */
 int bm_job_definition_from_json(json_t *request, bm_job_definition *out,
                                 bm_error *err) BM_MUST_CHECK;
 int bm_job_definition_parse(const char *text, size_t len, const char *name, bm_job_definition *out,

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include "biasmon/file.h"
 #include "biasmon/jobdef.h"
 #include "biasmon/verdict.h"
 #include "aws/shape.h"
@@ -162,22 +163,9 @@ int bm_job_definition_load(const char *path, bm_job_definition *out, bm_error *e
     memset(out, 0, sizeof(*out));
     bm_error_clear(err);
     bm_error_at(err, path, 0, 0, NULL);
-    FILE *f = fopen(path, "rb");
-    if (!f) return bm_error_set(err, BM_EIO, "cannot open: %s", strerror(errno));
     bm_buf b;
     bm_buf_init(&b, MAX_REQUEST_BYTES);
-    char chunk[65536];
-    size_t n;
-    int r = BM_OK;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if ((r = bm_buf_append(&b, chunk, n)) != BM_OK) break;
-    if (!r && ferror(f))
-        r = bm_error_set(err, BM_EIO, "read error");
-    else if (r == BM_ELIMIT)
-        bm_error_set(err, r, "file larger than 16 MiB");
-    else if (r)
-        bm_error_set(err, r, "out of memory");
-    fclose(f);
+    int r = bm_file_read(path, MAX_REQUEST_BYTES, &b, err);
     if (!r) r = bm_job_definition_parse(b.data ? b.data : "", b.len, path, out, err);
     bm_buf_release(&b);
     return r;

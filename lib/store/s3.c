@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include "biasmon/file.h"
 #include "biasmon/sigv4.h"
 #include "store/s3.h"
 
@@ -60,30 +61,29 @@ static int read_credentials_file(conf *c, bm_error *err)
     else if (home) snprintf(path, sizeof(path), "%s/.aws/credentials", home);
     else return BM_OK;
     const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        if (errno == ENOENT && !f) return BM_OK;
-        bm_error_at(err, path, 0, 0, NULL);
-        return bm_error_set(err, BM_EINVAL, "cannot read the AWS shared credentials file: %s", strerror(errno));
-    }
+    if (!strcmp(path, "/dev/null")) return BM_OK; /* the usual way to say "no such file" */
+    /* the buffer is allocated whole before reading, so no copy of the keys is left behind by a
+     * reallocation; it is wiped before it is freed */
     static const size_t cap = 256u << 10;
-    char *text = bm_malloc(cap + 1);
-    size_t len = 0;
-    int r = BM_OK;
-    if (!text) r = bm_error_set(err, BM_ENOMEM, "out of memory");
-    while (!r && len < cap) {
-        ssize_t k = read(fd, text + len, cap - len);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) {
-            bm_error_at(err, path, 0, 0, NULL);
-            r = bm_error_set(err, BM_EINVAL, "cannot read the AWS shared credentials file: %s", strerror(errno));
-        }
-        if (k <= 0) break;
-        len += (size_t)k;
+    bm_buf b;
+    bm_buf_init(&b, cap);
+    if (!(b.data = bm_malloc(cap + 1))) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    b.cap = cap + 1;
+    bm_error fe;
+    bm_error_clear(&fe);
+    int r = bm_file_read(path, cap, &b, &fe);
+    if (r == BM_ENOTFOUND && !f) { /* no file where AWS's tools look by default */
+        r = BM_OK;
+    } else if (r) {
+        bm_error_at(err, path, 0, 0, NULL);
+        bm_error_set(err, r = r == BM_ENOMEM ? r : BM_EINVAL, "cannot read the AWS shared credentials file: %s",
+                     fe.msg);
     }
-    close(fd);
+    char *text = b.data;
+    size_t len = r ? 0 : b.len;
     if (r) {
-        bm_free(text);
+        OPENSSL_cleanse(b.data, b.cap);
+        bm_buf_release(&b);
         return r;
     }
     text[len] = 0;
@@ -109,8 +109,8 @@ static int read_credentials_file(conf *c, bm_error *err)
         }
         p = e + 1;
     }
-    OPENSSL_cleanse(text, len);
-    bm_free(text);
+    OPENSSL_cleanse(b.data, b.cap);
+    bm_buf_release(&b);
     if (id[0] && secret[0]) {
         memcpy(c->id, id, sizeof(id));
         memcpy(c->secret, secret, sizeof(secret));

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "biasmon/file.h"
 #include "biasmon/store.h"
 #include "store/s3.h"
 
@@ -496,28 +497,7 @@ int bm_store_read(const char *uri, size_t max, bm_buf *out, bm_error *err)
     if (b->read) return b->read(&t, max, out, err);
     int fd, r = bm_store_open_fd(uri, &fd, err);
     if (r) return r;
-    char chunk[65536];
-    size_t total = 0;
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            bm_error_at(err, uri, 0, 0, NULL);
-            r = bm_error_set(err, BM_EIO, "read error: %s", strerror(errno));
-            break;
-        }
-        if (n == 0) break;
-        total += (size_t)n;
-        if (total > max) {
-            bm_error_at(err, uri, 0, 0, NULL);
-            r = bm_error_set(err, BM_ELIMIT, "larger than %zu bytes", max);
-            break;
-        }
-        if (bm_buf_append(out, chunk, (size_t)n)) {
-            r = bm_error_set(err, BM_ENOMEM, "out of memory");
-            break;
-        }
-    }
+    r = bm_file_read_fd(fd, uri, max, out, err);
     close(fd);
     return r;
 }

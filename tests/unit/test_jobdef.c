@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "biasmon/jobdef.h"
 #include "biasmon/sagemaker.h"
 
@@ -771,9 +772,29 @@ static void test_load(void **state)
     assert_string_equal(d.name, "bias-batch");
     bm_job_definition_release(&d);
     unlink(path);
-    assert_int_equal(bm_job_definition_load(path, &d, &e), BM_EIO);
+    assert_int_equal(bm_job_definition_load(path, &d, &e), BM_ENOTFOUND);
     assert_string_equal(e.file, path);
     assert_null(d.name);
+}
+
+/* A FIFO in place of the job definition is refused at once (it used to wait for a writer
+ * forever); the alarm turns a wait into a failure instead of a hang. */
+static void test_load_fifo(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_jobdef_fifo_XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/jd.json", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    bm_job_definition d;
+    bm_error e;
+    alarm(30);
+    assert_int_equal(bm_job_definition_load(path, &d, &e), BM_EIO);
+    alarm(0);
+    assert_string_equal(e.file, path);
+    assert_non_null(strstr(e.msg, "FIFO"));
+    unlink(path);
+    rmdir(dir);
 }
 
 static void test_is_resource_name(void **state)
@@ -873,6 +894,7 @@ int main(void)
         cmocka_unit_test(test_error_text),
         cmocka_unit_test(test_malformed_json),
         cmocka_unit_test(test_load),
+        cmocka_unit_test(test_load_fifo),
         cmocka_unit_test(test_is_resource_name),
         cmocka_unit_test(test_alloc_failure_from_json),
         cmocka_unit_test(test_alloc_failure_parse),
