@@ -29,11 +29,28 @@ typedef struct bm_report_input {
  * (out's max) or BM_ENOMEM; on error out holds a partial page the caller discards. */
 int bm_report_html(const bm_report_input *in, bm_buf *out) BM_MUST_CHECK;
 
-/* Renders the reports of in and writes them into the folder dir (a store URI) as {name}.html
- * (name NULL: "report"), each complete or absent (bm_store_write). BM_OK, or the error with err
- * naming the object. */
-int bm_report_write(const char *dir, const char *name, const bm_report_input *in,
-                    bm_error *err) BM_MUST_CHECK;
+/* Appends report.ipynb to out: the same report as a Jupyter notebook (nbformat 4.5): Markdown cells
+ * (the run, the violations, the counts, one table per stage, facet and value with each metric's
+ * value, baseline, check and meaning; texts from the inputs escaped for Markdown and HTML) and a
+ * code cell that reads the analysis.json beside it. Returns as bm_report_html. */
+int bm_report_ipynb(const bm_report_input *in, bm_buf *out) BM_MUST_CHECK;
+
+/* Prints the HTML page of len bytes to PDF with headless Chromium: renderer is its executable
+ * (Debian's /usr/bin/chromium), run as a child in its own process group with a scratch profile
+ * in a new folder under $TMPDIR (removed after), its output discarded, killed after timeout_s
+ * seconds (<= 0: 120). Appends the PDF (at most 64 MiB, must start with "%PDF-") to out. BM_OK,
+ * or BM_EIO (cannot run, failed, timed out, no PDF) / BM_ELIMIT / BM_ENOMEM with err saying which.
+ */
+int bm_report_pdf(const char *renderer, const void *html, size_t len, int timeout_s, bm_buf *out,
+                  bm_error *err) BM_MUST_CHECK;
+
+/* Renders the reports of in and writes them into the folder dir (a store URI) as {name}.html and
+ * {name}.ipynb, and {name}.pdf when pdf_renderer is not NULL (bm_report_pdf), name NULL meaning
+ * "report". Everything is rendered before anything is written, and when a write fails the reports
+ * already written are removed: the set is complete or absent. BM_OK, or the error with err naming
+ * the object or the renderer's failure. */
+int bm_report_write(const char *dir, const char *name, const char *pdf_renderer,
+                    const bm_report_input *in, bm_error *err) BM_MUST_CHECK;
 
 /* One sentence (English) on what a metric measures and which sign favours whom, for any of the
  * 21 metric codes ("DI", "CDDL", ...); NULL for an unknown code. Static storage. */

@@ -703,23 +703,42 @@ int bm_report_html(const bm_report_input *in, bm_buf *b)
 
 /* ---- writing ---- */
 
-int bm_report_write(const char *dir, const char *name, const bm_report_input *in, bm_error *err)
+int bm_report_write(const char *dir, const char *name, const char *pdf_renderer,
+                    const bm_report_input *in, bm_error *err)
 {
-    char file[128], uri[4200];
-    bm_buf b;
-    bm_buf_init(&b, (size_t)1 << 30);
-    int rc = BM_OK;
-    if (snprintf(file, sizeof(file), "%s.html", name ? name : "report") >= (int)sizeof(file) ||
-        bm_uri_join(dir, file, uri, sizeof(uri))) {
-        rc = bm_error_set(err, BM_ELIMIT, "the report's folder or name is too long");
+    static const char *const ext[3] = {"html", "ipynb", "pdf"};
+    char uri[3][4200];
+    bm_buf b[3];
+    int n = pdf_renderer ? 3 : 2, rc = BM_OK, written = 0;
+    for (int k = 0; k < 3; k++)
+        bm_buf_init(&b[k], (size_t)1 << 30);
+    for (int k = 0; k < n; k++) {
+        char file[128];
+        if (snprintf(file, sizeof(file), "%s.%s", name ? name : "report", ext[k]) >=
+                (int)sizeof(file) ||
+            bm_uri_join(dir, file, uri[k], sizeof(uri[k]))) {
+            rc = bm_error_set(err, BM_ELIMIT, "the report's folder or name is too long");
+            goto out;
+        }
+    }
+    if ((rc = bm_report_html(in, &b[0])) || (rc = bm_report_ipynb(in, &b[1]))) {
+        bm_error_set(err, rc, "cannot render the report");
         goto out;
     }
-    if ((rc = bm_report_html(in, &b))) {
-        bm_error_set(err, rc, "cannot render %s", file);
+    if (pdf_renderer && (rc = bm_report_pdf(pdf_renderer, b[0].data, b[0].len, 0, &b[2], err)))
         goto out;
-    }
-    rc = bm_store_write(uri, b.data, b.len, err);
+    for (; written < n; written++)
+        if ((rc = bm_store_write(uri[written], b[written].data ? b[written].data : "",
+                                 b[written].len, err)))
+            break;
+    if (rc) /* the set cannot be complete: none of it stays */
+        for (int k = 0; k < written; k++) {
+            bm_error ignored;
+            if (bm_store_remove(uri[k], &ignored))
+                continue; /* the first error is the one to report */
+        }
 out:
-    bm_buf_release(&b);
+    for (int k = 0; k < 3; k++)
+        bm_buf_release(&b[k]);
     return rc;
 }

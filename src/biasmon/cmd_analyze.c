@@ -21,7 +21,8 @@ void bm_cmd_analyze_usage(FILE *out)
           "Computes SageMaker Clarify's pre-training (CI, DPL, KL, JS, LP, TVD, KS, CDDL) and\n"
           "post-training (AD, CDDPL, DAR, DCA, DCR, DI, DPPL, DRR, FT, GE, RD, SD, TE) bias\n"
           "metrics of a dataset and writes OUTPUT/analysis.json in Clarify's layout, and\n"
-          "OUTPUT/{name}.html for people when the config's methods has report {name, title}.\n"
+          "OUTPUT/{name}.html, .ipynb and .pdf (printed by /usr/bin/chromium, or\n"
+          "$BIASMON_CHROMIUM, when installed) when the config's methods has report.\n"
           "\n"
           "URIs are local paths, file:///path or s3://bucket/key (AWS_ENDPOINT_URL_S3, AWS_REGION,\n"
           "AWS_ACCESS_KEY_ID... as the aws CLI reads them).\n"
@@ -58,7 +59,15 @@ static int write_report(const bm_analysis_config *cfg, const bm_cube *cube, json
                                 groups);
     if (!account) return bm_error_set(err, BM_ENOMEM, "out of memory");
     bm_report_input in = {cfg->report_title, analysis, NULL, NULL, account};
-    r = bm_report_write(dir, cfg->report_name, &in, err);
+    /* the PDF is printed by Debian's chromium when it is installed (BIASMON_CHROMIUM names another) */
+    const char *chromium = getenv("BIASMON_CHROMIUM");
+    if (!chromium || !chromium[0]) chromium = "/usr/bin/chromium";
+    if (access(chromium, X_OK)) {
+        fprintf(stderr, "biasmon: no %s.pdf: %s is not installed (apt install chromium)\n",
+                cfg->report_name ? cfg->report_name : "report", chromium);
+        chromium = NULL;
+    }
+    r = bm_report_write(dir, cfg->report_name, chromium, &in, err);
     json_decref(account);
     return r;
 }

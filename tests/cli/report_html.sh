@@ -34,6 +34,16 @@ python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); del c["methods"]; j
 check "analyze with methods.report: exit 0 (got $rc: $(cat "$w/stderr"))" test "$rc" = 0
 check "analyze writes my-report.html beside analysis.json" test -s "$w/base/my-report.html" -a -s "$w/base/analysis.json"
 check "no report.html under another name" test ! -e "$w/base/report.html"
+check "analyze writes my-report.ipynb, valid nbformat 4" /usr/bin/python3 -c \
+    'import nbformat, sys; nb = nbformat.read(sys.argv[1], as_version=4); nbformat.validate(nb); assert nb.nbformat == 4' \
+    "$w/base/my-report.ipynb"
+check "analyze writes my-report.pdf, which pdftoppm turns into pages" \
+    bash -c 'pdftoppm -r 30 -png "$1" "$2/page" && ls "$2"/page-*.png >/dev/null' _ "$w/base/my-report.pdf" "$w"
+BIASMON_CHROMIUM=$w/no-chromium "$BM_BIN" analyze --analysis-config "$w/ac_report.json" --dataset "$data" \
+    --output "$w/nopdf" 2>"$w/stderr"; rc=$?
+check "without chromium: exit 0, html and ipynb, no pdf, and why (got $rc)" \
+    test "$rc" = 0 -a -s "$w/nopdf/my-report.html" -a -s "$w/nopdf/my-report.ipynb" -a ! -e "$w/nopdf/my-report.pdf"
+check "without chromium: the message says what to install" grep -q "no my-report.pdf: .*no-chromium is not installed (apt install chromium)" "$w/stderr"
 check "the title is escaped" grep -q '<title>Baseline &lt;of&gt; &quot;sex&quot;</title>' "$w/base/my-report.html"
 "$BM_BIN" analyze --analysis-config "$w/ac_plain.json" --dataset "$data" --output "$w/plain" 2>/dev/null
 check "analyze without methods.report writes no report" test -z "$(ls "$w/plain" | grep -v '^analysis.json$')"

@@ -191,12 +191,56 @@ static void test_allocation_failure(void **state)
     json_decref(acc);
 }
 
+/* The notebook: nbformat 4 JSON whose Markdown holds no markup from the inputs. */
+static void test_notebook(void **state)
+{
+    (void)state;
+    json_t *a = load(ANALYSIS), *b = load(BASELINE), *v = load(VIOLATIONS), *acc = load(ACCOUNT);
+    bm_report_input in = {"T <1>", a, b, v, acc};
+    bm_buf out;
+    bm_buf_init(&out, 1 << 22);
+    assert_int_equal(bm_report_ipynb(&in, &out), BM_OK);
+    json_error_t je;
+    json_t *nb = json_loadb(out.data, out.len, 0, &je);
+    assert_non_null(nb);
+    assert_int_equal(json_integer_value(json_object_get(nb, "nbformat")), 4);
+    json_t *cells = json_object_get(nb, "cells");
+    assert_int_equal(json_array_size(cells), 3); /* the run, the one facet entry, the code */
+    const char *head = json_string_value(json_object_get(json_array_get(cells, 0), "source"));
+    const char *facet = json_string_value(json_object_get(json_array_get(cells, 1), "source"));
+    assert_non_null(strstr(head, "# T &lt;1&gt;"));
+    assert_non_null(strstr(head, "status **CompletedWithViolations**"));
+    assert_null(strstr(facet, "<script"));
+    assert_non_null(
+        strstr(facet, "se\"x&lt;script&gt;alert\\(1\\)&lt;/script&gt; = F'&amp;&lt;b&gt;"));
+    assert_non_null(strstr(facet, "| **DI** | 0\\.6123456789012345 | 0\\.9 | **violation** |"));
+    assert_non_null(strstr(facet, "| DPPL | 0\\.1 | 0\\.2 | ok |"));
+    assert_null(strstr(facet, "<img"));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cells, 2), "cell_type")),
+                        "code");
+    json_decref(nb);
+    bm_buf_release(&out);
+    for (long n = 1; n < 400; n++) { /* allocation failure anywhere: an error, never a crash */
+        bm_buf_init(&out, 1 << 22);
+        bm_alloc_fail_after(n);
+        int r = bm_report_ipynb(&in, &out);
+        bm_alloc_fail_after(0);
+        bm_buf_release(&out);
+        assert_true(r == BM_OK || r == BM_ENOMEM);
+        if (r == BM_OK) break;
+    }
+    json_decref(a);
+    json_decref(b);
+    json_decref(v);
+    json_decref(acc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escaped_and_marked),     cmocka_unit_test(test_analysis_alone),
         cmocka_unit_test(test_every_metric_explained), cmocka_unit_test(test_refusals_and_bounds),
-        cmocka_unit_test(test_allocation_failure),
+        cmocka_unit_test(test_allocation_failure),     cmocka_unit_test(test_notebook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
