@@ -9,11 +9,11 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include "biasmon/http.h"
+#include "biasmon/random.h"
 
 #define DEFAULT_MAX_BODY ((size_t)8 << 20)
 #define DEFAULT_BODY_MEMORY ((size_t)256 << 20)
@@ -111,25 +111,17 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-/* Random bytes from getrandom; should the kernel refuse, a clock-and-counter mix that is still
- * unique within the process (ids must be unique, not secret). */
+/* Random bytes from OpenSSL; should it fail, a clock-and-counter mix that is still unique within
+ * the process (ids must be unique, not secret). */
 static void random_bytes(unsigned char *p, size_t n)
 {
-    size_t got = 0;
-    for (int tries = 0; got < n && tries < 8; tries++) {
-        ssize_t k = getrandom(p + got, n - got, 0);
-        if (k > 0)
-            got += (size_t)k;
-        else if (k < 0 && errno != EINTR)
-            break;
-    }
-    if (got == n) return;
+    if (bm_random_bytes(p, n) == BM_OK) return;
     static _Atomic uint64_t counter;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t seed = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
                     (atomic_fetch_add(&counter, 1) << 40);
-    for (size_t i = got; i < n; i += 8) {
+    for (size_t i = 0; i < n; i += 8) {
         uint64_t v = splitmix64(&seed);
         for (size_t j = 0; j < 8 && i + j < n; j++)
             p[i + j] = (unsigned char)(v >> (8 * j));

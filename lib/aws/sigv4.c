@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include "biasmon/isotime.h"
+#include "biasmon/random.h"
 #include "biasmon/sigv4.h"
 #include "aws/sigv4_internal.h"
 
@@ -954,33 +954,6 @@ int bm_sigv4_sign_s3(const bm_sigv4_request *req, const bm_sigv4_key *key, const
 #define CREDENTIALS_MAX 4096
 #define FIELD_MAX 128
 
-static int random_bytes(unsigned char *p, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = getrandom(p + got, n - got, 0);
-        if (k > 0) {
-            got += (size_t)k;
-        } else if (k < 0 && errno == EINTR) {
-            continue;
-        } else {
-            break;
-        }
-    }
-    if (got == n) return BM_OK;
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return BM_EIO;
-    while (got < n) {
-        ssize_t k = read(fd, p + got, n - got);
-        if (k > 0)
-            got += (size_t)k;
-        else if (!(k < 0 && errno == EINTR))
-            break;
-    }
-    close(fd);
-    return got == n ? BM_OK : BM_EIO;
-}
-
 /* Fills out[0..n) with characters of alphabet drawn uniformly (rejection sampling). */
 static int random_text(char *out, size_t n, const char *alphabet)
 {
@@ -988,7 +961,7 @@ static int random_text(char *out, size_t n, const char *alphabet)
     unsigned char pool[64];
     int r = BM_OK;
     while (k < n && r == BM_OK) {
-        if ((r = random_bytes(pool, sizeof(pool))) != BM_OK) break;
+        if ((r = bm_random_bytes(pool, sizeof(pool))) != BM_OK) break;
         for (size_t i = 0; i < sizeof(pool) && k < n; i++)
             if (pool[i] < limit) out[k++] = alphabet[pool[i] % na];
     }
