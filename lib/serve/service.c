@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "biasmon/jsonw.h"
+#include "biasmon/awsjson.h"
 #include "biasmon/sigv4.h"
 #include "biasmon/store.h"
 #include "biasmon/sagemaker.h"
@@ -47,61 +47,6 @@ static void put_text(bm_buf *b, const char *t)
     if (bm_buf_puts(b, t)) b->len = 0;
 }
 
-static const char *header(const bm_http_request *req, const char *name)
-{
-    for (size_t k = 0; k < req->nheaders; k++)
-        if (!strcasecmp(req->headers[k].name, name)) return req->headers[k].value;
-    return NULL;
-}
-
-static void send_json(bm_http_response *res, int status, json_t *body)
-{
-    res->status = status;
-    res->content_type = "application/x-amz-json-1.1";
-    if (bm_json_write(body, 0, &res->body)) {
-        bm_buf_reset(&res->body);
-        res->status = 500;
-        put_text(&res->body, "{\"__type\":\"InternalFailure\",\"message\":\"response too large\"}");
-    }
-}
-
-static void send_error(bm_http_response *res, int status, const char *type, const char *message)
-{
-    json_t *b = json_pack("{s:s,s:s}", "__type", type, "message", message);
-    res->status = status;
-    res->content_type = "application/x-amz-json-1.1";
-    if (!b || bm_json_write(b, 0, &res->body)) {
-        bm_buf_reset(&res->body);
-        put_text(&res->body, "{\"__type\":\"InternalFailure\"}");
-    }
-    json_decref(b);
-    if (res->nextra < sizeof(res->extra) / sizeof(res->extra[0])) {
-        res->extra[res->nextra].name = "x-amzn-ErrorType";
-        res->extra[res->nextra].value = type; /* static strings only */
-        res->nextra++;
-    }
-}
-
-static void send_bm_error(bm_http_response *res, const bm_error *err)
-{
-    char msg[1100];
-    if (err->path[0])
-        snprintf(msg, sizeof(msg), "%s: %s", err->path, err->msg);
-    else
-        snprintf(msg, sizeof(msg), "%s", err->msg[0] ? err->msg : bm_strerror(err->code));
-    switch (err->code) {
-    case BM_ECONFIG:
-    case BM_EPARSE:
-    case BM_EINVAL: send_error(res, 400, "ValidationException", msg); break;
-    case BM_ENOTFOUND: send_error(res, 400, "ResourceNotFound", msg); break;
-    case BM_EEXISTS:
-    case BM_EBUSY: send_error(res, 400, "ResourceInUse", msg); break;
-    case BM_ELIMIT: send_error(res, 400, "ResourceLimitExceeded", msg); break;
-    case BM_EACCESS: send_error(res, 400, "AccessDeniedException", msg); break;
-    default: send_error(res, 500, "InternalFailure", msg); break;
-    }
-}
-
 static int authenticate(bm_service *s, const bm_http_request *req, bm_http_response *res)
 {
     if (!s->cfg.auth) return 1;
@@ -111,14 +56,8 @@ static int authenticate(bm_service *s, const bm_http_request *req, bm_http_respo
     char why[512];
     bm_sigv4_result r = bm_sigv4_verify(&sr, &key, 1, s->region, "sagemaker", (int64_t)real_now(), 900, &idx, why, sizeof(why));
     if (r == BM_SIGV4_OK) return 1;
-    const char *type = r == BM_SIGV4_MISSING       ? "MissingAuthenticationTokenException"
-                       : r == BM_SIGV4_UNKNOWN_KEY ? "UnrecognizedClientException"
-                       : r == BM_SIGV4_MALFORMED   ? "IncompleteSignatureException"
-                                                   : "InvalidSignatureException";
+    const char *type = bm_awsjson_auth_error(res, r, why);
     bm__log(s, BM_LOG_WARN, "auth_refused", "remote=%s reason=%s", req->remote ? req->remote : "?", type);
-    send_error(res, r == BM_SIGV4_MALFORMED || r == BM_SIGV4_MISSING ? 400 : 403, type,
-               why[0] ? why : "The request signature we calculated does not match the signature you provided.");
-    if (r == BM_SIGV4_MISSING || r == BM_SIGV4_MALFORMED) res->status = 403;
     return 0;
 }
 
@@ -148,28 +87,21 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
         return;
     }
     if (strcmp(req->method, "POST") || strcmp(req->path, "/")) {
-        send_error(res, 404, "UnknownOperationException",
-                   "biasmon serves POST / (AWS JSON 1.1), POST /endpoints/{name}/invocations, GET /metrics and GET /health");
+        bm_awsjson_error(res, 404, "UnknownOperationException",
+                         "biasmon serves POST / (AWS JSON 1.1), POST /endpoints/{name}/invocations, GET /metrics and GET /health");
         return;
     }
     if (!authenticate(s, req, res)) return;
-    const char *target = header(req, "X-Amz-Target");
+    const char *target = bm_http_header_value(req, "X-Amz-Target");
     const bm__op *op = target ? bm__find_op(target) : NULL;
     if (!op) {
         char msg[300];
         snprintf(msg, sizeof(msg), "Unknown operation %s", target ? target : "(no X-Amz-Target header)");
-        send_error(res, 400, "UnknownOperationException", msg);
+        bm_awsjson_error(res, 400, "UnknownOperationException", msg);
         return;
     }
-    json_error_t je;
-    json_t *body = req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je) : json_object();
-    if (!body || !json_is_object(body)) {
-        char msg[300];
-        snprintf(msg, sizeof(msg), "the request body is not a JSON object%s%s", body ? "" : ": ", body ? "" : je.text);
-        send_error(res, 400, "SerializationException", msg);
-        json_decref(body);
-        return;
-    }
+    json_t *body;
+    if (bm_awsjson_body(req, &body, res)) return;
     bm_error err;
     bm_error_clear(&err);
     json_t *resp = NULL;
@@ -182,12 +114,10 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
         bm__log(s, r == BM_ENOMEM || r == BM_EINTERNAL || r == BM_EIO ? BM_LOG_ERROR : BM_LOG_INFO, "api_error",
                 "op=%s code=%d path=%s msg=\"%s\"", op->name, r, err.path, err.msg);
         if (!err.code) err.code = r;
-        send_bm_error(res, &err);
+        bm_awsjson_error_from(res, &err);
     } else {
         bm__log(s, BM_LOG_DEBUG, "api", "op=%s", op->name);
-        json_t *out = resp ? json_incref(resp) : json_object();
-        send_json(res, 200, out ? out : json_null());
-        json_decref(out);
+        bm_awsjson_reply(res, 200, resp);
     }
     json_decref(resp);
     json_decref(body);
