@@ -28,10 +28,13 @@ typedef struct bm_execution_params {
     size_t max_pending_ids;        /* bound on ground-truth ids held at once; 0 = 50,000,000 */
 } bm_execution_params;
 
+/* The longest output folder, with its terminating NUL (bm_execution_output_folder). */
+#define BM_EXECUTION_OUTPUT_MAX 4096
+
 typedef struct bm_execution_result {
     bm_exec_status status;
     char failure_reason[1024];     /* "" unless Failed */
-    char output_uri[4096];         /* the execution's output folder */
+    char output_uri[BM_EXECUTION_OUTPUT_MAX]; /* the execution's output folder */
     int64_t window_start, window_end;
     size_t violations;
     size_t baseline_unchecked;     /* metrics not compared: the baseline has no value for them */
@@ -43,6 +46,29 @@ typedef struct bm_execution_result {
  * hour and a time within an hour would overwrite that hour's execution. BM_OK, or BM_ECONFIG with
  * err->msg "<T> is not on the hour: an execution's outputs go to the folder of its hour". */
 int bm_execution_time_check(int64_t scheduled_time, bm_error *err) BM_MUST_CHECK;
+
+/* The output folder of an execution, the one rule that the worker (bm_execute) and the daemon's
+ * scheduler both use: {s3_uri}/{endpoint}/{schedule}/yyyy/mm/dd/HH of the scheduled time T (UTC),
+ * or {s3_uri}/{schedule}/yyyy/mm/dd/HH for batch transform input (endpoint NULL or ""). s3_uri is
+ * MonitoringOutputs[0].S3Output.S3Uri (NULL is taken as ""). Writes into out (n bytes) and
+ * returns BM_OK; a folder that does not fit is never cut: BM_ELIMIT, out is "" and err says which
+ * setting to shorten. Thread-safe. */
+int bm_execution_output_folder(const char *s3_uri, const char *endpoint, const char *schedule, int64_t T, char *out,
+                               size_t n, bm_error *err) BM_MUST_CHECK;
+
+/* The channel by which a worker process hands its outcome to the process that started it (biasmon
+ * serve's scheduler passes biasmon execute --result FILE, a file in the execution's own folder of
+ * the data directory, and reads it when the worker has exited), so that the scheduler neither
+ * recomputes where the outputs went nor reads them back. The file is one JSON object:
+ *   {"Status": "Completed" | "CompletedWithViolations" | "Failed", "FailureReason": "...",
+ *    "Violations": n, "OutputUri": "the output folder"}
+ * bm_execution_result_write writes it atomically (complete or absent) from res; BM_OK, or an
+ * error from writing (err says which file and why). bm_execution_result_read fills res's status,
+ * failure_reason, violations and output_uri from it (the rest zero, account NULL); BM_OK, the
+ * store's error when it cannot be read (BM_ENOTFOUND when the worker left none), BM_EDATA when it
+ * is not such an object (err names the member at fault). Neither keeps any state; both are thread-safe. */
+int bm_execution_result_write(const bm_execution_result *res, const char *path, bm_error *err) BM_MUST_CHECK;
+int bm_execution_result_read(const char *path, bm_execution_result *res, bm_error *err) BM_MUST_CHECK;
 
 /* Runs one execution and writes, under the execution's output folder
  * ({S3Uri}/{EndpointName}/{schedule}/yyyy/mm/dd/HH/, batch without the endpoint folder):

@@ -65,7 +65,7 @@ typedef struct bm_exec_record {
     char job_name[64];        /* the processing job's name ("" until started) */
     char endpoint[64];
     char job_definition[64];
-    char output_uri[1024];
+    char output_uri[4096];    /* an execution's output folder: BM_EXECUTION_OUTPUT_MAX */
     int64_t violations;
     double started, ended;    /* 0 when not yet */
 } bm_exec_record;

@@ -79,19 +79,32 @@ static json_t *facet_groups(bm__run *r, bm_error *err)
     return all;
 }
 
+int bm_execution_output_folder(const char *s3_uri, const char *endpoint, const char *schedule, int64_t T, char *out,
+                               size_t n, bm_error *err)
+{
+    bm_civil c;
+    bm_time_civil(T, &c);
+    if (!s3_uri) s3_uri = "";
+    int w;
+    if (!endpoint || !*endpoint)
+        w = snprintf(out, n, "%s/%s/%04d/%02d/%02d/%02d", s3_uri, schedule, c.year, c.month, c.day, c.hour);
+    else
+        w = snprintf(out, n, "%s/%s/%s/%04d/%02d/%02d/%02d", s3_uri, endpoint, schedule, c.year, c.month, c.day,
+                     c.hour);
+    if (w > 0 && (size_t)w < n) return BM_OK;
+    if (n) out[0] = 0;
+    return bm_error_set(err, BM_ELIMIT, "the output folder under MonitoringOutputs[0].S3Output.S3Uri (%zu bytes) "
+                                        "would be %d bytes, more than %zu: use a shorter S3Uri",
+                        strlen(s3_uri), w, n ? n - 1 : 0);
+}
+
 int bm__folder_at(bm__run *r, int64_t T, char *out, size_t n)
 {
     const bm_job_definition *jd = r->jd;
-    bm_civil c;
-    bm_time_civil(T, &c);
-    const char *sched = r->p->schedule_name ? r->p->schedule_name : jd->name;
-    int w;
-    if (jd->input.batch)
-        w = snprintf(out, n, "%s/%s/%04d/%02d/%02d/%02d", jd->output_uri, sched, c.year, c.month, c.day, c.hour);
-    else
-        w = snprintf(out, n, "%s/%s/%s/%04d/%02d/%02d/%02d", jd->output_uri, jd->input.endpoint_name, sched, c.year,
-                     c.month, c.day, c.hour);
-    return w > 0 && (size_t)w < n ? BM_OK : BM_ELIMIT;
+    bm_error e;
+    bm_error_clear(&e);
+    return bm_execution_output_folder(jd->output_uri, jd->input.batch ? NULL : jd->input.endpoint_name,
+                                      r->p->schedule_name ? r->p->schedule_name : jd->name, T, out, n, &e);
 }
 
 int bm__output_folder(bm__run *r)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "biasmon/cron.h"
+#include "biasmon/execution.h"
 #include "biasmon/isotime.h"
 #include "biasmon/jsonw.h"
 #include "biasmon/store.h"
@@ -182,7 +183,7 @@ static void spawn(bm_service *s, bm_exec_record *e)
     char why[1024] = "";
     bm_resource sched, jd, ep;
     int have_sched = 0, have_jd = 0, have_ep = 0;
-    char dir[1300], jd_path[1400], log_path[1400], when[32], capture[1100] = "";
+    char dir[1300], jd_path[1400], log_path[1400], result_path[1400], when[32], capture[1100] = "";
     if (bm_state_resource_get(s->db, BM_RES_SCHEDULE, e->schedule, &sched, &err)) {
         snprintf(why, sizeof(why), "the monitoring schedule no longer exists");
         goto fail;
@@ -243,20 +244,23 @@ static void spawn(bm_service *s, bm_exec_record *e)
         snprintf(why, sizeof(why), "cannot prepare the execution: %s", err.msg[0] ? err.msg : "out of memory");
         goto fail;
     }
-    /* the output folder, as the worker computes it */
+    /* the output folder, by the rule the worker follows (the worker's result names it again) */
     const char *out = bm_json_string(jd.doc, "ModelBiasJobOutputConfig.MonitoringOutputs[0].S3Output.S3Uri");
-    bm_civil c;
-    bm_time_civil(e->scheduled_time, &c);
-    if (e->endpoint[0])
-        snprintf(e->output_uri, sizeof(e->output_uri), "%s/%s/%s/%04d/%02d/%02d/%02d", out ? out : "", e->endpoint,
-                 e->schedule, c.year, c.month, c.day, c.hour);
-    else
-        snprintf(e->output_uri, sizeof(e->output_uri), "%s/%s/%04d/%02d/%02d/%02d", out ? out : "", e->schedule,
-                 c.year, c.month, c.day, c.hour);
+    if (bm_execution_output_folder(out, e->endpoint[0] ? e->endpoint : NULL, e->schedule, e->scheduled_time,
+                                   e->output_uri, sizeof(e->output_uri), &err)) {
+        snprintf(why, sizeof(why), "%s", err.msg);
+        goto fail;
+    }
+    /* the worker's outcome comes back in this file; one left by an earlier run is not this one's */
+    if (snprintf(result_path, sizeof(result_path), "%s/result.json", dir) >= (int)sizeof(result_path) ||
+        (unlink(result_path) && errno != ENOENT)) {
+        snprintf(why, sizeof(why), "cannot prepare the execution: cannot clear its result file: %s", strerror(errno));
+        goto fail;
+    }
     bm_time_format(e->scheduled_time, when, sizeof(when));
     job_name(e->schedule, e->scheduled_time, e->job_name, sizeof(e->job_name));
     { /* a re-run must not be judged by the account its failed predecessor left behind */
-        char acc[1200];
+        char acc[BM_EXECUTION_OUTPUT_MAX + 32];
         bm_error e2;
         bm_error_clear(&e2);
         if (!bm_uri_join(e->output_uri, "execution.json", acc, sizeof(acc)) && bm_store_remove(acc, &e2))
@@ -275,6 +279,8 @@ static void spawn(bm_service *s, bm_exec_record *e)
     argv[a++] = when;
     argv[a++] = "--schedule-name";
     argv[a++] = e->schedule;
+    argv[a++] = "--result";
+    argv[a++] = result_path;
     if (capture[0]) {
         argv[a++] = "--capture-uri";
         argv[a++] = capture;
@@ -315,7 +321,8 @@ out:
     if (have_ep) bm_resource_release(&ep);
 }
 
-/* Records how a worker ended: its execution.json says the status and the reason. */
+/* Records how a worker ended: the result it handed back (bm_execution_result_read, the file spawn
+ * named with --result) says the status, the reason, the violations and the output folder. */
 static void reap(bm_service *s, bm__worker *w, int wstatus)
 {
     bm_exec_record e;
@@ -325,7 +332,7 @@ static void reap(bm_service *s, bm__worker *w, int wstatus)
         bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)w->exec_id, err.msg);
         return;
     }
-    char why[1024] = "", uri[1200], status_buf[32] = "Failed";
+    char why[1024] = "", status_buf[32] = "Failed";
     const char *status = status_buf;
     if (w->killed == 1) {
         status = "Stopped";
@@ -333,18 +340,17 @@ static void reap(bm_service *s, bm__worker *w, int wstatus)
     } else if (w->killed == 2) {
         snprintf(why, sizeof(why), "biasmon serve stopped during the execution");
     } else {
-        bm_buf b;
-        bm_buf_init(&b, 16u << 20);
-        json_t *acc = NULL;
-        if (!bm_uri_join(e.output_uri, "execution.json", uri, sizeof(uri)) && !bm_store_read(uri, 16u << 20, &b, &err))
-            acc = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
-        bm_buf_release(&b);
-        const char *st = acc ? bm_json_string(acc, "Status") : NULL;
-        if (st && (!strcmp(st, "Completed") || !strcmp(st, "CompletedWithViolations") || !strcmp(st, "Failed"))) {
-            snprintf(status_buf, sizeof(status_buf), "%s", st);
-            snprintf(why, sizeof(why), "%s", bm_json_string(acc, "FailureReason") ? bm_json_string(acc, "FailureReason") : "");
-            json_t *v = json_object_get(acc, "violations");
-            e.violations = json_is_integer(v) ? json_integer_value(v) : 0;
+        bm_execution_result res;
+        char result_path[1400];
+        snprintf(result_path, sizeof(result_path), "%s/executions/%lld/result.json", s->data_dir, (long long)e.id);
+        int rrc = bm_execution_result_read(result_path, &res, &err);
+        if (rrc && rrc != BM_ENOTFOUND)
+            bm__log(s, BM_LOG_WARN, "worker_result", "execution=%lld msg=\"%s\"", (long long)e.id, err.msg);
+        if (!rrc) {
+            snprintf(status_buf, sizeof(status_buf), "%s", bm_exec_status_name(res.status));
+            snprintf(why, sizeof(why), "%s", res.failure_reason);
+            e.violations = (int64_t)res.violations;
+            snprintf(e.output_uri, sizeof(e.output_uri), "%s", res.output_uri);
         } else if (WIFEXITED(wstatus)) {
             char last[600], log_path[1300];
             snprintf(log_path, sizeof(log_path), "%s/executions/%lld/log.txt", s->data_dir, (long long)e.id);
@@ -361,7 +367,6 @@ static void reap(bm_service *s, bm__worker *w, int wstatus)
                     (long long)e.id, WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0, s->data_dir, (long long)e.id);
         }
         if (!strcmp(status, "Failed") && !why[0]) snprintf(why, sizeof(why), "the execution failed");
-        json_decref(acc);
     }
     finish_record(s, &e, status, why);
 }

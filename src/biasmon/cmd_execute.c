@@ -14,6 +14,7 @@ void bm_cmd_execute_usage(FILE *out)
     fputs("usage: biasmon execute --job-definition FILE --scheduled-time T [--schedule-name NAME]\n"
           "                       [--capture-uri URI] [--data-analysis-start-time OFFSET]\n"
           "                       [--data-analysis-end-time OFFSET] [--confine DIR]...\n"
+          "                       [--result FILE]\n"
           "\n"
           "Runs one execution of a model bias monitoring schedule, as SageMaker Model Monitor\n"
           "does at the schedule's tick T: captured traffic with eventMetadata.inferenceTime in\n"
@@ -32,6 +33,10 @@ void bm_cmd_execute_usage(FILE *out)
           "                          job definition must be absolute paths inside one of them, and\n"
           "                          no symbolic link may lead out; biasmon serve runs its workers so\n"
           "                          (docs/serve.md). Without it, any file the user names is used.\n"
+          "  --result FILE           also write the outcome (status, reason, violations, output\n"
+          "                          folder) to FILE, a local path outside --confine's rule, when\n"
+          "                          the execution reached one: how biasmon serve's workers report\n"
+          "                          to the scheduler (docs/serve.md)\n"
           "\n"
           "Without offsets the window is the hour before T. URIs are local paths or file:// URIs.\n"
           "Outputs go to {S3Uri}/{EndpointName}/{schedule}/yyyy/mm/dd/HH/: analysis.json,\n"
@@ -58,10 +63,11 @@ int bm_cmd_execute(int argc, char **argv)
         {"data-analysis-start-time", required_argument, NULL, 'a'},
         {"data-analysis-end-time", required_argument, NULL, 'b'},
         {"confine", required_argument, NULL, 'C'},
+        {"result", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *jd_path = NULL, *when = NULL;
+    const char *jd_path = NULL, *when = NULL, *result_path = NULL;
     const char *roots[BM_STORE_MAX_ROOTS];
     size_t nroots = 0;
     int confine = 0;
@@ -69,7 +75,7 @@ int bm_cmd_execute(int argc, char **argv)
     memset(&p, 0, sizeof(p));
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "j:t:s:c:a:b:C:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "j:t:s:c:a:b:C:r:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'j': jd_path = optarg; break;
         case 't': when = optarg; break;
@@ -77,6 +83,7 @@ int bm_cmd_execute(int argc, char **argv)
         case 'c': p.capture_uri = optarg; break;
         case 'a': p.window_start = optarg; break;
         case 'b': p.window_end = optarg; break;
+        case 'r': result_path = optarg; break;
         case 'C':
             if (nroots == BM_STORE_MAX_ROOTS) {
                 fprintf(stderr, "biasmon execute: at most %d --confine folders\n", BM_STORE_MAX_ROOTS);
@@ -137,6 +144,11 @@ int bm_cmd_execute(int argc, char **argv)
         rc = res.status == BM_EXEC_COMPLETED ? BM_EXIT_OK
              : res.status == BM_EXEC_COMPLETED_WITH_VIOLATIONS ? BM_EXIT_VIOLATIONS
                                                                 : BM_EXIT_FAILED;
+        /* the outcome for whoever started this process; without it that one knows only the exit */
+        if (result_path && (r = bm_execution_result_write(&res, result_path, &err))) {
+            bm_cli_error(&err);
+            rc = r == BM_ENOMEM ? BM_EXIT_INTERNAL : BM_EXIT_OUTPUT;
+        }
     }
     json_decref(res.account);
     bm_job_definition_release(&jd);
