@@ -1,4 +1,5 @@
-/* Reading a dataset (CSV or JSON Lines, as the analysis config says) into a count cube. */
+/* Reading a dataset (CSV or JSON Lines, as the analysis config says) into a count cube: the first
+ * stage of the analyze run (lib/monitor/dataset.c), over lib/table/'s row sources. */
 #ifndef BIASMON_DATASET_H
 #define BIASMON_DATASET_H
 

@@ -1,4 +1,5 @@
-/* Dataset readers: CSV (in parallel byte ranges) and JSON Lines, feeding count cubes. */
+/* The analyze run's first stage: a dataset (CSV in parallel byte ranges, or JSON Lines) read through
+ * lib/table/'s row sources into count cubes (plans, filling cubes on threads, merging). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
