@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 #include "biasmon/capture.h"
-#include "capture/extract.h"
-#include "capture/join.h"
+#include "biasmon/capture_extract.h"
+#include "biasmon/capture_join.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,4 +1,7 @@
-/* Turning one invocation's payloads into rows: features, predictions and labels. */
+/* Turning one invocation's payloads into rows: features, predictions and labels.
+ * Part of the capture row source's interface to lib/monitor/, which runs it (and to the tests);
+ * the bm__ names mark it as not meant for programs using the library. Not thread-safe: one
+ * object per thread. */
 #ifndef BIASMON_CAPTURE_EXTRACT_H
 #define BIASMON_CAPTURE_EXTRACT_H
 

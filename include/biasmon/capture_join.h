@@ -4,7 +4,10 @@
  * entries and bytes in arrival order (sequential writes), bm__gt_index then builds the hash
  * index over the new entries in one pass that prefetches ahead, and lookups take a hash the
  * caller computed early (bm__gt_hash) and may prefetch (bm__gt_prefetch) while it does other
- * work. A lookup sees only entries added before the last bm__gt_index. */
+ * work. A lookup sees only entries added before the last bm__gt_index.
+ * Part of the capture row source's interface to lib/monitor/, which runs it (and to the tests);
+ * the bm__ names mark it as not meant for programs using the library. Not thread-safe: one
+ * object per thread. */
 #ifndef BIASMON_CAPTURE_JOIN_H
 #define BIASMON_CAPTURE_JOIN_H
 

@@ -1,4 +1,7 @@
-/* A bounded line reader over a storage object. */
+/* A bounded line reader over a storage object.
+ * Part of the capture row source's interface to lib/monitor/, which runs it (and to the tests);
+ * the bm__ names mark it as not meant for programs using the library. Not thread-safe: one
+ * object per thread. */
 #ifndef BIASMON_CAPTURE_LINES_H
 #define BIASMON_CAPTURE_LINES_H
 

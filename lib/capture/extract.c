@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "biasmon/csv.h"
-#include "extract.h"
+#include "biasmon/capture_extract.h"
 
 void bm__extractor_reset(bm__extractor *x)
 {

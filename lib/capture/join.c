@@ -1,7 +1,7 @@
 /* The ground-truth table: entries and bytes in arrival order, and an open-addressing index
  * built over them in batches. */
 #include <string.h>
-#include "join.h"
+#include "biasmon/capture_join.h"
 
 /* How many entries ahead the index build prefetches their slots. */
 #define PREFETCH_AHEAD 16

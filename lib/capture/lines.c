@@ -1,6 +1,6 @@
 /* A bounded line reader over a storage object. */
 #include <string.h>
-#include "lines.h"
+#include "biasmon/capture_lines.h"
 
 int bm__lines_take(bm__lines *l, bm_store_reader *r, size_t max, bm_error *err)
 {

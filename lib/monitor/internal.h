@@ -14,9 +14,9 @@
 #include "biasmon/execution.h"
 #include "biasmon/jobdef.h"
 #include "biasmon/store.h"
-#include "capture/extract.h"
-#include "capture/join.h"
-#include "capture/lines.h"
+#include "biasmon/capture_extract.h"
+#include "biasmon/capture_join.h"
+#include "biasmon/capture_lines.h"
 
 /* The bounds of one execution (docs/design.md "Limits" lists them with what to do when one is
  * reached). */

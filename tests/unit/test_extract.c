@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include <string.h>
-#include "capture/extract.h"
+#include "biasmon/capture_extract.h"
 
 static void init(bm__extractor *x)
 {

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "capture/join.h"
+#include "biasmon/capture_join.h"
 
 static bm_slice S(const char *s)
 {

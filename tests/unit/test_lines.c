@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "capture/lines.h"
+#include "biasmon/capture_lines.h"
 
 static char path[64];
 
