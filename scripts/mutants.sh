@@ -49,57 +49,57 @@ mutant others-neutral-1 lib/verdict/violations.c \
     '"DI") == 0 ? 1.0 : 1.0;' \
     0 'unit/test_violations cli/execute' \
     'every other metric'\''s neutral value is 0'
-mutant off-hour-accepted lib/capture/execute.c \
+mutant off-hour-accepted lib/monitor/execute.c \
     'if (T % 3600 == 0) return BM_OK;' \
     'if (1) return BM_OK;' \
     0 'cli/execute' \
     'a scheduled time must be on the hour'
-mutant empty-window-accepted lib/capture/execute.c \
-    'if (r->ws >= r->we) {' \
-    'if (r->ws > r->we) {' \
-    0 'cli/window_rules' \
+mutant empty-window-accepted lib/monitor/window.c \
+    'if (*ws >= *we) {' \
+    'if (*ws > *we) {' \
+    0 'cli/window_rules unit/test_monitor' \
     'an empty window fails the execution at once, saying so'
-mutant window-400-days-refused lib/capture/execute.c \
-    'if (r->we - r->ws > (int64_t)MAX_HOURS * 3600) {' \
-    'if (r->we - r->ws >= (int64_t)MAX_HOURS * 3600) {' \
-    0 'cli/window_rules' \
+mutant window-400-days-refused lib/monitor/window.c \
+    'if (*we - *ws > (int64_t)MAX_HOURS * 3600) {' \
+    'if (*we - *ws >= (int64_t)MAX_HOURS * 3600) {' \
+    0 'cli/window_rules unit/test_monitor' \
     'a window may be 400 days long, not longer'
-mutant offset-400-days-refused lib/capture/execute.c \
+mutant offset-400-days-refused lib/monitor/window.c \
     'if (so < -max_reach || so > max_reach || eo < -max_reach || eo > max_reach) {' \
     'if (so <= -max_reach || so > max_reach || eo < -max_reach || eo > max_reach) {' \
-    0 'cli/window_rules' \
+    0 'cli/window_rules unit/test_monitor' \
     'an offset may reach 400 days from T, not farther'
-mutant window-end-in lib/capture/execute.c \
+mutant window-end-in lib/monitor/endpoint.c \
     'if (t < r->ws || t >= r->we) {' \
     'if (t < r->ws || t > r->we) {' \
-    1 'cli/window_rules cli/execute' \
+    0 'cli/window_rules cli/execute' \
     'endpoint capture: the window'\''s end is outside it'
-mutant batch-window-end-in lib/capture/execute.c \
+mutant batch-window-end-in lib/monitor/batch.c \
     'if (t < r->ws || t >= r->we) {' \
     'if (t < r->ws || t > r->we) {' \
-    2 'cli/window_rules cli/execute' \
+    0 'cli/window_rules cli/execute' \
     'batch output: the window'\''s end is outside it'
-mutant window-start-out lib/capture/execute.c \
+mutant window-start-out lib/monitor/endpoint.c \
     'if (t < r->ws || t >= r->we) {' \
     'if (t <= r->ws || t >= r->we) {' \
-    1 'cli/window_rules cli/execute' \
-    'the window'\''s start is inside it'
-mutant end-offset-ignored lib/capture/execute.c \
-    'r->we = r->T + eo;' \
-    'r->we = r->T;' \
     0 'cli/window_rules cli/execute' \
+    'the window'\''s start is inside it'
+mutant end-offset-ignored lib/monitor/window.c \
+    '*we = p->scheduled_time + eo;' \
+    '*we = p->scheduled_time;' \
+    0 'cli/window_rules cli/execute unit/test_monitor' \
     'the window ends at T + EndTimeOffset'
-mutant capture-hour-of-end lib/capture/execute.c \
+mutant capture-hour-of-end lib/monitor/endpoint.c \
     'bm_time_hour_floor(r->we - 1), &one' \
     'bm_time_hour_floor(r->we), &one' \
     0 'cli/window_rules cli/execute' \
     'capture comes from the hour folders the window touches, not the hour of its end'
-mutant gt-hours-to-window-end lib/capture/execute.c \
+mutant gt-hours-to-window-end lib/monitor/groundtruth.c \
     'bm_time_hour_floor(r->ws), bm_time_hour_floor(r->T), &hs' \
     'bm_time_hour_floor(r->ws), bm_time_hour_floor(r->we - 1), &hs' \
     0 'cli/window_rules cli/execute' \
     'ground truth comes from the hour folders up to T'\''s hour'
-mutant gt-hour-before-window lib/capture/execute.c \
+mutant gt-hour-before-window lib/monitor/groundtruth.c \
     'bm_time_hour_floor(r->ws), bm_time_hour_floor(r->T), &hs' \
     'bm_time_hour_floor(r->ws) - 3600, bm_time_hour_floor(r->T), &hs' \
     0 'cli/window_rules cli/execute' \
@@ -109,20 +109,20 @@ mutant first-label-wins lib/capture/join.c \
     'e->superseded = 1; t->duplicates++; return;' \
     0 'unit/test_join cli/window_rules cli/execute' \
     'of several uploads of one id the last one read wins'
-mutant capture-twice-joins-twice lib/capture/execute.c \
+mutant capture-twice-joins-twice lib/monitor/rows.c \
     'if (gt->matched && gt->event_tag == tag) {' \
     'if (0) {' \
-    0 'cli/execute' \
+    0 'cli/execute unit/test_monitor' \
     'a capture record delivered twice (same eventId) joins once'
-mutant reused-inference-id-dropped lib/capture/execute.c \
+mutant reused-inference-id-dropped lib/monitor/rows.c \
     'if (gt->matched && gt->event_tag == tag) {' \
     'if (gt->matched) {' \
     0 'cli/execute' \
     'a distinct invocation that reuses an inferenceId still joins'
-mutant join-on-event-id lib/capture/execute.c \
+mutant join-on-event-id lib/monitor/endpoint.c \
     'return rec->inference_id.n ? rec->inference_id : rec->event_id;' \
     'return rec->event_id;' \
-    0 'cli/execute cli/window_rules' \
+    0 'cli/execute cli/window_rules unit/test_monitor' \
     'ground truth joins on inferenceId when the record has one'
 mutant continuous-at-threshold lib/bias/classify.c \
     'if (x > m->t) r |= BM_M_CONT;' \
