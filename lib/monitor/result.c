@@ -6,7 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "biasmon/execution.h"
-#include "biasmon/report.h"
+#include "biasmon/jsonw.h"
+#include "biasmon/store.h"
 
 #define MAX_RESULT (64u << 10) /* bytes in a result file: four members, the longest 4 KiB */
 

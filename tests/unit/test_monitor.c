@@ -15,7 +15,6 @@
 #include "biasmon/execution.h"
 #include "biasmon/isotime.h"
 #include "biasmon/jobdef.h"
-#include "biasmon/report.h"
 #include "monitor/internal.h"
 
 static char dir[64];
