@@ -637,6 +637,63 @@ void bm__runtime_invoke(bm_service *s, const bm_http_request *req, bm_http_respo
     bm_resource_release(&cfg);
 }
 
+/* ==================================================================== ground truth by id */
+
+int bm__runtime_put_ground_truth(bm_service *s, json_t *req, json_t **resp, bm_error *err)
+{
+    bm__runtime *rt = s->runtime;
+    const char *uri = json_string_value(json_object_get(req, "GroundTruthS3Uri"));
+    bm_error e;
+    bm_error_clear(&e);
+    int rc = bm_store_check(uri, &e);
+    if (rc) {
+        err->code = rc == BM_ENOTFOUND ? BM_EINVAL : rc;
+        snprintf(err->msg, sizeof(err->msg), "%s", e.msg);
+        snprintf(err->path, sizeof(err->path), "$.GroundTruthS3Uri");
+        return err->code;
+    }
+    int64_t ms = (int64_t)floor(bm_clock_now(&s->clock) * 1000), sec = ms / 1000;
+    bm_civil c;
+    bm_time_civil(sec, &c);
+    char sub[32], prefix[1200];
+    snprintf(sub, sizeof(sub), "%04d/%02d/%02d/%02d", c.year, c.month, c.day, c.hour);
+    if (bm_uri_join(uri, sub, prefix, sizeof(prefix)))
+        return bm_error_set(err, BM_ECONFIG, "$.GroundTruthS3Uri is too long");
+    json_t *dropped = json_array();
+    if (!dropped) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    size_t i, accepted = 0;
+    json_t *l;
+    json_array_foreach(json_object_get(req, "Labels"), i, l)
+    {
+        const char *id = json_string_value(json_object_get(l, "InferenceId"));
+        const char *enc = json_string_value(json_object_get(l, "Encoding"));
+        json_t *rec = json_pack("{s:{s:O,s:s},s:{s:s},s:s}", "groundTruthData", "data",
+                                json_object_get(l, "Data"), "encoding", enc ? enc : "CSV",
+                                "eventMetadata", "eventId", id, "eventVersion", "0");
+        char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+        json_decref(rec);
+        int r = text ? bm_capture_writer_put(rt->cw, prefix, ms, text, strlen(text)) : BM_ENOMEM;
+        free(text);
+        if (!r)
+            accepted++;
+        else if (json_array_append_new(dropped, json_string(id))) {
+            json_decref(dropped);
+            return bm_error_set(err, BM_ENOMEM, "out of memory");
+        }
+    }
+    if (json_array_size(dropped))
+        bm__log(s, BM_LOG_WARN, "labels_dropped",
+                "uri=\"%s\" dropped=%zu reason=\"the capture queue is full\"", uri,
+                json_array_size(dropped));
+    *resp = json_pack("{s:I}", "Accepted", (json_int_t)accepted);
+    if (!*resp || (json_array_size(dropped) && json_object_set(*resp, "Dropped", dropped))) {
+        json_decref(dropped);
+        return bm_error_set(err, BM_ENOMEM, "out of memory");
+    }
+    json_decref(dropped);
+    return BM_OK;
+}
+
 /* ==================================================================== /metrics */
 
 int bm__runtime_metrics(bm_service *s, bm_buf *b)

@@ -21,6 +21,12 @@ void bm__runtime_flush(bm__runtime *rt);
  * SageMaker runtime does (docs/serve.md, "Endpoints that serve"). Safe from any server thread. */
 void bm__runtime_invoke(bm_service *s, const bm_http_request *req, bm_http_response *res);
 
+/* Biasmon.PutGroundTruth: {"GroundTruthS3Uri", "Labels": [{"InferenceId", "Data", "Encoding"}]}
+ * queues one SageMaker ground-truth record per label for GroundTruthS3Uri/yyyy/mm/dd/HH/ (the
+ * service clock's hour), written by the capture writer; answers {"Accepted": n} and, when the
+ * queue was full, "Dropped" with the inference ids not queued. */
+int bm__runtime_put_ground_truth(bm_service *s, json_t *req, json_t **resp, bm_error *err);
+
 /* Appends the runtime's Prometheus metrics (invocations, capture records by result). */
 int bm__runtime_metrics(bm_service *s, bm_buf *b) BM_MUST_CHECK;
 

@@ -21,6 +21,7 @@ int bm_cmd_execute(int argc, char **argv);
 int bm_cmd_serve(int argc, char **argv);
 int bm_cmd_run(int argc, char **argv);
 int bm_cmd_call(int argc, char **argv);
+int bm_cmd_label(int argc, char **argv);
 void bm_cmd_execute_usage(FILE *out);
 
 /* Prints "biasmon: <file:line:col: message>" to stderr. */

@@ -20,6 +20,8 @@ static void usage(FILE *out)
           "            biasmon serve [--data-dir DIR] [--listen HOST:PORT]\n"
           "  run       ask a running service for one execution of a schedule now\n"
           "            biasmon run SCHEDULE [--at T] [--wait]\n"
+          "  label     push labels by inference id to a running service (written as ground truth)\n"
+          "            biasmon label --ground-truth URI [FILE]\n"
           "  call      one signed API call to a running service\n"
           "            biasmon call OPERATION '{...}'\n"
           "\n"
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "serve")) return bm_cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "run")) return bm_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "call")) return bm_cmd_call(argc - 1, argv + 1);
+    if (!strcmp(cmd, "label")) return bm_cmd_label(argc - 1, argv + 1);
     fprintf(stderr, "biasmon: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return BM_EXIT_USAGE;

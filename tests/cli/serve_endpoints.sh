@@ -241,6 +241,22 @@ check "ep-2 answers" test "$(cat "$w/answer3" 2>/dev/null)" = yes
 curl -sf "$url/metrics" >"$w/metrics.txt"
 check "/metrics counts the sampled-out records" grep -qx 'biasmon_capture_records_total{result="sampled_out"} 3' "$w/metrics.txt"
 check "/metrics counts model errors" grep -qx 'biasmon_invocations_total{outcome="model_error"} 1' "$w/metrics.txt"
+# ---- labels by inference id (biasmon label): "yes" for x >= 3
+"$PY" -c '
+for i in range(40): print("id-%d,%s" % (i, "yes" if i % 10 >= 3 else "no"))' >"$w/labels.csv"
+"$BM_BIN" label --data-dir "$data" --ground-truth "$w/gt" "$w/labels.csv" 2>"$w/label.err"
+rc=$?
+check "biasmon label sends 40 labels (exit $rc: $(head -c 300 "$w/label.err"))" grep -q "40 of 40 labels accepted" "$w/label.err"
+printf 'j-1,{"label": 1}\n' | "$BM_BIN" label --data-dir "$data" --json --ground-truth "$w/gtj" 2>"$w/label.err"
+check "biasmon label --json from standard input" test $? = 0
+printf 'no-comma\n' | "$BM_BIN" label --data-dir "$data" --ground-truth "$w/gtj" 2>"$w/label.err"
+rc=$?
+check "biasmon label refuses a line without a comma, naming it (exit $rc)" \
+    sh -c 'test "$1" = 2 && grep -q "stdin:1: expected INFERENCE_ID,DATA" "$2"' _ "$rc" "$w/label.err"
+"$BM_BIN" label --data-dir "$data" --ground-truth /etc "$w/labels.csv" 2>"$w/label.err"
+rc=$?
+check "biasmon label to a folder outside the allowed roots is refused (exit $rc)" \
+    sh -c 'test "$1" = 3 && grep -q "AccessDenied" "$2"' _ "$rc" "$w/label.err"
 stop_daemon
 check "serve stops cleanly (exit $stop_rc)" test "$stop_rc" = 0
 
@@ -291,12 +307,10 @@ P
 check "the capture records are SageMaker's ($(head -c 600 "$w/problems.txt"))" test ! -s "$w/problems.txt"
 
 # ---- biasmon execute over the capture: labels "yes" for x >= 3 (by inference id), facet g = F
-mkdir -p "$w/gt/2026/11/24/10"
-"$PY" -c '
-import json
-for i in range(40):
-    print(json.dumps({"groundTruthData": {"data": "yes" if i % 10 >= 3 else "no", "encoding": "CSV"},
-                      "eventMetadata": {"eventId": "id-%d" % i}, "eventVersion": "0"}))' >"$w/gt/2026/11/24/10/labels.jsonl"
+check "the labels pushed by id are ground truth in hour 10's folder" \
+    test "$(cat "$w"/gt/2026/11/24/10/*.jsonl 2>/dev/null | wc -l)" = 40
+check "a label record as SageMaker's" grep -qx '{"groundTruthData":{"data":"yes","encoding":"CSV"},"eventMetadata":{"eventId":"id-7"},"eventVersion":"0"}' "$w"/gt/2026/11/24/10/*.jsonl
+check "a JSON label" grep -qx '{"groundTruthData":{"data":"{\\"label\\": 1}","encoding":"JSON"},"eventMetadata":{"eventId":"j-1"},"eventVersion":"0"}' "$w"/gtj/2026/11/24/10/*.jsonl
 cat >"$w/ac.json" <<'J'
 {"headers": ["x", "g", "y"], "label": "y", "label_values_or_threshold": ["yes"],
  "facet": [{"name_or_index": "g", "value_or_threshold": ["F"]}]}
