@@ -31,6 +31,15 @@ int bm_uri_join(const char *uri, const char *key, char *out, size_t outlen) BM_M
 int bm_store_list(const char *prefix, int dirs, size_t max, bm_strlist *out,
                   bm_error *err) BM_MUST_CHECK;
 
+/* Lists the objects one folder down from prefix whose folder's name lies between from and to
+ * (inclusive, bytewise), each as "FOLDER/NAME", sorted: for each such folder what bm_store_list
+ * of it with dirs == 0 gives (hidden ".names" skipped, deeper folders not entered). At most max
+ * entries in all (BM_ELIMIT beyond); a missing prefix is an empty list. S3 does it with one
+ * ListObjectsV2 (without delimiter, starting after from, stopping past to) where bm_store_list
+ * needs one a folder: an execution lists a day's hour folders at once. */
+int bm_store_list_range(const char *prefix, const char *from, const char *to, size_t max, bm_strlist *out,
+                        bm_error *err) BM_MUST_CHECK;
+
 /* Reads a whole object of at most max bytes into out (appending). BM_ENOTFOUND when missing;
  * BM_EIO when it is not a regular file (a FIFO, device or directory is refused at once: nothing
  * waits on it). */

@@ -99,6 +99,15 @@ typedef struct bm__folder_walk {
     int listed;
     bm_strlist files;
     char prefix[4096];
+    /* not local (S3): each day's hour folders of the window are listed at once
+     * (bm_store_list_range), one day a variant held at a time */
+    int by_day;
+    struct bm__day_list {
+        int64_t day; /* its first second plus one; 0: nothing listed yet */
+        bm_strlist e; /* "HH/NAME" */
+        size_t k;     /* the next entry */
+    } *days;
+    size_t ndays;
 } bm__folder_walk;
 
 /* Stage one: work on line s->line that touches nothing of the run's account (it runs one line

@@ -192,9 +192,71 @@ int bm__existing_hours(const char *root, int64_t first, int64_t last, bm__hours 
     return walk_hours(root, key, 0, lo, hi, out, err);
 }
 
+/* Compares the folder of entry ("FOLDER/NAME") with hh. */
+static int folder_vs(const char *entry, const char *hh)
+{
+    size_t fl = strcspn(entry, "/"), hl = strlen(hh);
+    int c = strncmp(entry, hh, fl < hl ? fl : hl);
+    return c ? c : (fl > hl) - (fl < hl);
+}
+
+/* walk_next when by_day: the hour folder's files come from its day's listing of its variant. */
+static int walk_next_by_day(bm__folder_walk *w, char *uri, size_t cap, bm_error *err)
+{
+    if (!w->days) {
+        w->ndays = w->variants ? w->variants->n : 1;
+        if (!(w->days = bm_calloc(w->ndays ? w->ndays : 1, sizeof(*w->days))))
+            return bm_error_set(err, BM_ENOMEM, "out of memory");
+    }
+    for (;;) {
+        if (w->i >= w->hs->n || (w->variants && !w->variants->n)) {
+            uri[0] = 0;
+            return BM_OK;
+        }
+        struct bm__day_list *d = &w->days[w->variants ? w->v : 0];
+        char key[32];
+        bm__hour_key(w->hs->v[w->i], key, sizeof(key)); /* yyyy/mm/dd/HH */
+        const char *hh = key + 11;
+        if (!w->listed) {
+            int64_t day = w->hs->v[w->i] - w->hs->v[w->i] % 86400;
+            char vdir[4096];
+            key[10] = 0;
+            if (w->variants ? bm_uri_join(w->root, w->variants->v[w->v], vdir, sizeof(vdir)) ||
+                                  bm_uri_join(vdir, key, w->prefix, sizeof(w->prefix))
+                            : bm_uri_join(w->root, key, w->prefix, sizeof(w->prefix)))
+                return bm_error_set(err, BM_ELIMIT, "the day folder %s under %s has a URI longer than %zu bytes", key,
+                                    w->root, sizeof(w->prefix) - 1);
+            key[10] = '/';
+            if (d->day != day + 1) { /* the window's hours of this day, from this one on */
+                size_t j = w->i;
+                while (j + 1 < w->hs->n && w->hs->v[j + 1] - w->hs->v[j + 1] % 86400 == day) j++;
+                char last[32];
+                bm__hour_key(w->hs->v[j], last, sizeof(last));
+                bm_strlist_release(&d->e);
+                d->k = 0;
+                d->day = 0;
+                int rc = bm_store_list_range(w->prefix, hh, last + 11, MAX_LIST, &d->e, err);
+                if (rc) return rc;
+                d->day = day + 1;
+            }
+            while (d->k < d->e.n && folder_vs(d->e.v[d->k], hh) < 0) d->k++;
+            w->listed = 1;
+        }
+        if (d->k < d->e.n && !folder_vs(d->e.v[d->k], hh)) {
+            if (bm_uri_join(w->prefix, d->e.v[d->k], uri, cap))
+                return bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes", w->prefix, cap - 1);
+            d->k++;
+            return BM_OK;
+        }
+        w->listed = 0; /* the next folder */
+        if (!w->variants || ++w->v == w->variants->n) w->v = 0, w->i++;
+    }
+}
+
 static int walk_next(void *ctx, char *uri, size_t cap, bm_error *err)
 {
     bm__folder_walk *w = ctx;
+    if (w->by_day) return walk_next_by_day(w, uri, cap, err);
     for (;;) {
         if (w->listed && w->k < w->files.n) {
             if (bm_uri_join(w->prefix, w->files.v[w->k], uri, cap))
@@ -236,7 +298,9 @@ static int walk_next(void *ctx, char *uri, size_t cap, bm_error *err)
  * (docs/performance.md, "Executions over S3"); local files are opened one by one as before. */
 int bm__read_walk(bm__run *r, bm__folder_walk *w, int (*take)(bm__run *r, bm_store_item *it, bm_error *err), bm_error *err)
 {
-    bm_store_seq *seq = bm_store_seq_new(walk_next, w, bm_store_is_local(w->root) ? 0 : BM_STORE_SEQ_AHEAD, err);
+    int local = bm_store_is_local(w->root);
+    w->by_day = !local;
+    bm_store_seq *seq = bm_store_seq_new(walk_next, w, local ? 0 : BM_STORE_SEQ_AHEAD, err);
     int rc = seq ? BM_OK : err->code, done = 0;
     bm_store_item it;
     while (!rc && !(rc = bm_store_seq_next(seq, &it, &done, err)) && !done) {
@@ -245,5 +309,8 @@ int bm__read_walk(bm__run *r, bm__folder_walk *w, int (*take)(bm__run *r, bm_sto
     }
     bm_store_seq_free(seq);
     bm_strlist_release(&w->files);
+    for (size_t k = 0; w->days && k < w->ndays; k++) bm_strlist_release(&w->days[k].e);
+    bm_free(w->days);
+    w->days = NULL;
     return rc;
 }

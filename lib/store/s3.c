@@ -615,7 +615,24 @@ int bm__s3_size(const char *rest, uint64_t *size, bm_error *err)
     return r;
 }
 
-int bm__s3_list(const char *rest, int dirs, size_t max, bm_strlist *out, bm_error *err)
+/* Whether entry e ("FOLDER/NAME") lies in the folders [from, to]: -1 before, 0 in, 1 after. */
+static int folder_cmp(const char *e, const char *from, const char *to)
+{
+    size_t fl = strcspn(e, "/");
+    size_t a = strlen(from), b = strlen(to);
+    int c = strncmp(e, from, fl < a ? fl : a);
+    if (c < 0 || (!c && fl < a)) return -1;
+    c = strncmp(e, to, fl < b ? fl : b);
+    if (c > 0 || (!c && fl > b)) return 1;
+    return 0;
+}
+
+/* ListObjectsV2 of rest as a prefix: with from == NULL its files (dirs 0) or sub-prefixes
+ * (dirs 1), delimited by '/'; with from and to, the files one folder down whose folder lies in
+ * [from, to] as "FOLDER/NAME", in one listing without delimiter that starts after from and stops
+ * past to. */
+static int list_prefix(const char *rest, int dirs, const char *from, const char *to, size_t max, bm_strlist *out,
+                       bm_error *err)
 {
     conf c;
     loc l;
@@ -651,7 +668,7 @@ int bm__s3_list(const char *rest, int dirs, size_t max, bm_strlist *out, bm_erro
         query[o] = 0;
         if (token[0] && put_uri_encoded(query, sizeof(query), &o, token, strlen(token), 0)) r = BM_ELIMIT;
         char mid[96];
-        snprintf(mid, sizeof(mid), "%sdelimiter=%%2F&list-type=2%s%s&prefix=", token[0] ? "&" : "",
+        snprintf(mid, sizeof(mid), "%s%slist-type=2%s%s&prefix=", token[0] ? "&" : "", from ? "" : "delimiter=%2F&",
                  page_size[0] ? "&max-keys=" : "", page_size);
         if (!r && o + strlen(mid) < sizeof(query)) {
             memcpy(query + o, mid, strlen(mid) + 1);
@@ -660,6 +677,15 @@ int bm__s3_list(const char *rest, int dirs, size_t max, bm_strlist *out, bm_erro
             r = BM_ELIMIT;
         }
         if (!r && put_uri_encoded(query, sizeof(query), &o, prefix, strlen(prefix), 0)) r = BM_ELIMIT;
+        if (!r && from && !token[0]) { /* start-after=PREFIX+FROM: the first folder's keys come right after */
+            static const char sa[] = "&start-after=";
+            if (o + sizeof(sa) >= sizeof(query)) r = BM_ELIMIT;
+            else memcpy(query + o, sa, sizeof(sa)), o += sizeof(sa) - 1;
+            if (!r && (put_uri_encoded(query, sizeof(query), &o, prefix, strlen(prefix), 0) ||
+                       put_uri_encoded(query, sizeof(query), &o, from, strlen(from), 0)))
+                r = BM_ELIMIT;
+            if (!r) query[o] = 0;
+        }
         if (r) {
             r = bm_error_set(err, BM_ELIMIT, "S3 list request too long");
             break;
@@ -670,15 +696,26 @@ int bm__s3_list(const char *rest, int dirs, size_t max, bm_strlist *out, bm_erro
             if (r == BM_ELIMIT) r = bm_error_set(err, BM_ELIMIT, "S3 list answer larger than %u bytes", MAX_LIST_BODY);
             break;
         }
-        int truncated = 0;
+        int truncated = 0, past = 0;
         char next[2048];
-        r = bm__s3_parse_list(body.data ? body.data : "", body.len, prefix, dirs, max, out, &truncated, next,
-                              sizeof(next));
+        size_t before = out->n;
+        r = bm__s3_parse_list(body.data ? body.data : "", body.len, prefix, from ? 2 : dirs, max, out, &truncated,
+                              next, sizeof(next));
+        if (!r && from) { /* keep the folders in [from, to]; a key past to ends the listing */
+            size_t keep = before;
+            for (size_t i = before; i < out->n; i++) {
+                int where = folder_cmp(out->v[i], from, to);
+                past |= where > 0;
+                if (where) bm_free(out->v[i]);
+                else out->v[keep++] = out->v[i];
+            }
+            out->n = keep;
+        }
         bm_error_at(err, l.shown, 0, 0, NULL);
         if (r == BM_ELIMIT) r = bm_error_set(err, BM_ELIMIT, "more than %zu entries", max);
         else if (r == BM_ENOMEM) r = bm_error_set(err, BM_ENOMEM, "out of memory");
         else if (r) r = bm_error_set(err, r, "S3 list answer is not a ListObjectsV2 result");
-        if (r || !truncated) break;
+        if (r || !truncated || past) break;
         if (!next[0] || !strcmp(next, token)) {
             r = bm_error_set(err, BM_EIO, "S3 list answer is truncated without a new continuation token");
             break;
@@ -701,6 +738,17 @@ int bm__s3_list(const char *rest, int dirs, size_t max, bm_strlist *out, bm_erro
     if (h) curl_easy_cleanup(h);
     conf_wipe(&c);
     return r;
+}
+
+int bm__s3_list(const char *rest, int dirs, size_t max, bm_strlist *out, bm_error *err)
+{
+    return list_prefix(rest, dirs, NULL, NULL, max, out, err);
+}
+
+int bm__s3_list_range(const char *rest, const char *from, const char *to, size_t max, bm_strlist *out,
+                      bm_error *err)
+{
+    return list_prefix(rest, 0, from, to, max, out, err);
 }
 
 /* ==================================================================================== */
@@ -905,17 +953,22 @@ int bm__s3_parse_list(const char *xml, size_t n, const char *prefix, int dirs, s
     char name[1100];
     p = root.p;
     bm_slice block;
-    while (element(&p, e, dirs ? "CommonPrefixes" : "Contents", &block)) {
+    while (element(&p, e, dirs == 1 ? "CommonPrefixes" : "Contents", &block)) {
         const char *q = block.p;
         size_t len;
-        if (!element(&q, block.p + block.n, dirs ? "Prefix" : "Key", &t)) return BM_EPARSE;
+        if (!element(&q, block.p + block.n, dirs == 1 ? "Prefix" : "Key", &t)) return BM_EPARSE;
         int r = xml_text(t, name, sizeof(name), &len);
         if (r == BM_ELIMIT) continue; /* a key longer than any URI biasmon can name */
         if (r) return r;
         if (len < pl || memcmp(name, prefix, pl)) continue;
         const char *rel = name + pl;
         size_t rl = len - pl;
-        if (dirs) {
+        if (dirs == 2) { /* FOLDER/NAME: one folder down, NAME not hidden */
+            const char *slash = rl ? memchr(rel, '/', rl) : NULL;
+            if (!slash || slash == rel || slash + 1 == rel + rl || slash[1] == '.' ||
+                memchr(slash + 1, '/', (size_t)(rel + rl - slash - 1)))
+                continue;
+        } else if (dirs) {
             if (rl && rel[rl - 1] == '/') rl--;
             if (!rl || memchr(rel, '/', rl)) continue;
         } else if (!rl || memchr(rel, '/', rl) || rel[0] == '.') {

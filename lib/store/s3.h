@@ -24,6 +24,10 @@
  * that cannot be used BM_EINVAL. */
 
 int bm__s3_list(const char *rest, int dirs, size_t max, bm_strlist *out, bm_error *err) BM_MUST_CHECK;
+/* bm_store_list_range's S3 side: one ListObjectsV2 without delimiter, from start-after
+ * PREFIX+from, its pages followed until a key's folder passes to. */
+int bm__s3_list_range(const char *rest, const char *from, const char *to, size_t max, bm_strlist *out,
+                      bm_error *err) BM_MUST_CHECK;
 int bm__s3_read(const char *rest, size_t max, bm_buf *out, bm_error *err) BM_MUST_CHECK;
 int bm__s3_write(const char *rest, const void *data, size_t len, bm_error *err) BM_MUST_CHECK;
 int bm__s3_remove(const char *rest, bm_error *err) BM_MUST_CHECK;
@@ -41,7 +45,8 @@ void bm__s3_reader_close(bm__s3_reader *r);
 /* ---- S3's XML answers (bounded, no allocation beyond the outputs; for tests and fuzzing) ---- */
 /* A ListObjectsV2 result: appends the names under prefix (the request's prefix, "" or ending in
  * '/') to out, files (Contents keys directly under it, hidden ".names" skipped) when dirs == 0,
- * sub-prefixes without their '/' when dirs == 1; at most max in out (BM_ELIMIT). *truncated and
+ * sub-prefixes without their '/' when dirs == 1, "FOLDER/NAME" for the keys exactly one folder
+ * down (NAME not hidden) when dirs == 2; at most max in out (BM_ELIMIT). *truncated and
  * token (NextContinuationToken, NUL-terminated, toklen bytes) say whether to go on. BM_EPARSE for
  * a body that is not such a result; BM_ENOMEM. */
 int bm__s3_parse_list(const char *xml, size_t n, const char *prefix, int dirs, size_t max, bm_strlist *out,

@@ -204,6 +204,8 @@ static int open_error(const target *t, int e, const char *what, bm_error *err)
 typedef struct backend {
     const char *scheme; /* "file" */
     int (*list)(const target *t, int dirs, size_t max, bm_strlist *out, bm_error *err);
+    /* bm_store_list_range in one request (NULL: list the folders, then each) */
+    int (*list_range)(const target *t, const char *from, const char *to, size_t max, bm_strlist *out, bm_error *err);
     int (*open)(const target *t, int *fd, bm_error *err); /* NULL: not a local back-end */
     int (*write)(const target *t, const void *data, size_t len, bm_error *err);
     int (*remove)(const target *t, bm_error *err);
@@ -361,6 +363,12 @@ static int s3_list(const target *t, int dirs, size_t max, bm_strlist *out, bm_er
     return bm__s3_list(t->path, dirs, max, out, err);
 }
 
+static int s3_list_range(const target *t, const char *from, const char *to, size_t max, bm_strlist *out,
+                         bm_error *err)
+{
+    return bm__s3_list_range(t->path, from, to, max, out, err);
+}
+
 static int s3_write(const target *t, const void *data, size_t len, bm_error *err)
 {
     return bm__s3_write(t->path, data, len, err);
@@ -388,8 +396,8 @@ static int s3_exists(const target *t, bm_error *err)
 }
 
 static const backend backends[] = {
-    {"file", file_list, file_open, file_write, file_remove, NULL, NULL, NULL},
-    {"s3", s3_list, NULL, s3_write, s3_remove, s3_read, s3_reader, s3_exists},
+    {"file", file_list, NULL, file_open, file_write, file_remove, NULL, NULL, NULL},
+    {"s3", s3_list, s3_list_range, NULL, s3_write, s3_remove, s3_read, s3_reader, s3_exists},
 };
 
 /* Finds the back-end of uri and where the object is; when confined, checks the syntax and root. */
@@ -477,6 +485,39 @@ int bm_store_list(const char *prefix, int dirs, size_t max, bm_strlist *out, bm_
     const backend *b = resolve(prefix, &t, err);
     if (!b) return err->code;
     return b->list(&t, dirs, max, out, err);
+}
+
+int bm_store_list_range(const char *prefix, const char *from, const char *to, size_t max, bm_strlist *out,
+                        bm_error *err)
+{
+    target t;
+    const backend *b = resolve(prefix, &t, err);
+    if (!b) return err->code;
+    if (b->list_range) return b->list_range(&t, from, to, max, out, err);
+    bm_strlist dirs = {0};
+    int r = b->list(&t, 1, max, &dirs, err);
+    for (size_t k = 0; !r && k < dirs.n; k++) {
+        if (strcmp(dirs.v[k], from) < 0 || strcmp(dirs.v[k], to) > 0) continue;
+        char sub[4096], entry[4096];
+        bm_strlist files = {0};
+        target st;
+        if (bm_uri_join(prefix, dirs.v[k], sub, sizeof(sub))) {
+            r = bm_error_set(err, BM_ELIMIT, "%.300s/%.200s is too long", prefix, dirs.v[k]);
+        } else if (resolve(sub, &st, err)) {
+            r = b->list(&st, 0, max - out->n, &files, err);
+            for (size_t f = 0; !r && f < files.n; f++) {
+                int n = snprintf(entry, sizeof(entry), "%s/%s", dirs.v[k], files.v[f]);
+                if (n < 0 || (size_t)n >= sizeof(entry)) r = bm_error_set(err, BM_ELIMIT, "%.300s/%.200s is too long", sub, files.v[f]);
+                else if (out->n >= max) r = bm_error_set(err, BM_ELIMIT, "more than %zu entries", max);
+                else if (bm_strlist_push(out, entry, (size_t)n)) r = bm_error_set(err, BM_ENOMEM, "out of memory");
+            }
+        } else {
+            r = err->code;
+        }
+        bm_strlist_release(&files);
+    }
+    bm_strlist_release(&dirs);
+    return r;
 }
 
 int bm_store_open_fd(const char *uri, int *fd, bm_error *err)

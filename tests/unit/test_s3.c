@@ -184,6 +184,34 @@ static const char list_xml[] =
     "<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>"
     "</ListBucketResult>";
 
+/* An answer without delimiter (bm_store_list_range): the keys exactly one folder down. */
+static const char range_xml[] =
+    "<ListBucketResult><IsTruncated>false</IsTruncated>"
+    "<Contents><Key>c/v/2026/11/24/10/a.jsonl</Key></Contents>"
+    "<Contents><Key>c/v/2026/11/24/10/.hidden</Key></Contents>"
+    "<Contents><Key>c/v/2026/11/24/10/deeper/x.jsonl</Key></Contents>"
+    "<Contents><Key>c/v/2026/11/24/10/</Key></Contents>"
+    "<Contents><Key>c/v/2026/11/24/11/b c=d+e.jsonl</Key></Contents>"
+    "<Contents><Key>c/v/2026/11/24/top.jsonl</Key></Contents>"
+    "<CommonPrefixes><Prefix>c/v/2026/11/24/12/</Prefix></CommonPrefixes>"
+    "</ListBucketResult>";
+
+static void test_parse_list_one_folder_down(void **state)
+{
+    (void)state;
+    bm_strlist l = {0};
+    int truncated = 1;
+    char token[64];
+    assert_int_equal(bm__s3_parse_list(range_xml, strlen(range_xml), "c/v/2026/11/24/", 2, 100, &l, &truncated,
+                                       token, sizeof(token)),
+                     BM_OK);
+    assert_int_equal(truncated, 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.v[0], "10/a.jsonl");
+    assert_string_equal(l.v[1], "11/b c=d+e.jsonl");
+    bm_strlist_release(&l);
+}
+
 static void test_parse_list(void **state)
 {
     (void)state;
@@ -259,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_sign_needs_content_sha256),
         cmocka_unit_test(test_s3_path_not_normalized),
         cmocka_unit_test(test_parse_list),
+        cmocka_unit_test(test_parse_list_one_folder_down),
         cmocka_unit_test(test_parse_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

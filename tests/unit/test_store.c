@@ -329,6 +329,38 @@ static void test_confine_root_through_a_link(void **state)
 }
 
 /* A processing input names an object, or a folder that holds just one. */
+/* bm_store_list_range on local files: the files of the folders in [from, to], "FOLDER/NAME",
+ * sorted, as bm_store_list gives each folder's (hidden names and deeper folders left out). */
+static void test_list_range(void **state)
+{
+    (void)state;
+    static const char *const dirs[] = {"day", "day/09", "day/10", "day/10/deeper", "day/11", "day/12", "day/11x"};
+    for (size_t k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++) {
+        char d[256];
+        at(d, sizeof(d), dirs[k]);
+        assert_int_equal(mkdir(d, 0755), 0);
+    }
+    static const char *const files[] = {"day/09/a", "day/10/b", "day/10/a c", "day/10/.hidden", "day/10/deeper/x",
+                                        "day/11/c", "day/11x/d", "day/12/e", "day/top"};
+    for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) put(files[k], "x\n");
+    char u[256];
+    bm_error e;
+    bm_error_clear(&e);
+    bm_strlist l = {0};
+    at(u, sizeof(u), "day");
+    expect_code(bm_store_list_range(u, "10", "11", 100, &l, &e), BM_OK, &e, NULL);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.v[0], "10/a c");
+    assert_string_equal(l.v[1], "10/b");
+    assert_string_equal(l.v[2], "11/c");
+    bm_strlist_release(&l);
+    expect_code(bm_store_list_range(u, "10", "12", 3, &l, &e), BM_ELIMIT, &e, "more than 3");
+    bm_strlist_release(&l);
+    at(u, sizeof(u), "missing");
+    expect_code(bm_store_list_range(u, "10", "12", 3, &l, &e), BM_OK, &e, NULL);
+    assert_int_equal(l.n, 0);
+}
+
 static void test_resolve_one(void **state)
 {
     (void)state;
@@ -363,6 +395,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_resolve_one, setup, teardown), /* before any confinement */
+        cmocka_unit_test_setup_teardown(test_list_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_fifo_directory_device, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_regular_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic_write_no_replace, setup, teardown),
