@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: one monitoring execution (`biasmon execute`) over capture and ground truth in S3
-# (moto's server on loopback) against the same execution over local files, side by side,
+# (an S3 server on loopback) against the same execution over local files, side by side,
 # alternating, and prints each repetition and the medians. It checks that both give the same
 # analysis.json; it asserts nothing about timings.
 #
@@ -10,9 +10,13 @@
 #   REPS            repetitions of each (default 5)
 #   BASE_BUILD_DIR  optional: another build whose biasmon is also timed over S3 in the same
 #                   rounds (before/after a change, side by side)
-# Besides the wall times it prints the CPU seconds moto's server spent on each S3 run (from
-# /proc), and the load average before and after: moto is one Python process, and what it costs
-# per request and per byte bounds how fast any client can be.
+# Besides the wall times it prints the CPU seconds the S3 server spent on each S3 run (from
+# /proc), and the load average before and after: each server is one process (Python, Node), and
+# what it costs per request and per byte bounds how fast any client can be.
+# BM_S3_SERVER picks the server: moto (default: moto's server, in Python) or s3rver (s3rver 5.0.0,
+# npm, which verifies signatures; `scripts/deps.sh test` installs it into tests/js). s3rver's
+# delimited listing misses folders that hold only folders, so each capture variant folder gets one
+# plain object besides its hour folders (tests/cli/s3_s3rver.sh says more).
 # The data is bench_execute's 24-hour tree (docs/performance.md, "Monitoring executions") under
 # /tmp/biasmon-bench-s3-RECORDS, uploaded to s3://bench-exec/. Environment: BM_MOTO_PYTHON, a
 # Python with moto and boto3 (default: the first of python3 and the image's Python 3.11 that has
@@ -29,30 +33,53 @@ for p in "${BM_MOTO_PYTHON:-}" python3 /root/.pyenv/versions/3.11.7/bin/python3;
     [ -n "$p" ] && "$p" -c 'import moto.server, boto3' 2>/dev/null && { PY=$p; break; }
 done
 [ -n "$PY" ] || { echo "no Python with moto and boto3" >&2; exit 1; }
+server=${BM_S3_SERVER:-moto}
+case $server in
+    moto) ;;
+    s3rver) [ -f "$root/tests/js/node_modules/@20minutes/s3rver/package.json" ] ||
+        { echo "no s3rver in tests/js: run scripts/deps.sh test" >&2; exit 1; } ;;
+    *) echo "BM_S3_SERVER is moto or s3rver, not $server" >&2; exit 1 ;;
+esac
 [ -x "$build/biasmon" ] && [ -x "$build/bench_execute" ] || { echo "build $build first (biasmon, bench_execute)" >&2; exit 1; }
 [ -z "$base" ] || [ -x "$base/biasmon" ] || { echo "no biasmon in $base" >&2; exit 1; }
 
 "$build/bench_execute" --dir "$dir" --records "$records" --no-exec --jq-reps 0 >/dev/null
 
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$PY" -m moto.server -H 127.0.0.1 -p "$port" >/tmp/biasmon-bench-s3-moto.log 2>&1 &
-moto=$!
-trap 'kill $moto 2>/dev/null; wait $moto 2>/dev/null' EXIT
-for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/" && break; sleep 0.1; done
-export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret \
-    AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+if [ "$server" = moto ]; then
+    "$PY" -m moto.server -H 127.0.0.1 -p "$port" >/tmp/biasmon-bench-s3-server.log 2>&1 &
+    srv=$!
+    export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret
+else
+    rm -rf /tmp/biasmon-bench-s3rver
+    (cd "$root/tests/js" && exec node --openssl-legacy-provider s3rver.mjs /tmp/biasmon-bench-s3rver "$port" bench-exec) \
+        >/tmp/biasmon-bench-s3-server.log 2>&1 &
+    srv=$!
+    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+fi
+trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT
+for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/bench-exec" && break; sleep 0.1; done
+export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$port AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
+    AWS_SHARED_CREDENTIALS_FILE=/dev/null
 t0=$(date +%s.%N)
 "$PY" - "$dir" <<'P'
 import boto3, os, sys
 d = sys.argv[1]
 s3 = boto3.client("s3")
-s3.create_bucket(Bucket="bench-exec")
+try:
+    s3.create_bucket(Bucket="bench-exec")
+except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+    pass
 for sub in ("capture", "gt"):
     for r, _, files in os.walk(os.path.join(d, sub)):
         for f in files:
             p = os.path.join(r, f)
             s3.upload_file(p, "bench-exec", os.path.relpath(p, d))
 s3.upload_file(os.path.join(d, "analysis_config.json"), "bench-exec", "analysis_config.json")
+if os.environ.get("BM_S3_SERVER") == "s3rver":  # one plain object in each variant folder
+    for ep in os.listdir(os.path.join(d, "capture")):
+        for v in os.listdir(os.path.join(d, "capture", ep)):
+            s3.put_object(Bucket="bench-exec", Key="capture/%s/%s/README" % (ep, v), Body=b"x")
 P
 echo "uploaded $(du -sb "$dir/capture" | cut -f1) capture bytes and $(du -sb "$dir/gt" | cut -f1) ground-truth bytes in $(echo "$(date +%s.%N) - $t0" | bc) s"
 
@@ -67,19 +94,19 @@ P
 grep -q 's3://bench-exec/gt' "$dir/jobdef-s3.json" || { echo "jobdef-s3.json has no s3:// ground truth" >&2; exit 1; }
 
 tck=$(getconf CLK_TCK)
-moto_cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$moto/stat"; }
-run() { # label biasmon jobdef capture-uri -> prints "seconds moto-cpu-seconds"
+server_cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$srv/stat"; }
+run() { # label biasmon jobdef capture-uri -> prints "seconds server-cpu-seconds"
     local s e c0 c1
-    c0=$(moto_cpu); s=$(date +%s.%N)
+    c0=$(server_cpu); s=$(date +%s.%N)
     "$2" execute --job-definition "$3" --scheduled-time 2026-11-24T00:00:00Z \
         --capture-uri "$4" --schedule-name bench-sched 2>/tmp/biasmon-bench-s3-$1.err || true
-    e=$(date +%s.%N); c1=$(moto_cpu)
+    e=$(date +%s.%N); c1=$(server_cpu)
     echo "$(echo "$e - $s" | bc) $(echo "$c1 - $c0" | bc)"
 }
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
+echo "server: $server; load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 local_t=(); s3_t=(); base_t=()
-printf '%-4s %10s %10s %12s' rep "local (s)" "s3 (s)" "moto CPU (s)"
-[ -z "$base" ] || printf ' %12s %12s' "base s3 (s)" "moto CPU (s)"
+printf '%-4s %10s %10s %12s' rep "local (s)" "s3 (s)" "$server CPU (s)"
+[ -z "$base" ] || printf ' %12s %12s' "base s3 (s)" "$server CPU (s)"
 printf '\n'
 for i in $(seq 1 "$reps"); do
     a=$(run local "$build/biasmon" "$dir/jobdef.json" "$dir/capture")
