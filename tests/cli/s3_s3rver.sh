@@ -188,7 +188,7 @@ check "wrong secret, GET: SignatureDoesNotMatch with bucket and key (rc $rc)" \
 "$BM_BIN" analyze --analysis-config "$src/adult/analysis_config.json" --dataset "$L/base/adult_with_predictions.csv" \
     --output s3://ml-data/refused 2>"$w/e4.err"; rc=$?
 check "wrong secret, PUT: refused with SignatureDoesNotMatch, bucket and key (rc $rc)" \
-    grep -q 'SignatureDoesNotMatch.*bucket ml-data, key "refused/analysis.json"' "$w/e4.err"
+    grep -q 'SignatureDoesNotMatch.*bucket ml-data, key "refused/' "$w/e4.err"
 "$BM_BIN" analyze --analysis-config "$src/adult/analysis_config.json" --dataset s3://ml-data/one \
     --output "$w/y" 2>"$w/e5.err"; rc=$?
 check "wrong secret, a prefix: refused with SignatureDoesNotMatch and the bucket (rc $rc)" \
