@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <pthread.h>
 #include "biasmon/sagemaker.h"
 #include "aws/shape.h"
 
@@ -116,64 +119,46 @@ static int match_role_arn(const char *s, size_t n)
     return k < n && bm__all_in(s + k, n - k, "_+=,.@-/");
 }
 
-/* Whether a non-ASCII code point is in \p{L}, \p{Z} or \p{N}. Not a Unicode database: every letter,
- * number and separator is accepted; the common blocks of other categories (C1 controls, Latin-1
- * punctuation, combining diacritics, general punctuation, currency, arrows, maths, box drawing,
- * shapes, dingbats, CJK punctuation, private use, specials, emoji) are rejected, while a rare mark
- * or symbol inside a script's own block is accepted. */
-static int is_unicode_lzn(uint32_t c)
+/* ([\p{L}\p{Z}\p{N}_.:/=+\-@]*) by PCRE2 and its Unicode tables: the general categories exactly
+ * (a mark or symbol inside a script's block is refused, unassigned code points too), the whole
+ * string, valid UTF-8 only. Compiled once (system allocator: it lives as long as the process);
+ * each match's data comes from bm_malloc, so an allocation failure is reported as one (-1). */
+static pcre2_code *tag_re;
+static pcre2_general_context *tag_gctx;
+static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
+
+static void *re_malloc(PCRE2_SIZE n, void *ud)
 {
-    if (c < 0xA0) return 0;
-    if (c <= 0xFF) {
-        if (c == 0xA0 || c == 0xAA || c == 0xB2 || c == 0xB3 || c == 0xB5 || c == 0xB9 ||
-            c == 0xBA || (c >= 0xBC && c <= 0xBE))
-            return 1;
-        return c >= 0xC0 && c != 0xD7 && c != 0xF7;
-    }
-    if (c >= 0x0300 && c <= 0x036F) return 0; /* combining diacritical marks */
-    if (c >= 0x2000 && c <= 0x206F) /* general punctuation: only the spaces and separators */
-        return c <= 0x200A || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F;
-    if (c >= 0x2070 && c <= 0x209F) /* super- and subscripts, less their signs and brackets */
-        return !((c >= 0x207A && c <= 0x207E) || (c >= 0x208A && c <= 0x208E));
-    if (c >= 0x20A0 && c <= 0x20FF) return 0; /* currency, combining marks for symbols */
-    if (c >= 0x2190 && c <= 0x2BFF) /* arrows ... misc symbols; keep the enclosed numbers */
-        return (c >= 0x2460 && c <= 0x249B) || (c >= 0x24EA && c <= 0x24FF) ||
-               (c >= 0x2776 && c <= 0x2793);
-    if (c >= 0x2E00 && c <= 0x2E7F) return 0; /* supplemental punctuation */
-    if (c >= 0x2FF0 && c <= 0x2FFF) return 0; /* ideographic description */
-    if (c >= 0x3000 && c <= 0x303F)           /* CJK symbols and punctuation */
-        return c == 0x3000 || (c >= 0x3005 && c <= 0x3007) || (c >= 0x3021 && c <= 0x3029) ||
-               (c >= 0x3031 && c <= 0x3035) || (c >= 0x3038 && c <= 0x303C);
-    if ((c >= 0x3099 && c <= 0x309C) || c == 0x30A0 || c == 0x30FB) return 0;
-    if (c >= 0xE000 && c <= 0xF8FF) return 0; /* private use */
-    if (c >= 0xFE00 && c <= 0xFE6F) return 0; /* variation selectors, vertical and small forms */
-    if (c == 0xFEFF) return 0;
-    if (c >= 0xFF00 && c <= 0xFFEF) /* halfwidth and fullwidth forms */
-        return (c >= 0xFF10 && c <= 0xFF19) || (c >= 0xFF21 && c <= 0xFF3A) ||
-               (c >= 0xFF41 && c <= 0xFF5A) || (c >= 0xFF66 && c <= 0xFFDC);
-    if (c >= 0xFFF0 && c <= 0xFFFF) return 0;                              /* specials */
-    if (c >= 0x1F000 && c <= 0x1FAFF) return c >= 0x1F100 && c <= 0x1F10C; /* emoji, symbols */
-    if (c >= 0xE0000) return 0; /* tags, variation selectors, private use planes */
-    return 1;
+    (void)ud;
+    return bm_malloc(n);
 }
 
-/* ([\p{L}\p{Z}\p{N}_.:/=+\-@]*) */
+static void re_free(void *p, void *ud)
+{
+    (void)ud;
+    bm_free(p);
+}
+
+static void tag_compile(void)
+{
+    int code;
+    PCRE2_SIZE at;
+    tag_re = pcre2_compile((PCRE2_SPTR) "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*", PCRE2_ZERO_TERMINATED,
+                           PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_NO_AUTO_CAPTURE,
+                           &code, &at, NULL);
+    tag_gctx = pcre2_general_context_create(re_malloc, re_free, NULL);
+}
+
 static int match_tag(const char *s, size_t n)
 {
-    while (n > 0) {
-        uint32_t cp;
-        size_t k = bm__utf8_next(s, n, &cp);
-        if (k == 0) return 0;
-        if (cp < 0x80) {
-            char c = (char)cp;
-            if (!bm__is_alnum(c) && c != ' ' && (c == 0 || !strchr("_.:/=+-@", c))) return 0;
-        } else if (!is_unicode_lzn(cp)) {
-            return 0;
-        }
-        s += k;
-        n -= k;
-    }
-    return 1;
+    pthread_once(&tag_once, tag_compile);
+    if (!tag_re || !tag_gctx) return -1; /* PCRE2 could not compile it: out of memory */
+    pcre2_match_data *md = pcre2_match_data_create(1, tag_gctx);
+    if (!md) return -1;
+    int rc = pcre2_match(tag_re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    if (rc == PCRE2_ERROR_NOMEMORY || rc == PCRE2_ERROR_HEAPLIMIT) return -1;
+    return rc >= 0; /* no match, or invalid UTF-8 (PCRE2_ERROR_UTF8_*): 0 */
 }
 
 const bm__pattern bm__pat_resource_name = {"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", match_resource_name};

@@ -267,7 +267,9 @@ static int check_string(const bm__shape *sh, const char *s, size_t n, const char
     if (sh->max_len && units > sh->max_len)
         return bm__shape_fail(err, path, "%smust be at most %zu character%s long (got %zu)", what,
                               sh->max_len, sh->max_len == 1 ? "" : "s", units);
-    if (sh->pattern && !sh->pattern->match(s, n)) {
+    int matched = sh->pattern ? sh->pattern->match(s, n) : 1;
+    if (matched < 0) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    if (!matched) {
         int local = (sh->flags & BM__LOCAL_URI) != 0;
         if (local && bm__is_local_uri(s, n)) return BM_OK;
         len = put(msg, sizeof(msg), len, "must match %s", sh->pattern->text);

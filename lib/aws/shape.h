@@ -42,7 +42,8 @@ typedef enum bm__shape_kind {
 /* A pattern trait: the model's regex (shown in messages) and a hand-written full-match test. */
 typedef struct bm__pattern {
     const char *text;
-    int (*match)(const char *s, size_t n); /* 1 when all of s[0..n) matches text */
+    int (*match)(const char *s, size_t n); /* 1 when all of s[0..n) matches text, 0 when not,
+                                            * -1 when memory ran out */
 } bm__pattern;
 
 typedef struct bm_shape bm__shape;

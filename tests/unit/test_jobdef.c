@@ -881,6 +881,47 @@ static void test_alloc_failure_parse(void **state)
     assert_true(saw_ok);
 }
 
+/* Tag keys and values match SageMaker's pattern ([\p{L}\p{Z}\p{N}_.:/=+\-@]*) exactly, by the
+ * Unicode general categories: letters, separators and numbers of any script are accepted; marks,
+ * symbols, punctuation, controls and unassigned code points are refused, also inside a script's
+ * own block (a Devanagari vowel sign, the Thai baht sign). */
+static void test_tag_pattern_unicode(void **state)
+{
+    (void)state;
+    static const char *good[] = {
+        "", "team", "a b_c.d:e/f=g+h-i@j 1", "caf\u00e9", "stra\u00dfe", "\u65e5\u672c",
+        "\u03a9", "\u0661\u0662",        /* Arabic-Indic digits (Nd) */
+        "\u2160", "\u00bd",               /* Roman numeral one (Nl), one half (No) */
+        "\u0915",                          /* Devanagari KA (Lo) */
+        "a\u3000b", "a\u00a0b", "a\u2028b", /* ideographic space, no-break space (Zs), line sep (Zl) */
+        "\U00010400",                      /* Deseret capital long I (Lu, outside the BMP) */
+        "\u02b0",                          /* modifier letter small h (Lm) */
+        "\u2e2f",                          /* vertical tilde: Lm inside a punctuation block */
+    };
+    static const char *bad[] = {
+        "!", "#", "a,b", "(x)",
+        "\u0915\u093f",   /* KA + vowel sign I (Mc) */
+        "e\u0301",         /* combining acute accent (Mn) */
+        "\u0e3f",          /* Thai baht sign (Sc) */
+        "\u2100",          /* account of (So, letterlike symbols) */
+        "\u00a9", "\u00bf", "\u20ac", "\U0001f600", /* (c), inverted ?, euro, emoji */
+        "\u0378",          /* unassigned (Cn) */
+        "\u00ad",          /* soft hyphen (Cf) */
+    };
+    /* the literals are UTF-8 (C's \u escapes), put raw into the request's JSON text */
+    char tags[256];
+    for (size_t k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+        snprintf(tags, sizeof(tags), "[{\"Key\": \"k%s\", \"Value\": \"%s\"}]", good[k], good[k]);
+        expect_good(FULL, "Tags", tags);
+    }
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        snprintf(tags, sizeof(tags), "[{\"Key\": \"k\", \"Value\": \"%s\"}]", bad[k]);
+        expect_bad(FULL, "Tags", tags, "$.Tags[0].Value", "must match");
+        snprintf(tags, sizeof(tags), "[{\"Key\": \"k%s\", \"Value\": \"v\"}]", bad[k]);
+        expect_bad(FULL, "Tags", tags, "$.Tags[0].Key", "must match");
+    }
+}
+
 int main(void)
 {
     json_set_alloc_funcs(bm_malloc, bm_free);
@@ -895,6 +936,7 @@ int main(void)
         cmocka_unit_test(test_malformed_json),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_load_fifo),
+        cmocka_unit_test(test_tag_pattern_unicode),
         cmocka_unit_test(test_is_resource_name),
         cmocka_unit_test(test_alloc_failure_from_json),
         cmocka_unit_test(test_alloc_failure_parse),
