@@ -14,7 +14,7 @@ typedef enum bm_alarm_rule {
 } bm_alarm_rule;
 
 #define BM_ALARM_DEFAULT_BUDGET 0.01 /* probability of a schedule-day with any false alarm */
-#define BM_ALARM_NLENGTHS 4          /* windows pooled: 1, 2, 4, 8 */
+#define BM_ALARM_NLENGTHS 4          /* windows pooled: the latest 2, 3, 5, 8 */
 #define BM_ALARM_MAX_WINDOWS 8
 #define BM_ALARM_MIN_EXPECTED 5.0    /* expected count each side of a proportion, else untested */
 

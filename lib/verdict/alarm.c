@@ -238,7 +238,12 @@ static void fmt_num(double v, char *out, size_t n)
         snprintf(out, n, "%.3f", v);
 }
 
-static const int lengths[BM_ALARM_NLENGTHS] = {1, 2, 4, 8};
+/* Windows pooled. No single window: a change of 0.1 needs about two windows of 500 requests to
+ * stand out, and single windows, independent from one look to the next, raised most false alarms
+ * for little detection (bench/alarm_sim, docs/alarms.md). */
+static const int lengths[BM_ALARM_NLENGTHS] = {2, 3, 5, 8};
+/* the share of the budget each length spends (sums to 1) */
+static const double weight[BM_ALARM_NLENGTHS] = {0.25, 0.25, 0.25, 0.25};
 
 /* ==================================================================== the rule */
 
@@ -313,8 +318,11 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
     }
     double per_day = s->looks_per_day >= 1 ? s->looks_per_day : 1;
     double ntests = per_day * BM_ALARM_NLENGTHS * (double)(nentries ? nentries : 1) * (double)(nnames ? nnames : 1);
-    double alpha = s->budget / ntests;
-    double zcrit = bm_alarm_zcrit(alpha);
+    double alpha = s->budget / ntests, alpha_l[BM_ALARM_NLENGTHS], zcrit_l[BM_ALARM_NLENGTHS];
+    for (int l = 0; l < BM_ALARM_NLENGTHS; l++) {
+        alpha_l[l] = alpha * BM_ALARM_NLENGTHS * weight[l];
+        zcrit_l[l] = bm_alarm_zcrit(alpha_l[l]);
+    }
 
     json_t *avail = json_array();
     if (!avail || json_object_set_new(ev, "windows_found", avail)) goto out;
@@ -336,7 +344,7 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
             const json_t *bentry = find_entry(baseline, facet, value);
             bm_alarm_cells bc;
             int have_base = bentry && cells_of(bentry, &bc) == 0;
-            /* pooled windows: 1, 2, 4, 8 (a length that adds no window is not repeated) */
+            /* pooled windows: the latest 2, 3, 5, 8 (a length that adds no window is not repeated) */
             bm_alarm_cells pooled[BM_ALARM_NLENGTHS];
             int used[BM_ALARM_NLENGTHS];
             memset(pooled, 0, sizeof(pooled));
@@ -364,7 +372,7 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
                 int alarmed = 0;
                 bm_alarm_test best;
                 memset(&best, 0, sizeof(best));
-                int best_len = 0;
+                int best_len = 0, best_l = 0;
                 double best_rows[2] = {0, 0};
                 for (int l = 0; l < BM_ALARM_NLENGTHS; l++) {
                     if (used[l] == 0 || (l > 0 && used[l] == used[l - 1])) continue;
@@ -373,7 +381,7 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
                         memset(&t, 0, sizeof(t));
                         snprintf(t.why, sizeof(t.why), "the baseline's counts have no facet %s = %s", facet, value);
                     } else {
-                        bm_alarm_test_metric(names[k], &bc, &pooled[l], zcrit, &t);
+                        bm_alarm_test_metric(names[k], &bc, &pooled[l], zcrit_l[l], &t);
                     }
                     double na = sum_cells(pooled[l].n[0], C_ALL), nd = sum_cells(pooled[l].n[1], C_ALL);
                     json_t *tj;
@@ -381,14 +389,15 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
                         tj = json_pack("{s:i,s:{s:f,s:f},s:o,s:o,s:o,s:o,s:[oo],s:o,s:f,s:b}", "windows", used[l],
                                        "rows", "a", na, "d", nd, "window", num(t.window), "baseline", num(t.baseline),
                                        "change", num(t.change), "se", num(t.se), "interval", num(t.lo), num(t.hi),
-                                       "z", num(t.z), "threshold", zcrit, "alarm", t.alarm);
+                                       "z", num(t.z), "threshold", zcrit_l[l], "alarm", t.alarm);
                     else
                         tj = json_pack("{s:i,s:{s:f,s:f},s:b,s:s}", "windows", used[l], "rows", "a", na, "d", nd,
                                        "decidable", 0, "why", t.why);
                     if (!tj || json_array_append_new(tests, tj)) goto out;
-                    if (t.tested && t.alarm && (!alarmed || fabs(t.z) > fabs(best.z))) {
+                    if (t.tested && t.alarm && (!alarmed || fabs(t.z) / zcrit_l[l] > fabs(best.z) / zcrit_l[best_l])) {
                         alarmed = 1;
                         best = t;
+                        best_l = l;
                         best_len = used[l];
                         best_rows[0] = na;
                         best_rows[1] = nd;
@@ -411,13 +420,13 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
                          "of them %s = %s), a change of %s that chance alone explains with probability below %.2g "
                          "(|z| = %.2f > %.2f, the test's share of the %.3g daily false-alarm budget).",
                          names[k], facet, value, bv, wv, best_len, best_len == 1 ? "" : "s", best_rows[0] + best_rows[1],
-                         best_rows[1], facet, value, ch, alpha, fabs(best.z), zcrit, s->budget);
+                         best_rows[1], facet, value, ch, alpha_l[best_l], fabs(best.z), zcrit_l[best_l], s->budget);
                 snprintf(desc, sizeof(desc), "Metric value %s changed by %s from the baseline value %s beyond its sampling error",
                          wv, ch, bv);
                 if (json_object_set_new(mj, "reason", json_string(reason))) goto out;
                 json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:i}", "facet", facet, "facet_value", value,
                                       "metric_name", names[k], "constraint_check_type", "bias_drift_check",
-                                      "description", desc, "reason", reason, "z", best.z, "threshold", zcrit, "windows",
+                                      "description", desc, "reason", reason, "z", best.z, "threshold", zcrit_l[best_l], "windows",
                                       best_len);
                 if (!v || json_array_append_new(list, v)) goto out;
                 (*nviolations)++;
@@ -429,8 +438,8 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
             json_object_set_new(ev, "looks_per_day", json_real(per_day)) ||
             json_object_set_new(ev, "lengths", json_pack("[iiii]", lengths[0], lengths[1], lengths[2], lengths[3])) ||
             json_object_set_new(ev, "tests_per_day", json_real(ntests)) ||
-            json_object_set_new(ev, "alpha_per_test", json_real(alpha)) ||
-            json_object_set_new(ev, "threshold", json_real(zcrit)))
+            json_object_set_new(ev, "alpha_per_test", json_pack("[ffff]", alpha_l[0], alpha_l[1], alpha_l[2], alpha_l[3])) ||
+            json_object_set_new(ev, "thresholds", json_pack("[ffff]", zcrit_l[0], zcrit_l[1], zcrit_l[2], zcrit_l[3])))
             goto out;
         *violations = json_pack("{s:s,s:o}", "version", "1.0", "violations", list);
         list = NULL;
