@@ -13,6 +13,8 @@
 #     a model bias job definition (the baseline as constraints) and an hourly monitoring schedule.
 #  5. The scheduler runs the 24 ticks; the demo prints every execution with its metrics,
 #     violations and output folder, then stops the service.
+#  6. The same 24 hours under the statistical alarm rule (docs/alarms.md), a second schedule on a
+#     job definition with Environment BIASMON_ALARM_RULE=statistical, shown side by side.
 # DEMO_OUT=DIR puts the outputs elsewhere (default out/demo); DEMO_STEPS=baseline stops after step 1.
 set -euo pipefail
 bin=$(realpath "${1:-build/biasmon}")
@@ -76,24 +78,41 @@ call CreateModelBiasJobDefinition "{\"JobDefinitionName\": \"adult-income-bias\"
   \"ModelBiasJobOutputConfig\": {\"MonitoringOutputs\": [{\"S3Output\": {\"S3Uri\": \"file://$out/monitoring\", \"LocalPath\": \"/opt/ml/processing/output\"}}]},
   \"JobResources\": {\"ClusterConfig\": {\"InstanceCount\": 1, \"InstanceType\": \"ml.m5.xlarge\", \"VolumeSizeInGB\": 30}},
   \"RoleArn\": \"arn:aws:iam::123456789012:role/biasmon-demo\", \"StoppingCondition\": {\"MaxRuntimeInSeconds\": 1800}}"
+call CreateModelBiasJobDefinition "{\"JobDefinitionName\": \"adult-income-bias-stat\",
+  \"ModelBiasAppSpecification\": {\"ImageUri\": \"biasmon\", \"ConfigUri\": \"file://$root/data/sample-monitoring/analysis_config.json\",
+    \"Environment\": {\"BIASMON_ALARM_RULE\": \"statistical\"}},
+  \"ModelBiasBaselineConfig\": {\"ConstraintsResource\": {\"S3Uri\": \"file://$out/analysis.json\"}},
+  \"ModelBiasJobInput\": {\"EndpointInput\": {\"EndpointName\": \"adult-income\", \"LocalPath\": \"/opt/ml/processing/input/endpoint\",
+      \"StartTimeOffset\": \"-PT1H\", \"EndTimeOffset\": \"-PT0H\", \"InferenceAttribute\": \"0\"},
+    \"GroundTruthS3Input\": {\"S3Uri\": \"file://$out/traffic/ground-truth\"}},
+  \"ModelBiasJobOutputConfig\": {\"MonitoringOutputs\": [{\"S3Output\": {\"S3Uri\": \"file://$out/monitoring\", \"LocalPath\": \"/opt/ml/processing/output\"}}]},
+  \"JobResources\": {\"ClusterConfig\": {\"InstanceCount\": 1, \"InstanceType\": \"ml.m5.xlarge\", \"VolumeSizeInGB\": 30}},
+  \"RoleArn\": \"arn:aws:iam::123456789012:role/biasmon-demo\", \"StoppingCondition\": {\"MaxRuntimeInSeconds\": 1800}}"
 call CreateMonitoringSchedule '{"MonitoringScheduleName": "adult-income-hourly",
   "MonitoringScheduleConfig": {"ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
     "MonitoringJobDefinitionName": "adult-income-bias", "MonitoringType": "ModelBias"}}'
+call CreateMonitoringSchedule '{"MonitoringScheduleName": "adult-income-hourly-stat",
+  "MonitoringScheduleConfig": {"ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+    "MonitoringJobDefinitionName": "adult-income-bias-stat", "MonitoringType": "ModelBias"}}'
 
-echo "== 5. the scheduler runs 24 hourly executions"
-list='{"MonitoringScheduleName": "adult-income-hourly", "SortBy": "ScheduledTime", "SortOrder": "Ascending", "MaxResults": 100}'
+echo "== 5. the scheduler runs 24 hourly executions of each schedule"
+listof() { echo "{\"MonitoringScheduleName\": \"$1\", \"SortBy\": \"ScheduledTime\", \"SortOrder\": \"Ascending\", \"MaxResults\": 100}"; }
 for _ in $(seq 1 600); do
-    "$bin" call --data-dir "$data" ListMonitoringExecutions "$list" >"$out/executions.json"
-    # done when the execution of the last tick (2026-11-25T00:00Z) has finished
-    done=$(python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['MonitoringExecutionSummaries']; \
-print(sum(1 for x in e if x['ScheduledTime'] == 1795564800 and x['MonitoringExecutionStatus'] not in ('Pending','InProgress')))" "$out/executions.json")
-    [ "$done" -ge 1 ] && break
+    "$bin" call --data-dir "$data" ListMonitoringExecutions "$(listof adult-income-hourly)" >"$out/executions.json"
+    "$bin" call --data-dir "$data" ListMonitoringExecutions "$(listof adult-income-hourly-stat)" >"$out/executions-stat.json"
+    # done when the execution of the last tick (2026-11-25T00:00Z) has finished on both
+    done=$(python3 -c "import json,sys; e=[x for f in sys.argv[1:] for x in json.load(open(f))['MonitoringExecutionSummaries']]; \
+print(sum(1 for x in e if x['ScheduledTime'] == 1795564800 and x['MonitoringExecutionStatus'] not in ('Pending','InProgress')))" \
+        "$out/executions.json" "$out/executions-stat.json")
+    [ "$done" -ge 2 ] && break
     sleep 0.2
 done
-python3 - "$out/executions.json" "$out/monitoring" <<'PY'
+python3 - "$out/executions.json" "$out/monitoring" "$out/executions-stat.json" <<'PY'
 import json, os, sys, time
 ex = [e for e in json.load(open(sys.argv[1]))["MonitoringExecutionSummaries"] if e["ScheduledTime"] <= 1795564800]
-print(f"   {'scheduled (UTC)':17} {'status':24} {'DI':>6} {'DPPL':>6} {'CDDPL':>6} {'viol.':>5}  output")
+stat = {e["ScheduledTime"]: e for e in json.load(open(sys.argv[3]))["MonitoringExecutionSummaries"]}
+print("   SageMaker's rule (adult-income-hourly) and the statistical rule (adult-income-hourly-stat, docs/alarms.md)")
+print(f"   {'scheduled (UTC)':17} {'status':24} {'DI':>6} {'DPPL':>6} {'CDDPL':>6} {'viol.':>5}  {'statistical rule':24} alarms")
 for e in ex:
     t = time.strftime("%Y-%m-%d %H:%M", time.gmtime(e["ScheduledTime"]))
     d = os.path.join(sys.argv[2], "adult-income", "adult-income-hourly", time.strftime("%Y/%m/%d/%H", time.gmtime(e["ScheduledTime"])))
@@ -105,9 +124,19 @@ for e in ex:
     except (OSError, KeyError, TypeError, IndexError):
         pass
     f = lambda k: f"{vals[k]:6.3f}" if isinstance(vals.get(k), (int, float)) else f"{'-':>6}"
-    print(f"   {t:17} {e['MonitoringExecutionStatus']:24} {f('DI')} {f('DPPL')} {f('CDDPL')} {str(nviol):>5}  {d}")
+    s = stat.get(e["ScheduledTime"], {})
+    alarms = ""
+    try:
+        sd = d.replace("adult-income-hourly", "adult-income-hourly-stat")
+        alarms = " ".join(v["metric_name"] for v in json.load(open(os.path.join(sd, "constraint_violations.json")))["violations"])
+    except (OSError, KeyError, TypeError):
+        pass
+    print(f"   {t:17} {e['MonitoringExecutionStatus']:24} {f('DI')} {f('DPPL')} {f('CDDPL')} {str(nviol):>5}  "
+          f"{s.get('MonitoringExecutionStatus', '-'):24} {alarms}")
     if e.get("FailureReason"):
         print(f"   {'':17} {e['FailureReason']}")
+print(f"\n   outputs: {os.path.join(sys.argv[2], 'adult-income', 'adult-income-hourly')}/yyyy/mm/dd/HH/ and"
+      " .../adult-income-hourly-stat/ (bias_evidence.json: every test with its interval and threshold)")
 print(f"\n   {len(ex)} executions (the first, at midnight, has no traffic to analyse);"
       " metrics for Prometheus are at GET /metrics while the service runs")
 PY
