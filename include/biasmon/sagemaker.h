@@ -18,6 +18,9 @@ typedef struct bm_shape bm_shape;
  * "Biasmon.StartMonitoringExecution"); NULL when the model has no such operation (target NULL
  * included). The pointer is valid for the life of the program. */
 const bm_shape *bm_sagemaker_request_shape(const char *target);
+/* The X-Amz-Target of the i-th operation of the model (from 0), NULL past the last: with
+ * bm_sagemaker_request_shape, a walk over every operation the model knows. Static strings. */
+const char *bm_sagemaker_operation_at(size_t i);
 
 /* Validates v against shape as the service does (types, required members, UTF-16 lengths,
  * whole-value patterns, enums, list sizes, numeric ranges; a member set to JSON null counts as

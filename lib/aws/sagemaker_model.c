@@ -1079,6 +1079,11 @@ static const struct {
     {"Biasmon.PutGroundTruth", &req_put_ground_truth},
 };
 
+const char *bm_sagemaker_operation_at(size_t i)
+{
+    return i < sizeof(operations) / sizeof(operations[0]) ? operations[i].target : NULL;
+}
+
 const bm_shape *bm_sagemaker_request_shape(const char *target)
 {
     if (!target) return NULL;

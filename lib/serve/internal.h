@@ -97,6 +97,9 @@ typedef struct bm__op {
     bm__op_fn fn;
 } bm__op;
 const bm__op *bm__find_op(const char *target);
+/* The i-th operation served (from 0; ops.c's, then models.c's), NULL past the last: every one has
+ * a request shape in SageMaker's service model (tests/unit/test_serve_ops.c). */
+const bm__op *bm__op_at(size_t i);
 /* Describe/summary helpers. */
 json_t *bm__execution_summary(bm_service *s, const bm_exec_record *e);
 

@@ -198,6 +198,11 @@ static const bm__op ops[] = {
     {"Biasmon.PutGroundTruth", bm__runtime_put_ground_truth},
 };
 
+const bm__op *bm__model_op_at(size_t i)
+{
+    return i < sizeof(ops) / sizeof(ops[0]) ? &ops[i] : NULL;
+}
+
 const bm__op *bm__find_model_op(const char *target)
 {
     for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)

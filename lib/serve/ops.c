@@ -1097,6 +1097,12 @@ static const bm__op ops[] = {
     {"Biasmon.StartMonitoringExecution", op_run},
 };
 
+const bm__op *bm__op_at(size_t i)
+{
+    size_t n = sizeof(ops) / sizeof(ops[0]);
+    return i < n ? &ops[i] : bm__model_op_at(i - n);
+}
+
 const bm__op *bm__find_op(const char *target)
 {
     for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)

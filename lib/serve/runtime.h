@@ -40,5 +40,7 @@ const char *bm__model_url(json_t *doc);
 /* The operations models.c implements (CreateModel, ..., UpdateEndpoint,
  * UpdateEndpointWeightsAndCapacities), by X-Amz-Target; NULL for others. */
 const struct bm__op *bm__find_model_op(const char *target);
+/* The i-th of those operations (from 0), NULL past the last. */
+const struct bm__op *bm__model_op_at(size_t i);
 
 #endif
