@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +128,7 @@ static long response_len(const char *b, size_t n, int *status)
         }
     if (!end) return 0;
     if (n < 12 || strncmp(b, "HTTP/1.", 7)) return -1;
-    *status = atoi(b + 9);
+    *status = (int)strtol(b + 9, NULL, 10); /* three digits after "HTTP/1.x " */
     long clen = -1;
     for (const char *p = b; p < end;) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -140,34 +141,52 @@ static long response_len(const char *b, size_t n, int *status)
     return (size_t)total <= n ? total : 0;
 }
 
+/* An option's number: the whole text, or bad set (then the value checks below refuse it). */
+static int opt_int(const char *v, int *bad)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || x < INT_MIN || x > INT_MAX) *bad = 1;
+    return (int)x;
+}
+
+static double opt_double(const char *v, int *bad)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end) *bad = 1;
+    return x;
+}
+
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *target = "SageMaker.DescribeMonitoringSchedule";
     const char *fmt = "{\"MonitoringScheduleName\":\"bench-%04d\"}", *sign_dir = NULL, *region = "us-east-1";
     int port = 0, nconn = 8, cycle = 1000, ok_status = 200;
     double rate = 1000, duration = 10, warmup = 1, drain = 10;
+    int bad_opt = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help")) return usage(stdout, 0);
         if (i + 1 >= argc) return usage(stderr, 2);
         const char *v = argv[++i];
         if (!strcmp(a, "--host")) host = v;
-        else if (!strcmp(a, "--port")) port = atoi(v);
-        else if (!strcmp(a, "--rate")) rate = atof(v);
-        else if (!strcmp(a, "--duration")) duration = atof(v);
-        else if (!strcmp(a, "--warmup")) warmup = atof(v);
-        else if (!strcmp(a, "--connections")) nconn = atoi(v);
+        else if (!strcmp(a, "--port")) port = opt_int(v, &bad_opt);
+        else if (!strcmp(a, "--rate")) rate = opt_double(v, &bad_opt);
+        else if (!strcmp(a, "--duration")) duration = opt_double(v, &bad_opt);
+        else if (!strcmp(a, "--warmup")) warmup = opt_double(v, &bad_opt);
+        else if (!strcmp(a, "--connections")) nconn = opt_int(v, &bad_opt);
         else if (!strcmp(a, "--target")) target = v;
         else if (!strcmp(a, "--body-fmt")) fmt = v;
-        else if (!strcmp(a, "--cycle")) cycle = atoi(v);
+        else if (!strcmp(a, "--cycle")) cycle = opt_int(v, &bad_opt);
         else if (!strcmp(a, "--sign")) sign_dir = v;
         else if (!strcmp(a, "--region")) region = v;
-        else if (!strcmp(a, "--drain")) drain = atof(v);
-        else if (!strcmp(a, "--ok-status")) ok_status = atoi(v);
+        else if (!strcmp(a, "--drain")) drain = opt_double(v, &bad_opt);
+        else if (!strcmp(a, "--ok-status")) ok_status = opt_int(v, &bad_opt);
         else return usage(stderr, 2);
     }
     const char *pct = strchr(fmt, '%');
-    if (port <= 0 || port > 65535 || rate <= 0 || rate > 1e6 || duration <= 0 || duration > 3600 || warmup < 0 ||
+    if (bad_opt || port <= 0 || port > 65535 || rate <= 0 || rate > 1e6 || duration <= 0 || duration > 3600 || warmup < 0 ||
         warmup > 600 || nconn < 1 || nconn > MAX_CONN || cycle < 1 || drain < 0 || drain > 600 || !pct ||
         strchr(pct + 1, '%') || !strchr(pct, 'd')) {
         fprintf(stderr, "serve_rate: bad option value (--body-fmt needs exactly one %%d conversion)\n");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # STYLE.md's banned functions (after git's banned.h): fails, naming file and line, when a source
-# under lib/ or src/ calls one. Comments and strings are removed first (the compiler's own
+# under lib/, src/, bench/, fuzz/ or tests/unit/ calls one. Comments and strings are removed first (the compiler's own
 # preprocessor in -fpreprocessed mode, which expands nothing). CMake runs it before the library
 # and the program are compiled, so a banned call fails the build.
 # Usage: scripts/check-banned.sh [SOURCE_DIR]
@@ -32,6 +32,6 @@ while IFS= read -r -d '' f; do
         status=1
     done < <(grep -nE "(^|[^A-Za-z0-9_.>])($banned)[[:space:]]*\(" "$f" | grep -vE '^[0-9]+:[[:space:]]*(/\*|//|\*[[:space:]/]|\*$)')
     [ "$shown" = 1 ] || { echo "${f#"$root"/}: calls a function STYLE.md bans ($banned)" >&2; status=1; }
-done < <(find "$root/lib" "$root/src" -name '*.[ch]' -print0)
+done < <(for d in lib src bench fuzz tests/unit; do [ -d "$root/$d" ] && printf '%s\0' "$root/$d"; done | xargs -0 -I{} find {} -name '*.[ch]' -print0)
 [ "$n" -gt 0 ] || { echo "check-banned: no sources under $root/lib and $root/src" >&2; exit 2; }
 exit $status

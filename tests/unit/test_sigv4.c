@@ -1385,7 +1385,7 @@ static void test_botocore_signed(void **state)
     make_tmpdir(script, sizeof(script) - 16);
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s", script);
-    strcat(script, "/sign.py");
+    snprintf(script, sizeof(script), "%s/sign.py", dir);
     FILE *f = fopen(script, "w");
     assert_non_null(f);
     fputs(botocore_script, f);

@@ -84,7 +84,7 @@ static void test_facet_coverage_messages(void **state)
     json_t *base = analysis("pre_training_bias_metrics", "sex", "M", PRE3, json_real(0.1));
     json_t *facets = json_object_get(json_object_get(base, "pre_training_bias_metrics"), "facets");
     char longname[200] = "x"; /* so that byte 40 falls inside a character */
-    for (int k = 0; k < 30; k++) strcat(longname, "\xc3\xa9"); /* é: 60 bytes */
+    for (int k = 0; k < 30; k++) memcpy(longname + 1 + 2 * k, "\xc3\xa9", 3); /* é: 60 bytes */
     for (int k = 0; k < 6; k++) {
         char v[16];
         snprintf(v, sizeof(v), "v\x01%d", k);
