@@ -195,7 +195,6 @@ static const bm__op ops[] = {
     {"SageMaker.DescribeModel", op_describe_model},
     {"SageMaker.ListModels", op_list_models},
     {"SageMaker.DeleteModel", op_delete_model},
-    {"Biasmon.PutGroundTruth", bm__runtime_put_ground_truth},
 };
 
 const bm__op *bm__model_op_at(size_t i)

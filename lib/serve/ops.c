@@ -1095,6 +1095,8 @@ static const bm__op ops[] = {
     {"SageMaker.ListTags", op_list_tags},
     {"SageMaker.DeleteTags", op_delete_tags},
     {"Biasmon.StartMonitoringExecution", op_run},
+    /* the runtime's (runtime.c): labels by inference id */
+    {"Biasmon.PutGroundTruth", bm__runtime_put_ground_truth},
 };
 
 const bm__op *bm__op_at(size_t i)
