@@ -22,10 +22,12 @@ typedef struct bm_alarm_settings {
     bm_alarm_rule rule;
     double budget;        /* (0, 0.5]; BIASMON_ALARM_BUDGET, default BM_ALARM_DEFAULT_BUDGET */
     double looks_per_day; /* executions a day (>= 1): the caller sets it from the window length */
+    double min_coverage;  /* [0, 1]; BIASMON_ALARM_MIN_COVERAGE, default BM_ALARM_DEFAULT_COVERAGE */
 } bm_alarm_settings;
+#define BM_ALARM_DEFAULT_COVERAGE 0.5 /* labelled share of each facet group's rows to judge a window */
 
-/* Reads BIASMON_ALARM_RULE ("sagemaker" or "statistical") and BIASMON_ALARM_BUDGET (a number in
- * (0, 0.5], as text) from env (an Environment object, or NULL: the defaults). Other values are
+/* Reads BIASMON_ALARM_RULE ("sagemaker" or "statistical"), BIASMON_ALARM_BUDGET (a number in
+ * (0, 0.5], as text) and BIASMON_ALARM_MIN_COVERAGE (a number in [0, 1], as text) from env (an Environment object, or NULL: the defaults). Other values are
  * BM_ECONFIG with err->path "$.ModelBiasAppSpecification.Environment.<key>" and a message naming
  * the allowed values. s->looks_per_day is set to 24. */
 int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s, bm_error *err) BM_MUST_CHECK;
@@ -71,6 +73,14 @@ double bm_alarm_zcrit(double alpha);
 int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size_t nwindows, const json_t *analysis,
                       const bm_alarm_settings *s, json_t **violations, size_t *nviolations, json_t **evidence,
                       bm_error *err) BM_MUST_CHECK;
+
+/* Label coverage: all and labelled are bm_cube_facet_groups of every in-window row and of the
+ * rows with a label. *coverage receives [{"facet", "value_or_threshold", "rows", "labelled_rows",
+ * "other_rows", "other_labelled_rows"}] (new reference). Returns 1 when every group (the facet's
+ * rows and the others, of every entry) has at least min of its rows labelled, else 0 with why
+ * one sentence naming the first group short of it; -1 when out of memory. */
+int bm_alarm_coverage(const json_t *all, const json_t *labelled, double min, json_t **coverage, char *why,
+                      size_t whylen);
 
 /* The name of a schedule's (or a baseline's) counts document, beside its analysis.json. */
 #define BM_COUNTS_NAME "bias_counts.json"

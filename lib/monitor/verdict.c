@@ -130,8 +130,26 @@ int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, j
         *err = e;
         goto out;
     }
-    if (rc) bm__fail_run(r, "cannot apply the statistical rule: %s", e.msg);
-    rc = BM_OK;
+    if (rc) {
+        bm__fail_run(r, "cannot apply the statistical rule: %s", e.msg);
+        rc = BM_OK;
+        goto out;
+    }
+    /* label coverage: a window with too few labelled rows in a group is not judged yet */
+    json_t *all = NULL, *lab = NULL, *cov = NULL;
+    char why[600];
+    if ((rc = bm_cube_facet_groups(r->all, &all, err)) == BM_OK && (rc = bm_cube_facet_groups(r->joined, &lab, err)) == BM_OK) {
+        int decidable = bm_alarm_coverage(all, lab, s.min_coverage, &cov, why, sizeof(why));
+        if (decidable < 0 || json_object_set_new(*evidence, "coverage", cov) ||
+            json_object_set_new(*evidence, "min_coverage", json_real(s.min_coverage)) ||
+            json_object_set_new(*evidence, "decidable", json_boolean(decidable > 0)) ||
+            json_object_set_new(*evidence, "why", decidable > 0 ? json_null() : json_string(why)) ||
+            (decidable == 0 && json_array_clear(json_object_get(*violations, "violations"))))
+            rc = bm_error_set(err, BM_ENOMEM, "out of memory");
+        if (decidable == 0) r->res->violations = 0;
+    }
+    json_decref(all);
+    json_decref(lab);
 out:
     for (int k = 1; k < BM_ALARM_MAX_WINDOWS; k++) json_decref(win[k]);
     json_decref(base);

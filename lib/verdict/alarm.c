@@ -13,6 +13,7 @@ int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s, bm_error
     s->rule = BM_RULE_SAGEMAKER;
     s->budget = BM_ALARM_DEFAULT_BUDGET;
     s->looks_per_day = 24;
+    s->min_coverage = BM_ALARM_DEFAULT_COVERAGE;
     if (!env) return BM_OK;
     json_t *rule = json_object_get(env, "BIASMON_ALARM_RULE");
     if (rule) {
@@ -38,7 +39,74 @@ int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s, bm_error
         }
         s->budget = b;
     }
+    json_t *cov = json_object_get(env, "BIASMON_ALARM_MIN_COVERAGE");
+    if (cov) {
+        const char *v = json_string_value(cov);
+        char *end = NULL;
+        double c = v ? strtod(v, &end) : NAN;
+        if (!v || end == v || *end || !(c >= 0 && c <= 1)) {
+            bm_error_set(err, BM_ECONFIG, "BIASMON_ALARM_MIN_COVERAGE must be a number in [0, 1] as text, the share "
+                                          "of each facet group's rows that must have a label (default \"0.5\")");
+            bm_error_at(err, NULL, 0, 0, "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_MIN_COVERAGE");
+            return BM_ECONFIG;
+        }
+        s->min_coverage = c;
+    }
     return BM_OK;
+}
+
+/* ==================================================================== label coverage */
+
+static json_int_t group_rows(const json_t *groups, const char *facet, const char *value, const char *key)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(groups, facet), i, e) {
+        const char *v = json_string_value(json_object_get(e, "value_or_threshold"));
+        if (v && !strcmp(v, value)) return json_integer_value(json_object_get(e, key));
+    }
+    return 0;
+}
+
+int bm_alarm_coverage(const json_t *all, const json_t *labelled, double min, json_t **coverage, char *why,
+                      size_t whylen)
+{
+    int decidable = 1;
+    why[0] = 0;
+    *coverage = json_array();
+    if (!*coverage) return -1;
+    const char *facet;
+    json_t *entries;
+    json_object_foreach((json_t *)all, facet, entries) {
+        size_t i;
+        json_t *e;
+        if (!json_is_array(entries)) continue;
+        json_array_foreach(entries, i, e) {
+            const char *v = json_string_value(json_object_get(e, "value_or_threshold"));
+            if (!v) continue;
+            json_int_t n[2] = {json_integer_value(json_object_get(e, "rows")),
+                               json_integer_value(json_object_get(e, "other_rows"))};
+            json_int_t l[2] = {group_rows(labelled, facet, v, "rows"), group_rows(labelled, facet, v, "other_rows")};
+            json_t *c = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "facet", facet, "value_or_threshold", v, "rows", n[0],
+                                  "labelled_rows", l[0], "other_rows", n[1], "other_labelled_rows", l[1]);
+            if (!c || json_array_append_new(*coverage, c)) {
+                json_decref(*coverage);
+                *coverage = NULL;
+                return -1;
+            }
+            for (int g = 0; g < 2 && decidable; g++) {
+                if (n[g] > 0 && (double)l[g] < min * (double)n[g]) {
+                    decidable = 0;
+                    snprintf(why, whylen,
+                             "not yet decidable: %lld of %lld in-window rows %s %s = %s have a label (%.0f%%), below "
+                             "BIASMON_ALARM_MIN_COVERAGE %.0f%%; run the execution again when more labels have arrived",
+                             (long long)l[g], (long long)n[g], g ? "outside" : "of", facet, v,
+                             100.0 * (double)l[g] / (double)n[g], 100 * min);
+                }
+            }
+        }
+    }
+    return decidable;
 }
 
 /* ==================================================================== the tests */

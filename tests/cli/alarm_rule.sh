@@ -3,7 +3,8 @@
 # baseline, undrifted hours complete without violations, a drifted hour alarms with a reason;
 # the evidence and the window's counts sit beside analysis.json, earlier windows are pooled, a
 # baseline without counts fails the execution, a bad BIASMON_ALARM_RULE is refused, and the
-# same hours under SageMaker's rule write neither file.
+# same hours under SageMaker's rule write neither file; a window with too few labels is not yet
+# decidable.
 set -u
 : "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
@@ -95,6 +96,29 @@ check "sagemaker rule: no evidence file" test ! -e "$(folder 13 sm)/bias_evidenc
 run "$w/sm.json" 13 s >/dev/null
 check "rerun under sagemaker's rule removes evidence and counts" \
     test ! -e "$(folder 13 s)/bias_evidence.json" -a ! -e "$(folder 13 s)/bias_counts.json"
+
+# label coverage: with a fifth of the hour's labels the window is not yet decidable (Completed, no
+# alarm, the evidence says why); with all of them, run again, it is judged
+cp -r "$w/traffic" "$w/late"
+gt="$w/late/ground-truth/2026/11/24/13/labels.jsonl"
+awk 'NR % 5 == 0' "$gt" >"$gt.part" && mv "$gt.part" "$gt"
+sed -e "s|$w/traffic/ground-truth|$w/late/ground-truth|" "$w/stat.json" >"$w/late.json"
+run "$w/late.json" 13 late; rc=$?
+check "a fifth of the labels: Completed (exit $rc)" test "$rc" = 0
+check "a fifth of the labels: not yet decidable, no alarm" python3 - "$(folder 13 late)" <<'P'
+import json, sys
+ev = json.load(open(sys.argv[1] + "/bias_evidence.json"))
+assert ev["decidable"] is False and ev["why"].startswith("not yet decidable: "), ev.get("why")
+assert "BIASMON_ALARM_MIN_COVERAGE 50%" in ev["why"], ev["why"]
+c = ev["coverage"][0]
+assert c["facet"] == "sex" and c["labelled_rows"] * 4 < c["rows"], c
+assert json.load(open(sys.argv[1] + "/constraint_violations.json"))["violations"] == []
+P
+cp "$w/traffic/ground-truth/2026/11/24/13/labels.jsonl" "$gt"
+run "$w/late.json" 13 late; rc=$?
+check "every label: judged (exit $rc)" python3 -c "
+import json, sys; ev = json.load(open(sys.argv[1] + '/bias_evidence.json'))
+sys.exit(not (ev['decidable'] is True and ev['why'] is None and ev['coverage'][0]['labelled_rows'] == ev['coverage'][0]['rows']))" "$(folder 13 late)"
 
 # a baseline without counts: Failed, naming the file and what to do
 mkdir -p "$w/bare" && cp "$w/base/analysis.json" "$w/bare/"

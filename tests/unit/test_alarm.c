@@ -136,6 +136,28 @@ static void test_not_decidable(void **state)
     assert_true(bm_alarm_testable("DPPL"));
 }
 
+static void test_coverage(void **state)
+{
+    (void)state;
+    json_t *all = load("{\"sex\": [{\"value_or_threshold\": \"Female\", \"rows\": 100, \"other_rows\": 200}],"
+                       " \"race\": {\"error\": \"x\"}}");
+    json_t *lab = load("{\"sex\": [{\"value_or_threshold\": \"Female\", \"rows\": 49, \"other_rows\": 200}]}");
+    json_t *cov = NULL;
+    char why[600];
+    assert_int_equal(bm_alarm_coverage(all, lab, 0.5, &cov, why, sizeof(why)), 0);
+    assert_non_null(strstr(why, "not yet decidable: 49 of 100 in-window rows of sex = Female have a label (49%)"));
+    json_t *want = load("[{\"facet\": \"sex\", \"value_or_threshold\": \"Female\", \"rows\": 100, \"labelled_rows\": 49,"
+                        " \"other_rows\": 200, \"other_labelled_rows\": 200}]");
+    assert_true(json_equal(cov, want));
+    json_decref(cov);
+    assert_int_equal(bm_alarm_coverage(all, lab, 0.49, &cov, why, sizeof(why)), 1);
+    assert_string_equal(why, "");
+    json_decref(cov);
+    json_decref(want);
+    json_decref(all);
+    json_decref(lab);
+}
+
 static void test_settings(void **state)
 {
     (void)state;
@@ -154,6 +176,15 @@ static void test_settings(void **state)
     assert_int_equal(bm_alarm_settings_from_env(env, &s, &e), BM_ECONFIG);
     assert_string_equal(e.path, "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_RULE");
     assert_non_null(strstr(e.msg, "\"statistical\""));
+    json_decref(env);
+    assert_true(s.min_coverage == BM_ALARM_DEFAULT_COVERAGE);
+    env = load("{\"BIASMON_ALARM_MIN_COVERAGE\": \"0.9\"}");
+    assert_int_equal(bm_alarm_settings_from_env(env, &s, &e), BM_OK);
+    assert_true(s.min_coverage == 0.9);
+    json_decref(env);
+    env = load("{\"BIASMON_ALARM_MIN_COVERAGE\": \"1.5\"}");
+    assert_int_equal(bm_alarm_settings_from_env(env, &s, &e), BM_ECONFIG);
+    assert_string_equal(e.path, "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_MIN_COVERAGE");
     json_decref(env);
     static const char *const bad[] = {"\"0\"", "\"0.6\"", "\"1e-2x\"", "\"\"", "\"nan\""};
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
@@ -177,7 +208,7 @@ static void test_evaluate(void **state)
     bm_alarm_cells drift = cells(203, 30, 48, 54, 146, 1, 16, 2); /* the facet's rate 0.018 */
     json_t *bd = counts_doc(&b), *sd = counts_doc(&same), *dd = counts_doc(&drift);
     json_t *an = load(ANALYSIS);
-    bm_alarm_settings s = {BM_RULE_STATISTICAL, 0.01, 24};
+    bm_alarm_settings s = {BM_RULE_STATISTICAL, 0.01, 24, 0.5};
     json_t *viol = NULL, *ev = NULL;
     size_t nv = 99;
     bm_error e;
@@ -230,7 +261,7 @@ static void test_alloc_failure_sweep(void **state)
     bm_alarm_cells b = cells(13190, 1938, 3103, 3559, 8311, 1281, 581, 598);
     bm_alarm_cells drift = cells(203, 30, 48, 54, 146, 1, 16, 2);
     json_t *bd = counts_doc(&b), *dd = counts_doc(&drift), *an = load(ANALYSIS);
-    bm_alarm_settings s = {BM_RULE_STATISTICAL, 0.01, 24};
+    bm_alarm_settings s = {BM_RULE_STATISTICAL, 0.01, 24, 0.5};
     const json_t *w[2] = {dd, dd};
     int saw_enomem = 0, saw_ok = 0;
     for (long n = 1; n <= 400 && !saw_ok; n++) {
@@ -268,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_di_hand_maths),  cmocka_unit_test(test_te_hand_maths),
         cmocka_unit_test(test_not_decidable),  cmocka_unit_test(test_settings),
         cmocka_unit_test(test_evaluate),       cmocka_unit_test(test_alloc_failure_sweep),
+        cmocka_unit_test(test_coverage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
