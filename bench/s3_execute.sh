@@ -15,8 +15,8 @@
 # what it costs per request and per byte bounds how fast any client can be.
 # BM_S3_SERVER picks the server: moto (default: moto's server, in Python) or s3rver (s3rver 5.0.0,
 # npm, which verifies signatures; `scripts/deps.sh test` installs it into tests/js). s3rver's
-# delimited listing misses folders that hold only folders, so each capture variant folder gets one
-# plain object besides its hour folders (tests/cli/s3_s3rver.sh says more).
+# delimited listing misses folders that hold only folders, so each folder of the layout above the
+# hour folders (variant, year, month, day) gets one plain object (tests/cli/s3_s3rver.sh says more).
 # The data is bench_execute's 24-hour tree (docs/performance.md, "Monitoring executions") under
 # /tmp/biasmon-bench-s3-RECORDS, uploaded to s3://bench-exec/. Environment: BM_MOTO_PYTHON, a
 # Python with moto and boto3 (default: the first of python3 and the image's Python 3.11 that has
@@ -76,10 +76,11 @@ for sub in ("capture", "gt"):
             p = os.path.join(r, f)
             s3.upload_file(p, "bench-exec", os.path.relpath(p, d))
 s3.upload_file(os.path.join(d, "analysis_config.json"), "bench-exec", "analysis_config.json")
-if os.environ.get("BM_S3_SERVER") == "s3rver":  # one plain object in each variant folder
-    for ep in os.listdir(os.path.join(d, "capture")):
-        for v in os.listdir(os.path.join(d, "capture", ep)):
-            s3.put_object(Bucket="bench-exec", Key="capture/%s/%s/README" % (ep, v), Body=b"x")
+if os.environ.get("BM_S3_SERVER") == "s3rver":  # one plain object in each folder that holds folders
+    for sub in ("capture", "gt"):
+        for r, dirs, _ in os.walk(os.path.join(d, sub)):
+            if dirs:
+                s3.put_object(Bucket="bench-exec", Key=os.path.relpath(r, d) + "/README", Body=b"x")
 P
 echo "uploaded $(du -sb "$dir/capture" | cut -f1) capture bytes and $(du -sb "$dir/gt" | cut -f1) ground-truth bytes in $(echo "$(date +%s.%N) - $t0" | bc) s"
 
