@@ -51,9 +51,12 @@ int bm_store_open_fd(const char *uri, int *fd, bm_error *err) BM_MUST_CHECK;
 /* A sequential reader for large objects; memory does not grow with the object (S3: ranged GETs
  * of 8 MiB on one connection, an object replaced while being read is BM_EIO). */
 typedef struct bm_store_reader bm_store_reader;
-bm_store_reader *bm_store_open(const char *uri, bm_error *err);
+/* Opens a reader (the caller's, closed with bm_store_reader_close; NULL with err set on failure:
+ * the same checks as bm_store_read). One thread at a time per reader. */
+bm_store_reader *bm_store_reader_open(const char *uri, bm_error *err);
 /* Reads up to n bytes; returns the count, 0 at the end, -1 on error (err set). */
 long bm_store_reader_read(bm_store_reader *r, void *buf, size_t n, bm_error *err);
+/* Closes the reader; NULL is a no-op. */
 void bm_store_reader_close(bm_store_reader *r);
 
 /* ---- a sequence of objects read one after another, the next ones opened ahead ----
@@ -75,7 +78,7 @@ typedef struct bm_store_seq bm_store_seq;
 typedef struct bm_store_item {
     char uri[4096];
     bm_store_reader *reader; /* the caller's to close; NULL when the object could not be opened */
-    bm_error error;          /* why it could not be opened (as bm_store_open says) */
+    bm_error error;          /* why it could not be opened (as bm_store_reader_open says) */
 } bm_store_item;
 /* A sequence; ahead is capped at BM_STORE_SEQ_MAX_AHEAD (and runs with fewer threads, down to
  * none, when threads cannot be started). NULL with err set when memory runs out. */

@@ -20,7 +20,7 @@ int bm__lines_take(bm__lines *l, bm_store_reader *r, size_t max, bm_error *err)
 int bm__lines_open(bm__lines *l, const char *uri, size_t max, bm_error *err)
 {
     memset(l, 0, sizeof(*l));
-    bm_store_reader *r = bm_store_open(uri, err);
+    bm_store_reader *r = bm_store_reader_open(uri, err);
     if (!r) return err->code ? err->code : BM_EIO;
     return bm__lines_take(l, r, max, err);
 }

@@ -766,7 +766,7 @@ struct bm__s3_reader {
     char etag[256];
 };
 
-bm__s3_reader *bm__s3_open(const char *rest, bm_error *err)
+bm__s3_reader *bm__s3_reader_open(const char *rest, bm_error *err)
 {
     bm__s3_reader *r = bm_calloc(1, sizeof(*r));
     if (!r) {

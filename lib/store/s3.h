@@ -38,7 +38,7 @@ int bm__s3_size(const char *rest, uint64_t *size, bm_error *err) BM_MUST_CHECK;
  * the first one's ETag (an object replaced while being read is BM_EIO, never a mix of both). */
 #define BM__S3_CHUNK (8u << 20)
 typedef struct bm__s3_reader bm__s3_reader;
-bm__s3_reader *bm__s3_open(const char *rest, bm_error *err);
+bm__s3_reader *bm__s3_reader_open(const char *rest, bm_error *err);
 long bm__s3_reader_read(bm__s3_reader *r, void *buf, size_t n, bm_error *err);
 void bm__s3_reader_close(bm__s3_reader *r);
 

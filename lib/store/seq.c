@@ -31,7 +31,7 @@ struct bm_store_seq {
 static void open_item(bm_store_item *it)
 {
     bm_error_clear(&it->error);
-    it->reader = bm_store_open(it->uri, &it->error);
+    it->reader = bm_store_reader_open(it->uri, &it->error);
     if (!it->reader && !it->error.code) bm_error_set(&it->error, BM_EIO, "cannot open the object");
 }
 

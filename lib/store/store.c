@@ -386,7 +386,7 @@ static int s3_read(const target *t, size_t max, bm_buf *out, bm_error *err)
 
 static bm__s3_reader *s3_reader(const target *t, bm_error *err)
 {
-    return bm__s3_open(t->path, err);
+    return bm__s3_reader_open(t->path, err);
 }
 
 static int s3_exists(const target *t, bm_error *err)
@@ -595,7 +595,7 @@ struct bm_store_reader {
     char path[4096];
 };
 
-bm_store_reader *bm_store_open(const char *uri, bm_error *err)
+bm_store_reader *bm_store_reader_open(const char *uri, bm_error *err)
 {
     target t;
     const backend *b = resolve(uri, &t, err);
@@ -649,7 +649,7 @@ int bm_store_local_copy(const char *uri, char *out, size_t outlen, int *temporar
     if (!dir || !*dir) dir = "/tmp";
     if (snprintf(out, outlen, "%s/biasmon-object-XXXXXX", dir) >= (int)outlen)
         return bm_error_set(err, BM_ELIMIT, "TMPDIR path too long");
-    bm_store_reader *r = bm_store_open(uri, err);
+    bm_store_reader *r = bm_store_reader_open(uri, err);
     if (!r) return err->code ? err->code : BM_EIO;
     int fd = mkostemp(out, O_CLOEXEC), rc = BM_OK;
     if (fd < 0) {

@@ -78,7 +78,7 @@ static void expect_read_refused(const char *path, const char *what)
     assert_non_null(strstr(e.msg, "not a regular file"));
     assert_non_null(strstr(e.msg, what));
     bm_error_clear(&e);
-    bm_store_reader *r = bm_store_open(path, &e);
+    bm_store_reader *r = bm_store_reader_open(path, &e);
     assert_null(r);
     assert_non_null(strstr(e.msg, "not a regular file"));
 }
@@ -110,7 +110,7 @@ static void test_read_regular_file(void **state)
     assert_int_equal(b.len, 9);
     bm_buf_release(&b);
     bm_error_clear(&e);
-    bm_store_reader *r = bm_store_open(p, &e);
+    bm_store_reader *r = bm_store_reader_open(p, &e);
     assert_non_null(r);
     char buf[64];
     assert_int_equal(bm_store_reader_read(r, buf, sizeof(buf), &e), 9);
@@ -269,7 +269,7 @@ static void test_confine_symlinks(void **state)
     assert_int_equal(b.len, 0);
     bm_buf_release(&b);
     bm_error_clear(&e);
-    assert_null(bm_store_open(u, &e));
+    assert_null(bm_store_reader_open(u, &e));
     bm_strlist l = {0};
     snprintf(u, sizeof(u), "%s/planted", root);
     bm_error_clear(&e);
