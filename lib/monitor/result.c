@@ -1,11 +1,8 @@
 /* The channel from a worker to its scheduler: an execution's outcome as one small JSON file. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "biasmon/execution.h"
+#include "biasmon/file.h"
 #include "biasmon/jsonw.h"
 #include "biasmon/store.h"
 
@@ -27,32 +24,6 @@ int bm_execution_result_write(const bm_execution_result *res, const char *path, 
     return rc;
 }
 
-/* Reads path, a regular file of at most MAX_RESULT bytes, into b (NUL-terminated). */
-static int read_small(const char *path, char *b, size_t cap, size_t *len, bm_error *err)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return bm_error_set(err, errno == ENOENT ? BM_ENOTFOUND : BM_EIO, "cannot open %s: %s", path,
-                            strerror(errno));
-    struct stat st;
-    int rc = BM_OK;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-        rc = bm_error_set(err, BM_EIO, "%s is not a regular file", path);
-    else if ((size_t)st.st_size >= cap)
-        rc = bm_error_set(err, BM_ELIMIT, "%s is larger than %zu bytes: not a result file", path, cap - 1);
-    *len = 0;
-    while (!rc && *len < cap - 1) {
-        ssize_t got = read(fd, b + *len, cap - 1 - *len);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) rc = bm_error_set(err, BM_EIO, "cannot read %s: %s", path, strerror(errno));
-        if (got <= 0) break;
-        *len += (size_t)got;
-    }
-    close(fd);
-    b[*len] = 0;
-    return rc;
-}
-
 static int bad(bm_error *err, const char *path, const char *member, const char *what)
 {
     bm_error_set(err, BM_EDATA, "%s is not a result file: %s", path, what);
@@ -64,13 +35,11 @@ int bm_execution_result_read(const char *path, bm_execution_result *res, bm_erro
 {
     memset(res, 0, sizeof(*res));
     res->status = BM_EXEC_FAILED;
-    static const size_t cap = MAX_RESULT + 1;
-    char *text = bm_malloc(cap);
-    if (!text) return bm_error_set(err, BM_ENOMEM, "out of memory");
-    size_t len = 0;
-    int rc = read_small(path, text, cap, &len, err);
-    json_t *o = rc ? NULL : json_loadb(text, len, 0, NULL);
-    bm_free(text);
+    bm_buf text;
+    bm_buf_init(&text, MAX_RESULT);
+    int rc = bm_file_read(path, MAX_RESULT, &text, err);
+    json_t *o = rc ? NULL : json_loadb(text.data ? text.data : "", text.len, 0, NULL);
+    bm_buf_release(&text);
     if (rc) return rc;
     json_t *st = json_object_get(o, "Status"), *fr = json_object_get(o, "FailureReason");
     json_t *v = json_object_get(o, "Violations"), *out = json_object_get(o, "OutputUri");
