@@ -52,6 +52,13 @@ int bm_report_pdf(const char *renderer, const void *html, size_t len, int timeou
 int bm_report_write(const char *dir, const char *name, const char *pdf_renderer,
                     const bm_report_input *in, bm_error *err) BM_MUST_CHECK;
 
+/* Appends the command line's summary to out: the status, the scheduled time and the window (from
+ * the account), the records in the window and joined (label coverage) and the malformed ones
+ * skipped, or the rows analysed; per stage, facet and value the headline metrics (CI, DPL, DI,
+ * DPPL) and every violated one, with the baseline's value; the number of violations. Control
+ * characters of the inputs' texts are shown as '?'. Returns as bm_report_html. */
+int bm_report_text(const bm_report_input *in, bm_buf *out) BM_MUST_CHECK;
+
 /* One sentence (English) on what a metric measures and which sign favours whom, for any of the
  * 21 metric codes ("DI", "CDDL", ...); NULL for an unknown code. Static storage. */
 const char *bm_report_metric_meaning(const char *code);

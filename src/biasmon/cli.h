@@ -2,6 +2,7 @@
 #ifndef BIASMON_CLI_H
 #define BIASMON_CLI_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 /* Exit codes shared by every subcommand. */
@@ -27,5 +28,12 @@ void bm_cmd_execute_usage(FILE *out);
 /* Prints "biasmon: <file:line:col: message>" to stderr. */
 struct bm_error;
 void bm_cli_error(const struct bm_error *e);
+/* 1 when a person reads stdout (a terminal) or flag asks for the summary anyway. */
+int bm_cli_summary_wanted(int flag);
+/* Prints to stdout the summary of the run whose outputs are in the folder dir (analysis.json and
+ * constraint_violations.json read back, the baseline from baseline_uri when not NULL, account:
+ * execution.json or analyze's counts) and the report's path (report: a name in dir, or NULL); with
+ * as_json, account as JSON with "output" and "report" added instead. Problems are not fatal. */
+void bm_cli_summary(const char *dir, const char *baseline_uri, json_t *account, const char *report, int as_json);
 
 #endif

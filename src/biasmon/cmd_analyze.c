@@ -41,6 +41,9 @@ void bm_cmd_analyze_usage(FILE *out)
           "  --confine DIR           read and write local files only beneath DIR (repeatable), as\n"
           "                          biasmon serve's processing jobs do: a path outside, or a link\n"
           "                          that leads out, is refused\n"
+          "  --summary               print the summary (rows, headline metrics, report) even when\n"
+          "                          stdout is not a terminal\n"
+          "  --json                  print {counts, facet_groups, output, report} to stdout\n"
           "\n"
           "Exit status: 0 when the analysis ran (metric-level errors are recorded in the JSON),\n"
           "2 for a bad command line, 3 when the config or the data cannot be used, 4 when an\n"
@@ -81,13 +84,15 @@ int bm_cmd_analyze(int argc, char **argv)
         {"threads", required_argument, NULL, 't'},
         {"cube", required_argument, NULL, 'k'},
         {"confine", required_argument, NULL, 'C'},
+        {"summary", no_argument, NULL, 'S'},
+        {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL, *data_path = NULL, *out_dir = ".", *cube_path = NULL;
     const char *roots[BM_STORE_MAX_ROOTS];
     size_t nroots = 0;
-    int threads = 0;
+    int threads = 0, summary = 0, as_json = 0;
     optind = 1;
     int ch;
     while ((ch = getopt_long(argc, argv, "c:d:o:t:k:C:h", opts, NULL)) != -1) {
@@ -113,6 +118,8 @@ int bm_cmd_analyze(int argc, char **argv)
             threads = (int)v;
             break;
         }
+        case 'S': summary = 1; break;
+        case 'J': as_json = 1; break;
         case 'h': bm_cmd_analyze_usage(stdout); return BM_EXIT_OK;
         default: bm_cmd_analyze_usage(stderr); return BM_EXIT_USAGE;
         }
@@ -224,6 +231,16 @@ int bm_cmd_analyze(int argc, char **argv)
         }
     }
     fprintf(stderr, "biasmon: analysed %llu rows; wrote %s\n", (unsigned long long)bm_cube_rows(ds.cube), path);
+    if (as_json || bm_cli_summary_wanted(summary)) {
+        json_t *groups = NULL, *account = NULL;
+        if (!bm_cube_facet_groups(ds.cube, &groups, &err))
+            account = json_pack("{s:{s:I},s:o}", "counts", "rows", (json_int_t)bm_cube_rows(ds.cube), "facet_groups",
+                                groups);
+        char report[128];
+        snprintf(report, sizeof(report), "%s.html", cfg.report_name ? cfg.report_name : "report");
+        if (account) bm_cli_summary(out_dir, NULL, account, cfg.report_requested ? report : NULL, as_json);
+        json_decref(account);
+    }
     rc = BM_EXIT_OK;
 out:
     if (data_fd >= 0) close(data_fd);

@@ -14,7 +14,7 @@ void bm_cmd_execute_usage(FILE *out)
     fputs("usage: biasmon execute --job-definition FILE --scheduled-time T [--schedule-name NAME]\n"
           "                       [--capture-uri URI] [--data-analysis-start-time OFFSET]\n"
           "                       [--data-analysis-end-time OFFSET] [--confine DIR]...\n"
-          "                       [--result FILE]\n"
+          "                       [--result FILE] [--summary] [--json]\n"
           "\n"
           "Runs one execution of a model bias monitoring schedule, as SageMaker Model Monitor\n"
           "does at the schedule's tick T: captured traffic with eventMetadata.inferenceTime in\n"
@@ -37,6 +37,9 @@ void bm_cmd_execute_usage(FILE *out)
           "                          folder) to FILE, a local path outside --confine's rule, when\n"
           "                          the execution reached one: how biasmon serve's workers report\n"
           "                          to the scheduler (docs/serve.md)\n"
+          "  --summary               print the summary (status, records, headline metrics,\n"
+          "                          violations, report) even when stdout is not a terminal\n"
+          "  --json                  print execution.json (with output and report) to stdout\n"
           "\n"
           "Without offsets the window is the hour before T. URIs are local paths or file:// URIs.\n"
           "Outputs go to {S3Uri}/{EndpointName}/{schedule}/yyyy/mm/dd/HH/: analysis.json,\n"
@@ -64,13 +67,15 @@ int bm_cmd_execute(int argc, char **argv)
         {"data-analysis-end-time", required_argument, NULL, 'b'},
         {"confine", required_argument, NULL, 'C'},
         {"result", required_argument, NULL, 'r'},
+        {"summary", no_argument, NULL, 'S'},
+        {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *jd_path = NULL, *when = NULL, *result_path = NULL;
     const char *roots[BM_STORE_MAX_ROOTS];
     size_t nroots = 0;
-    int confine = 0;
+    int confine = 0, summary = 0, as_json = 0;
     bm_execution_params p;
     memset(&p, 0, sizeof(p));
     optind = 1;
@@ -92,6 +97,8 @@ int bm_cmd_execute(int argc, char **argv)
             roots[nroots++] = optarg;
             confine = 1;
             break;
+        case 'S': summary = 1; break;
+        case 'J': as_json = 1; break;
         case 'h': bm_cmd_execute_usage(stdout); return BM_EXIT_OK;
         default: bm_cmd_execute_usage(stderr); return BM_EXIT_USAGE;
         }
@@ -141,6 +148,9 @@ int bm_cmd_execute(int argc, char **argv)
                             "(execution.json baseline_unchecked_metrics)\n",
                     res.baseline_unchecked, res.baseline_unchecked == 1 ? "" : "s",
                     res.baseline_unchecked == 1 ? "it" : "them");
+        if (as_json || bm_cli_summary_wanted(summary))
+            bm_cli_summary(res.output_uri, res.status == BM_EXEC_FAILED ? NULL : jd.baseline_uri, res.account,
+                           res.status == BM_EXEC_FAILED ? NULL : "report.html", as_json);
         rc = res.status == BM_EXEC_COMPLETED ? BM_EXIT_OK
              : res.status == BM_EXEC_COMPLETED_WITH_VIOLATIONS ? BM_EXIT_VIOLATIONS
                                                                 : BM_EXIT_FAILED;

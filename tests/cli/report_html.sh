@@ -117,7 +117,7 @@ jobdef() { # output file, baseline URI or "", ground-truth dir
 J
 }
 out="$w/out/ep-1/sched-1/2026/11/24/12"
-run() { "$BM_BIN" execute --job-definition "$1" --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$w/tree/capture" --schedule-name sched-1 2>"$w/stderr"; }
+run() { "$BM_BIN" execute --job-definition "$1" --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$w/tree/capture" --schedule-name sched-1 2>"$w/stderr" >"$w/stdout"; }
 # the baseline: the dataset's analysis with every metric halfway to neutral, so most violate
 python3 - "$w/base/analysis.json" "$w/half.json" <<'P'
 import json, sys
@@ -140,6 +140,44 @@ check "the report names the schedule, the window and the status" \
     <(tr -d '\n' <"$out/report.html")
 
 cp -r "$out" "$w/viol"
+check "stdout is quiet when it is not a terminal (a worker's log ends as before)" test ! -s "$w/stdout"
+
+# the command line's summary for people (--summary; on a terminal by default) and --json for programs
+"$BM_BIN" execute --job-definition "$w/jd.json" --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$w/tree/capture" \
+    --schedule-name sched-1 --summary >"$w/summary.txt" 2>/dev/null
+check "execute --summary: status, window, coverage, violations, report" python3 - "$w/summary.txt" \
+    "$out/constraint_violations.json" "$out/execution.json" "$out" <<'P'
+import json, sys
+t, v, e, out = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), json.load(open(sys.argv[3])), sys.argv[4]
+lines = t.splitlines()
+assert lines[0].split() == ["CompletedWithViolations", "2026-11-24T12:00:00Z", "window", "2026-11-24T10:00:00Z", "..",
+                            "2026-11-24T12:00:00Z"], lines[0]
+c = e["counts"]
+assert f"records: {c['records_in_window']} in the window, {c['joined_records']} joined with ground truth" in lines[1], lines[1]
+assert sum(1 for l in lines if l.endswith("VIOLATION")) == len(v["violations"]), t
+for x in v["violations"]:
+    assert any(l.split()[:1] == [x["metric_name"]] and l.endswith("VIOLATION") for l in lines), x
+assert f"{len(v['violations'])} violations" in t, t
+assert lines[-1] == f"report: {out}/report.html", lines[-1]
+assert len(lines) < 40, len(lines)
+P
+"$BM_BIN" execute --job-definition "$w/jd.json" --scheduled-time 2026-11-24T12:00:00Z --capture-uri "$w/tree/capture" \
+    --schedule-name sched-1 --json >"$w/summary.json" 2>/dev/null
+check "execute --json: execution.json with output and report" python3 - "$w/summary.json" "$out/execution.json" "$out" <<'P'
+import json, sys
+j, e, out = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+assert j.pop("output") == out and j.pop("report") == out + "/report.html", j
+assert j == e
+P
+"$BM_BIN" analyze --analysis-config "$w/ac_report.json" --dataset "$data" --output "$w/base2" --summary \
+    >"$w/asummary.txt" 2>/dev/null
+check "analyze --summary: rows, headline metrics, the report" python3 - "$w/asummary.txt" "$w/base2" <<'P'
+import sys
+t = open(sys.argv[1]).read().splitlines()
+assert t[0] == "rows analysed: 200", t
+assert [l.split()[0] for l in t if l.startswith("  ")] == ["CI", "DPL", "DI", "DPPL"], t
+assert t[-1] == f"report: {sys.argv[2]}/my-report.html", t
+P
 
 # 3. without a baseline: a report still, with no baseline column
 rm -rf "$w/out"; jobdef "$w/jd0.json" "" "$w/tree/gt"
