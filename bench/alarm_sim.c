@@ -45,7 +45,8 @@ static int field(const char *line, int k, char *out, size_t n)
         p = strchr(p, ',');
         if (!p) return -1;
         p++;
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
     }
     size_t len = strcspn(p, ",\r\n");
     if (len >= n) len = n - 1;
@@ -69,7 +70,8 @@ static row *load(const char *path, size_t *n)
         }
         char edu[32], hours[32], gain[32], sex[32], sal[32];
         if (field(line, 4, edu, sizeof(edu)) || field(line, 12, hours, sizeof(hours)) ||
-            field(line, 10, gain, sizeof(gain)) || field(line, 9, sex, sizeof(sex)) || field(line, 14, sal, sizeof(sal)))
+            field(line, 10, gain, sizeof(gain)) || field(line, 9, sex, sizeof(sex)) ||
+            field(line, 14, sal, sizeof(sal)))
             continue;
         if (len == cap) {
             row *bigger = realloc(rows, 2 * cap * sizeof(row));
@@ -101,9 +103,11 @@ static json_t *counts_doc(const cells *c)
 {
     json_t *g[2];
     for (int d = 0; d < 2; d++)
-        g[d] = json_pack("{s:I,s:I,s:I,s:I}", "tn", (json_int_t)c->n[d][0], "fp", (json_int_t)c->n[d][1], "fn",
-                         (json_int_t)c->n[d][2], "tp", (json_int_t)c->n[d][3]);
-    return json_pack("{s:{s:[{s:s,s:o,s:o}]}}", "facets", "sex", "value_or_threshold", "Female", "a", g[0], "d", g[1]);
+        g[d] = json_pack("{s:I,s:I,s:I,s:I}", "tn", (json_int_t)c->n[d][0], "fp",
+                         (json_int_t)c->n[d][1], "fn", (json_int_t)c->n[d][2], "tp",
+                         (json_int_t)c->n[d][3]);
+    return json_pack("{s:{s:[{s:s,s:o,s:o}]}}", "facets", "sex", "value_or_threshold", "Female",
+                     "a", g[0], "d", g[1]);
 }
 
 /* ---- SageMaker's rule on the metrics computable from the counts ---- */
@@ -117,14 +121,14 @@ static int metrics_of(const cells *c, double *m)
     double na = A[0] + A[1] + A[2] + A[3], nd = D[0] + D[1] + D[2] + D[3];
     double qa = (A[1] + A[3]) / na, qd = (D[1] + D[3]) / nd;
     int k = 0;
-    m[k++] = qa - qd;                                                           /* DPPL */
-    m[k++] = ratio(qd, qa) - 1;                                                 /* DI (distance from 1) */
-    m[k++] = (A[0] + A[3]) / na - (D[0] + D[3]) / nd;                           /* AD */
-    m[k++] = ratio(A[3], A[3] + A[2]) - ratio(D[3], D[3] + D[2]);               /* RD */
-    m[k++] = ratio(D[0], D[0] + D[1]) - ratio(A[0], A[0] + A[1]);               /* SD */
-    m[k++] = ratio(A[3], A[3] + A[1]) - ratio(D[3], D[3] + D[1]);               /* DAR */
-    m[k++] = ratio(D[0], D[0] + D[2]) - ratio(A[0], A[0] + A[2]);               /* DRR */
-    m[k++] = ratio(D[2], D[1]) - ratio(A[2], A[1]);                             /* TE */
+    m[k++] = qa - qd;                                             /* DPPL */
+    m[k++] = ratio(qd, qa) - 1;                                   /* DI (distance from 1) */
+    m[k++] = (A[0] + A[3]) / na - (D[0] + D[3]) / nd;             /* AD */
+    m[k++] = ratio(A[3], A[3] + A[2]) - ratio(D[3], D[3] + D[2]); /* RD */
+    m[k++] = ratio(D[0], D[0] + D[1]) - ratio(A[0], A[0] + A[1]); /* SD */
+    m[k++] = ratio(A[3], A[3] + A[1]) - ratio(D[3], D[3] + D[1]); /* DAR */
+    m[k++] = ratio(D[0], D[0] + D[2]) - ratio(A[0], A[0] + A[2]); /* DRR */
+    m[k++] = ratio(D[2], D[1]) - ratio(A[2], A[1]);               /* TE */
     m[k++] = ratio(A[3] + A[2], A[3] + A[1]) - ratio(D[3] + D[2], D[3] + D[1]); /* DCA */
     m[k++] = ratio(D[0] + D[1], D[0] + D[2]) - ratio(A[0] + A[1], A[0] + A[2]); /* DCR */
     return k;
@@ -152,8 +156,8 @@ typedef struct sim {
     bm_alarm_settings s;
     int per_hour;
     json_t *win[BM_ALARM_MAX_WINDOWS]; /* [0] latest */
-    double qa, qd;                      /* group rates of positive predictions in the pool */
-    int tally;                          /* ALARM_SIM_TALLY set: each false alarm on stderr */
+    double qa, qd;                     /* group rates of positive predictions in the pool */
+    int tally;                         /* ALARM_SIM_TALLY set: each false alarm on stderr */
 } sim;
 
 static cells draw(sim *S, const char *drift)
@@ -190,15 +194,16 @@ static int hour(sim *S, const char *drift)
     size_t nv = 0;
     bm_error err;
     bm_error_clear(&err);
-    if (bm_alarm_evaluate(S->base_doc, (const json_t *const *)S->win, BM_ALARM_MAX_WINDOWS, S->analysis, &S->s, &viol,
-                          &nv, &ev, &err)) {
+    if (bm_alarm_evaluate(S->base_doc, (const json_t *const *)S->win, BM_ALARM_MAX_WINDOWS,
+                          S->analysis, &S->s, &viol, &nv, &ev, &err)) {
         fprintf(stderr, "alarm_sim: %s\n", err.msg);
         exit(1);
     }
     if (S->tally && !drift) { /* which metrics and lengths raise the false alarms */
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(viol, "violations"), i, v) {
+        json_array_foreach(json_object_get(viol, "violations"), i, v)
+        {
             const char *name = json_string_value(json_object_get(v, "metric_name"));
             int len = (int)json_integer_value(json_object_get(v, "windows"));
             fprintf(stderr, "false alarm: %s over %d windows, z %.2f\n", name, len,
@@ -221,7 +226,8 @@ static void delays(sim *S, const char *drift, int trials, int rule_bit, int cap)
     int missed = 0;
     for (int t = 0; t < trials; t++) {
         clear_history(S);
-        for (int h = 0; h < BM_ALARM_MAX_WINDOWS; h++) (void)hour(S, NULL); /* history without drift */
+        for (int h = 0; h < BM_ALARM_MAX_WINDOWS; h++)
+            (void)hour(S, NULL); /* history without drift */
         d[t] = cap + 1;
         for (int h = 1; h <= cap; h++)
             if (hour(S, drift) & rule_bit) {
@@ -232,17 +238,20 @@ static void delays(sim *S, const char *drift, int trials, int rule_bit, int cap)
     }
     qsort(d, (size_t)trials, sizeof(int), cmp_int);
     double mean = 0;
-    for (int t = 0; t < trials; t++) mean += d[t];
-    printf("  %-11s drift %-2s: delay median %d, p90 %d, max %d, mean %.2f windows (%d trials, %d not detected in %d)\n",
-           rule_bit == 1 ? "statistical" : "sagemaker", drift, d[trials / 2], d[(trials * 9) / 10], d[trials - 1],
-           mean / trials, trials, missed, cap);
+    for (int t = 0; t < trials; t++)
+        mean += d[t];
+    printf("  %-11s drift %-2s: delay median %d, p90 %d, max %d, mean %.2f windows (%d trials, %d "
+           "not detected in %d)\n",
+           rule_bit == 1 ? "statistical" : "sagemaker", drift, d[trials / 2], d[(trials * 9) / 10],
+           d[trials - 1], mean / trials, trials, missed, cap);
     free(d);
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: alarm_sim ADULT_CSV [--days N] [--trials N] [--per-hour N] [--seed N] [--budget B] "
+        fprintf(stderr, "usage: alarm_sim ADULT_CSV [--days N] [--trials N] [--per-hour N] [--seed "
+                        "N] [--budget B] "
                         "[--baseline full|half]\n");
         return 2;
     }
@@ -251,12 +260,18 @@ int main(int argc, char **argv)
     double budget = BM_ALARM_DEFAULT_BUDGET;
     const char *baseline = "full";
     for (int i = 2; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--days")) days = (int)strtol(argv[i + 1], NULL, 10);
-        else if (!strcmp(argv[i], "--trials")) trials = (int)strtol(argv[i + 1], NULL, 10);
-        else if (!strcmp(argv[i], "--per-hour")) per_hour = (int)strtol(argv[i + 1], NULL, 10);
-        else if (!strcmp(argv[i], "--seed")) seed = strtoull(argv[i + 1], NULL, 10);
-        else if (!strcmp(argv[i], "--budget")) budget = strtod(argv[i + 1], NULL);
-        else if (!strcmp(argv[i], "--baseline")) baseline = argv[i + 1];
+        if (!strcmp(argv[i], "--days"))
+            days = (int)strtol(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--trials"))
+            trials = (int)strtol(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--per-hour"))
+            per_hour = (int)strtol(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--seed"))
+            seed = strtoull(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--budget"))
+            budget = strtod(argv[i + 1], NULL);
+        else if (!strcmp(argv[i], "--baseline"))
+            baseline = argv[i + 1];
         else {
             fprintf(stderr, "alarm_sim: unknown option %s\n", argv[i]);
             return 2;
@@ -275,7 +290,8 @@ int main(int argc, char **argv)
         return 1;
     }
     size_t *idx = malloc(S.n * sizeof(size_t));
-    for (size_t i = 0; i < S.n; i++) idx[i] = i;
+    for (size_t i = 0; i < S.n; i++)
+        idx[i] = i;
     int half = !strcmp(baseline, "half");
     if (half)
         for (size_t i = S.n - 1; i > 0; i--) { /* shuffle: the first half is the baseline */
@@ -284,7 +300,8 @@ int main(int argc, char **argv)
             idx[j] = t;
         }
     size_t nbase = half ? S.n / 2 : S.n;
-    for (size_t i = 0; i < nbase; i++) add(&S.base, S.rows[idx[i]].d, S.rows[idx[i]].y, S.rows[idx[i]].yh);
+    for (size_t i = 0; i < nbase; i++)
+        add(&S.base, S.rows[idx[i]].d, S.rows[idx[i]].y, S.rows[idx[i]].yh);
     S.pool = half ? idx + nbase : idx;
     S.npool = half ? S.n - nbase : S.n;
     double pa = 0, na = 0, pd = 0, nd = 0;
@@ -301,21 +318,24 @@ int main(int argc, char **argv)
     S.qa = pa / na;
     S.qd = pd / nd;
     S.base_doc = counts_doc(&S.base);
-    S.analysis = json_loads("{\"post_training_bias_metrics\": {\"facets\": {\"sex\": [{\"metrics\": ["
-                            "{\"name\": \"AD\"}, {\"name\": \"CDDPL\"}, {\"name\": \"DAR\"}, {\"name\": \"DCA\"}, "
-                            "{\"name\": \"DCR\"}, {\"name\": \"DI\"}, {\"name\": \"DPPL\"}, {\"name\": \"DRR\"}, "
-                            "{\"name\": \"FT\"}, {\"name\": \"GE\"}, {\"name\": \"RD\"}, {\"name\": \"SD\"}, "
-                            "{\"name\": \"TE\"}]}]}}}",
-                            0, NULL);
+    S.analysis = json_loads(
+        "{\"post_training_bias_metrics\": {\"facets\": {\"sex\": [{\"metrics\": ["
+        "{\"name\": \"AD\"}, {\"name\": \"CDDPL\"}, {\"name\": \"DAR\"}, {\"name\": \"DCA\"}, "
+        "{\"name\": \"DCR\"}, {\"name\": \"DI\"}, {\"name\": \"DPPL\"}, {\"name\": \"DRR\"}, "
+        "{\"name\": \"FT\"}, {\"name\": \"GE\"}, {\"name\": \"RD\"}, {\"name\": \"SD\"}, "
+        "{\"name\": \"TE\"}]}]}}}",
+        0, NULL);
     S.s.rule = BM_RULE_STATISTICAL;
     S.s.budget = budget;
     S.s.looks_per_day = 24;
     S.per_hour = per_hour;
     S.tally = getenv("ALARM_SIM_TALLY") != NULL;
-    printf("alarm_sim: %zu rows, baseline %s (%zu rows), %d requests an hour, budget %g, seed %llu\n", S.n, baseline,
-           nbase, per_hour, budget, seed);
-    printf("  traffic rates of positive predictions: other rows %.3f, sex = Female %.3f (DPPL %.3f)\n", S.qa, S.qd,
-           S.qa - S.qd);
+    printf(
+        "alarm_sim: %zu rows, baseline %s (%zu rows), %d requests an hour, budget %g, seed %llu\n",
+        S.n, baseline, nbase, per_hour, budget, seed);
+    printf(
+        "  traffic rates of positive predictions: other rows %.3f, sex = Female %.3f (DPPL %.3f)\n",
+        S.qa, S.qd, S.qa - S.qd);
 
     /* no drift: one long schedule, days of 24 hourly executions */
     long days_stat = 0, days_sm = 0, win_stat = 0, win_sm = 0;
@@ -331,9 +351,11 @@ int main(int argc, char **argv)
         days_stat += any_stat;
         days_sm += any_sm;
     }
-    printf("  no drift, %d schedule-days: statistical %ld days with a false alarm (%.2f%%), %ld of %d windows; "
+    printf("  no drift, %d schedule-days: statistical %ld days with a false alarm (%.2f%%), %ld of "
+           "%d windows; "
            "sagemaker %ld days (%.1f%%), %ld windows\n",
-           days, days_stat, 100.0 * days_stat / days, win_stat, days * 24, days_sm, 100.0 * days_sm / days, win_sm);
+           days, days_stat, 100.0 * days_stat / days, win_stat, days * 24, days_sm,
+           100.0 * days_sm / days, win_sm);
     static const char *const drifts[] = {"a+", "d-", "d+"};
     for (int k = 0; k < 3; k++) {
         delays(&S, drifts[k], trials, 1, 48);

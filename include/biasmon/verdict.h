@@ -16,21 +16,24 @@ typedef enum bm_alarm_rule {
 #define BM_ALARM_DEFAULT_BUDGET 0.01 /* probability of a schedule-day with any false alarm */
 #define BM_ALARM_NLENGTHS 4          /* windows pooled: the latest 2, 3, 5, 8 */
 #define BM_ALARM_MAX_WINDOWS 8
-#define BM_ALARM_MIN_EXPECTED 5.0    /* expected count each side of a proportion, else untested */
+#define BM_ALARM_MIN_EXPECTED 5.0 /* expected count each side of a proportion, else untested */
 
 typedef struct bm_alarm_settings {
     bm_alarm_rule rule;
     double budget;        /* (0, 0.5]; BIASMON_ALARM_BUDGET, default BM_ALARM_DEFAULT_BUDGET */
     double looks_per_day; /* executions a day (>= 1): the caller sets it from the window length */
-    double min_coverage;  /* [0, 1]; BIASMON_ALARM_MIN_COVERAGE, default BM_ALARM_DEFAULT_COVERAGE */
+    double min_coverage; /* [0, 1]; BIASMON_ALARM_MIN_COVERAGE, default BM_ALARM_DEFAULT_COVERAGE */
 } bm_alarm_settings;
-#define BM_ALARM_DEFAULT_COVERAGE 0.5 /* labelled share of each facet group's rows to judge a window */
+#define BM_ALARM_DEFAULT_COVERAGE                                                                  \
+    0.5 /* labelled share of each facet group's rows to judge a window */
 
 /* Reads BIASMON_ALARM_RULE ("sagemaker" or "statistical"), BIASMON_ALARM_BUDGET (a number in
- * (0, 0.5], as text) and BIASMON_ALARM_MIN_COVERAGE (a number in [0, 1], as text) from env (an Environment object, or NULL: the defaults). Other values are
- * BM_ECONFIG with err->path "$.ModelBiasAppSpecification.Environment.<key>" and a message naming
- * the allowed values. s->looks_per_day is set to 24. */
-int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s, bm_error *err) BM_MUST_CHECK;
+ * (0, 0.5], as text) and BIASMON_ALARM_MIN_COVERAGE (a number in [0, 1], as text) from env (an
+ * Environment object, or NULL: the defaults). Other values are BM_ECONFIG with err->path
+ * "$.ModelBiasAppSpecification.Environment.<key>" and a message naming the allowed values.
+ * s->looks_per_day is set to 24. */
+int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s,
+                               bm_error *err) BM_MUST_CHECK;
 
 /* The metrics the rule can test (post-training): DPPL, DI, AD, RD, SD, DAR, DRR, TE. 1 when name
  * is one of them. The others (CDDPL, DCA, DCR, FT, GE, every pre-training metric) never alarm. */
@@ -45,7 +48,7 @@ enum { BM_TN = 0, BM_FP = 1, BM_FN = 2, BM_TP = 3 };
 
 /* One test: a metric of a (pooled) window against the baseline. */
 typedef struct bm_alarm_test {
-    int tested;          /* 0: not decidable; why says so */
+    int tested; /* 0: not decidable; why says so */
     char why[200];
     double window, baseline; /* the metric (NaN when undefined) */
     double change, se;       /* window - baseline, and its standard error under no change */
@@ -56,8 +59,8 @@ typedef struct bm_alarm_test {
 
 /* Tests metric `name` (bm_alarm_testable) of window w against baseline b with two-sided
  * threshold zcrit. Always fills *t; never allocates. */
-void bm_alarm_test_metric(const char *name, const bm_alarm_cells *b, const bm_alarm_cells *w, double zcrit,
-                          bm_alarm_test *t);
+void bm_alarm_test_metric(const char *name, const bm_alarm_cells *b, const bm_alarm_cells *w,
+                          double zcrit, bm_alarm_test *t);
 
 /* The upper alpha/2 quantile of the standard normal: P(|Z| > z) = alpha; alpha in (0, 1). */
 double bm_alarm_zcrit(double alpha);
@@ -66,21 +69,21 @@ double bm_alarm_zcrit(double alpha);
  * NULL: then the rule fails with BM_EDATA naming the missing file), windows[0] the current
  * window's, windows[k] the one k periods earlier or NULL when missing (nwindows <=
  * BM_ALARM_MAX_WINDOWS), analysis the window's analysis.json (the post-training metrics it has
- * are the ones tested, when testable). Fills *violations ({"version": "1.0", "violations": [...]}, SageMaker's
- * members plus "reason", "z", "threshold", "windows"), *nviolations and *evidence (every test:
- * docs/alarms.md "Evidence"); new references. BM_OK, BM_ENOMEM, or BM_EDATA when a counts
- * document is malformed (err->path the JSON path). */
-int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size_t nwindows, const json_t *analysis,
-                      const bm_alarm_settings *s, json_t **violations, size_t *nviolations, json_t **evidence,
-                      bm_error *err) BM_MUST_CHECK;
+ * are the ones tested, when testable). Fills *violations ({"version": "1.0", "violations": [...]},
+ * SageMaker's members plus "reason", "z", "threshold", "windows"), *nviolations and *evidence
+ * (every test: docs/alarms.md "Evidence"); new references. BM_OK, BM_ENOMEM, or BM_EDATA when a
+ * counts document is malformed (err->path the JSON path). */
+int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size_t nwindows,
+                      const json_t *analysis, const bm_alarm_settings *s, json_t **violations,
+                      size_t *nviolations, json_t **evidence, bm_error *err) BM_MUST_CHECK;
 
 /* Label coverage: all and labelled are bm_cube_facet_groups of every in-window row and of the
  * rows with a label. *coverage receives [{"facet", "value_or_threshold", "rows", "labelled_rows",
  * "other_rows", "other_labelled_rows"}] (new reference). Returns 1 when every group (the facet's
  * rows and the others, of every entry) has at least min of its rows labelled, else 0 with why
  * one sentence naming the first group short of it; -1 when out of memory. */
-int bm_alarm_coverage(const json_t *all, const json_t *labelled, double min, json_t **coverage, char *why,
-                      size_t whylen);
+int bm_alarm_coverage(const json_t *all, const json_t *labelled, double min, json_t **coverage,
+                      char *why, size_t whylen);
 
 /* The name of a schedule's (or a baseline's) counts document, beside its analysis.json. */
 #define BM_COUNTS_NAME "bias_counts.json"

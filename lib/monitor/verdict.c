@@ -19,40 +19,50 @@ void bm__explain_no_data(bm__run *r)
     bm__hour_label(r->ws, h1, sizeof(h1));
     bm__hour_label(r->we - 1, h2, sizeof(h2));
     if (r->capture_files == 0) {
-        bm__fail_run(r, "no capture files under %s/%s for hours %s..%s (window [%s, %s))", r->capture_root,
-                 r->jd->input.batch ? "" : "*/", h1, h2 + 11, a, b);
+        bm__fail_run(r, "no capture files under %s/%s for hours %s..%s (window [%s, %s))",
+                     r->capture_root, r->jd->input.batch ? "" : "*/", h1, h2 + 11, a, b);
     } else if (r->in_window == 0 && r->malformed_capture == 0) {
-        bm__fail_run(r, "%llu capture records read from %llu files, none with eventMetadata.inferenceTime in "
-                    "the window [%s, %s)",
-                 (unsigned long long)r->capture_records, (unsigned long long)r->capture_files, a, b);
+        bm__fail_run(
+            r,
+            "%llu capture records read from %llu files, none with eventMetadata.inferenceTime in "
+            "the window [%s, %s)",
+            (unsigned long long)r->capture_records, (unsigned long long)r->capture_files, a, b);
     } else if (r->in_window == 0) {
-        bm__fail_run(r, "%llu capture records read, %llu malformed (first: %s:%ld: %s), none usable in the "
-                    "window [%s, %s)",
-                 (unsigned long long)r->capture_records, (unsigned long long)r->malformed_capture,
-                 r->nfirst ? r->first[0].file : "?", r->nfirst ? r->first[0].line : 0L,
-                 r->nfirst ? r->first[0].reason : "?", a, b);
-    } else if (r->rows == 0 && r->malformed_in_window && !r->joined_records && !r->unjoined_capture &&
-               !r->duplicate_capture) {
+        bm__fail_run(
+            r,
+            "%llu capture records read, %llu malformed (first: %s:%ld: %s), none usable in the "
+            "window [%s, %s)",
+            (unsigned long long)r->capture_records, (unsigned long long)r->malformed_capture,
+            r->nfirst ? r->first[0].file : "?", r->nfirst ? r->first[0].line : 0L,
+            r->nfirst ? r->first[0].reason : "?", a, b);
+    } else if (r->rows == 0 && r->malformed_in_window && !r->joined_records &&
+               !r->unjoined_capture && !r->duplicate_capture) {
         /* no record reached the join: the cause is what made them unusable, not a missing id */
-        bm__fail_run(r, "%llu capture records in window, none usable: %llu malformed, first %s:%ld: %s",
-                 (unsigned long long)r->in_window, (unsigned long long)r->malformed_in_window,
-                 r->first_in_window.file, r->first_in_window.line, r->first_in_window.reason);
+        bm__fail_run(
+            r, "%llu capture records in window, none usable: %llu malformed, first %s:%ld: %s",
+            (unsigned long long)r->in_window, (unsigned long long)r->malformed_in_window,
+            r->first_in_window.file, r->first_in_window.line, r->first_in_window.reason);
     } else if (r->rows == 0) {
         char g1[32], g2[32];
         bm__hour_label(r->ws, g1, sizeof(g1));
         bm__hour_label(r->T, g2, sizeof(g2));
         if (r->gt_records == 0)
-            bm__fail_run(r, "%llu capture records in window, 0 joined ground truth: no ground-truth records "
-                        "under %s/ for hours %s..%s",
-                     (unsigned long long)r->in_window, r->gt_root, g1, g2 + 11);
+            bm__fail_run(
+                r,
+                "%llu capture records in window, 0 joined ground truth: no ground-truth records "
+                "under %s/ for hours %s..%s",
+                (unsigned long long)r->in_window, r->gt_root, g1, g2 + 11);
         else
-            bm__fail_run(r, "%llu capture records in window, 0 joined ground truth: first unmatched id %s "
-                        "(joined on inferenceId when present, else eventId); %llu ground-truth records "
-                        "under %s/ for hours %s..%s, first id %s",
-                     (unsigned long long)r->in_window,
-                     r->first_unmatched_capture[0] ? r->first_unmatched_capture : "(malformed records only)",
-                     (unsigned long long)r->gt_records, r->gt_root, g1, g2 + 11,
-                     r->first_unmatched_gt[0] ? r->first_unmatched_gt : "?");
+            bm__fail_run(
+                r,
+                "%llu capture records in window, 0 joined ground truth: first unmatched id %s "
+                "(joined on inferenceId when present, else eventId); %llu ground-truth records "
+                "under %s/ for hours %s..%s, first id %s",
+                (unsigned long long)r->in_window,
+                r->first_unmatched_capture[0] ? r->first_unmatched_capture
+                                              : "(malformed records only)",
+                (unsigned long long)r->gt_records, r->gt_root, g1, g2 + 11,
+                r->first_unmatched_gt[0] ? r->first_unmatched_gt : "?");
     }
 }
 
@@ -71,8 +81,8 @@ int bm__check_baseline(bm__run *r, json_t *analysis, json_t **violations)
         base = json_loadb(b.data ? b.data : "", b.len, 0, &je);
         char what[JSON_ERROR_TEXT_LENGTH];
         if (!base)
-            snprintf(e.msg, sizeof(e.msg), "invalid JSON at line %d, column %d: %s", je.line, je.column,
-                     bm_json_error_what(&je, what, sizeof(what)));
+            snprintf(e.msg, sizeof(e.msg), "invalid JSON at line %d, column %d: %s", je.line,
+                     je.column, bm_json_error_what(&je, what, sizeof(what)));
     }
     bm_buf_release(&b);
     if (!base) {
@@ -83,7 +93,8 @@ int bm__check_baseline(bm__run *r, json_t *analysis, json_t **violations)
                              &r->res->baseline_unchecked, &e);
     r->baseline = base;
     if (rc == BM_ENOMEM) return rc;
-    if (rc) bm__fail_run(r, "cannot use the baseline %s: %s: %s", r->jd->baseline_uri, e.path, e.msg);
+    if (rc)
+        bm__fail_run(r, "cannot use the baseline %s: %s: %s", r->jd->baseline_uri, e.path, e.msg);
     return BM_OK;
 }
 
@@ -91,8 +102,8 @@ int bm__check_baseline(bm__run *r, json_t *analysis, json_t **violations)
  * window's counts (bias_counts.json); the next reads those of the 7 periods before. A missing
  * or unreadable one (a Failed execution, one under SageMaker's rule) is left out of the pooled
  * windows, and the evidence lists the windows found (docs/alarms.md). */
-int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, json_t **evidence, json_t **counts,
-                            bm_error *err)
+int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, json_t **evidence,
+                            json_t **counts, bm_error *err)
 {
     bm_alarm_settings s;
     bm_error e;
@@ -114,18 +125,21 @@ int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, j
     char uri[4200] = "", dir[4200];
     for (int k = 1; k < BM_ALARM_MAX_WINDOWS; k++) {
         if (bm__folder_at(r, r->T - k * period, dir, sizeof(dir)) ||
-            bm_uri_join(dir, BM_COUNTS_NAME, uri, sizeof(uri)) || bm_alarm_counts_read(uri, &win[k], &e))
+            bm_uri_join(dir, BM_COUNTS_NAME, uri, sizeof(uri)) ||
+            bm_alarm_counts_read(uri, &win[k], &e))
             win[k] = NULL;
     }
     if (bm_alarm_sibling_uri(r->jd->baseline_uri, BM_COUNTS_NAME, uri, sizeof(uri)) ||
         bm_alarm_counts_read(uri, &base, &e) || !base) {
-        bm__fail_run(r, "BIASMON_ALARM_RULE statistical needs the baseline's counts %s: run biasmon analyze on the "
-                        "baseline data again (it writes %s beside analysis.json)",
+        bm__fail_run(r,
+                     "BIASMON_ALARM_RULE statistical needs the baseline's counts %s: run biasmon "
+                     "analyze on the "
+                     "baseline data again (it writes %s beside analysis.json)",
                      uri, BM_COUNTS_NAME);
         goto out;
     }
-    rc = bm_alarm_evaluate(base, (const json_t *const *)win, BM_ALARM_MAX_WINDOWS, analysis, &s, violations,
-                           &r->res->violations, evidence, &e);
+    rc = bm_alarm_evaluate(base, (const json_t *const *)win, BM_ALARM_MAX_WINDOWS, analysis, &s,
+                           violations, &r->res->violations, evidence, &e);
     if (rc == BM_ENOMEM) {
         *err = e;
         goto out;
@@ -138,7 +152,8 @@ int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, j
     /* label coverage: a window with too few labelled rows in a group is not judged yet */
     json_t *all = NULL, *lab = NULL, *cov = NULL;
     char why[600];
-    if ((rc = bm_cube_facet_groups(r->all, &all, err)) == BM_OK && (rc = bm_cube_facet_groups(r->joined, &lab, err)) == BM_OK) {
+    if ((rc = bm_cube_facet_groups(r->all, &all, err)) == BM_OK &&
+        (rc = bm_cube_facet_groups(r->joined, &lab, err)) == BM_OK) {
         int decidable = bm_alarm_coverage(all, lab, s.min_coverage, &cov, why, sizeof(why));
         if (decidable < 0 || json_object_set_new(*evidence, "coverage", cov) ||
             json_object_set_new(*evidence, "min_coverage", json_real(s.min_coverage)) ||
@@ -151,7 +166,8 @@ int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, j
     json_decref(all);
     json_decref(lab);
 out:
-    for (int k = 1; k < BM_ALARM_MAX_WINDOWS; k++) json_decref(win[k]);
+    for (int k = 1; k < BM_ALARM_MAX_WINDOWS; k++)
+        json_decref(win[k]);
     json_decref(base);
     return rc;
 }

@@ -21,8 +21,11 @@ int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s, bm_error
         if (v && !strcmp(v, "statistical"))
             s->rule = BM_RULE_STATISTICAL;
         else if (!v || strcmp(v, "sagemaker") != 0) {
-            bm_error_set(err, BM_ECONFIG, "BIASMON_ALARM_RULE must be \"sagemaker\" (the default) or \"statistical\"");
-            bm_error_at(err, NULL, 0, 0, "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_RULE");
+            bm_error_set(
+                err, BM_ECONFIG,
+                "BIASMON_ALARM_RULE must be \"sagemaker\" (the default) or \"statistical\"");
+            bm_error_at(err, NULL, 0, 0,
+                        "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_RULE");
             return BM_ECONFIG;
         }
     }
@@ -32,9 +35,11 @@ int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s, bm_error
         char *end = NULL;
         double b = v ? strtod(v, &end) : NAN;
         if (!v || end == v || *end || !(b > 0 && b <= 0.5)) {
-            bm_error_set(err, BM_ECONFIG, "BIASMON_ALARM_BUDGET must be a number in (0, 0.5] as text, the "
-                                          "probability of a schedule-day with any false alarm (default \"0.01\")");
-            bm_error_at(err, NULL, 0, 0, "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_BUDGET");
+            bm_error_set(err, BM_ECONFIG,
+                         "BIASMON_ALARM_BUDGET must be a number in (0, 0.5] as text, the "
+                         "probability of a schedule-day with any false alarm (default \"0.01\")");
+            bm_error_at(err, NULL, 0, 0,
+                        "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_BUDGET");
             return BM_ECONFIG;
         }
         s->budget = b;
@@ -45,9 +50,11 @@ int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s, bm_error
         char *end = NULL;
         double c = v ? strtod(v, &end) : NAN;
         if (!v || end == v || *end || !(c >= 0 && c <= 1)) {
-            bm_error_set(err, BM_ECONFIG, "BIASMON_ALARM_MIN_COVERAGE must be a number in [0, 1] as text, the share "
-                                          "of each facet group's rows that must have a label (default \"0.5\")");
-            bm_error_at(err, NULL, 0, 0, "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_MIN_COVERAGE");
+            bm_error_set(err, BM_ECONFIG,
+                         "BIASMON_ALARM_MIN_COVERAGE must be a number in [0, 1] as text, the share "
+                         "of each facet group's rows that must have a label (default \"0.5\")");
+            bm_error_at(err, NULL, 0, 0,
+                        "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_MIN_COVERAGE");
             return BM_ECONFIG;
         }
         s->min_coverage = c;
@@ -57,19 +64,21 @@ int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s, bm_error
 
 /* ==================================================================== label coverage */
 
-static json_int_t group_rows(const json_t *groups, const char *facet, const char *value, const char *key)
+static json_int_t group_rows(const json_t *groups, const char *facet, const char *value,
+                             const char *key)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(groups, facet), i, e) {
+    json_array_foreach(json_object_get(groups, facet), i, e)
+    {
         const char *v = json_string_value(json_object_get(e, "value_or_threshold"));
         if (v && !strcmp(v, value)) return json_integer_value(json_object_get(e, key));
     }
     return 0;
 }
 
-int bm_alarm_coverage(const json_t *all, const json_t *labelled, double min, json_t **coverage, char *why,
-                      size_t whylen)
+int bm_alarm_coverage(const json_t *all, const json_t *labelled, double min, json_t **coverage,
+                      char *why, size_t whylen)
 {
     int decidable = 1;
     why[0] = 0;
@@ -77,18 +86,22 @@ int bm_alarm_coverage(const json_t *all, const json_t *labelled, double min, jso
     if (!*coverage) return -1;
     const char *facet;
     json_t *entries;
-    json_object_foreach((json_t *)all, facet, entries) {
+    json_object_foreach((json_t *)all, facet, entries)
+    {
         size_t i;
         json_t *e;
         if (!json_is_array(entries)) continue;
-        json_array_foreach(entries, i, e) {
+        json_array_foreach(entries, i, e)
+        {
             const char *v = json_string_value(json_object_get(e, "value_or_threshold"));
             if (!v) continue;
             json_int_t n[2] = {json_integer_value(json_object_get(e, "rows")),
                                json_integer_value(json_object_get(e, "other_rows"))};
-            json_int_t l[2] = {group_rows(labelled, facet, v, "rows"), group_rows(labelled, facet, v, "other_rows")};
-            json_t *c = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "facet", facet, "value_or_threshold", v, "rows", n[0],
-                                  "labelled_rows", l[0], "other_rows", n[1], "other_labelled_rows", l[1]);
+            json_int_t l[2] = {group_rows(labelled, facet, v, "rows"),
+                               group_rows(labelled, facet, v, "other_rows")};
+            json_t *c = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "facet", facet, "value_or_threshold",
+                                  v, "rows", n[0], "labelled_rows", l[0], "other_rows", n[1],
+                                  "other_labelled_rows", l[1]);
             if (!c || json_array_append_new(*coverage, c)) {
                 json_decref(*coverage);
                 *coverage = NULL;
@@ -98,8 +111,10 @@ int bm_alarm_coverage(const json_t *all, const json_t *labelled, double min, jso
                 if (n[g] > 0 && (double)l[g] < min * (double)n[g]) {
                     decidable = 0;
                     snprintf(why, whylen,
-                             "not yet decidable: %lld of %lld in-window rows %s %s = %s have a label (%.0f%%), below "
-                             "BIASMON_ALARM_MIN_COVERAGE %.0f%%; run the execution again when more labels have arrived",
+                             "not yet decidable: %lld of %lld in-window rows %s %s = %s have a "
+                             "label (%.0f%%), below "
+                             "BIASMON_ALARM_MIN_COVERAGE %.0f%%; run the execution again when more "
+                             "labels have arrived",
                              (long long)l[g], (long long)n[g], g ? "outside" : "of", facet, v,
                              100.0 * (double)l[g] / (double)n[g], 100 * min);
                 }
@@ -183,14 +198,15 @@ static double stabilise(double x, double n)
     return asin(sqrt((x + 0.375) / (n + 0.75)));
 }
 
-void bm_alarm_test_metric(const char *name, const bm_alarm_cells *b, const bm_alarm_cells *w, double zcrit,
-                          bm_alarm_test *t)
+void bm_alarm_test_metric(const char *name, const bm_alarm_cells *b, const bm_alarm_cells *w,
+                          double zcrit, bm_alarm_test *t)
 {
     memset(t, 0, sizeof(*t));
     t->window = t->baseline = t->change = t->se = t->z = t->lo = t->hi = NAN;
     const mdef *m = find_mdef(name);
     if (!m) {
-        snprintf(t->why, sizeof(t->why), "%s is not tested by the statistical rule", name ? name : "(null)");
+        snprintf(t->why, sizeof(t->why), "%s is not tested by the statistical rule",
+                 name ? name : "(null)");
         return;
     }
     double pib[2], piw[2], xw[2], nw[2], xb[2], nb[2];
@@ -211,13 +227,15 @@ void bm_alarm_test_metric(const char *name, const bm_alarm_cells *b, const bm_al
         double e1 = nw[g] * pib[g], e0 = nw[g] * (1 - pib[g]);
         double f1 = xb[g], f0 = nb[g] - xb[g];
         if (!(nb[g] > 0) || !(f1 >= BM_ALARM_MIN_EXPECTED) || !(f0 >= BM_ALARM_MIN_EXPECTED)) {
-            snprintf(t->why, sizeof(t->why), "too few baseline rows of %s for the %s (%.0f of %.0f)", gname[g],
-                     m->what, f1, nb[g]);
+            snprintf(t->why, sizeof(t->why),
+                     "too few baseline rows of %s for the %s (%.0f of %.0f)", gname[g], m->what, f1,
+                     nb[g]);
             return;
         }
         if (!(e1 >= BM_ALARM_MIN_EXPECTED) || !(e0 >= BM_ALARM_MIN_EXPECTED)) {
             snprintf(t->why, sizeof(t->why),
-                     "too few rows of %s for the %s (%.0f rows; at the baseline's rate %.1f and %.1f expected "
+                     "too few rows of %s for the %s (%.0f rows; at the baseline's rate %.1f and "
+                     "%.1f expected "
                      "each way, %.0f needed)",
                      gname[g], m->what, nw[g], e1, e0, BM_ALARM_MIN_EXPECTED);
             return;
@@ -286,7 +304,8 @@ static const json_t *find_entry(const json_t *doc, const char *facet, const char
     size_t i;
     json_t *e;
     if (!json_is_array(entries)) return NULL;
-    json_array_foreach(entries, i, e) {
+    json_array_foreach(entries, i, e)
+    {
         const char *v = json_string_value(json_object_get(e, "value_or_threshold"));
         if (v && !strcmp(v, value)) return e;
     }
@@ -315,15 +334,16 @@ static const double weight[BM_ALARM_NLENGTHS] = {0.25, 0.25, 0.25, 0.25};
 
 /* ==================================================================== the rule */
 
-int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size_t nwindows, const json_t *analysis,
-                      const bm_alarm_settings *s, json_t **violations, size_t *nviolations, json_t **evidence,
-                      bm_error *err)
+int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size_t nwindows,
+                      const json_t *analysis, const bm_alarm_settings *s, json_t **violations,
+                      size_t *nviolations, json_t **evidence, bm_error *err)
 {
     int rc = BM_ENOMEM;
     *violations = *evidence = NULL;
     *nviolations = 0;
     if (nwindows > BM_ALARM_MAX_WINDOWS) nwindows = BM_ALARM_MAX_WINDOWS;
-    json_t *list = json_array(), *ev = json_object(), *efacets = json_object(), *untestable = json_array();
+    json_t *list = json_array(), *ev = json_object(), *efacets = json_object(),
+           *untestable = json_array();
     if (!list || !ev || !efacets || !untestable) {
         json_decref(efacets);
         json_decref(untestable);
@@ -335,12 +355,14 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
         json_decref(efacets);
         goto out;
     }
-    if (json_object_set_new(ev, "facets", efacets) || json_object_set_new(ev, "version", json_string("1.0")) ||
+    if (json_object_set_new(ev, "facets", efacets) ||
+        json_object_set_new(ev, "version", json_string("1.0")) ||
         json_object_set_new(ev, "rule", json_string("statistical")))
         goto out;
     if (!baseline) {
-        rc = bm_error_set(err, BM_EDATA, "the statistical rule needs the baseline's counts (bias_counts.json "
-                                         "beside the baseline's analysis.json, written by biasmon analyze)");
+        rc = bm_error_set(err, BM_EDATA,
+                          "the statistical rule needs the baseline's counts (bias_counts.json "
+                          "beside the baseline's analysis.json, written by biasmon analyze)");
         goto out;
     }
     const json_t *cur = nwindows ? windows[0] : NULL;
@@ -353,20 +375,25 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
     size_t nnames = 0;
     const char *an;
     json_t *aentries;
-    json_object_foreach(json_object_get(json_object_get(analysis, "post_training_bias_metrics"), "facets"), an,
-                        aentries) {
+    json_object_foreach(
+        json_object_get(json_object_get(analysis, "post_training_bias_metrics"), "facets"), an,
+        aentries)
+    {
         size_t ai;
         json_t *ae;
         if (!json_is_array(aentries)) continue;
-        json_array_foreach(aentries, ai, ae) {
+        json_array_foreach(aentries, ai, ae)
+        {
             size_t mi;
             json_t *mv;
-            json_array_foreach(json_object_get(ae, "metrics"), mi, mv) {
+            json_array_foreach(json_object_get(ae, "metrics"), mi, mv)
+            {
                 const char *n = json_string_value(json_object_get(mv, "name"));
                 if (!n) continue;
                 int dup = 0;
                 if (bm_alarm_testable(n)) {
-                    for (size_t k = 0; k < nnames; k++) dup |= !strcmp(names[k], n);
+                    for (size_t k = 0; k < nnames; k++)
+                        dup |= !strcmp(names[k], n);
                     if (!dup && nnames < NMDEFS) names[nnames++] = find_mdef(n)->name;
                     continue;
                 }
@@ -381,11 +408,13 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
     size_t nentries = 0;
     const char *facet;
     json_t *entries;
-    json_object_foreach(json_object_get(cur, "facets"), facet, entries) {
+    json_object_foreach(json_object_get(cur, "facets"), facet, entries)
+    {
         if (json_is_array(entries)) nentries += json_array_size(entries);
     }
     double per_day = s->looks_per_day >= 1 ? s->looks_per_day : 1;
-    double ntests = per_day * BM_ALARM_NLENGTHS * (double)(nentries ? nentries : 1) * (double)(nnames ? nnames : 1);
+    double ntests = per_day * BM_ALARM_NLENGTHS * (double)(nentries ? nentries : 1) *
+                    (double)(nnames ? nnames : 1);
     double alpha = s->budget / ntests, alpha_l[BM_ALARM_NLENGTHS], zcrit_l[BM_ALARM_NLENGTHS];
     for (int l = 0; l < BM_ALARM_NLENGTHS; l++) {
         alpha_l[l] = alpha * BM_ALARM_NLENGTHS * weight[l];
@@ -397,13 +426,16 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
     for (size_t k = 0; k < nwindows; k++)
         if (windows[k] && json_array_append_new(avail, json_integer((json_int_t)k))) goto out;
 
-    json_object_foreach(json_object_get(cur, "facets"), facet, entries) {
+    json_object_foreach(json_object_get(cur, "facets"), facet, entries)
+    {
         json_t *elist = json_array();
         if (!elist || json_object_set_new(efacets, facet, elist)) goto out;
-        if (!json_is_array(entries)) continue; /* the facet could not be binarised: analysis.json says why */
+        if (!json_is_array(entries))
+            continue; /* the facet could not be binarised: analysis.json says why */
         size_t ei;
         json_t *entry;
-        json_array_foreach(entries, ei, entry) {
+        json_array_foreach(entries, ei, entry)
+        {
             const char *value = json_string_value(json_object_get(entry, "value_or_threshold"));
             if (!value) continue;
             json_t *ej = json_pack("{s:s,s:[]}", "value_or_threshold", value, "metrics");
@@ -412,7 +444,8 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
             const json_t *bentry = find_entry(baseline, facet, value);
             bm_alarm_cells bc;
             int have_base = bentry && cells_of(bentry, &bc) == 0;
-            /* pooled windows: the latest 2, 3, 5, 8 (a length that adds no window is not repeated) */
+            /* pooled windows: the latest 2, 3, 5, 8 (a length that adds no window is not repeated)
+             */
             bm_alarm_cells pooled[BM_ALARM_NLENGTHS];
             int used[BM_ALARM_NLENGTHS];
             memset(pooled, 0, sizeof(pooled));
@@ -423,13 +456,16 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
                     bm_alarm_cells wc;
                     if (!we) continue;
                     if (cells_of(we, &wc)) {
-                        rc = bm_error_set(err, BM_EDATA, "the counts of the window %zu periods earlier are malformed at "
-                                                         "facets.%s: remove that bias_counts.json",
-                                          k, facet);
+                        rc = bm_error_set(
+                            err, BM_EDATA,
+                            "the counts of the window %zu periods earlier are malformed at "
+                            "facets.%s: remove that bias_counts.json",
+                            k, facet);
                         goto out;
                     }
                     for (int g = 0; g < 2; g++)
-                        for (int i = 0; i < 4; i++) pooled[l].n[g][i] += wc.n[g][i];
+                        for (int i = 0; i < 4; i++)
+                            pooled[l].n[g][i] += wc.n[g][i];
                     used[l]++;
                 }
             }
@@ -447,22 +483,27 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
                     bm_alarm_test t;
                     if (!have_base) {
                         memset(&t, 0, sizeof(t));
-                        snprintf(t.why, sizeof(t.why), "the baseline's counts have no facet %s = %s", facet, value);
+                        snprintf(t.why, sizeof(t.why),
+                                 "the baseline's counts have no facet %s = %s", facet, value);
                     } else {
                         bm_alarm_test_metric(names[k], &bc, &pooled[l], zcrit_l[l], &t);
                     }
-                    double na = sum_cells(pooled[l].n[0], C_ALL), nd = sum_cells(pooled[l].n[1], C_ALL);
+                    double na = sum_cells(pooled[l].n[0], C_ALL),
+                           nd = sum_cells(pooled[l].n[1], C_ALL);
                     json_t *tj;
                     if (t.tested)
-                        tj = json_pack("{s:i,s:{s:f,s:f},s:o,s:o,s:o,s:o,s:[oo],s:o,s:f,s:b}", "windows", used[l],
-                                       "rows", "a", na, "d", nd, "window", num(t.window), "baseline", num(t.baseline),
-                                       "change", num(t.change), "se", num(t.se), "interval", num(t.lo), num(t.hi),
-                                       "z", num(t.z), "threshold", zcrit_l[l], "alarm", t.alarm);
+                        tj = json_pack("{s:i,s:{s:f,s:f},s:o,s:o,s:o,s:o,s:[oo],s:o,s:f,s:b}",
+                                       "windows", used[l], "rows", "a", na, "d", nd, "window",
+                                       num(t.window), "baseline", num(t.baseline), "change",
+                                       num(t.change), "se", num(t.se), "interval", num(t.lo),
+                                       num(t.hi), "z", num(t.z), "threshold", zcrit_l[l], "alarm",
+                                       t.alarm);
                     else
-                        tj = json_pack("{s:i,s:{s:f,s:f},s:b,s:s}", "windows", used[l], "rows", "a", na, "d", nd,
-                                       "decidable", 0, "why", t.why);
+                        tj = json_pack("{s:i,s:{s:f,s:f},s:b,s:s}", "windows", used[l], "rows", "a",
+                                       na, "d", nd, "decidable", 0, "why", t.why);
                     if (!tj || json_array_append_new(tests, tj)) goto out;
-                    if (t.tested && t.alarm && (!alarmed || fabs(t.z) / zcrit_l[l] > fabs(best.z) / zcrit_l[best_l])) {
+                    if (t.tested && t.alarm &&
+                        (!alarmed || fabs(t.z) / zcrit_l[l] > fabs(best.z) / zcrit_l[best_l])) {
                         alarmed = 1;
                         best = t;
                         best_l = l;
@@ -483,19 +524,26 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
                     snprintf(ch, sizeof(ch), "%+.3f", best.change);
                 else
                     snprintf(ch, sizeof(ch), "undefined size");
-                snprintf(reason, sizeof(reason),
-                         "%s for %s = %s moved from %s in the baseline to %s over the last %d window%s (%.0f rows, %.0f "
-                         "of them %s = %s), a change of %s that chance alone explains with probability below %.2g "
-                         "(|z| = %.2f > %.2f, the test's share of the %.3g daily false-alarm budget).",
-                         names[k], facet, value, bv, wv, best_len, best_len == 1 ? "" : "s", best_rows[0] + best_rows[1],
-                         best_rows[1], facet, value, ch, alpha_l[best_l], fabs(best.z), zcrit_l[best_l], s->budget);
-                snprintf(desc, sizeof(desc), "Metric value %s changed by %s from the baseline value %s beyond its sampling error",
+                snprintf(
+                    reason, sizeof(reason),
+                    "%s for %s = %s moved from %s in the baseline to %s over the last %d window%s "
+                    "(%.0f rows, %.0f "
+                    "of them %s = %s), a change of %s that chance alone explains with probability "
+                    "below %.2g "
+                    "(|z| = %.2f > %.2f, the test's share of the %.3g daily false-alarm budget).",
+                    names[k], facet, value, bv, wv, best_len, best_len == 1 ? "" : "s",
+                    best_rows[0] + best_rows[1], best_rows[1], facet, value, ch, alpha_l[best_l],
+                    fabs(best.z), zcrit_l[best_l], s->budget);
+                snprintf(desc, sizeof(desc),
+                         "Metric value %s changed by %s from the baseline value %s beyond its "
+                         "sampling error",
                          wv, ch, bv);
                 if (json_object_set_new(mj, "reason", json_string(reason))) goto out;
-                json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:i}", "facet", facet, "facet_value", value,
-                                      "metric_name", names[k], "constraint_check_type", "bias_drift_check",
-                                      "description", desc, "reason", reason, "z", best.z, "threshold", zcrit_l[best_l], "windows",
-                                      best_len);
+                json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:i}", "facet", facet,
+                                      "facet_value", value, "metric_name", names[k],
+                                      "constraint_check_type", "bias_drift_check", "description",
+                                      desc, "reason", reason, "z", best.z, "threshold",
+                                      zcrit_l[best_l], "windows", best_len);
                 if (!v || json_array_append_new(list, v)) goto out;
                 (*nviolations)++;
             }
@@ -504,10 +552,16 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
     {
         if (json_object_set_new(ev, "budget", json_real(s->budget)) ||
             json_object_set_new(ev, "looks_per_day", json_real(per_day)) ||
-            json_object_set_new(ev, "lengths", json_pack("[iiii]", lengths[0], lengths[1], lengths[2], lengths[3])) ||
+            json_object_set_new(
+                ev, "lengths",
+                json_pack("[iiii]", lengths[0], lengths[1], lengths[2], lengths[3])) ||
             json_object_set_new(ev, "tests_per_day", json_real(ntests)) ||
-            json_object_set_new(ev, "alpha_per_test", json_pack("[ffff]", alpha_l[0], alpha_l[1], alpha_l[2], alpha_l[3])) ||
-            json_object_set_new(ev, "thresholds", json_pack("[ffff]", zcrit_l[0], zcrit_l[1], zcrit_l[2], zcrit_l[3])))
+            json_object_set_new(
+                ev, "alpha_per_test",
+                json_pack("[ffff]", alpha_l[0], alpha_l[1], alpha_l[2], alpha_l[3])) ||
+            json_object_set_new(
+                ev, "thresholds",
+                json_pack("[ffff]", zcrit_l[0], zcrit_l[1], zcrit_l[2], zcrit_l[3])))
             goto out;
         *violations = json_pack("{s:s,s:o}", "version", "1.0", "violations", list);
         list = NULL;
@@ -548,8 +602,9 @@ int bm_alarm_counts_read(const char *uri, json_t **out, bm_error *err)
     bm_buf_release(&b);
     if (!json_is_object(doc) || !json_is_object(json_object_get(doc, "facets"))) {
         json_decref(doc);
-        return bm_error_set(err, BM_EDATA, "%s is not a counts document (bias_counts.json): write it again with "
-                                           "biasmon analyze",
+        return bm_error_set(err, BM_EDATA,
+                            "%s is not a counts document (bias_counts.json): write it again with "
+                            "biasmon analyze",
                             uri);
     }
     *out = doc;

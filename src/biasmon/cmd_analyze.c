@@ -208,7 +208,8 @@ int bm_cmd_analyze(int argc, char **argv)
     if ((r = bm_store_write(path, out.data, out.len, &err))) {
         bm_cli_error(&err);
         bm_error ignored;
-        if (bm_store_remove(cpath, &ignored)) { /* the counts stay alone: analysis.json names the failure */ }
+        if (bm_store_remove(cpath, &ignored)) /* reported above already: the write of analysis.json failed */
+            fprintf(stderr, "biasmon analyze: %s could not be removed either\n", cpath);
         rc = BM_EXIT_OUTPUT;
         goto out;
     }

@@ -21,8 +21,8 @@ static json_t *load(const char *text)
 }
 
 /* cells {tn, fp, fn, tp} of a (other rows) and d (the facet's rows) */
-static bm_alarm_cells cells(double atn, double afp, double afn, double atp, double dtn, double dfp, double dfn,
-                            double dtp)
+static bm_alarm_cells cells(double atn, double afp, double afn, double atp, double dtn, double dfp,
+                            double dfn, double dtp)
 {
     bm_alarm_cells c = {{{atn, afp, afn, atp}, {dtn, dfp, dfn, dtp}}};
     return c;
@@ -30,14 +30,17 @@ static bm_alarm_cells cells(double atn, double afp, double afn, double atp, doub
 
 static json_t *counts_doc(const bm_alarm_cells *c)
 {
-    return json_pack("{s:s,s:{s:[{s:s,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I}}]}}", "version", "1.0", "facets", "sex",
-                     "value_or_threshold", "Female", "a", "tn", (json_int_t)c->n[0][0], "fp", (json_int_t)c->n[0][1],
-                     "fn", (json_int_t)c->n[0][2], "tp", (json_int_t)c->n[0][3], "d", "tn", (json_int_t)c->n[1][0],
-                     "fp", (json_int_t)c->n[1][1], "fn", (json_int_t)c->n[1][2], "tp", (json_int_t)c->n[1][3]);
+    return json_pack("{s:s,s:{s:[{s:s,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I}}]}}", "version",
+                     "1.0", "facets", "sex", "value_or_threshold", "Female", "a", "tn",
+                     (json_int_t)c->n[0][0], "fp", (json_int_t)c->n[0][1], "fn",
+                     (json_int_t)c->n[0][2], "tp", (json_int_t)c->n[0][3], "d", "tn",
+                     (json_int_t)c->n[1][0], "fp", (json_int_t)c->n[1][1], "fn",
+                     (json_int_t)c->n[1][2], "tp", (json_int_t)c->n[1][3]);
 }
 
 static const char *ANALYSIS =
-    "{\"post_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"Female\", \"metrics\": "
+    "{\"post_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"Female\", "
+    "\"metrics\": "
     "[{\"name\": \"DPPL\"}, {\"name\": \"DI\"}, {\"name\": \"FT\"}, {\"name\": \"DCA\"}]}]}}}";
 
 static double T(double x, double n)
@@ -91,7 +94,8 @@ static void test_di_hand_maths(void **state)
     assert_true(fabs(t.baseline - pd / pa) < 1e-12);
     assert_true(fabs(t.window - wd / wa) < 1e-12);
     double ca = -pd / (pa * pa), cd = 1 / pa;
-    double var = ca * ca * pa * (1 - pa) * (1 / 200.0 + 1 / 2000.0) + cd * cd * pd * (1 - pd) * (1 / 136.0 + 1 / 1000.0);
+    double var = ca * ca * pa * (1 - pa) * (1 / 200.0 + 1 / 2000.0) +
+                 cd * cd * pd * (1 - pd) * (1 / 136.0 + 1 / 1000.0);
     double num = ca * 2 * sqrt(pa * (1 - pa)) * (T(80, 200) - T(800, 2000)) +
                  cd * 2 * sqrt(pd * (1 - pd)) * (T(50, 136) - T(140, 1000));
     assert_true(fabs(t.se - sqrt(var)) < 1e-12);
@@ -99,7 +103,8 @@ static void test_di_hand_maths(void **state)
     assert_true(t.z > 3.0 && t.alarm); /* the facet's rate went from 0.14 to 0.37 */
 }
 
-/* TE = FN/FP: pi = FN / (FN + FP), phi = pi / (1 - pi), phi' = 1 / (1 - pi)^2; weights -1 (a), +1 (d) */
+/* TE = FN/FP: pi = FN / (FN + FP), phi = pi / (1 - pi), phi' = 1 / (1 - pi)^2; weights -1 (a), +1
+ * (d) */
 static void test_te_hand_maths(void **state)
 {
     (void)state;
@@ -112,7 +117,8 @@ static void test_te_hand_maths(void **state)
     assert_true(fabs(t.baseline - (60.0 / 100 - 200.0 / 300)) < 1e-12);
     assert_true(fabs(t.window - (9.0 / 10 - 20.0 / 30)) < 1e-12);
     double ca = -1 / ((1 - pa) * (1 - pa)), cd = 1 / ((1 - pd) * (1 - pd));
-    double var = ca * ca * pa * (1 - pa) * (1 / 50.0 + 1 / 500.0) + cd * cd * pd * (1 - pd) * (1 / 19.0 + 1 / 160.0);
+    double var = ca * ca * pa * (1 - pa) * (1 / 50.0 + 1 / 500.0) +
+                 cd * cd * pd * (1 - pd) * (1 / 19.0 + 1 / 160.0);
     double num = ca * 2 * sqrt(pa * (1 - pa)) * (T(20, 50) - T(200, 500)) +
                  cd * 2 * sqrt(pd * (1 - pd)) * (T(9, 19) - T(60, 160));
     assert_true(fabs(t.z - num / sqrt(var)) < 1e-9);
@@ -122,7 +128,8 @@ static void test_not_decidable(void **state)
 {
     (void)state;
     bm_alarm_cells b = cells(1000, 300, 200, 500, 800, 100, 60, 40);
-    bm_alarm_cells w = cells(100, 30, 20, 50, 8, 1, 1, 1); /* 11 rows of the facet: 1.5 positives expected */
+    bm_alarm_cells w =
+        cells(100, 30, 20, 50, 8, 1, 1, 1); /* 11 rows of the facet: 1.5 positives expected */
     bm_alarm_test t;
     bm_alarm_test_metric("DPPL", &b, &w, 3.0, &t);
     assert_false(t.tested);
@@ -139,14 +146,18 @@ static void test_not_decidable(void **state)
 static void test_coverage(void **state)
 {
     (void)state;
-    json_t *all = load("{\"sex\": [{\"value_or_threshold\": \"Female\", \"rows\": 100, \"other_rows\": 200}],"
-                       " \"race\": {\"error\": \"x\"}}");
-    json_t *lab = load("{\"sex\": [{\"value_or_threshold\": \"Female\", \"rows\": 49, \"other_rows\": 200}]}");
+    json_t *all =
+        load("{\"sex\": [{\"value_or_threshold\": \"Female\", \"rows\": 100, \"other_rows\": 200}],"
+             " \"race\": {\"error\": \"x\"}}");
+    json_t *lab = load(
+        "{\"sex\": [{\"value_or_threshold\": \"Female\", \"rows\": 49, \"other_rows\": 200}]}");
     json_t *cov = NULL;
     char why[600];
     assert_int_equal(bm_alarm_coverage(all, lab, 0.5, &cov, why, sizeof(why)), 0);
-    assert_non_null(strstr(why, "not yet decidable: 49 of 100 in-window rows of sex = Female have a label (49%)"));
-    json_t *want = load("[{\"facet\": \"sex\", \"value_or_threshold\": \"Female\", \"rows\": 100, \"labelled_rows\": 49,"
+    assert_non_null(strstr(
+        why, "not yet decidable: 49 of 100 in-window rows of sex = Female have a label (49%)"));
+    json_t *want = load("[{\"facet\": \"sex\", \"value_or_threshold\": \"Female\", \"rows\": 100, "
+                        "\"labelled_rows\": 49,"
                         " \"other_rows\": 200, \"other_labelled_rows\": 200}]");
     assert_true(json_equal(cov, want));
     json_decref(cov);
@@ -167,7 +178,8 @@ static void test_settings(void **state)
     assert_int_equal(bm_alarm_settings_from_env(NULL, &s, &e), BM_OK);
     assert_int_equal(s.rule, BM_RULE_SAGEMAKER);
     assert_true(s.budget == BM_ALARM_DEFAULT_BUDGET);
-    json_t *env = load("{\"BIASMON_ALARM_RULE\": \"statistical\", \"BIASMON_ALARM_BUDGET\": \"0.003\"}");
+    json_t *env =
+        load("{\"BIASMON_ALARM_RULE\": \"statistical\", \"BIASMON_ALARM_BUDGET\": \"0.003\"}");
     assert_int_equal(bm_alarm_settings_from_env(env, &s, &e), BM_OK);
     assert_int_equal(s.rule, BM_RULE_STATISTICAL);
     assert_true(s.budget == 0.003);
@@ -184,7 +196,8 @@ static void test_settings(void **state)
     json_decref(env);
     env = load("{\"BIASMON_ALARM_MIN_COVERAGE\": \"1.5\"}");
     assert_int_equal(bm_alarm_settings_from_env(env, &s, &e), BM_ECONFIG);
-    assert_string_equal(e.path, "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_MIN_COVERAGE");
+    assert_string_equal(e.path,
+                        "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_MIN_COVERAGE");
     json_decref(env);
     static const char *const bad[] = {"\"0\"", "\"0.6\"", "\"1e-2x\"", "\"\"", "\"nan\""};
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
@@ -214,22 +227,30 @@ static void test_evaluate(void **state)
     bm_error e;
     bm_error_clear(&e);
     const json_t *w1[BM_ALARM_MAX_WINDOWS] = {sd, sd, NULL, sd};
-    assert_int_equal(bm_alarm_evaluate(bd, w1, BM_ALARM_MAX_WINDOWS, an, &s, &viol, &nv, &ev, &e), BM_OK);
+    assert_int_equal(bm_alarm_evaluate(bd, w1, BM_ALARM_MAX_WINDOWS, an, &s, &viol, &nv, &ev, &e),
+                     BM_OK);
     assert_int_equal(nv, 0);
     assert_int_equal(json_array_size(json_object_get(viol, "violations")), 0);
     /* 24 looks x 4 lengths x 1 entry x 2 testable metrics */
-    assert_true(fabs(json_real_value(json_array_get(json_object_get(ev, "alpha_per_test"), 0)) - 0.01 / 192) < 1e-15);
+    assert_true(fabs(json_real_value(json_array_get(json_object_get(ev, "alpha_per_test"), 0)) -
+                     0.01 / 192) < 1e-15);
     json_t *want_untested = load("[\"FT\", \"DCA\"]"), *want_found = load("[0, 1, 3]");
     assert_true(json_equal(json_object_get(ev, "untested_metrics"), want_untested));
     assert_true(json_equal(json_object_get(ev, "windows_found"), want_found));
     json_decref(want_untested);
     json_decref(want_found);
-    json_t *tests = json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(json_object_get(ev, "facets"), "sex"), 0), "metrics"), 0), "tests");
+    json_t *tests = json_object_get(
+        json_array_get(json_object_get(
+                           json_array_get(json_object_get(json_object_get(ev, "facets"), "sex"), 0),
+                           "metrics"),
+                       0),
+        "tests");
     /* lengths 2 (2 windows found), 3 (no more: not repeated), 5 (3 found), 8 (no more) */
     assert_int_equal(json_array_size(tests), 2);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(tests, 0), "windows")), 2);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(tests, 1), "windows")), 3);
-    assert_true(json_real_value(json_object_get(json_object_get(json_array_get(tests, 1), "rows"), "d")) == 3 * 165);
+    assert_true(json_real_value(json_object_get(json_object_get(json_array_get(tests, 1), "rows"),
+                                                "d")) == 3 * 165);
     json_decref(viol);
     json_decref(ev);
 
@@ -238,10 +259,12 @@ static void test_evaluate(void **state)
     assert_true(nv >= 1);
     json_t *v0 = json_array_get(json_object_get(viol, "violations"), 0);
     assert_string_equal(json_string_value(json_object_get(v0, "metric_name")), "DPPL");
-    assert_string_equal(json_string_value(json_object_get(v0, "constraint_check_type")), "bias_drift_check");
+    assert_string_equal(json_string_value(json_object_get(v0, "constraint_check_type")),
+                        "bias_drift_check");
     assert_string_equal(json_string_value(json_object_get(v0, "facet")), "sex");
     assert_string_equal(json_string_value(json_object_get(v0, "facet_value")), "Female");
-    assert_non_null(strstr(json_string_value(json_object_get(v0, "reason")), "DPPL for sex = Female moved from 0.078"));
+    assert_non_null(strstr(json_string_value(json_object_get(v0, "reason")),
+                           "DPPL for sex = Female moved from 0.078"));
     json_decref(viol);
     json_decref(ev);
 
@@ -295,10 +318,10 @@ int main(void)
 {
     json_set_alloc_funcs(bm_malloc, bm_free); /* so the sweep reaches jansson's allocations */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zcrit),          cmocka_unit_test(test_dppl_hand_maths),
-        cmocka_unit_test(test_di_hand_maths),  cmocka_unit_test(test_te_hand_maths),
-        cmocka_unit_test(test_not_decidable),  cmocka_unit_test(test_settings),
-        cmocka_unit_test(test_evaluate),       cmocka_unit_test(test_alloc_failure_sweep),
+        cmocka_unit_test(test_zcrit),         cmocka_unit_test(test_dppl_hand_maths),
+        cmocka_unit_test(test_di_hand_maths), cmocka_unit_test(test_te_hand_maths),
+        cmocka_unit_test(test_not_decidable), cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_evaluate),      cmocka_unit_test(test_alloc_failure_sweep),
         cmocka_unit_test(test_coverage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
