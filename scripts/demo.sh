@@ -141,4 +141,12 @@ print(f"\n   {len(ex)} executions (the first, at midnight, has no traffic to ana
       " metrics for Prometheus are at GET /metrics while the service runs")
 PY
 kill -TERM $pid; wait $pid || true; trap - EXIT
+# every execution folder holds report.html beside analysis.json: the last one that found violations
+reports=$(find "$out/monitoring/adult-income/adult-income-hourly" -name report.html | sort)
+last=""
+for r in $reports; do [ -s "$(dirname "$r")/constraint_violations.json" ] &&
+    grep -q '"metric_name"' "$(dirname "$r")/constraint_violations.json" && last=$r; done
+echo "== reports for people: $(echo "$reports" | grep -c . ) report.html, one beside each analysis.json (open in any"
+echo "   browser, no network needed), e.g. the last execution with violations:"
+echo "   ${last:-$(echo "$reports" | tail -1)}"
 echo "== done: outputs under $out"
