@@ -17,7 +17,9 @@ static int batch_time_ok(bm__run *r, const char *uri, long line, bm_slice t_text
     *in_window = 0;
     if (!t_text.n || bm_time_parse(t_text.p, t_text.n, &t, &e)) {
         r->malformed_capture++;
-        bm__note_problem(r, uri, line, "%s", t_text.n ? "SageMakerInferenceTime is not a UTC time" : "no SageMakerInferenceTime");
+        bm__note_problem(r, uri, line, "%s",
+                         t_text.n ? "SageMakerInferenceTime is not a UTC time"
+                                  : "no SageMakerInferenceTime");
         return 0;
     }
     if (t < r->ws || t >= r->we) {
@@ -29,7 +31,8 @@ static int batch_time_ok(bm__run *r, const char *uri, long line, bm_slice t_text
     return 1;
 }
 
-static int batch_row_done(bm__run *r, const char *uri, long line, bm_slice key, int rc, bm_error *err)
+static int batch_row_done(bm__run *r, const char *uri, long line, bm_slice key, int rc,
+                          bm_error *err)
 {
     uint64_t h = bm__gt_hash(key);
     if (!rc) rc = bm__take_rows(r, key, h, key, err);
@@ -51,11 +54,15 @@ static int read_batch_csv(bm__run *r, const char *uri, bm_error *err)
     /* the copy is biasmon's own file under $TMPDIR, outside the folders a confined worker may
      * name: it is opened as made, and the object's URI is what errors name */
     if (!rc && temporary && (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-        rc = bm_error_set(err, BM_EIO, "cannot open the local copy of %.300s: %s", uri, strerror(errno));
+        rc = bm_error_set(err, BM_EIO, "cannot open the local copy of %.300s: %s", uri,
+                          strerror(errno));
     if (!rc && !temporary) rc = bm_store_open_fd(uri, &fd, err);
     if (temporary) unlink(path); /* the open descriptor stays readable */
     bm_csv *csv = rc ? NULL : bm_csv_open_fd(fd, uri, NULL, err);
-    if (!csv) return err->code == BM_ENOMEM ? BM_ENOMEM : (bm__note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
+    if (!csv)
+        return err->code == BM_ENOMEM
+                   ? BM_ENOMEM
+                   : (bm__note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
     r->capture_files++;
     int header = r->jd->input.csv_header;
     for (;;) {
@@ -77,11 +84,14 @@ static int read_batch_csv(bm__run *r, const char *uri, bm_error *err)
         r->capture_records++;
         if (rec.nfields < 3) {
             r->malformed_capture++;
-            bm__note_problem(r, uri, rec.line, "%s", "a batch output line needs the SageMakerInferenceId and time columns (GenerateInferenceId)");
+            bm__note_problem(r, uri, rec.line, "%s",
+                             "a batch output line needs the SageMakerInferenceId and time columns "
+                             "(GenerateInferenceId)");
             continue;
         }
         int in_window;
-        if (!batch_time_ok(r, uri, rec.line, rec.fields[rec.nfields - 1], &in_window) || !in_window) continue;
+        if (!batch_time_ok(r, uri, rec.line, rec.fields[rec.nfields - 1], &in_window) || !in_window)
+            continue;
         /* the fields live in the tokenizer: copy the id before extraction reuses memory */
         char key[256];
         bm_slice idf = rec.fields[rec.nfields - 2];
@@ -109,7 +119,10 @@ static int batch_json_line(bm__run *r, const char *uri, bm__staged *s, bm_error 
     if (!doc || !json_is_string(id) || !json_is_string(tm)) {
         r->malformed_capture++;
         char what[JSON_ERROR_TEXT_LENGTH];
-        bm__note_problem(r, uri, lineno, "%s", !doc ? bm_json_error_what(&je, what, sizeof(what)) : "no SageMakerInferenceId / SageMakerInferenceTime (GenerateInferenceId)");
+        bm__note_problem(
+            r, uri, lineno, "%s",
+            !doc ? bm_json_error_what(&je, what, sizeof(what))
+                 : "no SageMakerInferenceId / SageMakerInferenceTime (GenerateInferenceId)");
         json_decref(doc);
         return BM_OK;
     }
@@ -128,8 +141,8 @@ static int batch_json_line(bm__run *r, const char *uri, bm__staged *s, bm_error 
 
 static int read_batch_json(bm__run *r, const char *uri, bm_error *err)
 {
-    return bm__each_line(r, uri, &r->capture_files, &r->capture_records, &r->malformed_capture, NULL, batch_json_line,
-                     err);
+    return bm__each_line(r, uri, &r->capture_files, &r->capture_records, &r->malformed_capture,
+                         NULL, batch_json_line, err);
 }
 
 /* A manifest: [{"prefix": URI}, "relative key", ...]. */
@@ -151,7 +164,8 @@ static int read_manifest(bm__run *r, const char *uri, bm_error *err)
     json_t *prefix = first ? json_object_get(first, "prefix") : NULL;
     if (!json_is_string(prefix)) {
         r->malformed_capture++;
-        bm__note_problem(r, uri, 0, "%s", "not a manifest: expected [{\"prefix\": ...}, \"key\", ...]");
+        bm__note_problem(r, uri, 0, "%s",
+                         "not a manifest: expected [{\"prefix\": ...}, \"key\", ...]");
         json_decref(m);
         return BM_OK;
     }
@@ -161,13 +175,16 @@ static int read_manifest(bm__run *r, const char *uri, bm_error *err)
         if (!json_is_string(rel)) continue;
         char obj[4096];
         const char *p = json_string_value(prefix), *q = json_string_value(rel);
-        if (!*q) snprintf(obj, sizeof(obj), "%s", p);
+        if (!*q)
+            snprintf(obj, sizeof(obj), "%s", p);
         else if (bm_uri_join(p, q, obj, sizeof(obj))) {
             r->malformed_capture++;
-            bm__note_problem(r, uri, 0, "%s", "a manifest entry whose URI is longer than 4095 bytes: skipped");
+            bm__note_problem(r, uri, 0, "%s",
+                             "a manifest entry whose URI is longer than 4095 bytes: skipped");
             continue;
         }
-        rc = r->jd->input.format == BM_FORMAT_CSV ? read_batch_csv(r, obj, err) : read_batch_json(r, obj, err);
+        rc = r->jd->input.format == BM_FORMAT_CSV ? read_batch_csv(r, obj, err)
+                                                  : read_batch_json(r, obj, err);
     }
     json_decref(m);
     return rc;
@@ -177,23 +194,28 @@ int bm__read_batch(bm__run *r, bm_error *err)
 {
     const bm_job_input *in = &r->jd->input;
     if (in->format == BM_FORMAT_PARQUET) {
-        bm__fail_run(r, "BatchTransformInput.DatasetFormat.Parquet is not readable by biasmon: use Csv or Json");
+        bm__fail_run(r, "BatchTransformInput.DatasetFormat.Parquet is not readable by biasmon: use "
+                        "Csv or Json");
         return BM_OK;
     }
     char root[4096];
     if (bm_uri_join(in->data_captured_destination, "output", root, sizeof(root))) {
-        bm__fail_run(r, "BatchTransformInput.DataCapturedDestinationS3Uri is longer than %zu bytes: use a shorter one",
-                 sizeof(root) - 8);
+        bm__fail_run(r,
+                     "BatchTransformInput.DataCapturedDestinationS3Uri is longer than %zu bytes: "
+                     "use a shorter one",
+                     sizeof(root) - 8);
         return BM_OK;
     }
     snprintf(r->capture_root, sizeof(r->capture_root), "%s", root);
     bm__hours hs = {0};
-    int rc = bm__existing_hours(root, bm_time_hour_floor(r->ws), bm_time_hour_floor(r->we - 1), &hs, err);
+    int rc = bm__existing_hours(root, bm_time_hour_floor(r->ws), bm_time_hour_floor(r->we - 1), &hs,
+                                err);
     for (size_t i = 0; !rc && i < hs.n; i++) {
         char key[32], prefix[4096];
         bm__hour_key(hs.v[i], key, sizeof(key));
         if (bm_uri_join(root, key, prefix, sizeof(prefix))) {
-            rc = bm_error_set(err, BM_ELIMIT, "the hour folder %s under %s has a URI longer than %zu bytes", key,
+            rc = bm_error_set(err, BM_ELIMIT,
+                              "the hour folder %s under %s has a URI longer than %zu bytes", key,
                               root, sizeof(prefix) - 1);
             break;
         }
@@ -202,8 +224,8 @@ int bm__read_batch(bm__run *r, bm_error *err)
         for (size_t k = 0; !rc && k < files.n; k++) {
             char uri[4096];
             if (bm_uri_join(prefix, files.v[k], uri, sizeof(uri)))
-                rc = bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes", prefix,
-                                  sizeof(uri) - 1);
+                rc = bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes",
+                                  prefix, sizeof(uri) - 1);
             else
                 rc = read_manifest(r, uri, err);
         }
@@ -215,9 +237,9 @@ int bm__read_batch(bm__run *r, bm_error *err)
         char msg[1200];
         bm_error_format(err, msg, sizeof(msg));
         bm__fail_run(r, "%s: %s",
-                 rc == BM_ELIMIT ? "the batch transform output goes beyond a bound of biasmon"
-                                 : "cannot read batch transform output",
-                 msg);
+                     rc == BM_ELIMIT ? "the batch transform output goes beyond a bound of biasmon"
+                                     : "cannot read batch transform output",
+                     msg);
     }
     return BM_OK;
 }

@@ -1,5 +1,5 @@
-/* The analyze run's first stage: a dataset (CSV in parallel byte ranges, or JSON Lines) read through
- * lib/table/'s row sources into count cubes (plans, filling cubes on threads, merging). */
+/* The analyze run's first stage: a dataset (CSV in parallel byte ranges, or JSON Lines) read
+ * through lib/table/'s row sources into count cubes (plans, filling cubes on threads, merging). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,7 +19,8 @@ void bm_dataset_result_release(bm_dataset_result *r)
 {
     bm_cube_free(r->cube);
     bm_plan_free(r->plan);
-    for (size_t k = 0; k < r->nowned; k++) bm_free(r->owned[k]);
+    for (size_t k = 0; k < r->nowned; k++)
+        bm_free(r->owned[k]);
     bm_free(r->owned);
     bm_free(r->view.facets);
     memset(r, 0, sizeof(*r));
@@ -39,8 +40,8 @@ typedef struct range_job {
     const bm_plan *plan;
     off_t start, limit;
     bm_cube *cube;
-    off_t end;        /* where the range's last record ended */
-    long lines;       /* physical lines consumed */
+    off_t end;  /* where the range's last record ended */
+    long lines; /* physical lines consumed */
     int status;
     bm_error err;
 } range_job;
@@ -200,12 +201,15 @@ static int read_csv(const bm_analysis_config *cfg, const char *path, int nthread
     for (int t = 1; t < njobs; t++, started++)
         if (pthread_create(&tids[t], NULL, range_main, &jobs[t]) != 0) break;
     range_main(&jobs[0]);
-    for (int t = 1; t <= started; t++) pthread_join(tids[t], NULL);
-    for (int t = started + 1; t < njobs; t++) range_main(&jobs[t]); /* threads unavailable */
+    for (int t = 1; t <= started; t++)
+        pthread_join(tids[t], NULL);
+    for (int t = started + 1; t < njobs; t++)
+        range_main(&jobs[t]); /* threads unavailable */
     r = BM_OK;
 join:
     if (r) {
-        for (int t = 0; t < njobs; t++) bm_cube_free(jobs[t].cube);
+        for (int t = 0; t < njobs; t++)
+            bm_cube_free(jobs[t].cube);
         return r;
     }
     /* Stitch: range t is valid only if range t-1 ended exactly where t started (a quoted line
@@ -253,7 +257,8 @@ join:
         njobs = t + 1;
         break;
     }
-    for (int k = 0; k < njobs; k++) bm_cube_free(jobs[k].cube);
+    for (int k = 0; k < njobs; k++)
+        bm_cube_free(jobs[k].cube);
     return r;
 }
 
@@ -266,18 +271,22 @@ static int jsonl_columns(const bm_analysis_config *cfg, bm_dataset_result *res, 
     size_t nh = cfg->nheaders;
     if (nh < 2) {
         bm_error_at(err, NULL, 0, 0, "$.headers");
-        return bm_error_set(err, BM_ECONFIG, "JSON Lines datasets need headers for the features and the label (last)");
+        return bm_error_set(
+            err, BM_ECONFIG,
+            "JSON Lines datasets need headers for the features and the label (last)");
     }
     *ncols = nh + (cfg->predicted_label.set ? 1 : 0);
     const char **n = bm_calloc(*ncols, sizeof(char *));
     if (!n) return bm_error_set(err, BM_ENOMEM, "out of memory");
-    for (size_t k = 0; k < nh; k++) n[k] = cfg->headers[k];
+    for (size_t k = 0; k < nh; k++)
+        n[k] = cfg->headers[k];
     if (cfg->predicted_label.set) n[nh] = "predicted_label";
     for (size_t k = 0; k + 1 < nh; k++)
         if (strcmp(cfg->headers[k], "predicted_label") == 0 && cfg->predicted_label.set) {
             bm_free(n);
             bm_error_at(err, NULL, 0, 0, "$.headers");
-            return bm_error_set(err, BM_ECONFIG, "\"predicted_label\" is reserved for the prediction column");
+            return bm_error_set(err, BM_ECONFIG,
+                                "\"predicted_label\" is reserved for the prediction column");
         }
     res->view = *cfg;
     /* the view owns its facet array (released with the result); the values stay cfg's */
@@ -360,7 +369,9 @@ static int read_jsonl(const bm_analysis_config *cfg, const char *path, bm_datase
         if (eof && line.len == 0) break;
         lineno++;
         size_t n = line.len;
-        while (n && (line.data[n - 1] == '\r' || line.data[n - 1] == ' ' || line.data[n - 1] == '\t')) n--;
+        while (n &&
+               (line.data[n - 1] == '\r' || line.data[n - 1] == ' ' || line.data[n - 1] == '\t'))
+            n--;
         if (n == 0) continue;
         json_error_t je;
         json_t *doc = json_loadb(line.data, n, 0, &je);
@@ -376,8 +387,11 @@ static int read_jsonl(const bm_analysis_config *cfg, const char *path, bm_datase
             r = bm_error_set(err, BM_ENOMEM, "out of memory");
         } else if (!json_is_array(fv) || json_array_size(fv) != nfeat) {
             bm_error_at(err, path, lineno, 0, "$.features");
-            r = bm_error_set(err, BM_EDATA, "features expression \"%s\" must give a list of %zu values (one per header but the last), got %s",
-                             cfg->features, nfeat, json_is_array(fv) ? "a list of another length" : "no list");
+            r = bm_error_set(err, BM_EDATA,
+                             "features expression \"%s\" must give a list of %zu values (one per "
+                             "header but the last), got %s",
+                             cfg->features, nfeat,
+                             json_is_array(fv) ? "a list of another length" : "no list");
         } else {
             r = BM_OK;
             size_t bad = 0;
@@ -385,7 +399,10 @@ static int read_jsonl(const bm_analysis_config *cfg, const char *path, bm_datase
                 if ((r = bm_cell_from_json(json_array_get(fv, k), &cells[k]))) bad = k;
             if (!r && (r = bm_cell_from_json(lv, &cells[nfeat]))) bad = nfeat;
             if (!r && jp && (r = bm_cell_from_json(pv, &cells[nfeat + 1]))) bad = nfeat + 1;
-            if (r) bm_error_set(err, r, "column \"%s\" holds a list or an object; expected a single value", names[bad]);
+            if (r)
+                bm_error_set(err, r,
+                             "column \"%s\" holds a list or an object; expected a single value",
+                             names[bad]);
             if (!r) r = bm_cube_add(res->cube, cells, err);
             if (r) bm_error_at(err, path, lineno, 0, NULL);
         }
@@ -414,21 +431,23 @@ static int needs_predictions(const bm_analysis_config *cfg, bm_error *err)
     if (cfg->post_requested && cfg->post_mask && !cfg->predicted_label.set) {
         bm_error_at(err, NULL, 0, 0, "$.predicted_label");
         if (cfg->methods_absent)
-            return bm_error_set(err, BM_ECONFIG,
-                                "no methods are given, so every pre- and post-training metric is computed, and "
-                                "post-training metrics need predicted_label: add predicted_label (the dataset "
-                                "column of the model's predictions; biasmon does not call a model), or add "
-                                "methods with pre_training_bias only");
-        return bm_error_set(err, BM_ECONFIG,
-                            "post_training_bias needs predicted_label (biasmon reads predictions from "
-                            "the dataset; it does not call a model): add predicted_label, or remove "
-                            "methods.post_training_bias");
+            return bm_error_set(
+                err, BM_ECONFIG,
+                "no methods are given, so every pre- and post-training metric is computed, and "
+                "post-training metrics need predicted_label: add predicted_label (the dataset "
+                "column of the model's predictions; biasmon does not call a model), or add "
+                "methods with pre_training_bias only");
+        return bm_error_set(
+            err, BM_ECONFIG,
+            "post_training_bias needs predicted_label (biasmon reads predictions from "
+            "the dataset; it does not call a model): add predicted_label, or remove "
+            "methods.post_training_bias");
     }
     return BM_OK;
 }
 
-int bm_dataset_read_local(const bm_analysis_config *cfg, const char *local, const char *shown, int nthreads,
-                          bm_dataset_result *out, bm_error *err)
+int bm_dataset_read_local(const bm_analysis_config *cfg, const char *local, const char *shown,
+                          int nthreads, bm_dataset_result *out, bm_error *err)
 {
     memset(out, 0, sizeof(*out));
     bm_error_clear(err);

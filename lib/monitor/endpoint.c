@@ -11,14 +11,16 @@ bm_slice bm__join_key(const bm_capture_record *rec)
 }
 
 /* One in-window endpoint capture record. */
-static int take_record(bm__run *r, const char *uri, long line, const bm_capture_record *rec, uint64_t key_hash,
-                       bm_error *err)
+static int take_record(bm__run *r, const char *uri, long line, const bm_capture_record *rec,
+                       uint64_t key_hash, bm_error *err)
 {
     bm__extractor *x = &r->x;
     bm__extractor_reset(x);
     int rc = bm__extract_features(x, &rec->input);
     if (!rc) rc = bm__extract_predictions(x, &rec->output);
-    if (!rc) rc = bm__take_rows(r, bm__join_key(rec), key_hash, rec->event_id.n ? rec->event_id : bm__join_key(rec), err);
+    if (!rc)
+        rc = bm__take_rows(r, bm__join_key(rec), key_hash,
+                           rec->event_id.n ? rec->event_id : bm__join_key(rec), err);
     if (rc == BM_ENOMEM) return bm_error_set(err, rc, "out of memory");
     if (rc == BM_EDATA) {
         bm__in_window_problem(r, uri, line);
@@ -48,10 +50,12 @@ static int capture_line(bm__run *r, const char *uri, bm__staged *s, bm_error *er
     int64_t t;
     bm_error e;
     e.code = 0;
-    if (!rec->inference_time.n || bm_time_parse(rec->inference_time.p, rec->inference_time.n, &t, &e)) {
+    if (!rec->inference_time.n ||
+        bm_time_parse(rec->inference_time.p, rec->inference_time.n, &t, &e)) {
         r->malformed_capture++;
-        bm__note_problem(r, uri, lineno, "%s", rec->inference_time.n ? "eventMetadata.inferenceTime is not a UTC time"
-                                                                : "no eventMetadata.inferenceTime");
+        bm__note_problem(r, uri, lineno, "%s",
+                         rec->inference_time.n ? "eventMetadata.inferenceTime is not a UTC time"
+                                               : "no eventMetadata.inferenceTime");
         return BM_OK;
     }
     if (t < r->ws || t >= r->we) {
@@ -60,7 +64,8 @@ static int capture_line(bm__run *r, const char *uri, bm__staged *s, bm_error *er
     }
     if (!rec->event_id.n && !rec->inference_id.n) {
         r->malformed_capture++;
-        bm__note_problem(r, uri, lineno, "%s", "no eventMetadata.eventId or inferenceId to join ground truth on");
+        bm__note_problem(r, uri, lineno, "%s",
+                         "no eventMetadata.eventId or inferenceId to join ground truth on");
         return BM_OK;
     }
     r->in_window++;
@@ -69,8 +74,8 @@ static int capture_line(bm__run *r, const char *uri, bm__staged *s, bm_error *er
 
 static int read_capture_file(bm__run *r, bm_store_item *it, bm_error *err)
 {
-    return bm__each_item_line(r, it, &r->capture_files, &r->capture_records, &r->malformed_capture, capture_scan,
-                     capture_line, err);
+    return bm__each_item_line(r, it, &r->capture_files, &r->capture_records, &r->malformed_capture,
+                              capture_scan, capture_line, err);
 }
 
 int bm__read_capture(bm__run *r, bm_error *err)
@@ -78,14 +83,16 @@ int bm__read_capture(bm__run *r, bm_error *err)
     const bm_job_input *in = &r->jd->input;
     if (!r->p->capture_uri) {
         bm__fail_run(r, "the endpoint's capture destination is unknown: pass the endpoint's "
-                    "DataCaptureConfig.DestinationS3Uri (biasmon execute --capture-uri URI)");
+                        "DataCaptureConfig.DestinationS3Uri (biasmon execute --capture-uri URI)");
         return BM_OK;
     }
     char root[4096];
     if (bm_uri_join(r->p->capture_uri, in->endpoint_name, root, sizeof(root))) {
-        bm__fail_run(r, "the capture URI (%zu bytes) with the endpoint name is longer than %zu bytes: use a shorter "
-                    "DataCaptureConfig.DestinationS3Uri (--capture-uri)",
-                 strlen(r->p->capture_uri), sizeof(root) - 1);
+        bm__fail_run(r,
+                     "the capture URI (%zu bytes) with the endpoint name is longer than %zu bytes: "
+                     "use a shorter "
+                     "DataCaptureConfig.DestinationS3Uri (--capture-uri)",
+                     strlen(r->p->capture_uri), sizeof(root) - 1);
         return BM_OK;
     }
     snprintf(r->capture_root, sizeof(r->capture_root), "%s", root);
@@ -103,9 +110,11 @@ int bm__read_capture(bm__run *r, bm_error *err)
         char vdir[4096];
         bm__hours one = {0};
         if (bm_uri_join(root, variants.v[v], vdir, sizeof(vdir)))
-            rc = bm_error_set(err, BM_ELIMIT, "the variant folder %s under %s has a URI longer than %zu bytes",
+            rc = bm_error_set(err, BM_ELIMIT,
+                              "the variant folder %s under %s has a URI longer than %zu bytes",
                               variants.v[v], root, sizeof(vdir) - 1);
-        else if (!(rc = bm__existing_hours(vdir, bm_time_hour_floor(r->ws), bm_time_hour_floor(r->we - 1), &one, err)) &&
+        else if (!(rc = bm__existing_hours(vdir, bm_time_hour_floor(r->ws),
+                                           bm_time_hour_floor(r->we - 1), &one, err)) &&
                  bm__hours_merge(&hs, &one))
             rc = bm_error_set(err, BM_ENOMEM, "out of memory");
         bm__hours_release(&one);
@@ -118,8 +127,10 @@ int bm__read_capture(bm__run *r, bm_error *err)
     if (rc) {
         char msg[1200];
         bm_error_format(err, msg, sizeof(msg));
-        bm__fail_run(r, "%s: %s", rc == BM_ELIMIT ? "the capture data goes beyond a bound of biasmon" : "cannot read capture data",
-                 msg);
+        bm__fail_run(r, "%s: %s",
+                     rc == BM_ELIMIT ? "the capture data goes beyond a bound of biasmon"
+                                     : "cannot read capture data",
+                     msg);
     }
     return BM_OK;
 }

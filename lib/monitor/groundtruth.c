@@ -31,23 +31,28 @@ static int gt_line(bm__run *r, const char *uri, bm__staged *s, bm_error *err)
     long lineno = s->lineno;
     if (!rec->ground_truth.present || !rec->event_id.n) {
         r->malformed_gt++;
-        bm__note_problem(r, uri, lineno, "%s", !rec->ground_truth.present ? "ground-truth record without groundTruthData"
-                                                                      : "ground-truth record without eventMetadata.eventId");
+        bm__note_problem(r, uri, lineno, "%s",
+                         !rec->ground_truth.present
+                             ? "ground-truth record without groundTruthData"
+                             : "ground-truth record without eventMetadata.eventId");
         return BM_OK;
     }
     int enc = encoding_code(rec->ground_truth.encoding);
     if (enc == BM__ENC_OTHER) {
         r->malformed_gt++;
-        bm__note_problem(r, uri, lineno, "%s", "groundTruthData.encoding must be CSV, JSON or BASE64");
+        bm__note_problem(r, uri, lineno, "%s",
+                         "groundTruthData.encoding must be CSV, JSON or BASE64");
         return BM_OK;
     }
     r->gt_records++;
     int json = enc == BM__ENC_JSON || content_is_json(rec->ground_truth.content_type);
     int rc = bm__gt_put(&r->gt, rec->event_id, rec->ground_truth.data, enc, json);
     if (rc == BM_ELIMIT)
-        return bm_error_set(err, BM_ELIMIT, "more ground truth than biasmon holds at once (%zu ids or 4 GiB of "
-                                            "labels): shorten the window so that fewer hours of ground truth "
-                                            "are read", r->gt.max);
+        return bm_error_set(err, BM_ELIMIT,
+                            "more ground truth than biasmon holds at once (%zu ids or 4 GiB of "
+                            "labels): shorten the window so that fewer hours of ground truth "
+                            "are read",
+                            r->gt.max);
     if (rc) return bm_error_set(err, rc, "out of memory");
     return BM_OK;
 }
@@ -55,13 +60,16 @@ static int gt_line(bm__run *r, const char *uri, bm__staged *s, bm_error *err)
 static int read_gt_file(bm__run *r, bm_store_item *it, bm_error *err)
 {
     const char *uri = it->uri;
-    /* size the join table from the file (a record is rarely under 100 bytes) instead of growing it */
+    /* size the join table from the file (a record is rarely under 100 bytes) instead of growing it
+     */
     char path[4096];
     struct stat st;
     bm_error ignored;
-    if (!bm_store_local_path(uri, path, sizeof(path), &ignored) && !stat(path, &st) && st.st_size > 0) {
+    if (!bm_store_local_path(uri, path, sizeof(path), &ignored) && !stat(path, &st) &&
+        st.st_size > 0) {
         r->gt_bytes_seen += (uint64_t)st.st_size;
-        int rc = bm__gt_reserve(&r->gt, (size_t)(r->gt_bytes_seen / 100), (size_t)(r->gt_bytes_seen / 3));
+        int rc = bm__gt_reserve(&r->gt, (size_t)(r->gt_bytes_seen / 100),
+                                (size_t)(r->gt_bytes_seen / 3));
         if (rc) return bm_error_set(err, rc, "out of memory");
     }
     return bm__each_item_line(r, it, &r->gt_files, NULL, &r->malformed_gt, NULL, gt_line, err);
@@ -72,7 +80,8 @@ int bm__read_ground_truth(bm__run *r, bm_error *err)
     const char *root = r->jd->ground_truth_uri;
     snprintf(r->gt_root, sizeof(r->gt_root), "%s", root);
     bm__hours hs = {0};
-    int rc = bm__existing_hours(root, bm_time_hour_floor(r->ws), bm_time_hour_floor(r->T), &hs, err);
+    int rc =
+        bm__existing_hours(root, bm_time_hour_floor(r->ws), bm_time_hour_floor(r->T), &hs, err);
     bm__folder_walk w = {.root = root, .hs = &hs};
     if (!rc) rc = bm__read_walk(r, &w, read_gt_file, err);
     bm__hours_release(&hs);
@@ -94,7 +103,8 @@ void bm__count_unmatched_gt(bm__run *r)
         if (!r->gt.ents[k].matched && !r->gt.ents[k].superseded) {
             if (!r->gt_unmatched++) {
                 bm_slice id = bm__gt_id(&r->gt, &r->gt.ents[k]);
-                snprintf(r->first_unmatched_gt, sizeof(r->first_unmatched_gt), "%.*s", (int)(id.n > 200 ? 200 : id.n), id.p);
+                snprintf(r->first_unmatched_gt, sizeof(r->first_unmatched_gt), "%.*s",
+                         (int)(id.n > 200 ? 200 : id.n), id.p);
             }
         }
 }

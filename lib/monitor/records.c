@@ -1,10 +1,12 @@
-/* Reading capture and ground-truth files line by line, as a two-stage pipeline of scanned records. */
+/* Reading capture and ground-truth files line by line, as a two-stage pipeline of scanned records.
+ */
 #include <stdio.h>
 #include <string.h>
 #include "internal.h"
 
-static int each_open_line(bm__run *r, const char *uri, bm__lines *lines, uint64_t *files, uint64_t *records,
-                          uint64_t *malformed, bm__stage_fn one, bm__line_fn two, bm_error *err);
+static int each_open_line(bm__run *r, const char *uri, bm__lines *lines, uint64_t *files,
+                          uint64_t *records, uint64_t *malformed, bm__stage_fn one, bm__line_fn two,
+                          bm_error *err);
 
 /* Reads uri line by line (empty lines skipped) as a two-stage pipeline: stage one of line i
  * runs before stage two of line i - 1, so a memory access that stage one starts (the join
@@ -12,19 +14,21 @@ static int each_open_line(bm__run *r, const char *uri, bm__lines *lines, uint64_
  * stays valid meanwhile: it is finished before the reader has to refill. A line that cannot be
  * read (longer than MAX_LINE: skipped; a read error: the rest of the file is lost) counts in
  * *malformed, and in *records unless records is NULL (stage two counts the other lines). */
-int bm__each_line(bm__run *r, const char *uri, uint64_t *files, uint64_t *records, uint64_t *malformed, bm__stage_fn one,
-                     bm__line_fn two, bm_error *err)
+int bm__each_line(bm__run *r, const char *uri, uint64_t *files, uint64_t *records,
+                  uint64_t *malformed, bm__stage_fn one, bm__line_fn two, bm_error *err)
 {
     bm__lines l;
     int rc = bm__lines_open(&l, uri, MAX_LINE, err);
-    if (rc) return rc == BM_ENOMEM ? rc : (bm__note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
+    if (rc)
+        return rc == BM_ENOMEM ? rc
+                               : (bm__note_problem(r, uri, 0, "cannot read: %s", err->msg), BM_OK);
     return each_open_line(r, uri, &l, files, records, malformed, one, two, err);
 }
 
 /* bm__each_line over an object a sequence opened (it->reader, which this takes) or could not open
  * (it->error). */
-int bm__each_item_line(bm__run *r, bm_store_item *it, uint64_t *files, uint64_t *records, uint64_t *malformed,
-                          bm__stage_fn one, bm__line_fn two, bm_error *err)
+int bm__each_item_line(bm__run *r, bm_store_item *it, uint64_t *files, uint64_t *records,
+                       uint64_t *malformed, bm__stage_fn one, bm__line_fn two, bm_error *err)
 {
     bm__lines l;
     int rc;
@@ -35,13 +39,17 @@ int bm__each_item_line(bm__run *r, bm_store_item *it, uint64_t *files, uint64_t 
         rc = err->code ? err->code : BM_EIO;
     }
     it->reader = NULL;
-    if (rc) return rc == BM_ENOMEM ? rc : (bm__note_problem(r, it->uri, 0, "cannot read: %s", err->msg), BM_OK);
+    if (rc)
+        return rc == BM_ENOMEM
+                   ? rc
+                   : (bm__note_problem(r, it->uri, 0, "cannot read: %s", err->msg), BM_OK);
     return each_open_line(r, it->uri, &l, files, records, malformed, one, two, err);
 }
 
 /* bm__each_line's loop over lines already open (closed here). */
-static int each_open_line(bm__run *r, const char *uri, bm__lines *lines, uint64_t *files, uint64_t *records,
-                          uint64_t *malformed, bm__stage_fn one, bm__line_fn two, bm_error *err)
+static int each_open_line(bm__run *r, const char *uri, bm__lines *lines, uint64_t *files,
+                          uint64_t *records, uint64_t *malformed, bm__stage_fn one, bm__line_fn two,
+                          bm_error *err)
 {
     bm__lines l = *lines;
     int rc;
@@ -103,7 +111,8 @@ void bm__scan_record(bm__run *r, bm__staged *s, int slot)
 
 /* The scan of s as a usable record: 1 when s->rec is usable, 0 when the line was malformed
  * (counted in *malformed, noted with its JSON path), -1 when memory ran out. */
-int bm__scanned_record(bm__run *r, const char *uri, bm__staged *s, uint64_t *malformed, bm_error *err)
+int bm__scanned_record(bm__run *r, const char *uri, bm__staged *s, uint64_t *malformed,
+                       bm_error *err)
 {
     bm__scan_record(r, s, 0);
     if (!s->rc) return 1;

@@ -10,15 +10,17 @@
 
 int bm_execution_result_write(const bm_execution_result *res, const char *path, bm_error *err)
 {
-    json_t *o = json_pack("{s:s,s:s,s:I,s:s}", "Status", bm_exec_status_name(res->status), "FailureReason",
-                          res->failure_reason, "Violations", (json_int_t)res->violations, "OutputUri",
-                          res->output_uri);
+    json_t *o = json_pack("{s:s,s:s,s:I,s:s}", "Status", bm_exec_status_name(res->status),
+                          "FailureReason", res->failure_reason, "Violations",
+                          (json_int_t)res->violations, "OutputUri", res->output_uri);
     bm_buf b;
     bm_buf_init(&b, MAX_RESULT);
     int rc = o ? bm_json_write(o, 2, &b) : BM_ENOMEM;
     if (!rc) rc = bm_buf_putc(&b, '\n');
-    if (rc) rc = bm_error_set(err, rc, "cannot render the result for %s", path);
-    else rc = bm_write_file_atomic(path, b.data, b.len, err);
+    if (rc)
+        rc = bm_error_set(err, rc, "cannot render the result for %s", path);
+    else
+        rc = bm_write_file_atomic(path, b.data, b.len, err);
     bm_buf_release(&b);
     json_decref(o);
     return rc;
@@ -44,11 +46,15 @@ int bm_execution_result_read(const char *path, bm_execution_result *res, bm_erro
     json_t *st = json_object_get(o, "Status"), *fr = json_object_get(o, "FailureReason");
     json_t *v = json_object_get(o, "Violations"), *out = json_object_get(o, "OutputUri");
     const char *s = json_string_value(st);
-    if (!json_is_object(o)) rc = bad(err, path, "$", "not a JSON object");
-    else if (!s || (strcmp(s, "Completed") && strcmp(s, "CompletedWithViolations") && strcmp(s, "Failed")))
-        rc = bad(err, path, "$.Status", "Status must be Completed, CompletedWithViolations or Failed");
+    if (!json_is_object(o))
+        rc = bad(err, path, "$", "not a JSON object");
+    else if (!s || (strcmp(s, "Completed") && strcmp(s, "CompletedWithViolations") &&
+                    strcmp(s, "Failed")))
+        rc = bad(err, path, "$.Status",
+                 "Status must be Completed, CompletedWithViolations or Failed");
     else if (!json_is_string(fr) || json_string_length(fr) >= sizeof(res->failure_reason))
-        rc = bad(err, path, "$.FailureReason", "FailureReason must be a string of fewer than 1024 bytes");
+        rc = bad(err, path, "$.FailureReason",
+                 "FailureReason must be a string of fewer than 1024 bytes");
     else if (!json_is_integer(v) || json_integer_value(v) < 0)
         rc = bad(err, path, "$.Violations", "Violations must be a count");
     else if (!json_is_string(out) || json_string_length(out) >= sizeof(res->output_uri))

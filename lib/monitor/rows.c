@@ -14,14 +14,18 @@ static int add_row(bm__run *r, bm_cube *c, size_t row, const bm__xval *label, bm
     const bm__extractor *x = &r->x;
     const bm__xval *feat = &x->features.v[row * r->nfeat], *pred = &x->preds.v[row];
     int text = !pred->json && !(label && label->json);
-    for (size_t k = 0; text && k < r->nfeat; k++) text = !feat[k].json;
+    for (size_t k = 0; text && k < r->nfeat; k++)
+        text = !feat[k].json;
     if (text) {
-        for (size_t k = 0; k < r->nfeat; k++) r->fields[k] = bm__xval_text(x, &feat[k]);
-        r->fields[r->nfeat] = label ? bm__xval_text(x, label) : (bm_slice){"", 0}; /* "" is missing */
+        for (size_t k = 0; k < r->nfeat; k++)
+            r->fields[k] = bm__xval_text(x, &feat[k]);
+        r->fields[r->nfeat] =
+            label ? bm__xval_text(x, label) : (bm_slice){"", 0}; /* "" is missing */
         r->fields[r->nfeat + 1] = bm__xval_text(x, pred);
         return bm_cube_add_csv(c, r->fields, r->ncols, err);
     }
-    for (size_t k = 0; k < r->nfeat; k++) bm__xval_cell(x, &feat[k], &r->cells[k]);
+    for (size_t k = 0; k < r->nfeat; k++)
+        bm__xval_cell(x, &feat[k], &r->cells[k]);
     if (label) {
         bm__xval_cell(x, label, &r->cells[r->nfeat]);
     } else {
@@ -59,17 +63,20 @@ int bm__take_rows(bm__run *r, bm_slice key, uint64_t key_hash, bm_slice event, b
         }
     }
     if (gt) {
-        if ((rc = bm__extract_labels(x, bm__gt_data(&r->gt, gt), gt->encoding, gt->json)) == BM_ENOMEM)
+        if ((rc = bm__extract_labels(x, bm__gt_data(&r->gt, gt), gt->encoding, gt->json)) ==
+            BM_ENOMEM)
             return bm_error_set(err, rc, "out of memory");
         if (!rc && x->labels.n != x->nfeat_rows) {
-            snprintf(x->why, sizeof(x->why), "the invocation has %zu records but its ground truth has %zu labels",
+            snprintf(x->why, sizeof(x->why),
+                     "the invocation has %zu records but its ground truth has %zu labels",
                      x->nfeat_rows, x->labels.n);
             rc = BM_EDATA;
         }
         if (rc) {
             r->malformed_gt++;
             char where[600];
-            snprintf(where, sizeof(where), "ground truth for id %.*s", (int)(key.n > 100 ? 100 : key.n), key.p);
+            snprintf(where, sizeof(where), "ground truth for id %.*s",
+                     (int)(key.n > 100 ? 100 : key.n), key.p);
             bm__note_problem(r, where, 0, "%s", x->why);
         } else {
             labelled = 1;

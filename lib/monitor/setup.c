@@ -1,4 +1,5 @@
-/* An execution's set-up: the analysis config, the columns and the cubes' plan, the extraction settings. */
+/* An execution's set-up: the analysis config, the columns and the cubes' plan, the extraction
+ * settings. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,8 @@ int bm__is_digits(const char *s)
 }
 
 /* A JMESPath from an attribute: "0" (a column index for CSV) means [0] for JSON. */
-static int attribute_expr(bm__run *r, const char *attr, const char *member, bm_jmespath **expr, long *index,
-                          bm_error *err)
+static int attribute_expr(bm__run *r, const char *attr, const char *member, bm_jmespath **expr,
+                          long *index, bm_error *err)
 {
     *expr = NULL;
     *index = -1;
@@ -59,7 +60,8 @@ int bm__setup(bm__run *r, bm_error *err)
         bm_buf_release(&text);
         return BM_OK;
     }
-    rc = bm_analysis_config_parse(text.data ? text.data : "", text.len, jd->config_uri, &r->cfg, err);
+    rc = bm_analysis_config_parse(text.data ? text.data : "", text.len, jd->config_uri, &r->cfg,
+                                  err);
     bm_buf_release(&text);
     if (rc == BM_ENOMEM) return rc;
     if (rc) {
@@ -71,8 +73,11 @@ int bm__setup(bm__run *r, bm_error *err)
     r->have_cfg = 1;
     const bm_analysis_config *cfg = &r->cfg;
     if (!cfg->headers || cfg->nheaders < 2) {
-        bm__fail_run(r, "the analysis config %s has no headers: monitoring names the captured features "
-                    "and the label with them (feature names in order, label last)", jd->config_uri);
+        bm__fail_run(
+            r,
+            "the analysis config %s has no headers: monitoring names the captured features "
+            "and the label with them (feature names in order, label last)",
+            jd->config_uri);
         return BM_OK;
     }
     /* columns: the features, the label (last header), the prediction */
@@ -82,7 +87,8 @@ int bm__setup(bm__run *r, bm_error *err)
     r->cells = bm_calloc(r->ncols, sizeof(bm_cell));
     r->fields = bm_calloc(r->ncols, sizeof(bm_slice));
     if (!r->names || !r->cells || !r->fields) return bm_error_set(err, BM_ENOMEM, "out of memory");
-    for (size_t k = 0; k < cfg->nheaders; k++) r->names[k] = cfg->headers[k];
+    for (size_t k = 0; k < cfg->nheaders; k++)
+        r->names[k] = cfg->headers[k];
     r->names[cfg->nheaders] = "predicted_label";
     r->view = *cfg;
     r->view.label.name = cfg->headers[cfg->nheaders - 1];
@@ -95,7 +101,8 @@ int bm__setup(bm__run *r, bm_error *err)
         if (rc == BM_ENOMEM) return rc;
         char msg[1200];
         bm_error_format(err, msg, sizeof(msg));
-        bm__fail_run(r, "the analysis config %s does not fit the captured columns: %s", jd->config_uri, msg);
+        bm__fail_run(r, "the analysis config %s does not fit the captured columns: %s",
+                     jd->config_uri, msg);
         return BM_OK;
     }
     r->joined = bm_cube_new(r->plan);
@@ -115,8 +122,10 @@ int bm__setup(bm__run *r, bm_error *err)
     const char *features = in->features_attribute ? in->features_attribute : cfg->features;
     long unused;
     if (attribute_expr(r, features, "FeaturesAttribute", &r->x.features_expr, &unused, &e2) ||
-        attribute_expr(r, in->inference_attribute, "InferenceAttribute", &r->x.inference_expr, &r->x.inference_index, &e2) ||
-        attribute_expr(r, in->probability_attribute, "ProbabilityAttribute", &r->x.probability_expr, &r->x.probability_index, &e2)) {
+        attribute_expr(r, in->inference_attribute, "InferenceAttribute", &r->x.inference_expr,
+                       &r->x.inference_index, &e2) ||
+        attribute_expr(r, in->probability_attribute, "ProbabilityAttribute", &r->x.probability_expr,
+                       &r->x.probability_index, &e2)) {
         if (e2.code == BM_ENOMEM) return bm_error_set(err, BM_ENOMEM, "out of memory");
         char msg[1200];
         bm_error_format(&e2, msg, sizeof(msg));
@@ -126,7 +135,8 @@ int bm__setup(bm__run *r, bm_error *err)
     if (cfg->label.name) {
         bm_error_clear(&e2);
         r->x.label_expr = bm_jmespath_compile(cfg->label.name, &e2);
-        if (!r->x.label_expr && e2.code == BM_ENOMEM) return bm_error_set(err, BM_ENOMEM, "out of memory");
+        if (!r->x.label_expr && e2.code == BM_ENOMEM)
+            return bm_error_set(err, BM_ENOMEM, "out of memory");
         /* a label that is not a JMESPath only matters for JSON ground truth: then it is an error */
     }
     if (in->exclude_features_attribute) {
@@ -135,13 +145,16 @@ int bm__setup(bm__run *r, bm_error *err)
         r->x.exclude = bm_calloc(cap, sizeof(size_t));
         if (!r->x.exclude) return bm_error_set(err, BM_ENOMEM, "out of memory");
         while (*s) {
-            while (*s == ' ' || *s == ',') s++;
+            while (*s == ' ' || *s == ',')
+                s++;
             if (!*s) break;
             char *end;
             long v = strtol(s, &end, 10);
             if (end == s || v < 0 || v > 100000) {
-                bm__fail_run(r, "ExcludeFeaturesAttribute \"%s\" must be comma-separated 0-based column indices",
-                         in->exclude_features_attribute);
+                bm__fail_run(r,
+                             "ExcludeFeaturesAttribute \"%s\" must be comma-separated 0-based "
+                             "column indices",
+                             in->exclude_features_attribute);
                 return BM_OK;
             }
             r->x.exclude[r->x.nexclude++] = (size_t)v;
