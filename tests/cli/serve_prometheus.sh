@@ -78,6 +78,7 @@ cat >"$w/prometheus.yml" <<Y
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
+rule_files: ["$BM_SOURCE_DIR/contrib/prometheus/biasmon-rules.yml"]
 scrape_configs:
   - job_name: biasmon
     scrape_interval: 1s
@@ -208,6 +209,28 @@ for k, v in want.items():
     assert (got[k] == v) if isinstance(v, str) else abs(float(got[k]) - v) <= 1e-9, (k, got[k], v)
 print(f"   edu-daily: {len(got)} series, errored (absent): {[m for _, m in errored]}, infinite: {infinite or 'none'}")
 P
+
+# ---- the shipped alerting rules (contrib/prometheus) loaded by this Prometheus: the four-fifths alert
+#      fires for exactly the facet values whose scraped DI is outside [0.8, 1.25] (there is one)
+alerts_ok=no
+for _ in $(seq 1 60); do
+    q 'biasmon_bias_metric{metric="DI"}' >"$w/di.json" 2>/dev/null
+    curl -sS --max-time 5 "$papi/api/v1/alerts" >"$w/alerts.json" 2>/dev/null
+    "$PY" - "$w/di.json" "$w/alerts.json" >"$w/alerts.out" 2>&1 <<'P' && { alerts_ok=yes; break; }
+import json, sys
+di, al = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+key = lambda l: (l["schedule"], l["facet"], l["facet_value"])
+want = {key(r["metric"]) for r in di["data"]["result"] if not 0.8 <= float(r["value"][1]) <= 1.25}
+got = {key(a["labels"]) for a in al["data"]["alerts"]
+       if a["labels"]["alertname"] == "DisparateImpactOutsideFourFifths" and a["state"] == "firing"}
+assert want and got == want, (sorted(want), sorted(got))
+print(f"   DisparateImpactOutsideFourFifths firing for {sorted(want)}")
+P
+    sleep 0.5
+done
+check "the shipped rules: DisparateImpactOutsideFourFifths fires for the DI values outside [0.8, 1.25] ($(tail -n 1 "$w/alerts.out"))" \
+    test "$alerts_ok" = yes
+[ "$alerts_ok" = yes ] && cat "$w/alerts.out"
 
 kill -TERM "$prom"; wait "$prom" 2>/dev/null; prom=""
 kill -TERM "$pid"; rc=timeout
