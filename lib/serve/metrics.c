@@ -5,6 +5,7 @@
 #include <string.h>
 #include "biasmon/pynum.h"
 #include "biasmon/store.h"
+#include "biasmon/verdict.h"
 #include "serve/internal.h"
 #include "serve/runtime.h"
 
@@ -42,12 +43,18 @@ static json_t *analysis_of(bm_service *s, const bm_exec_record *e)
     bm_buf_init(&b, 64u << 20);
     bm_error err;
     bm_error_clear(&err);
-    json_t *a = NULL;
+    json_t *a = NULL, *ev = NULL;
     if (!bm_uri_join(e->output_uri, "analysis.json", uri, sizeof(uri)) && !bm_store_read(uri, 64u << 20, &b, &err))
         a = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+    /* the statistical rule's evidence, when the execution ran under it (docs/alarms.md) */
+    bm_buf_reset(&b);
+    if (a && !bm_uri_join(e->output_uri, BM_EVIDENCE_NAME, uri, sizeof(uri)) &&
+        !bm_store_read(uri, 64u << 20, &b, &err))
+        ev = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
     bm_buf_release(&b);
     if (!a) return NULL;
-    json_t *entry = json_pack("{s:I,s:o}", "exec", (json_int_t)e->id, "analysis", a);
+    json_t *entry = json_pack("{s:I,s:o,s:o}", "exec", (json_int_t)e->id, "analysis", a, "evidence",
+                              ev ? ev : json_null());
     if (!entry || json_object_set_new(s->metrics_cache, e->schedule, entry)) return NULL;
     return a;
 }
@@ -88,6 +95,44 @@ static int metric_lines(bm_service *s, bm_buf *b, const bm_exec_record *e, json_
                     if (!r) r = put_label(b, "metric", json_string_value(json_object_get(m, "name")), 0);
                     if (!r) r = bm_buf_putc(b, '}');
                     if (!r) r = put_value(b, x);
+                }
+            }
+        }
+    }
+    return r;
+}
+
+/* The statistical rule's tests of the latest execution: z and threshold per facet entry, metric
+ * and pooled windows, and whether the window was decidable. */
+static int alarm_lines(bm_buf *b, const bm_exec_record *e, const json_t *ev)
+{
+    int r = bm_buf_puts(b, "biasmon_alarm_decidable{");
+    if (!r) r = put_label(b, "endpoint", e->endpoint, 1);
+    if (!r) r = put_label(b, "schedule", e->schedule, 0);
+    if (!r) r = bm_buf_printf(b, "} %d\n", json_is_false(json_object_get(ev, "decidable")) ? 0 : 1);
+    const char *facet;
+    json_t *entries;
+    json_object_foreach(json_object_get(ev, "facets"), facet, entries) {
+        size_t i, j, k;
+        json_t *en, *m, *t;
+        json_array_foreach(entries, i, en) {
+            const char *fv = json_string_value(json_object_get(en, "value_or_threshold"));
+            json_array_foreach(json_object_get(en, "metrics"), j, m) {
+                json_array_foreach(json_object_get(m, "tests"), k, t) {
+                    if (!json_is_number(json_object_get(t, "z"))) continue; /* not decidable */
+                    char windows[24];
+                    snprintf(windows, sizeof(windows), "%lld", (long long)json_integer_value(json_object_get(t, "windows")));
+                    for (int q = 0; q < 2 && !r; q++) {
+                        r = bm_buf_puts(b, q ? "biasmon_alarm_threshold{" : "biasmon_alarm_z{");
+                        if (!r) r = put_label(b, "endpoint", e->endpoint, 1);
+                        if (!r) r = put_label(b, "schedule", e->schedule, 0);
+                        if (!r) r = put_label(b, "facet", facet, 0);
+                        if (!r) r = put_label(b, "facet_value", fv, 0);
+                        if (!r) r = put_label(b, "metric", json_string_value(json_object_get(m, "name")), 0);
+                        if (!r) r = put_label(b, "windows", windows, 0);
+                        if (!r) r = bm_buf_putc(b, '}');
+                        if (!r) r = put_value(b, json_number_value(json_object_get(t, q ? "threshold" : "z")));
+                    }
                 }
             }
         }
@@ -143,6 +188,20 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
         if (!st[k].latest) continue;
         json_t *a = analysis_of(s, st[k].latest);
         if (a) r = metric_lines(s, b, st[k].latest, a);
+    }
+    pthread_mutex_unlock(&s->metrics_mu);
+    if (!r)
+        r = bm_buf_puts(b, "# HELP biasmon_alarm_z The statistical rule's statistic for a metric's change from the "
+                           "baseline over the latest pooled windows (docs/alarms.md); it alarms beyond the threshold.\n"
+                           "# TYPE biasmon_alarm_z gauge\n# HELP biasmon_alarm_threshold The |z| beyond which the "
+                           "statistical rule alarms.\n# TYPE biasmon_alarm_threshold gauge\n# HELP "
+                           "biasmon_alarm_decidable 0 when the latest window had too few labels to be judged.\n"
+                           "# TYPE biasmon_alarm_decidable gauge\n");
+    pthread_mutex_lock(&s->metrics_mu);
+    for (size_t k = 0; !r && k < ns; k++) {
+        if (!st[k].latest || !analysis_of(s, st[k].latest)) continue;
+        json_t *ev = json_object_get(json_object_get(s->metrics_cache, st[k].latest->schedule), "evidence");
+        if (json_is_object(ev)) r = alarm_lines(b, st[k].latest, ev);
     }
     pthread_mutex_unlock(&s->metrics_mu);
     if (!r)

@@ -51,6 +51,12 @@ write("pre-only.json", {"version": "1.0", "pre_training_bias_metrics": stage("se
 write("no-values.json", {"version": "1.0", "pre_training_bias_metrics": stage("sex", "Female", pre, None),
                          "post_training_bias_metrics": stage("sex", "Female", post)})
 write("not-json.txt", "root:x:0:0:secret-word\n")
+# a baseline with its counts (as biasmon analyze writes them), for the statistical rule
+os.makedirs(os.path.join(root, "counted"))
+write("counted/analysis.json", {"version": "1.0", "pre_training_bias_metrics": stage("sex", "Female", pre),
+                                "post_training_bias_metrics": stage("sex", "Female", post)})
+write("counted/bias_counts.json", {"version": "1.0", "rows": 32561, "facets": {"sex": [{"value_or_threshold": "Female",
+    "a": {"tn": 13190, "fp": 1938, "fn": 3103, "tp": 3559}, "d": {"tn": 8311, "fp": 1281, "fn": 581, "tp": 598}}]}})
 P
 
 "$BM_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 --poll-ms 50 --workers 1 --allow-root "$root" \
@@ -145,11 +151,14 @@ for env, key in (({"BIASMON_ALARM_RULE": "strict"}, "BIASMON_ALARM_RULE"),
 req = jd("stat", b("good.json"))
 req["ModelBiasAppSpecification"]["Environment"] = {"BIASMON_ALARM_RULE": "statistical", "BIASMON_ALARM_BUDGET": "0.003"}
 sm.create_model_bias_job_definition(**req)
+req = jd("stat2", b("counted/analysis.json"))
+req["ModelBiasAppSpecification"]["Environment"] = {"BIASMON_ALARM_RULE": "statistical"}
+sm.create_model_bias_job_definition(**req)
 env = sm.describe_model_bias_job_definition(JobDefinitionName="stat")["ModelBiasAppSpecification"].get("Environment")
 check(f"the statistical rule is kept ({env})", env == {"BIASMON_ALARM_RULE": "statistical", "BIASMON_ALARM_BUDGET": "0.003"})
 names = sorted(s["MonitoringJobDefinitionName"] for s in sm.list_model_bias_job_definitions()["JobDefinitionSummaries"])
-check(f"the good ones were created ({names})", names == ["config-later", "good", "not-yet", "stat"])
-for n in ("good", "not-yet", "stat"):
+check(f"the good ones were created ({names})", names == ["config-later", "good", "not-yet", "stat", "stat2"])
+for n in ("good", "not-yet", "stat", "stat2"):
     sm.create_monitoring_schedule(MonitoringScheduleName=n, MonitoringScheduleConfig={
         "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}, "MonitoringJobDefinitionName": n,
         "MonitoringType": "ModelBias"})
@@ -175,6 +184,25 @@ timeout 120 "$BM_BIN" run stat --at 2026-11-24T11:00:00Z --wait --data-dir "$dat
 reason=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("FailureReason", ""))' "$w/run3.json" 2>/dev/null)
 check "statistical rule, baseline without counts: Failed naming bias_counts.json (exit $rc: $reason)" \
     bash -c '[ "$1" = 3 ] && grep -q "BIASMON_ALARM_RULE statistical needs the baseline.s counts .*bias_counts.json" <<<"$2"' _ "$rc" "$reason"
+
+# with the counts beside the baseline it runs, and GET /metrics shows its evidence
+timeout 120 "$BM_BIN" run stat2 --at 2026-11-24T11:00:00Z --wait --data-dir "$data" >"$w/run4.json" 2>"$w/run4.err"; rc=$?
+check "statistical rule with the baseline's counts: Completed (exit $rc: $(cat "$w/run4.err"))" test "$rc" = 0
+url=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["endpoint_url"])' "$data/serve.json")
+curl -s --max-time 30 "$url/metrics" >"$w/metrics.txt"
+check "/metrics: the statistical rule's decidable gauge for stat2" \
+    grep -q '^biasmon_alarm_decidable{endpoint="adult-income",schedule="stat2"} 1$' "$w/metrics.txt"
+check "/metrics: z and threshold come in pairs, with their labels" "$PY" - "$w/metrics.txt" <<'P'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+z = [l for l in lines if l.startswith("biasmon_alarm_z{")]
+t = [l for l in lines if l.startswith("biasmon_alarm_threshold{")]
+assert "# TYPE biasmon_alarm_z gauge" in lines and len(z) == len(t), (len(z), len(t))
+for a, b in zip(z, t):
+    assert a.split("}")[0].split("{")[1] == b.split("}")[0].split("{")[1], (a, b)
+    assert re.search(r'schedule="stat2",facet="sex",facet_value="Female",metric="[A-Z]+",windows="\d+"', a), a
+    assert float(b.split()[-1]) > 4, b
+P
 
 kill -TERM "$pid"; for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 wait "$pid"; rc=$?; pid=""
