@@ -13,20 +13,35 @@
  * key prefix ending in '/' and listed with the delimiter '/'. Any other scheme is BM_ENOTFOUND
  * with a message saying which back-ends exist; a new back-end is one more entry in store.c's
  * table, the pipeline does not change. S3 errors name the bucket, the key and S3's error code
- * (NoSuchKey and NoSuchBucket are BM_ENOTFOUND, AccessDenied and signature errors BM_EACCESS). */
+ * (NoSuchKey and NoSuchBucket are BM_ENOTFOUND, AccessDenied and signature errors BM_EACCESS).
+ *
+ * Contracts common to this header:
+ * - Errors: functions returning int return BM_OK or a bm_status and fill err, which must not be
+ *   NULL, naming the URI (or path) and saying what to change; messages never quote an object's
+ *   content or a secret. Nothing is printed.
+ * - Memory: inputs are borrowed. Results go into caller-owned buffers and lists (bm_buf,
+ *   bm_strlist, char out[outlen]); a fixed-size out that is too small is BM_ELIMIT, never a cut
+ *   name. Handles (readers, sequences) are the caller's and are freed by their _close/_free.
+ * - Threads: every call may be made from any thread at once, except bm_store_confine (process-
+ *   wide, once at start-up, before other threads use the store); a reader or a sequence is used
+ *   by one thread at a time. S3 connections are shared between threads under libcurl's locks. */
 
 /* A list of object names (relative to the listed prefix), sorted bytewise. */
 typedef struct bm_strlist {
     char **v;
     size_t n, cap;
 } bm_strlist;
+/* Frees every name and the array; the list is then empty and may be reused. */
 void bm_strlist_release(bm_strlist *l);
+/* Appends a copy of s[0..n) (NUL-terminated in the list); BM_ENOMEM leaves the list as it was. */
 int bm_strlist_push(bm_strlist *l, const char *s, size_t n) BM_MUST_CHECK;
 
-/* Joins a URI and a relative key with exactly one '/' between them into out. */
+/* Joins a URI and a relative key with exactly one '/' between them into out; BM_ELIMIT when
+ * out (outlen bytes) cannot hold the whole result. Touches no storage. */
 int bm_uri_join(const char *uri, const char *key, char *out, size_t outlen) BM_MUST_CHECK;
 
-/* Lists the objects directly under prefix (files when dirs == 0, sub-prefixes when dirs == 1).
+/* Lists the objects directly under prefix (files when dirs == 0, sub-prefixes when dirs == 1),
+ * appended to out (the caller's, released with bm_strlist_release also after a failure).
  * A missing prefix is an empty list, not an error. At most max entries (BM_ELIMIT beyond). */
 int bm_store_list(const char *prefix, int dirs, size_t max, bm_strlist *out,
                   bm_error *err) BM_MUST_CHECK;
@@ -42,7 +57,7 @@ int bm_store_list_range(const char *prefix, const char *from, const char *to, si
 
 /* Reads a whole object of at most max bytes into out (appending). BM_ENOTFOUND when missing;
  * BM_EIO when it is not a regular file (a FIFO, device or directory is refused at once: nothing
- * waits on it). */
+ * waits on it); BM_ELIMIT beyond max. After a failure out may hold part of the object. */
 int bm_store_read(const char *uri, size_t max, bm_buf *out, bm_error *err) BM_MUST_CHECK;
 /* Opens an object for reading as a descriptor the caller closes (same checks as bm_store_read);
  * *fd is -1 on failure. Local objects only (BM_EINVAL for s3://: use a reader). */
@@ -51,12 +66,13 @@ int bm_store_open_fd(const char *uri, int *fd, bm_error *err) BM_MUST_CHECK;
 /* A sequential reader for large objects; memory does not grow with the object (S3: ranged GETs
  * of 8 MiB on one connection, an object replaced while being read is BM_EIO). */
 typedef struct bm_store_reader bm_store_reader;
-/* Opens a reader (the caller's, closed with bm_store_reader_close; NULL with err set on failure:
- * the same checks as bm_store_read). One thread at a time per reader. */
+/* Opens uri for reading (the same checks as bm_store_read); the caller closes it with
+ * bm_store_reader_close. NULL with err set (BM_ENOTFOUND, BM_EIO, BM_EACCESS, BM_ENOMEM).
+ * One thread at a time per reader. */
 bm_store_reader *bm_store_reader_open(const char *uri, bm_error *err);
-/* Reads up to n bytes; returns the count, 0 at the end, -1 on error (err set). */
+/* Reads up to n bytes into buf; returns the count, 0 at the end, -1 on error (err set). */
 long bm_store_reader_read(bm_store_reader *r, void *buf, size_t n, bm_error *err);
-/* Closes the reader; NULL is a no-op. */
+/* Closes the reader and frees it; NULL is a no-op. */
 void bm_store_reader_close(bm_store_reader *r);
 
 /* ---- a sequence of objects read one after another, the next ones opened ahead ----
@@ -134,7 +150,8 @@ int bm_store_confine(const char *const *dirs, size_t n, bm_error *err) BM_MUST_C
  * exists must not lead out of its root through a link. Without confinement, BM_OK for any URI
  * the store can resolve. */
 int bm_store_check(const char *uri, bm_error *err) BM_MUST_CHECK;
-/* Writes the roots ("a, b") into out (truncated to n); returns how many there are. */
+/* Writes the roots ("a, b") into out, for messages (a list longer than n bytes ends in "...");
+ * returns how many there are. */
 size_t bm_store_roots(char *out, size_t n);
 
 /* ---- local files written whole: outputs are complete or absent ---- */

@@ -104,10 +104,10 @@ size_t bm_store_roots(char *out, size_t n)
 {
     size_t o = 0;
     if (n) out[0] = 0;
-    for (size_t k = 0; k < nroots && o < n; k++) {
-        int w = snprintf(out + o, n - o, "%s%s", k ? ", " : "", roots[k].given[0] ? roots[k].given : "/");
-        if (w < 0) break;
-        o += (size_t)w;
+    for (size_t k = 0; k < nroots && o + 1 < n; k++) {
+        /* for messages: a list too long for out ends in "..." */
+        if (bm_fmt_fit(out + o, n - o, "%s%s", k ? ", " : "", roots[k].given[0] ? roots[k].given : "/")) break;
+        o += strlen(out + o);
     }
     return nroots;
 }
