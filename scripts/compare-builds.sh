@@ -12,27 +12,30 @@
 # machine is shared): quote the medians and the paired ratio NEW/OLD.
 # The bench programs are taken from beside each binary (bench_analyze, bench_execute).
 #
-# Usage: scripts/compare-builds.sh [--no-speed] [--runs N] [--records N] [--keep] OLD_BIN NEW_BIN
+# Usage: scripts/compare-builds.sh [--no-speed] [--runs N] [--records N] [--ignore NAME]... [--keep] OLD_BIN NEW_BIN
 #   --runs N      farm-bench runs of each command (default 5)
 #   --records N   capture records of the bench tree (default 250000; its data is kept, and reused,
 #                 under /tmp/biasmon-compare-bench-N)
+#   --ignore NAME an output file named NAME (e.g. report.html, new in NEW by design) is listed,
+#                 not compared and not counted as a difference
 #   --keep        keep the scratch folder (its path is printed)
 set -u
-speed=1 runs=5 records=250000 keep=0
+speed=1 runs=5 records=250000 keep=0 ignore=()
 while [ $# -gt 0 ]; do
     case $1 in
     --no-speed) speed=0 ;;
     --runs) runs=${2:?--runs needs a number}; shift ;;
     --records) records=${2:?--records needs a number}; shift ;;
     --keep) keep=1 ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --ignore) ignore+=("${2:?--ignore needs a file name}"); shift ;;
+    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     --) shift; break ;;
     -*) echo "compare-builds: unknown option $1" >&2; exit 2 ;;
     *) break ;;
     esac
     shift
 done
-[ $# = 2 ] || { echo "usage: scripts/compare-builds.sh [--no-speed] [--runs N] [--records N] [--keep] OLD_BIN NEW_BIN" >&2; exit 2; }
+[ $# = 2 ] || { echo "usage: scripts/compare-builds.sh [--no-speed] [--runs N] [--records N] [--ignore NAME]... [--keep] OLD_BIN NEW_BIN" >&2; exit 2; }
 case $runs$records in *[!0-9]*) echo "compare-builds: --runs and --records take whole numbers" >&2; exit 2 ;; esac
 src=$(cd "$(dirname "$0")/.." && pwd)
 old=$(realpath "$1" 2>/dev/null) new=$(realpath "$2" 2>/dev/null)
@@ -71,6 +74,10 @@ compare() {
     mapfile -t files < <(cd "$w/old/$name" && find . -type f; cd "$w/new/$name" && find . -type f)
     for rel in $(printf '%s\n' "${files[@]}" | sort -u); do
         rel=${rel#./}
+        if [ ${#ignore[@]} -gt 0 ] && printf '%s\n' "${ignore[@]}" | grep -qxF "$(basename "$rel")"; then
+            echo "ignored $name: $rel (--ignore)"
+            continue
+        fi
         if [ ! -f "$w/old/$name/$rel" ] || [ ! -f "$w/new/$name/$rel" ]; then
             echo "DIFF $name: $rel is written by $([ -f "$w/old/$name/$rel" ] && echo OLD || echo NEW) only"
             ndiff=$((ndiff + 1))
