@@ -490,9 +490,10 @@ static int gt_open(const char *dir, int64_t hour, gt_file *g, gen_totals *t)
     bm_time_civil(hour, &c);
     char d[4096];
     int n = snprintf(d, sizeof(d), "%s/gt/%04d/%02d/%02d/%02d", dir, c.year, c.month, c.day, c.hour);
-    if (n < 0 || (size_t)n >= sizeof(d) - sizeof("/labels.jsonl")) return -1; /* too long a path */
+    if (n < 0 || (size_t)n >= sizeof(d)) return -1; /* too long a path */
     if (mkdirs(d) != 0) return -1;
-    snprintf(g->path, sizeof(g->path), "%s/labels.jsonl", d);
+    n = snprintf(g->path, sizeof(g->path), "%s/labels.jsonl", d);
+    if (n < 0 || (size_t)n >= sizeof(g->path)) return -1;
     g->f = fopen(g->path, "wb");
     if (!g->f) return -1;
     setvbuf(g->f, NULL, _IOFBF, 1u << 20);

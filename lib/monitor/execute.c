@@ -31,9 +31,9 @@ void bm__note_problem(bm__run *r, const char *file, long line, const char *fmt, 
 {
     if (r->nfirst >= MAX_FIRST) return;
     bm__problem *p = &r->first[r->nfirst++];
-    snprintf(p->file, sizeof(p->file), "%s", file);
+    (void)bm_fmt_fit(p->file, sizeof(p->file), "%s", file);
     p->line = line;
-    snprintf(p->reason, sizeof(p->reason), fmt, a);
+    (void)bm_fmt_fit(p->reason, sizeof(p->reason), fmt, a); /* shown only: ends in "..." if cut */
 }
 
 /* An in-window record that could not be used: counted as malformed, and the first one kept for
@@ -44,13 +44,13 @@ void bm__in_window_problem(bm__run *r, const char *file, long line)
     bm__note_problem(r, file, line, "%s", r->x.why);
     if (r->malformed_in_window++) return;
     bm__problem *p = &r->first_in_window;
-    snprintf(p->file, sizeof(p->file), "%s", file);
+    (void)bm_fmt_fit(p->file, sizeof(p->file), "%s", file);
     p->line = line;
     if (r->x.why_setting)
-        snprintf(p->reason, sizeof(p->reason), "%s ($.ModelBiasJobInput.%s.%s)", r->x.why,
-                 r->jd->input.batch ? "BatchTransformInput" : "EndpointInput", r->x.why_setting);
+        (void)bm_fmt_fit(p->reason, sizeof(p->reason), "%s ($.ModelBiasJobInput.%s.%s)", r->x.why,
+                         r->jd->input.batch ? "BatchTransformInput" : "EndpointInput", r->x.why_setting);
     else
-        snprintf(p->reason, sizeof(p->reason), "%s", r->x.why);
+        (void)bm_fmt_fit(p->reason, sizeof(p->reason), "%s", r->x.why);
 }
 
 void bm__fail_run(bm__run *r, const char *fmt, ...)

@@ -31,7 +31,7 @@
 /* ==================================================================== the run's state */
 
 typedef struct bm__problem {
-    char file[512];
+    char file[4096]; /* a URI: as long as any the store hands out (bm_store_item.uri) */
     long line;
     char reason[300];
 } bm__problem;

@@ -122,7 +122,7 @@ int bm__scanned_record(bm__run *r, const char *uri, bm__staged *s, uint64_t *mal
     }
     (*malformed)++;
     char msg[600];
-    snprintf(msg, sizeof(msg), "%s%s%s", s->e.path, s->e.path[0] ? ": " : "", s->e.msg);
+    (void)bm_fmt_fit(msg, sizeof(msg), "%s%s%s", s->e.path, s->e.path[0] ? ": " : "", s->e.msg);
     bm__note_problem(r, uri, s->lineno, "%s", msg);
     return 0;
 }
