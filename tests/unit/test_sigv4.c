@@ -1385,7 +1385,8 @@ static void test_botocore_signed(void **state)
     make_tmpdir(script, sizeof(script) - 16);
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s", script);
-    snprintf(script, sizeof(script), "%s/sign.py", dir);
+    int n = snprintf(script, sizeof(script), "%s/sign.py", dir);
+    assert_true(n > 0 && (size_t)n < sizeof(script));
     FILE *f = fopen(script, "w");
     assert_non_null(f);
     fputs(botocore_script, f);
