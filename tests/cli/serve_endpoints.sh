@@ -353,5 +353,48 @@ check "the metrics the requests imply ($(head -c 400 "$w/metrics_check.txt"))" t
 check "execution.json: 40 records joined" "$PY" -c '
 import json, sys; e = json.load(open(sys.argv[1])); s = json.dumps(e); sys.exit(0 if "40" in s else 1)' "$(dirname "$a")/execution.json"
 
+# ---- a model server that is down: ModelError at once; kill -9 during traffic: no torn record
+start_daemon "$w/serve2.log" --capture-flush 1
+downport=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ok "CreateModel (nothing listens)" "$w/o.json" create-model --model-name m-down --execution-role-arn $role \
+    --primary-container "Image=x,Environment={BIASMON_MODEL_URL=http://127.0.0.1:$downport/invocations}"
+ok "CreateEndpointConfig (down)" "$w/o.json" create-endpoint-config --endpoint-config-name ec-down \
+    --production-variants "VariantName=AllTraffic,ModelName=m-down,InitialInstanceCount=1,InstanceType=ml.m5.large"
+ok "CreateEndpoint (down)" "$w/o.json" create-endpoint --endpoint-name ep-down --endpoint-config-name ec-down
+aws_ sagemaker-runtime invoke-endpoint --endpoint-name ep-down --content-type text/csv --body "fileb://$w/in2.csv" \
+    "$w/answer4" >/dev/null 2>"$w/stderr"
+check "a model server that is down: ModelError naming it ($(head -c 300 "$w/stderr"))" \
+    grep -q "(ModelError).*cannot be reached" "$w/stderr"
+ok "CreateEndpoint ep-k (capture on)" "$w/o.json" create-endpoint --endpoint-name ep-k --endpoint-config-name ec-1
+cat >"$w/traffic.py" <<'P'
+import sys, boto3
+from botocore.config import Config
+url, key, secret = sys.argv[1:4]
+rt = boto3.client("sagemaker-runtime", endpoint_url=url, region_name="us-east-1", aws_access_key_id=key,
+                  aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
+for i in range(100000):
+    try:
+        rt.invoke_endpoint(EndpointName="ep-k", ContentType="text/csv", Body="%d,F" % (i % 10), TargetVariant="A",
+                           InferenceId="k-%d" % i)
+    except Exception:
+        break
+P
+"$PY" "$w/traffic.py" "$url" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" 2>/dev/null &
+tpid=$!
+for _ in $(seq 1 100); do [ -n "$(find "$cap/ep-k" -name '*.jsonl' 2>/dev/null | head -1)" ] && break; sleep 0.1; done
+kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=""
+wait "$tpid" 2>/dev/null
+"$PY" - "$cap/ep-k" >"$w/torn.txt" 2>&1 <<'P'
+import json, glob, sys
+n = 0
+for f in glob.glob(sys.argv[1] + "/**/*.jsonl", recursive=True):
+    data = open(f, "rb").read()
+    if not data.endswith(b"\n"): print("no final newline:", f)
+    for line in data.splitlines():
+        json.loads(line); n += 1
+if n == 0: print("no record was written before the kill")
+P
+check "after kill -9 during traffic every capture file is whole ($(head -c 300 "$w/torn.txt"))" test ! -s "$w/torn.txt"
+
 echo "serve_endpoints: $passes passed, $fails failed"
 [ "$fails" = 0 ]
