@@ -94,7 +94,10 @@ static int usage(FILE *out, int rc)
           "  --region R           region for --sign (default us-east-1)\n"
           "  --drain S            seconds to wait for the last responses (default 10)\n"
           "  --ok-status N        the HTTP status every response must have (default 200; e.g. 400 with an\n"
-          "                       unknown --target, to time requests that never touch the state)\n",
+          "                       unknown --target, to time requests that never touch the state)\n"
+          "  --path P             POST P with --content-type and the body, no X-Amz-Target: InvokeEndpoint\n"
+          "                       (/endpoints/NAME/invocations, signed with --sign) or a model server\n"
+          "  --content-type CT    the Content-Type with --path (default text/csv)\n",
           out);
     return rc;
 }
@@ -162,6 +165,7 @@ int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *target = "SageMaker.DescribeMonitoringSchedule";
     const char *fmt = "{\"MonitoringScheduleName\":\"bench-%04d\"}", *sign_dir = NULL, *region = "us-east-1";
+    const char *path = NULL, *ctype = "text/csv"; /* --path: a plain POST (InvokeEndpoint, a model server) */
     int port = 0, nconn = 8, cycle = 1000, ok_status = 200;
     double rate = 1000, duration = 10, warmup = 1, drain = 10;
     int bad_opt = 0;
@@ -183,6 +187,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--region")) region = v;
         else if (!strcmp(a, "--drain")) drain = opt_double(v, &bad_opt);
         else if (!strcmp(a, "--ok-status")) ok_status = opt_int(v, &bad_opt);
+        else if (!strcmp(a, "--path")) path = v;
+        else if (!strcmp(a, "--content-type")) ctype = v;
         else return usage(stderr, 2);
     }
     const char *pct = strchr(fmt, '%');
@@ -218,7 +224,22 @@ int main(int argc, char **argv)
 #pragma GCC diagnostic pop
         if (bl < 0 || (size_t)bl >= sizeof(body)) return 1;
         int hl;
-        if (sign_dir) {
+        if (path && sign_dir) {
+            bm_http_header hs[2] = {{"host", hosthdr}, {"content-type", ctype}};
+            bm_sigv4_request sr = {"POST", path, "", hs, 2, body, (size_t)bl};
+            char date[32], auth[1024];
+            if (bm_sigv4_sign(&sr, &key, region, "sagemaker", sign_time, date, sizeof(date), auth, sizeof(auth))) {
+                fprintf(stderr, "serve_rate: cannot sign\n");
+                return 1;
+            }
+            hl = snprintf(head, sizeof(head),
+                          "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nX-Amz-Date: %s\r\nAuthorization: %s\r\n"
+                          "Content-Length: %d\r\n\r\n",
+                          path, hosthdr, ctype, date, auth, bl);
+        } else if (path) {
+            hl = snprintf(head, sizeof(head), "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+                          path, hosthdr, ctype, bl);
+        } else if (sign_dir) {
             bm_http_header hs[3] = {{"host", hosthdr}, {"content-type", "application/x-amz-json-1.1"}, {"x-amz-target", target}};
             bm_sigv4_request sr = {"POST", "/", "", hs, 3, body, (size_t)bl};
             char date[32], auth[1024];
