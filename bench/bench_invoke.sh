@@ -48,12 +48,17 @@ for cap in on off; do
         \"ModelName\": \"m\", \"InitialInstanceCount\": 1, \"InstanceType\": \"ml.m5.large\"}]$dc}"
     call CreateEndpoint "{\"EndpointName\": \"ep-$cap\", \"EndpointConfigName\": \"ec-$cap\"}"
 done
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, clock ticks
 run() { # label, serve_rate args...
     local label=$1; shift
-    local line
+    local line c0 c1 hz
+    hz=$(getconf CLK_TCK)
+    c0=$(cpu "$bpid")
     line=$("$B/serve_rate" --rate "$RATE" --duration "$DURATION" --warmup 2 --connections "$CONNS" --cycle 100 \
         --body-fmt '%d,39,Private,13,Never-married,Male,40' "$@" | grep '^RESULT')
-    echo "$label $line"
+    c1=$(cpu "$bpid")
+    # biasmon's CPU per request over the whole run (warm-up included; zero for the direct runs)
+    echo "$label $line biasmon_cpu_us_per_req=$(( (c1 - c0) * 1000000 / hz / (RATE * (DURATION + 2)) ))"
 }
 for r in $(seq 1 "$REPS"); do
     run "direct      " --port "$port" --path /invocations

@@ -27,7 +27,7 @@ struct bm__runtime {
     pthread_mutex_t pool_mu;
     CURL *pool[MAX_POOL];
     size_t npool;
-    atomic_uint_least64_t invocations, oks, model_errors, client_errors, sampled_out,
+    atomic_uint_least64_t generation, invocations, oks, model_errors, client_errors, sampled_out,
         not_captured_encoding;
 };
 
@@ -200,46 +200,144 @@ static double weight_of(json_t *ep_doc, json_t *v)
     return w ? json_number_value(w) : 1.0;
 }
 
-/* Resolves the endpoint's variant (wanted, or one drawn by weight) and its model server's URL.
- * Answers the error itself and returns 0 when it cannot. */
-static int resolve(bm_service *s, const char *endpoint, const char *wanted, bm_resource *ep,
-                   bm_resource *cfg, target *t, bm_http_response *res)
+/* What an invocation needs from the state (the endpoint, its config, its variants' model URLs),
+ * kept per HTTP thread until any API call changes something (rt->generation): an invocation then
+ * reads no database row. Each thread's entries are its own (jansson's values are not shared
+ * between threads) and freed when the thread ends. */
+#define CACHE_ENTRIES 8
+
+typedef struct cache_ent {
+    const bm__runtime *rt;
+    uint64_t gen;
+    char name[64];
+    bm_resource ep, cfg;
+    json_t *urls; /* {ModelName: URL or null when the model does not exist} */
+} cache_ent;
+
+typedef struct tcache {
+    cache_ent e[CACHE_ENTRIES];
+    size_t n, next;
+} tcache;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static int cache_key_ok;
+
+static void ent_release(cache_ent *c)
 {
+    bm_resource_release(&c->ep);
+    bm_resource_release(&c->cfg);
+    json_decref(c->urls);
+    memset(c, 0, sizeof(*c));
+}
+
+static void tcache_free(void *p)
+{
+    tcache *t = p;
+    for (size_t k = 0; k < t->n; k++)
+        ent_release(&t->e[k]);
+    bm_free(t);
+}
+
+static void cache_init_once(void)
+{
+    cache_key_ok = pthread_key_create(&cache_key, tcache_free) == 0;
+}
+
+void bm__runtime_changed(bm_service *s)
+{
+    if (s->runtime) atomic_fetch_add(&s->runtime->generation, 1);
+}
+
+/* The entry of endpoint, fetched from the state when this thread has none that is current.
+ * Answers the error itself and returns NULL when it cannot. */
+static cache_ent *fetch(bm_service *s, const char *endpoint, bm_http_response *res)
+{
+    bm__runtime *rt = s->runtime;
+    pthread_once(&cache_once, cache_init_once);
+    uint64_t gen = atomic_load(&rt->generation);
+    tcache *t = cache_key_ok ? pthread_getspecific(cache_key) : NULL;
+    if (!t && cache_key_ok && (t = bm_calloc(1, sizeof(*t))) && pthread_setspecific(cache_key, t)) {
+        bm_free(t);
+        t = NULL;
+    }
+    for (size_t k = 0; t && k < t->n; k++)
+        if (t->e[k].rt == rt && t->e[k].gen == gen && !strcasecmp(t->e[k].name, endpoint))
+            return &t->e[k];
+    static __thread cache_ent own; /* no cache (out of memory): one entry, refetched each time */
+    cache_ent *c = &own;
+    if (t) {
+        c = t->n < CACHE_ENTRIES ? &t->e[t->n++] : &t->e[t->next++ % CACHE_ENTRIES];
+    }
+    ent_release(c);
     bm_error e;
     bm_error_clear(&e);
-    int rc = bm_state_resource_get(s->db, BM_RES_ENDPOINT, endpoint, ep, &e);
+    int rc = bm_state_resource_get(s->db, BM_RES_ENDPOINT, endpoint, &c->ep, &e);
     if (rc == BM_ENOTFOUND) {
         validation(res, "Endpoint %s of account %s not found.", endpoint, s->account);
-        return 0;
+        return NULL;
     }
     if (rc) {
         runtime_error(res, 500, "InternalFailure", "the state cannot be read", NULL);
-        return 0;
+        return NULL;
     }
-    rc = bm_state_resource_get(s->db, BM_RES_ENDPOINT_CONFIG, ep->ref, cfg, &e);
-    if (rc) {
-        bm_resource_release(ep);
-        validation(res, "The endpoint configuration %s of endpoint %s does not exist.", ep->ref,
+    if (bm_state_resource_get(s->db, BM_RES_ENDPOINT_CONFIG, c->ep.ref, &c->cfg, &e)) {
+        validation(res, "The endpoint configuration %s of endpoint %s does not exist.", c->ep.ref,
                    endpoint);
-        return 0;
+        ent_release(c);
+        return NULL;
     }
-    json_t *vs = json_object_get(cfg->doc, "ProductionVariants"), *v, *chosen = NULL;
+    if (!(c->urls = json_object())) goto nomem;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(c->cfg.doc, "ProductionVariants"), i, v)
+    {
+        const char *mn = json_string_value(json_object_get(v, "ModelName"));
+        if (!mn || json_object_get(c->urls, mn)) continue;
+        bm_resource m;
+        json_t *u = json_null();
+        if (!bm_state_resource_get(s->db, BM_RES_MODEL, mn, &m, &e)) {
+            const char *url = bm__model_url(m.doc);
+            u = url ? json_string(url) : json_null();
+            bm_resource_release(&m);
+        }
+        if (!u || json_object_set_new(c->urls, mn, u)) goto nomem;
+    }
+    snprintf(c->name, sizeof(c->name), "%s", endpoint);
+    c->rt = rt;
+    c->gen = gen;
+    return c;
+nomem:
+    ent_release(c);
+    runtime_error(res, 500, "InternalFailure", "out of memory", NULL);
+    return NULL;
+}
+
+/* Chooses the endpoint's variant (wanted, or one drawn by weight) and its model server's URL.
+ * Answers the error itself and returns 0 when it cannot. */
+static int resolve(bm_service *s, const char *endpoint, const char *wanted, cache_ent *c, target *t,
+                   bm_http_response *res)
+{
+    (void)s;
+    json_t *vs = json_object_get(c->cfg.doc, "ProductionVariants"), *v, *chosen = NULL;
     size_t i;
     if (wanted) {
-        json_array_foreach(
-            vs, i, v) if (!strcmp(json_string_value(json_object_get(v, "VariantName")) ?: "",
-                                  wanted)) chosen = v;
+        json_array_foreach(vs, i, v)
+        {
+            if (!strcmp(json_string_value(json_object_get(v, "VariantName")) ?: "", wanted))
+                chosen = v;
+        }
         if (!chosen) {
             validation(res, "Variant %s not found for endpoint %s.", wanted, endpoint);
-            goto fail;
+            return 0;
         }
     } else {
         double total = 0;
-        json_array_foreach(vs, i, v) total += fmax(0, weight_of(ep->doc, v));
+        json_array_foreach(vs, i, v) total += fmax(0, weight_of(c->ep.doc, v));
         double pick = rnd() * total;
         json_array_foreach(vs, i, v)
         {
-            double w = fmax(0, weight_of(ep->doc, v));
+            double w = fmax(0, weight_of(c->ep.doc, v));
             if (w <= 0) continue;
             chosen = v;
             if (pick < w) break;
@@ -247,30 +345,24 @@ static int resolve(bm_service *s, const char *endpoint, const char *wanted, bm_r
         }
         if (!chosen) {
             validation(res, "Endpoint %s has no variant with a weight above 0.", endpoint);
-            goto fail;
+            return 0;
         }
     }
     snprintf(t->variant, sizeof(t->variant), "%s",
              json_string_value(json_object_get(chosen, "VariantName")) ?: "");
     snprintf(t->model, sizeof(t->model), "%s",
              json_string_value(json_object_get(chosen, "ModelName")) ?: "");
-    json_t *dc = json_object_get(cfg->doc, "DataCaptureConfig");
+    json_t *dc = json_object_get(c->cfg.doc, "DataCaptureConfig");
     json_t *on = json_object_get(dc, "EnableCapture");
     t->capture = dc && (!on || json_is_true(on)) ? dc : NULL;
-    bm_resource m;
-    if (!t->model[0] || bm_state_resource_get(s->db, BM_RES_MODEL, t->model, &m, &e)) {
+    const char *url = t->model[0] ? json_string_value(json_object_get(c->urls, t->model)) : NULL;
+    if (!url) {
         validation(res, "The model %s of variant %s of endpoint %s does not exist (CreateModel).",
                    t->model[0] ? t->model : "(none)", t->variant, endpoint);
-        goto fail;
+        return 0;
     }
-    const char *url = bm__model_url(m.doc);
-    snprintf(t->url, sizeof(t->url), "%s", url ? url : "");
-    bm_resource_release(&m);
+    snprintf(t->url, sizeof(t->url), "%s", url);
     return 1;
-fail:
-    bm_resource_release(ep);
-    bm_resource_release(cfg);
-    return 0;
 }
 
 /* ---- the call to the model server ---- */
@@ -575,10 +667,10 @@ void bm__runtime_invoke(bm_service *s, const bm_http_request *req, bm_http_respo
         validation(res, "TargetVariant must satisfy the pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9])*");
         return;
     }
-    bm_resource ep, cfg;
     target t;
     memset(&t, 0, sizeof(t));
-    if (!resolve(s, endpoint, tv, &ep, &cfg, &t, res)) {
+    cache_ent *ce = fetch(s, endpoint, res);
+    if (!ce || !resolve(s, endpoint, tv, ce, &t, res)) {
         atomic_fetch_add(&rt->client_errors, 1);
         return;
     }
@@ -589,8 +681,8 @@ void bm__runtime_invoke(bm_service *s, const bm_http_request *req, bm_http_respo
     long status = call_model(rt, t.url, req, ctype, accept, custom, iid, &up, why, sizeof(why));
     if (status >= 200 && status < 300) {
         if (t.capture)
-            capture(rt, json_string_value(json_object_get(ep.doc, "EndpointName")) ?: endpoint, &t,
-                    req, ctype, &up, iid, custom);
+            capture(rt, json_string_value(json_object_get(ce->ep.doc, "EndpointName")) ?: endpoint,
+                    &t, req, ctype, &up, iid, custom);
         snprintf(h_variant, sizeof(h_variant), "%s", t.variant);
         snprintf(h_ctype, sizeof(h_ctype), "%s",
                  up.content_type[0] ? up.content_type : "application/octet-stream");
@@ -633,8 +725,6 @@ void bm__runtime_invoke(bm_service *s, const bm_http_request *req, bm_http_respo
         json_decref(extra);
     }
     bm_buf_release(&up.body);
-    bm_resource_release(&ep);
-    bm_resource_release(&cfg);
 }
 
 /* ==================================================================== ground truth by id */

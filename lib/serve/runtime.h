@@ -14,6 +14,10 @@ bm__runtime *bm__runtime_new(bm_service *s, bm_error *err);
 /* Writes out the capture still queued, then frees. NULL is a no-op. Call after the HTTP server
  * stopped (no request may be running). */
 void bm__runtime_free(bm__runtime *rt);
+/* Something the runtime reads (an endpoint, its config, a model) may have changed: invocations
+ * read the state again instead of what their thread kept. Called after every API call that
+ * changes anything. */
+void bm__runtime_changed(bm_service *s);
 /* Writes out every capture file being filled now and waits for it. */
 void bm__runtime_flush(bm__runtime *rt);
 

@@ -117,6 +117,7 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
         bm_awsjson_error_from(res, &err);
     } else {
         bm__log(s, BM_LOG_DEBUG, "api", "op=%s", op->name);
+        if (!strstr(op->name, ".Describe") && !strstr(op->name, ".List")) bm__runtime_changed(s);
         bm_awsjson_reply(res, 200, resp);
     }
     json_decref(resp);
