@@ -80,18 +80,25 @@ int bm__setup(bm__run *r, bm_error *err)
             jd->config_uri);
         return BM_OK;
     }
-    /* columns: the features, the label (last header), the prediction */
-    r->nfeat = cfg->nheaders - 1;
-    r->ncols = cfg->nheaders + 1;
+    /* columns: the features, the label (last header), the prediction. A last header that
+     * predicted_label names is the prediction's name, not a feature: the SDK's ModelBiasMonitor with
+     * analysis_config=None sends the baseline's config, headers [features..., label, PREDICTION],
+     * and SageMaker's container reads it so (the prediction comes from the capture) */
+    size_t nh = cfg->nheaders;
+    if (nh >= 3 && cfg->predicted_label.set && cfg->predicted_label.name &&
+        !strcmp(cfg->predicted_label.name, cfg->headers[nh - 1]))
+        nh--;
+    r->nfeat = nh - 1;
+    r->ncols = nh + 1;
     r->names = bm_calloc(r->ncols, sizeof(char *));
     r->cells = bm_calloc(r->ncols, sizeof(bm_cell));
     r->fields = bm_calloc(r->ncols, sizeof(bm_slice));
     if (!r->names || !r->cells || !r->fields) return bm_error_set(err, BM_ENOMEM, "out of memory");
-    for (size_t k = 0; k < cfg->nheaders; k++)
+    for (size_t k = 0; k < nh; k++)
         r->names[k] = cfg->headers[k];
-    r->names[cfg->nheaders] = "predicted_label";
+    r->names[nh] = "predicted_label";
     r->view = *cfg;
-    r->view.label.name = cfg->headers[cfg->nheaders - 1];
+    r->view.label.name = cfg->headers[nh - 1];
     r->view.label.index = -1;
     r->view.predicted_label.set = 1;
     r->view.predicted_label.name = "predicted_label";
