@@ -38,7 +38,7 @@ static int teardown(void **state)
 }
 
 /* The names of the files in path (at most 16), and how many. */
-static int list(const char *path, char names[16][128])
+static int list(const char *path, char names[16][256])
 {
     DIR *d = opendir(path);
     if (!d) return 0;
@@ -46,7 +46,7 @@ static int list(const char *path, char names[16][128])
     struct dirent *e;
     while ((e = readdir(d)) && n < 16)
         if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")))
-            snprintf(names[n++], 128, "%s", e->d_name);
+            snprintf(names[n++], 256, "%s", e->d_name);
     closedir(d);
     return n;
 }
@@ -87,7 +87,7 @@ static void test_records_reach_files(void **state)
     assert_int_equal(st.written, 3);
     assert_int_equal(st.files, 2);
     assert_int_equal(st.queued_bytes, 0);
-    char names[16][128];
+    char names[16][256];
     assert_int_equal(list(a, names), 1);
     assert_memory_equal(names[0], "27-57-062-", 10); /* the first record's time */
     char path[400], text[64] = "";
