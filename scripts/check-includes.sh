@@ -5,7 +5,8 @@
 #      public header in include/ includes anything under lib/.
 # A quoted include is resolved as the compiler does here: the including file's folder first, then
 # include/, then lib/ (CMakeLists.txt's include path); names found in none of them (system
-# headers) are not followed. CMake runs it before the library compiles, like check-banned.sh.
+# headers) are not followed. CMake runs it before the library compiles (target check_includes),
+# like check-banned.sh.
 # Usage: scripts/check-includes.sh [SOURCE_DIR]     exit 0 clean, 1 violations, 2 cannot check
 set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
