@@ -313,6 +313,14 @@ static void test_confine_root_through_a_link(void **state)
     bm_error e;
     bm_error_clear(&e);
     assert_int_equal(bm_store_confine(roots, 1, &e), BM_OK);
+    /* the roots for messages: whole when they fit, else visibly cut */
+    char list[300], small[16];
+    assert_int_equal(bm_store_roots(list, sizeof(list)), 1);
+    assert_string_equal(list, alias);
+    assert_true(strlen(alias) >= sizeof(small));
+    assert_int_equal(bm_store_roots(small, sizeof(small)), 1);
+    assert_int_equal(strlen(small), sizeof(small) - 1);
+    assert_string_equal(small + sizeof(small) - 4, "...");
     /* the root is named either way: as configured, and as it resolves */
     snprintf(u, sizeof(u), "%s/x.json", alias);
     expect_code(bm_store_write(u, "1", 1, &e), BM_OK, &e, NULL);
