@@ -36,6 +36,9 @@ cp "$case/data.csv" "$root/in/data.csv"
 cp "$case/data.csv" "$root/in/one/train.csv"
 cp "$case/data.csv" "$root/in/two/a.csv"
 cp "$case/data.csv" "$root/in/two/b.csv"
+# the SDK's suggest_baseline always asks for the report (methods.report), as Clarify writes it
+"$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); c.setdefault("methods", {})["report"] = {"name": "report", "title": "Analysis Report"}; json.dump(c, open(sys.argv[1], "w"))' \
+    "$root/in/config.json"
 "$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); del c["predicted_label"]; json.dump(c, open(sys.argv[2], "w"))' \
     "$root/in/config.json" "$root/in/no-predictions.json"
 # what the command line writes for the same inputs: the job's output must be byte-identical
@@ -143,6 +146,10 @@ if PHASE == "run":
           and d["ProcessingEndTime"] >= d["ProcessingStartTime"] >= d["CreationTime"] and "analysed" in d.get("ExitMessage", ""),
           json.dumps(d, default=str)[:800])
     check("tags", sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "fairness"}])
+    made = sorted(os.listdir(f"{ROOT}/out/baseline-1"))
+    check("methods.report: report.html, report.ipynb and report.pdf beside analysis.json (the worker runs chromium)",
+          {"analysis.json", "report.html", "report.ipynb", "report.pdf"} <= set(made)
+          and open(f"{ROOT}/out/baseline-1/report.pdf", "rb").read(5) == b"%PDF-", made)
     # ---- a folder holding one object is that object
     sm.create_processing_job(**job("prefix-1", dataset=f"{ROOT}/in/one", config=f"file://{ROOT}/in/config.json"))
     d = wait("prefix-1")
