@@ -35,16 +35,15 @@
  *       endpointInput text/csv with 8 Adult-like features and a trailing "\n"
  *       ("39,State-gov,77516,Bachelors,13,Never-married,Male,40\n"), endpointOutput the model's
  *       score as CSV ("0.7310585786300049"), eventMetadata with an eventId (UUID), an inferenceId
- *       ("req-" and 16 hex digits, the caller's id) on half of the records and an inferenceTime inside the file's 5 minutes.
- *   DIR/gt/2026/11/23/HH/labels.jsonl and DIR/gt/2026/11/24/00/labels.jsonl
- *       ground truth ("1" or "0", CSV) for 95% of the records, keyed by the inferenceId when the
- *       record has one, else by its eventId, uploaded 1 to 60 minutes after the inference (so
- *       the labels of hour HH land in hour HH or HH+1, the last ones on the next day at 00).
- *   DIR/analysis_config.json, DIR/jobdef.json
- *       headers age, workclass, fnlwgt, education, education-num, marital-status, sex,
- *       hours-per-week and the label income; facet sex = Female; group variable education;
- *       label_values [1]; pre-training "all", post-training every metric but FT (the flip test
- *       keeps every row, see bm_plan_wants_ft). The job definition reads the endpoint's
+ *       ("req-" and 16 hex digits, the caller's id) on half of the records and an inferenceTime
+ * inside the file's 5 minutes. DIR/gt/2026/11/23/HH/labels.jsonl and
+ * DIR/gt/2026/11/24/00/labels.jsonl ground truth ("1" or "0", CSV) for 95% of the records, keyed by
+ * the inferenceId when the record has one, else by its eventId, uploaded 1 to 60 minutes after the
+ * inference (so the labels of hour HH land in hour HH or HH+1, the last ones on the next day at
+ * 00). DIR/analysis_config.json, DIR/jobdef.json headers age, workclass, fnlwgt, education,
+ * education-num, marital-status, sex, hours-per-week and the label income; facet sex = Female;
+ * group variable education; label_values [1]; pre-training "all", post-training every metric but FT
+ * (the flip test keeps every row, see bm_plan_wants_ft). The job definition reads the endpoint's
  *       capture with StartTimeOffset -P1D, EndTimeOffset -PT0H and ProbabilityAttribute "0"
  *       (the score, thresholded at 0.5), ground truth from DIR/gt, outputs under DIR/out.
  *
@@ -107,7 +106,8 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
     char *end;
     errno = 0;
     double d = strtod(s, &end);
-    if (errno || end == s || *end || !(d >= (double)lo) || d > (double)hi || d != floor(d)) return -1;
+    if (errno || end == s || *end || !(d >= (double)lo) || d > (double)hi || d != floor(d))
+        return -1;
     *v = (uint64_t)d;
     return 0;
 }
@@ -149,7 +149,9 @@ static int parse_options(int argc, char **argv, options *o)
     int ch;
     while ((ch = getopt_long(argc, argv, "d:r:f:n:q:EJIpxh", opts, NULL)) != -1) {
         switch (ch) {
-        case 'd': o->dir = optarg; break;
+        case 'd':
+            o->dir = optarg;
+            break;
         case 'r':
             if (parse_u64(optarg, 1000, 1000000000, &v) != 0) goto bad;
             o->records = v;
@@ -163,13 +165,26 @@ static int parse_options(int argc, char **argv, options *o)
         case 'q':
             if (parse_int(optarg, 0, MAX_REPS, &o->jq_reps) != 0) goto bad;
             break;
-        case 'E': o->want_exec = 0; break;
-        case 'J': o->want_jq = 0; break;
-        case 'I': o->want_io = 0; break;
-        case 'p': o->want_perf = 1; break;
-        case 'x': o->execute_once = 1; break;
-        case 'h': usage(stdout); exit(0);
-        default: goto bad;
+        case 'E':
+            o->want_exec = 0;
+            break;
+        case 'J':
+            o->want_jq = 0;
+            break;
+        case 'I':
+            o->want_io = 0;
+            break;
+        case 'p':
+            o->want_perf = 1;
+            break;
+        case 'x':
+            o->execute_once = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            goto bad;
         }
     }
     if (optind < argc) goto bad;
@@ -287,7 +302,8 @@ typedef struct file_list {
 
 static void file_list_release(file_list *l)
 {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
     free(l->v);
     memset(l, 0, sizeof(*l));
 }
@@ -371,7 +387,7 @@ static size_t put_uuid(uint64_t *s, char *p)
 {
     static const char hex[] = "0123456789abcdef";
     uint64_t a = splitmix64(s), b = splitmix64(s);
-    a = (a & ~0xf000ULL) | 0x4000ULL;                          /* version 4 */
+    a = (a & ~0xf000ULL) | 0x4000ULL;                        /* version 4 */
     b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; /* variant 10 */
     size_t n = 0;
     for (int i = 0; i < 32; i++) {
@@ -390,7 +406,8 @@ static size_t put_uint(char *p, uint64_t v)
         tmp[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    for (size_t i = 0; i < n; i++) p[i] = tmp[n - 1 - i];
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
     return n;
 }
 
@@ -420,18 +437,18 @@ static int pick(uint64_t *s, const int *w, int n)
 }
 
 /* Adult-like marginals (rounded from the UCI Adult data set). */
-static const char *const workclasses[] = {"Private",     "Self-emp-not-inc", "Local-gov", "?",
-                                          "State-gov",   "Self-emp-inc",     "Federal-gov",
-                                          "Without-pay"};
+static const char *const workclasses[] = {"Private",     "Self-emp-not-inc", "Local-gov",
+                                          "?",           "State-gov",        "Self-emp-inc",
+                                          "Federal-gov", "Without-pay"};
 static const int workclass_w[] = {697, 78, 64, 56, 40, 34, 29, 2};
-static const char *const educations[] = {
-    "Preschool", "1st-4th",    "5th-6th",   "7th-8th",   "9th",     "10th",
-    "11th",      "12th",       "HS-grad",   "Some-college", "Assoc-voc", "Assoc-acdm",
-    "Bachelors", "Masters",    "Prof-school", "Doctorate"};
+static const char *const educations[] = {"Preschool", "1st-4th",      "5th-6th",     "7th-8th",
+                                         "9th",       "10th",         "11th",        "12th",
+                                         "HS-grad",   "Some-college", "Assoc-voc",   "Assoc-acdm",
+                                         "Bachelors", "Masters",      "Prof-school", "Doctorate"};
 static const int education_w[] = {2, 5, 10, 20, 16, 29, 36, 13, 322, 223, 42, 33, 165, 53, 18, 13};
-static const char *const maritals[] = {"Married-civ-spouse", "Never-married", "Divorced", "Separated",
-                                       "Widowed",            "Married-spouse-absent",
-                                       "Married-AF-spouse"};
+static const char *const maritals[] = {
+    "Married-civ-spouse",    "Never-married",    "Divorced", "Separated", "Widowed",
+    "Married-spouse-absent", "Married-AF-spouse"};
 static const int marital_w[] = {460, 328, 136, 31, 31, 13, 1};
 
 #define HEADERS                                                                                    \
@@ -489,7 +506,8 @@ static int gt_open(const char *dir, int64_t hour, gt_file *g, gen_totals *t)
     bm_civil c;
     bm_time_civil(hour, &c);
     char d[4096];
-    int n = snprintf(d, sizeof(d), "%s/gt/%04d/%02d/%02d/%02d", dir, c.year, c.month, c.day, c.hour);
+    int n =
+        snprintf(d, sizeof(d), "%s/gt/%04d/%02d/%02d/%02d", dir, c.year, c.month, c.day, c.hour);
     if (n < 0 || (size_t)n >= sizeof(d)) return -1; /* too long a path */
     if (mkdirs(d) != 0) return -1;
     n = snprintf(g->path, sizeof(g->path), "%s/labels.jsonl", d);
@@ -522,7 +540,8 @@ static void hour_counts(uint64_t total, uint64_t *counts)
         counts[h] = (uint64_t)floor((double)total * w[h] / sum);
         used += counts[h];
     }
-    for (int h = 0; used < total; h = (h + 1) % HOURS, used++) counts[h]++;
+    for (int h = 0; used < total; h = (h + 1) % HOURS, used++)
+        counts[h]++;
 }
 
 /* Writes the capture tree and the ground truth; fills t. */
@@ -542,8 +561,8 @@ static int generate(const options *o, int64_t day0, gen_totals *t)
         bm_civil c;
         bm_time_civil(hour, &c);
         char hdir[4096];
-        snprintf(hdir, sizeof(hdir), "%s/capture/%s/AllTraffic/%04d/%02d/%02d/%02d", o->dir, ENDPOINT,
-                 c.year, c.month, c.day, c.hour);
+        snprintf(hdir, sizeof(hdir), "%s/capture/%s/AllTraffic/%04d/%02d/%02d/%02d", o->dir,
+                 ENDPOINT, c.year, c.month, c.day, c.hour);
         if (mkdirs(hdir) != 0) goto out;
         int nf = o->files_per_hour;
         int64_t slot = 3600 / nf;
@@ -556,8 +575,9 @@ static int generate(const options *o, int64_t day0, gen_totals *t)
             if (written >= start + len) written = start;
             char uuid[40], path[4200];
             uuid[put_uuid(&s, uuid)] = '\0';
-            snprintf(path, sizeof(path), "%s/%02d-%02d-%03d-%s.jsonl", hdir, (int)(written % 3600 / 60),
-                     (int)(written % 60), (int)(splitmix64(&s) % 1000), uuid);
+            snprintf(path, sizeof(path), "%s/%02d-%02d-%03d-%s.jsonl", hdir,
+                     (int)(written % 3600 / 60), (int)(written % 60), (int)(splitmix64(&s) % 1000),
+                     uuid);
             f = fopen(path, "wb");
             if (!f) goto out;
             setvbuf(f, NULL, _IOFBF, 1u << 20);
@@ -568,14 +588,17 @@ static int generate(const options *o, int64_t day0, gen_totals *t)
                 bm_time_civil(when, &w);
                 double score;
                 size_t m = 0;
-                m += put_str(rec + m, "{\"captureData\":{\"endpointInput\":{\"observedContentType\":"
-                                      "\"text/csv\",\"mode\":\"INPUT\",\"data\":\"");
+                m +=
+                    put_str(rec + m, "{\"captureData\":{\"endpointInput\":{\"observedContentType\":"
+                                     "\"text/csv\",\"mode\":\"INPUT\",\"data\":\"");
                 m += gen_features(&s, rec + m, &score);
-                m += put_str(rec + m, "\\n\",\"encoding\":\"CSV\"},\"endpointOutput\":{"
-                                      "\"observedContentType\":\"text/csv; charset=utf-8\",\"mode\":"
-                                      "\"OUTPUT\",\"data\":\"");
+                m +=
+                    put_str(rec + m, "\\n\",\"encoding\":\"CSV\"},\"endpointOutput\":{"
+                                     "\"observedContentType\":\"text/csv; charset=utf-8\",\"mode\":"
+                                     "\"OUTPUT\",\"data\":\"");
                 m += (size_t)snprintf(rec + m, 32, "%.16g", score);
-                m += put_str(rec + m, "\",\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"");
+                m +=
+                    put_str(rec + m, "\",\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"");
                 char *event_id = rec + m;
                 m += put_uuid(&s, rec + m);
                 char *key = event_id;
@@ -640,7 +663,9 @@ out:
 /* The parameters the data depend on: the manifest's first line. */
 static void manifest_key(const options *o, char *out, size_t n)
 {
-    snprintf(out, n, "bench_execute data v%d seed=%#llx records=%" PRIu64 " files_per_hour=%d gt_percent=%d",
+    snprintf(out, n,
+             "bench_execute data v%d seed=%#llx records=%" PRIu64
+             " files_per_hour=%d gt_percent=%d",
              GEN_VERSION, (unsigned long long)SEED, o->records, o->files_per_hour, GT_PERCENT);
 }
 
@@ -659,7 +684,8 @@ static int read_manifest(const char *path, const char *key, gen_totals *t)
     unsigned long long v[8];
     if (ok)
         ok = fscanf(f,
-                    "records=%llu inference_ids=%llu gt_records=%llu positives_gt=%llu capture_files=%llu "
+                    "records=%llu inference_ids=%llu gt_records=%llu positives_gt=%llu "
+                    "capture_files=%llu "
                     "capture_bytes=%llu gt_files=%llu gt_bytes=%llu",
                     &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8;
     fclose(f);
@@ -688,13 +714,13 @@ static int ensure_data(const options *o, int64_t day0, dataset *ds, int quiet)
     if (read_manifest(manifest, key, &want) == 0) {
         file_list gt;
         if (list_files(ds->capture_root, &ds->capture) == 0 && list_files(ds->gt_root, &gt) == 0) {
-            int same = ds->capture.n == want.capture_files && ds->capture.bytes == want.capture_bytes &&
-                       gt.n == want.gt_files && gt.bytes == want.gt_bytes;
+            int same = ds->capture.n == want.capture_files &&
+                       ds->capture.bytes == want.capture_bytes && gt.n == want.gt_files &&
+                       gt.bytes == want.gt_bytes;
             file_list_release(&gt);
             if (same) {
                 ds->t = want;
-                if (!quiet)
-                    printf("data under %s: reused (%s)\n", o->dir, key);
+                if (!quiet) printf("data under %s: reused (%s)\n", o->dir, key);
                 return 0;
             }
         }
@@ -706,7 +732,8 @@ static int ensure_data(const options *o, int64_t day0, dataset *ds, int quiet)
     }
     unlink(manifest);
     if (remove_tree(ds->capture_root) != 0 || remove_tree(ds->gt_root) != 0) {
-        fprintf(stderr, "bench_execute: cannot clear %s/{capture,gt}: %s\n", o->dir, strerror(errno));
+        fprintf(stderr, "bench_execute: cannot clear %s/{capture,gt}: %s\n", o->dir,
+                strerror(errno));
         return -1;
     }
     printf("generating %" PRIu64 " capture records under %s ...\n", o->records, o->dir);
@@ -717,14 +744,16 @@ static int ensure_data(const options *o, int64_t day0, dataset *ds, int quiet)
     FILE *f = fopen(manifest, "w");
     if (!f) return -1;
     fprintf(f,
-            "%s\nrecords=%" PRIu64 " inference_ids=%" PRIu64 " gt_records=%" PRIu64 " positives_gt=%" PRIu64
-            " capture_files=%" PRIu64 " capture_bytes=%" PRIu64 " gt_files=%" PRIu64 " gt_bytes=%" PRIu64 "\n",
+            "%s\nrecords=%" PRIu64 " inference_ids=%" PRIu64 " gt_records=%" PRIu64
+            " positives_gt=%" PRIu64 " capture_files=%" PRIu64 " capture_bytes=%" PRIu64
+            " gt_files=%" PRIu64 " gt_bytes=%" PRIu64 "\n",
             key, ds->t.records, ds->t.inference_ids, ds->t.gt_records, ds->t.positives_gt,
             ds->t.capture_files, ds->t.capture_bytes, ds->t.gt_files, ds->t.gt_bytes);
     if (fclose(f) != 0) return -1;
     if (list_files(ds->capture_root, &ds->capture) != 0 || ds->capture.n != ds->t.capture_files ||
         ds->capture.bytes != ds->t.capture_bytes) {
-        fprintf(stderr, "bench_execute: the capture tree under %s is not what was written\n", o->dir);
+        fprintf(stderr, "bench_execute: the capture tree under %s is not what was written\n",
+                o->dir);
         return -1;
     }
     printf("generated in %.1f s (%.0f MB/s written)\n", t1 - t0,
@@ -747,7 +776,8 @@ static int write_configs(const char *dir, char *jobdef_path, size_t n)
         " \"facet\": [{\"name_or_index\": \"sex\", \"value_or_threshold\": [\"Female\"]}],\n"
         " \"group_variable\": \"education\",\n"
         " \"methods\": {\"pre_training_bias\": {\"methods\": \"all\"},\n"
-        "             \"post_training_bias\": {\"methods\": [\"AD\", \"CDDPL\", \"DAR\", \"DCA\", \"DCR\", "
+        "             \"post_training_bias\": {\"methods\": [\"AD\", \"CDDPL\", \"DAR\", \"DCA\", "
+        "\"DCR\", "
         "\"DI\", \"DPPL\", \"DRR\", \"GE\", \"RD\", \"SD\", \"TE\"]}}}\n";
     FILE *f = fopen(ac, "w");
     if (!f || fputs(ac_text, f) < 0) {
@@ -760,19 +790,16 @@ static int write_configs(const char *dir, char *jobdef_path, size_t n)
         " s:{s:{s:s, s:s, s:s, s:s, s:s, s:f}, s:{s:s}},"
         " s:{s:[{s:{s:s, s:s, s:s}}]},"
         " s:{s:{s:i, s:s, s:i}}, s:{s:i}, s:s}",
-        "JobDefinitionName", "bench-bias-jd",
-        "ModelBiasAppSpecification", "ImageUri", "biasmon", "ConfigUri", ac, "Environment",
-        "publish_cloudwatch_metrics", "Enabled",
+        "JobDefinitionName", "bench-bias-jd", "ModelBiasAppSpecification", "ImageUri", "biasmon",
+        "ConfigUri", ac, "Environment", "publish_cloudwatch_metrics", "Enabled",
         "ModelBiasJobInput", "EndpointInput", "EndpointName", ENDPOINT, "LocalPath",
         "/opt/ml/processing/input/endpoint", "StartTimeOffset", "-P1D", "EndTimeOffset", "-PT0H",
-        "ProbabilityAttribute", "0", "ProbabilityThresholdAttribute", 0.5,
-        "GroundTruthS3Input", "S3Uri", gt,
-        "ModelBiasJobOutputConfig", "MonitoringOutputs", "S3Output", "S3Uri", out, "LocalPath",
-        "/opt/ml/processing/output", "S3UploadMode", "EndOfJob",
-        "JobResources", "ClusterConfig", "InstanceCount", 1, "InstanceType", "ml.m5.xlarge",
-        "VolumeSizeInGB", 30,
-        "StoppingCondition", "MaxRuntimeInSeconds", 3600,
-        "RoleArn", "arn:aws:iam::012345678901:role/SageMakerRole");
+        "ProbabilityAttribute", "0", "ProbabilityThresholdAttribute", 0.5, "GroundTruthS3Input",
+        "S3Uri", gt, "ModelBiasJobOutputConfig", "MonitoringOutputs", "S3Output", "S3Uri", out,
+        "LocalPath", "/opt/ml/processing/output", "S3UploadMode", "EndOfJob", "JobResources",
+        "ClusterConfig", "InstanceCount", 1, "InstanceType", "ml.m5.xlarge", "VolumeSizeInGB", 30,
+        "StoppingCondition", "MaxRuntimeInSeconds", 3600, "RoleArn",
+        "arn:aws:iam::012345678901:role/SageMakerRole");
     if (!jd) return -1;
     int r = json_dump_file(jd, jobdef_path, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     json_decref(jd);
@@ -783,14 +810,14 @@ static int write_configs(const char *dir, char *jobdef_path, size_t n)
 
 /* What an execution child reports through a pipe. */
 typedef struct exec_report {
-    int ok;        /* bm_execute returned BM_OK */
-    int status;    /* bm_exec_status */
+    int ok;     /* bm_execute returned BM_OK */
+    int status; /* bm_exec_status */
     char failure[512];
     char output_uri[1024];
-    double wall;   /* load + execute + release */
+    double wall; /* load + execute + release */
     long rss_before_kib, hwm_kib;
-    int64_t capture_files, capture_records, in_window, outside, malformed_capture, gt_files, gt_records,
-        malformed_gt, duplicates, joined, rows, without_gt, gt_without_capture;
+    int64_t capture_files, capture_records, in_window, outside, malformed_capture, gt_files,
+        gt_records, malformed_gt, duplicates, joined, rows, without_gt, gt_without_capture;
 } exec_report;
 
 static int64_t count_of(json_t *counts, const char *k)
@@ -799,7 +826,8 @@ static int64_t count_of(json_t *counts, const char *k)
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
 }
 
-static int execute_once(const char *jobdef_path, const char *capture_root, int64_t T, exec_report *rep)
+static int execute_once(const char *jobdef_path, const char *capture_root, int64_t T,
+                        exec_report *rep)
 {
     memset(rep, 0, sizeof(*rep));
     rep->rss_before_kib = proc_status_kib("VmRSS:");
@@ -830,7 +858,8 @@ static int execute_once(const char *jobdef_path, const char *capture_root, int64
         rep->ok = 1;
         rep->status = (int)res.status;
         (void)bm_fmt_fit(rep->failure, sizeof(rep->failure), "%s", res.failure_reason);
-        (void)bm_fmt_fit(rep->output_uri, sizeof(rep->output_uri), "%s", res.output_uri); /* shown only */
+        (void)bm_fmt_fit(rep->output_uri, sizeof(rep->output_uri), "%s",
+                         res.output_uri); /* shown only */
         json_t *c = json_object_get(res.account, "counts");
         rep->capture_files = count_of(c, "capture_files");
         rep->capture_records = count_of(c, "capture_records");
@@ -932,7 +961,8 @@ static int run_executions(const options *o, const char *jobdef_path, const datas
     for (int i = 0; i < o->reps; i++) {
         exec_rep *e = &reps[i];
         if (run_execution(jobdef_path, ds, T, e) != 0) {
-            printf("  rep %d: FAILED: %s\n", i + 1, e->rep.failure[0] ? e->rep.failure : "the child failed");
+            printf("  rep %d: FAILED: %s\n", i + 1,
+                   e->rep.failure[0] ? e->rep.failure : "the child failed");
             return -1;
         }
         const exec_report *r = &e->rep;
@@ -940,28 +970,35 @@ static int run_executions(const options *o, const char *jobdef_path, const datas
         cpu[i] = e->cpu;
         rss[i] = (double)e->maxrss_kib / 1024;
         grow[i] = (double)(r->hwm_kib - r->rss_before_kib) / 1024;
-        printf("  rep %d: %.3f s wall, %.1f MB/s capture (%.1f MB/s capture + ground truth), %.3f M records/s;"
+        printf("  rep %d: %.3f s wall, %.1f MB/s capture (%.1f MB/s capture + ground truth), %.3f "
+               "M records/s;"
                " CPU %.2f s (user %.2f, sys %.2f): %.1f MB/s per CPU-second; peak RSS %.1f MiB"
                " (%.1f MiB above the child's RSS at the start)\n",
-               i + 1, r->wall, cap_mb / r->wall, all_mb / r->wall, (double)ds->t.records / r->wall / 1e6,
-               e->cpu, e->user, e->sys, cap_mb / e->cpu, rss[i], grow[i]);
+               i + 1, r->wall, cap_mb / r->wall, all_mb / r->wall,
+               (double)ds->t.records / r->wall / 1e6, e->cpu, e->user, e->sys, cap_mb / e->cpu,
+               rss[i], grow[i]);
         printf("         status %s%s%s; capture_files %" PRId64 ", capture_records %" PRId64
-               ", records_in_window %" PRId64 ", malformed %" PRId64 ", ground_truth_records %" PRId64
-               " (duplicates %" PRId64 "), joined_records %" PRId64 ", rows %" PRId64
-               ", capture_records_without_ground_truth %" PRId64 ", ground_truth_without_capture %" PRId64 "\n",
-               bm_exec_status_name((bm_exec_status)r->status), r->failure[0] ? ": " : "", r->failure,
-               r->capture_files, r->capture_records, r->in_window, r->malformed_capture + r->malformed_gt,
-               r->gt_records, r->duplicates, r->joined, r->rows, r->without_gt, r->gt_without_capture);
+               ", records_in_window %" PRId64 ", malformed %" PRId64
+               ", ground_truth_records %" PRId64 " (duplicates %" PRId64
+               "), joined_records %" PRId64 ", rows %" PRId64
+               ", capture_records_without_ground_truth %" PRId64
+               ", ground_truth_without_capture %" PRId64 "\n",
+               bm_exec_status_name((bm_exec_status)r->status), r->failure[0] ? ": " : "",
+               r->failure, r->capture_files, r->capture_records, r->in_window,
+               r->malformed_capture + r->malformed_gt, r->gt_records, r->duplicates, r->joined,
+               r->rows, r->without_gt, r->gt_without_capture);
         /* the checks: the run is Completed and joined exactly what was generated */
-        int want_ok = r->status == BM_EXEC_COMPLETED && r->capture_records == (int64_t)ds->t.records &&
-                      r->in_window == (int64_t)ds->t.records && r->gt_records == (int64_t)ds->t.gt_records &&
-                      r->joined == (int64_t)ds->t.gt_records && r->rows == (int64_t)ds->t.gt_records &&
-                      r->without_gt == (int64_t)(ds->t.records - ds->t.gt_records) &&
-                      r->gt_without_capture == 0 && r->malformed_capture == 0 && r->malformed_gt == 0 &&
-                      r->capture_files == (int64_t)ds->t.capture_files;
-        printf("         check: %s (generated: %" PRIu64 " records, %" PRIu64 " with ground truth)\n",
-               want_ok ? "Completed, joined_records = rows = generated ground truth: OK" : "MISMATCH",
-               ds->t.records, ds->t.gt_records);
+        int want_ok =
+            r->status == BM_EXEC_COMPLETED && r->capture_records == (int64_t)ds->t.records &&
+            r->in_window == (int64_t)ds->t.records && r->gt_records == (int64_t)ds->t.gt_records &&
+            r->joined == (int64_t)ds->t.gt_records && r->rows == (int64_t)ds->t.gt_records &&
+            r->without_gt == (int64_t)(ds->t.records - ds->t.gt_records) &&
+            r->gt_without_capture == 0 && r->malformed_capture == 0 && r->malformed_gt == 0 &&
+            r->capture_files == (int64_t)ds->t.capture_files;
+        printf(
+            "         check: %s (generated: %" PRIu64 " records, %" PRIu64 " with ground truth)\n",
+            want_ok ? "Completed, joined_records = rows = generated ground truth: OK" : "MISMATCH",
+            ds->t.records, ds->t.gt_records);
         if (!want_ok) bad = 1;
         fflush(stdout);
     }
@@ -970,11 +1007,14 @@ static int run_executions(const options *o, const char *jobdef_path, const datas
     int64_t pending = r0->gt_records - r0->duplicates;
     double mw = median(wall, o->reps), mc = median(cpu, o->reps), mr = median(rss, o->reps),
            mg = median(grow, o->reps);
-    printf("  median of %d: %.3f s wall: %.1f MB/s capture JSON Lines (%.1f MB/s with the ground truth),"
+    printf("  median of %d: %.3f s wall: %.1f MB/s capture JSON Lines (%.1f MB/s with the ground "
+           "truth),"
            " %.3f M records/s; CPU %.2f s: %.1f MB/s per CPU-second; peak RSS %.1f MiB\n",
-           o->reps, mw, cap_mb / mw, all_mb / mw, (double)ds->t.records / mw / 1e6, mc, cap_mb / mc, mr);
+           o->reps, mw, cap_mb / mw, all_mb / mw, (double)ds->t.records / mw / 1e6, mc, cap_mb / mc,
+           mr);
     printf("  pending ground-truth ids (ground_truth_records - duplicates): %" PRId64
-           "; peak RSS per pending id %.1f bytes; (peak - RSS at the child's start) per pending id %.1f bytes\n",
+           "; peak RSS per pending id %.1f bytes; (peak - RSS at the child's start) per pending id "
+           "%.1f bytes\n",
            pending, mr * 1048576.0 / (double)pending, mg * 1048576.0 / (double)pending);
     printf("  target 300 MB/s of capture per core: %s (%.1f MB/s per CPU-second)\n",
            cap_mb / mc >= 300 ? "met" : "NOT met", cap_mb / mc);
@@ -1047,17 +1087,21 @@ static int run_reference(const char *name, const char *const *prefix, int nprefi
                          const dataset *ds)
 {
     if (!have_program(prefix[0])) {
-        printf("\n%s: %s is not installed (apt-get install -y %s); skipped\n", name, prefix[0], prefix[0]);
+        printf("\n%s: %s is not installed (apt-get install -y %s); skipped\n", name, prefix[0],
+               prefix[0]);
         return 0;
     }
     size_t argc = (size_t)nprefix + ds->capture.n + 1;
     char **argv = calloc(argc, sizeof(char *));
     if (!argv) return -1;
-    for (int i = 0; i < nprefix; i++) argv[i] = (char *)prefix[i];
-    for (size_t i = 0; i < ds->capture.n; i++) argv[(size_t)nprefix + i] = ds->capture.v[i];
+    for (int i = 0; i < nprefix; i++)
+        argv[i] = (char *)prefix[i];
+    for (size_t i = 0; i < ds->capture.n; i++)
+        argv[(size_t)nprefix + i] = ds->capture.v[i];
     const double mb = (double)ds->capture.bytes / 1e6;
     double wall[MAX_REPS], cpu[MAX_REPS], rss[MAX_REPS];
-    printf("\n%s over the %zu capture files (%.1f MB), %d reps\n", name, ds->capture.n, mb, o->jq_reps);
+    printf("\n%s over the %zu capture files (%.1f MB), %d reps\n", name, ds->capture.n, mb,
+           o->jq_reps);
     print_load("before");
     int r = 0;
     for (int i = 0; i < o->jq_reps; i++) {
@@ -1070,14 +1114,16 @@ static int run_reference(const char *name, const char *const *prefix, int nprefi
         wall[i] = c.wall;
         cpu[i] = c.cpu;
         rss[i] = (double)c.maxrss_kib / 1024;
-        printf("  rep %d: %.3f s wall, %.1f MB/s; CPU %.2f s: %.1f MB/s per CPU-second; peak RSS %.1f MiB\n",
+        printf("  rep %d: %.3f s wall, %.1f MB/s; CPU %.2f s: %.1f MB/s per CPU-second; peak RSS "
+               "%.1f MiB\n",
                i + 1, c.wall, mb / c.wall, c.cpu, mb / c.cpu, rss[i]);
         fflush(stdout);
     }
     if (r == 0 && o->jq_reps > 0) {
         print_load("after");
         double mw = median(wall, o->jq_reps), mc = median(cpu, o->jq_reps);
-        printf("  median of %d: %.3f s wall, %.1f MB/s; CPU %.2f s: %.1f MB/s per CPU-second; peak RSS %.1f MiB\n",
+        printf("  median of %d: %.3f s wall, %.1f MB/s; CPU %.2f s: %.1f MB/s per CPU-second; peak "
+               "RSS %.1f MiB\n",
                o->jq_reps, mw, mb / mw, mc, mb / mc, median(rss, o->jq_reps));
     }
     free(argv);
@@ -1101,10 +1147,25 @@ static int run_perf(const options *o)
     snprintf(data, sizeof(data), "%s/perf-execute.data", o->dir);
     snprintf(recs, sizeof(recs), "%" PRIu64, o->records);
     snprintf(fph, sizeof(fph), "%d", o->files_per_hour);
-    char *argv[] = {"perf", "record", "-g", "-q", "-o", data, "--", self, "--dir", (char *)o->dir,
-                    "--records", recs, "--files-per-hour", fph, "--execute-once", NULL};
-    printf("\nperf record -g -o %s -- %s --dir %s --records %s --files-per-hour %s --execute-once\n", data,
-           self, o->dir, recs, fph);
+    char *argv[] = {"perf",
+                    "record",
+                    "-g",
+                    "-q",
+                    "-o",
+                    data,
+                    "--",
+                    self,
+                    "--dir",
+                    (char *)o->dir,
+                    "--records",
+                    recs,
+                    "--files-per-hour",
+                    fph,
+                    "--execute-once",
+                    NULL};
+    printf(
+        "\nperf record -g -o %s -- %s --dir %s --records %s --files-per-hour %s --execute-once\n",
+        data, self, o->dir, recs, fph);
     print_load("before");
     cmd_result c;
     if (time_command(argv, &c) != 0) {
@@ -1116,8 +1177,9 @@ static int run_perf(const options *o)
     const int tops[2] = {PERF_TOP, 6};
     for (int k = 0; k < 2; k++) {
         char cmd[4600];
-        snprintf(cmd, sizeof(cmd), "perf report -i '%s' --no-children --sort %s -g none --stdio 2>/dev/null",
-                 data, sorts[k]);
+        snprintf(cmd, sizeof(cmd),
+                 "perf report -i '%s' --no-children --sort %s -g none --stdio 2>/dev/null", data,
+                 sorts[k]);
         printf("  %s\n", cmd);
         FILE *p = popen(cmd, "r");
         if (!p) return -1;
@@ -1129,12 +1191,14 @@ static int run_perf(const options *o)
                 continue;
             }
             const char *q = line;
-            while (*q == ' ') q++;
+            while (*q == ' ')
+                q++;
             if (shown < tops[k] && *q >= '0' && *q <= '9' && strchr(q, '%')) {
                 /* drop the empty IPC columns ("-      -") perf adds without a hardware PMU */
                 size_t len = strlen(line);
                 for (;;) {
-                    while (len && (line[len - 1] == ' ' || line[len - 1] == '\n')) len--;
+                    while (len && (line[len - 1] == ' ' || line[len - 1] == '\n'))
+                        len--;
                     if (len >= 2 && line[len - 1] == '-' && line[len - 2] == ' ')
                         len -= 2;
                     else
@@ -1164,7 +1228,8 @@ static void print_machine(void)
                 const char *c = strchr(line, ':');
                 if (c) {
                     c++;
-                    while (*c == ' ') c++;
+                    while (*c == ' ')
+                        c++;
                     snprintf(model, sizeof(model), "%.*s", (int)strcspn(c, "\n"), c);
                 }
                 break;
@@ -1194,11 +1259,13 @@ int main(int argc, char **argv)
     char jobdef[4200];
     if (o.execute_once) {
         /* under perf: one execution in this process, on data that must already be there */
-        if (ensure_data(&o, day0, &ds, 1) != 0 || write_configs(o.dir, jobdef, sizeof(jobdef)) != 0) return 1;
+        if (ensure_data(&o, day0, &ds, 1) != 0 || write_configs(o.dir, jobdef, sizeof(jobdef)) != 0)
+            return 1;
         exec_report rep;
         int r = execute_once(jobdef, ds.capture_root, T, &rep);
-        fprintf(stderr, "bench_execute --execute-once: %.3f s, %s, joined_records %" PRId64 "%s%s\n", rep.wall,
-                r ? "error" : bm_exec_status_name((bm_exec_status)rep.status), rep.joined,
+        fprintf(stderr,
+                "bench_execute --execute-once: %.3f s, %s, joined_records %" PRId64 "%s%s\n",
+                rep.wall, r ? "error" : bm_exec_status_name((bm_exec_status)rep.status), rep.joined,
                 rep.failure[0] ? ": " : "", rep.failure);
         file_list_release(&ds.capture);
         return r || rep.status != BM_EXEC_COMPLETED;
@@ -1210,14 +1277,15 @@ int main(int argc, char **argv)
         return 1;
     }
     const gen_totals *t = &ds.t;
-    printf("capture: %" PRIu64 " records in %" PRIu64 " files, %" PRIu64 " bytes (%.1f MB, %.1f bytes/record),"
+    printf("capture: %" PRIu64 " records in %" PRIu64 " files, %" PRIu64
+           " bytes (%.1f MB, %.1f bytes/record),"
            " %" PRIu64 " with an inferenceId\n",
            t->records, t->capture_files, t->capture_bytes, (double)t->capture_bytes / 1e6,
            (double)t->capture_bytes / (double)t->records, t->inference_ids);
-    printf("ground truth: %" PRIu64 " records (%.2f%%, %" PRIu64 " labelled 1) in %" PRIu64 " files, %" PRIu64
-           " bytes (%.1f MB)\n",
-           t->gt_records, 100.0 * (double)t->gt_records / (double)t->records, t->positives_gt, t->gt_files,
-           t->gt_bytes, (double)t->gt_bytes / 1e6);
+    printf("ground truth: %" PRIu64 " records (%.2f%%, %" PRIu64 " labelled 1) in %" PRIu64
+           " files, %" PRIu64 " bytes (%.1f MB)\n",
+           t->gt_records, 100.0 * (double)t->gt_records / (double)t->records, t->positives_gt,
+           t->gt_files, t->gt_bytes, (double)t->gt_bytes / 1e6);
     printf("job definition %s, analysis config %s/analysis_config.json\n", jobdef, o.dir);
     fflush(stdout);
     int failed = 0;

@@ -20,7 +20,8 @@
  * --drain seconds. Prints a report and one machine-readable line:
  *   RESULT sent=... ok=... errors=... rate=... p50_ms=... p90_ms=... p99_ms=... p999_ms=...
  *          max_ms=... svc_p50_ms=... svc_p99_ms=... late_ms_max=...
- * Exit status 0 when every counted request got the expected status, 1 otherwise, 2 for a bad command line. */
+ * Exit status 0 when every counted request got the expected status, 1 otherwise, 2 for a bad
+ * command line. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -88,15 +89,19 @@ static int usage(FILE *out, int rc)
           "  --warmup S           seconds of load before it, not counted (default 1)\n"
           "  --connections C      keep-alive connections (default 8, at most 256)\n"
           "  --target T           X-Amz-Target (default SageMaker.DescribeMonitoringSchedule)\n"
-          "  --body-fmt F         request body with one %d (default {\"MonitoringScheduleName\":\"bench-%04d\"})\n"
+          "  --body-fmt F         request body with one %d (default "
+          "{\"MonitoringScheduleName\":\"bench-%04d\"})\n"
           "  --cycle N            the %d runs over 0..N-1 (default 1000)\n"
           "  --sign DIR           sign every request with DIR/credentials (default: unsigned)\n"
           "  --region R           region for --sign (default us-east-1)\n"
           "  --drain S            seconds to wait for the last responses (default 10)\n"
-          "  --ok-status N        the HTTP status every response must have (default 200; e.g. 400 with an\n"
+          "  --ok-status N        the HTTP status every response must have (default 200; e.g. 400 "
+          "with an\n"
           "                       unknown --target, to time requests that never touch the state)\n"
-          "  --path P             POST P with --content-type and the body, no X-Amz-Target: InvokeEndpoint\n"
-          "                       (/endpoints/NAME/invocations, signed with --sign) or a model server\n"
+          "  --path P             POST P with --content-type and the body, no X-Amz-Target: "
+          "InvokeEndpoint\n"
+          "                       (/endpoints/NAME/invocations, signed with --sign) or a model "
+          "server\n"
           "  --content-type CT    the Content-Type with --path (default text/csv)\n",
           out);
     return rc;
@@ -110,7 +115,8 @@ static int connect_one(const char *host, int port)
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a.sin_addr) != 1 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+    if (inet_pton(AF_INET, host, &a.sin_addr) != 1 ||
+        connect(fd, (struct sockaddr *)&a, sizeof(a))) {
         close(fd);
         return -1;
     }
@@ -136,7 +142,8 @@ static long response_len(const char *b, size_t n, int *status)
     for (const char *p = b; p < end;) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         if (!eol) break;
-        if ((size_t)(eol - p) > 15 && !strncasecmp(p, "Content-Length:", 15)) clen = strtol(p + 15, NULL, 10);
+        if ((size_t)(eol - p) > 15 && !strncasecmp(p, "Content-Length:", 15))
+            clen = strtol(p + 15, NULL, 10);
         p = eol + 1;
     }
     if (clen < 0) return -1; /* biasmon serve always sends Content-Length */
@@ -164,8 +171,10 @@ static double opt_double(const char *v, int *bad)
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *target = "SageMaker.DescribeMonitoringSchedule";
-    const char *fmt = "{\"MonitoringScheduleName\":\"bench-%04d\"}", *sign_dir = NULL, *region = "us-east-1";
-    const char *path = NULL, *ctype = "text/csv"; /* --path: a plain POST (InvokeEndpoint, a model server) */
+    const char *fmt = "{\"MonitoringScheduleName\":\"bench-%04d\"}", *sign_dir = NULL,
+               *region = "us-east-1";
+    const char *path = NULL,
+               *ctype = "text/csv"; /* --path: a plain POST (InvokeEndpoint, a model server) */
     int port = 0, nconn = 8, cycle = 1000, ok_status = 200;
     double rate = 1000, duration = 10, warmup = 1, drain = 10;
     int bad_opt = 0;
@@ -174,33 +183,52 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--help")) return usage(stdout, 0);
         if (i + 1 >= argc) return usage(stderr, 2);
         const char *v = argv[++i];
-        if (!strcmp(a, "--host")) host = v;
-        else if (!strcmp(a, "--port")) port = opt_int(v, &bad_opt);
-        else if (!strcmp(a, "--rate")) rate = opt_double(v, &bad_opt);
-        else if (!strcmp(a, "--duration")) duration = opt_double(v, &bad_opt);
-        else if (!strcmp(a, "--warmup")) warmup = opt_double(v, &bad_opt);
-        else if (!strcmp(a, "--connections")) nconn = opt_int(v, &bad_opt);
-        else if (!strcmp(a, "--target")) target = v;
-        else if (!strcmp(a, "--body-fmt")) fmt = v;
-        else if (!strcmp(a, "--cycle")) cycle = opt_int(v, &bad_opt);
-        else if (!strcmp(a, "--sign")) sign_dir = v;
-        else if (!strcmp(a, "--region")) region = v;
-        else if (!strcmp(a, "--drain")) drain = opt_double(v, &bad_opt);
-        else if (!strcmp(a, "--ok-status")) ok_status = opt_int(v, &bad_opt);
-        else if (!strcmp(a, "--path")) path = v;
-        else if (!strcmp(a, "--content-type")) ctype = v;
-        else return usage(stderr, 2);
+        if (!strcmp(a, "--host"))
+            host = v;
+        else if (!strcmp(a, "--port"))
+            port = opt_int(v, &bad_opt);
+        else if (!strcmp(a, "--rate"))
+            rate = opt_double(v, &bad_opt);
+        else if (!strcmp(a, "--duration"))
+            duration = opt_double(v, &bad_opt);
+        else if (!strcmp(a, "--warmup"))
+            warmup = opt_double(v, &bad_opt);
+        else if (!strcmp(a, "--connections"))
+            nconn = opt_int(v, &bad_opt);
+        else if (!strcmp(a, "--target"))
+            target = v;
+        else if (!strcmp(a, "--body-fmt"))
+            fmt = v;
+        else if (!strcmp(a, "--cycle"))
+            cycle = opt_int(v, &bad_opt);
+        else if (!strcmp(a, "--sign"))
+            sign_dir = v;
+        else if (!strcmp(a, "--region"))
+            region = v;
+        else if (!strcmp(a, "--drain"))
+            drain = opt_double(v, &bad_opt);
+        else if (!strcmp(a, "--ok-status"))
+            ok_status = opt_int(v, &bad_opt);
+        else if (!strcmp(a, "--path"))
+            path = v;
+        else if (!strcmp(a, "--content-type"))
+            ctype = v;
+        else
+            return usage(stderr, 2);
     }
     const char *pct = strchr(fmt, '%');
-    if (bad_opt || port <= 0 || port > 65535 || rate <= 0 || rate > 1e6 || duration <= 0 || duration > 3600 || warmup < 0 ||
-        warmup > 600 || nconn < 1 || nconn > MAX_CONN || cycle < 1 || drain < 0 || drain > 600 || !pct ||
-        strchr(pct + 1, '%') || !strchr(pct, 'd')) {
-        fprintf(stderr, "serve_rate: bad option value (--body-fmt needs exactly one %%d conversion)\n");
+    if (bad_opt || port <= 0 || port > 65535 || rate <= 0 || rate > 1e6 || duration <= 0 ||
+        duration > 3600 || warmup < 0 || warmup > 600 || nconn < 1 || nconn > MAX_CONN ||
+        cycle < 1 || drain < 0 || drain > 600 || !pct || strchr(pct + 1, '%') ||
+        !strchr(pct, 'd')) {
+        fprintf(stderr,
+                "serve_rate: bad option value (--body-fmt needs exactly one %%d conversion)\n");
         return usage(stderr, 2);
     }
 
     /* ---- every request, built (and signed) before the clock starts ---- */
-    size_t total = (size_t)((warmup + duration) * rate + 0.5), counted_from = (size_t)(warmup * rate + 0.5);
+    size_t total = (size_t)((warmup + duration) * rate + 0.5),
+           counted_from = (size_t)(warmup * rate + 0.5);
     req *rq = calloc(total ? total : 1, sizeof(req));
     if (!rq) return 1;
     char hosthdr[300];
@@ -228,34 +256,44 @@ int main(int argc, char **argv)
             bm_http_header hs[2] = {{"host", hosthdr}, {"content-type", ctype}};
             bm_sigv4_request sr = {"POST", path, "", hs, 2, body, (size_t)bl};
             char date[32], auth[1024];
-            if (bm_sigv4_sign(&sr, &key, region, "sagemaker", sign_time, date, sizeof(date), auth, sizeof(auth))) {
+            if (bm_sigv4_sign(&sr, &key, region, "sagemaker", sign_time, date, sizeof(date), auth,
+                              sizeof(auth))) {
                 fprintf(stderr, "serve_rate: cannot sign\n");
                 return 1;
             }
             hl = snprintf(head, sizeof(head),
-                          "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nX-Amz-Date: %s\r\nAuthorization: %s\r\n"
+                          "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nX-Amz-Date: "
+                          "%s\r\nAuthorization: %s\r\n"
                           "Content-Length: %d\r\n\r\n",
                           path, hosthdr, ctype, date, auth, bl);
         } else if (path) {
-            hl = snprintf(head, sizeof(head), "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
-                          path, hosthdr, ctype, bl);
+            hl = snprintf(
+                head, sizeof(head),
+                "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+                path, hosthdr, ctype, bl);
         } else if (sign_dir) {
-            bm_http_header hs[3] = {{"host", hosthdr}, {"content-type", "application/x-amz-json-1.1"}, {"x-amz-target", target}};
+            bm_http_header hs[3] = {{"host", hosthdr},
+                                    {"content-type", "application/x-amz-json-1.1"},
+                                    {"x-amz-target", target}};
             bm_sigv4_request sr = {"POST", "/", "", hs, 3, body, (size_t)bl};
             char date[32], auth[1024];
-            if (bm_sigv4_sign(&sr, &key, region, "sagemaker", sign_time, date, sizeof(date), auth, sizeof(auth))) {
+            if (bm_sigv4_sign(&sr, &key, region, "sagemaker", sign_time, date, sizeof(date), auth,
+                              sizeof(auth))) {
                 fprintf(stderr, "serve_rate: cannot sign\n");
                 return 1;
             }
-            hl = snprintf(head, sizeof(head),
-                          "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.1\r\n"
-                          "X-Amz-Target: %s\r\nX-Amz-Date: %s\r\nAuthorization: %s\r\nContent-Length: %d\r\n\r\n",
-                          hosthdr, target, date, auth, bl);
+            hl = snprintf(
+                head, sizeof(head),
+                "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                "X-Amz-Target: %s\r\nX-Amz-Date: %s\r\nAuthorization: %s\r\nContent-Length: "
+                "%d\r\n\r\n",
+                hosthdr, target, date, auth, bl);
         } else {
-            hl = snprintf(head, sizeof(head),
-                          "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.1\r\n"
-                          "X-Amz-Target: %s\r\nContent-Length: %d\r\n\r\n",
-                          hosthdr, target, bl);
+            hl = snprintf(
+                head, sizeof(head),
+                "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                "X-Amz-Target: %s\r\nContent-Length: %d\r\n\r\n",
+                hosthdr, target, bl);
         }
         if (hl < 0 || (size_t)hl >= sizeof(head)) return 1;
         rq[i].len = (size_t)hl + (size_t)bl;
@@ -266,7 +304,8 @@ int main(int argc, char **argv)
     memset(secret, 0, sizeof(secret));
 
     /* ---- connections ---- */
-    int ep = epoll_create1(EPOLL_CLOEXEC), tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    int ep = epoll_create1(EPOLL_CLOEXEC),
+        tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (ep < 0 || tfd < 0) return 1;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)MAX_CONN};
     epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
@@ -275,7 +314,8 @@ int main(int argc, char **argv)
         cs[c] = (conn){.fd = connect_one(host, port), .cur = -1, .rcap = 1 << 16};
         cs[c].rbuf = malloc(cs[c].rcap);
         if (cs[c].fd < 0 || !cs[c].rbuf) {
-            fprintf(stderr, "serve_rate: cannot connect to %s:%d: %s\n", host, port, strerror(errno));
+            fprintf(stderr, "serve_rate: cannot connect to %s:%d: %s\n", host, port,
+                    strerror(errno));
             return 1;
         }
         ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = (uint64_t)c};
@@ -302,7 +342,8 @@ int main(int argc, char **argv)
             cs[c].cur = i;
             cs[c].wpos = 0;
             rq[i].sent = mono();
-            if (rq[i].sent - rq[i].due > late_max && (size_t)i >= counted_from) late_max = rq[i].sent - rq[i].due;
+            if (rq[i].sent - rq[i].due > late_max && (size_t)i >= counted_from)
+                late_max = rq[i].sent - rq[i].due;
             ssize_t w = write(cs[c].fd, rq[i].data, rq[i].len);
             if (w > 0) cs[c].wpos = (size_t)w;
             if (cs[c].wpos < rq[i].len) { /* rare on loopback: finish it when writable */
@@ -313,7 +354,8 @@ int main(int argc, char **argv)
         /* sleep until the next request is due or a response arrives */
         if (next < total) {
             double due = t0 + (double)next / rate;
-            struct itimerspec its = {{0, 0}, {(time_t)due, (long)((due - (double)(time_t)due) * 1e9)}};
+            struct itimerspec its = {{0, 0},
+                                     {(time_t)due, (long)((due - (double)(time_t)due) * 1e9)}};
             if (its.it_value.tv_nsec <= 0 && its.it_value.tv_sec <= 0) its.it_value.tv_nsec = 1;
             timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
         }
@@ -374,7 +416,8 @@ int main(int argc, char **argv)
             }
             int status = 0;
             long len;
-            while (cn->fd >= 0 && cn->rlen && (len = response_len(cn->rbuf, cn->rlen, &status)) != 0) {
+            while (cn->fd >= 0 && cn->rlen &&
+                   (len = response_len(cn->rbuf, cn->rlen, &status)) != 0) {
                 if (len < 0 || cn->cur < 0) {
                     fprintf(stderr, "serve_rate: unparseable or unexpected response\n");
                     return 1;
@@ -418,26 +461,32 @@ int main(int argc, char **argv)
             if (rq[i].done > last) last = rq[i].done;
         span = last - first;
     }
-    printf("serve_rate: %s at %.0f req/s for %.1f s (+%.1f s warm-up), %d connections%s\n", target, rate, duration, warmup,
-           nconn, sign_dir ? ", SigV4-signed" : "");
-    printf("  counted %zu: %zu HTTP %d, %zu other (first status %d), %zu unanswered; %ld transport errors, %ld reconnects\n", n,
-           ok, ok_status, bad, first_bad, missing, transport_errors, reconnects);
-    printf("  achieved %.1f responses/s over %.3f s (whole run %.3f s)\n", span > 0 ? (double)ok / span : 0, span, t_end - t0);
-    printf("  latency from due time (ms):  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", quantile(lat, ok, .5),
-           quantile(lat, ok, .9), quantile(lat, ok, .99), quantile(lat, ok, .999), ok ? lat[ok - 1] : 0);
-    printf("  latency from write (ms):     p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", quantile(svc, ok, .5),
-           quantile(svc, ok, .9), quantile(svc, ok, .99), quantile(svc, ok, .999), ok ? svc[ok - 1] : 0);
+    printf("serve_rate: %s at %.0f req/s for %.1f s (+%.1f s warm-up), %d connections%s\n", target,
+           rate, duration, warmup, nconn, sign_dir ? ", SigV4-signed" : "");
+    printf("  counted %zu: %zu HTTP %d, %zu other (first status %d), %zu unanswered; %ld transport "
+           "errors, %ld reconnects\n",
+           n, ok, ok_status, bad, first_bad, missing, transport_errors, reconnects);
+    printf("  achieved %.1f responses/s over %.3f s (whole run %.3f s)\n",
+           span > 0 ? (double)ok / span : 0, span, t_end - t0);
+    printf("  latency from due time (ms):  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n",
+           quantile(lat, ok, .5), quantile(lat, ok, .9), quantile(lat, ok, .99),
+           quantile(lat, ok, .999), ok ? lat[ok - 1] : 0);
+    printf("  latency from write (ms):     p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n",
+           quantile(svc, ok, .5), quantile(svc, ok, .9), quantile(svc, ok, .99),
+           quantile(svc, ok, .999), ok ? svc[ok - 1] : 0);
     printf("  latest send after its due time: %.3f ms\n", late_max * 1e3);
-    printf("RESULT sent=%zu ok=%zu errors=%zu rate=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f "
+    printf("RESULT sent=%zu ok=%zu errors=%zu rate=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
+           "p999_ms=%.3f max_ms=%.3f "
            "svc_p50_ms=%.3f svc_p99_ms=%.3f late_ms_max=%.3f\n",
-           n, ok, bad + missing, span > 0 ? (double)ok / span : 0, quantile(lat, ok, .5), quantile(lat, ok, .9),
-           quantile(lat, ok, .99), quantile(lat, ok, .999), ok ? lat[ok - 1] : 0, quantile(svc, ok, .5),
-           quantile(svc, ok, .99), late_max * 1e3);
+           n, ok, bad + missing, span > 0 ? (double)ok / span : 0, quantile(lat, ok, .5),
+           quantile(lat, ok, .9), quantile(lat, ok, .99), quantile(lat, ok, .999),
+           ok ? lat[ok - 1] : 0, quantile(svc, ok, .5), quantile(svc, ok, .99), late_max * 1e3);
     for (int c = 0; c < nconn; c++) {
         if (cs[c].fd >= 0) close(cs[c].fd);
         free(cs[c].rbuf);
     }
-    for (size_t i = 0; i < total; i++) free(rq[i].data);
+    for (size_t i = 0; i < total; i++)
+        free(rq[i].data);
     free(rq);
     free(queue);
     free(lat);

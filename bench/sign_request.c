@@ -2,7 +2,8 @@
  * has no HMAC-SHA256). A SigV4 signature stays valid while X-Amz-Date is within 15 minutes of the
  * server's clock, so requests signed once can be replayed for a short benchmark.
  *
- * usage: sign_request --data-dir DIR --host HOST:PORT --target TARGET [--region REGION] [--time EPOCH]
+ * usage: sign_request --data-dir DIR --host HOST:PORT --target TARGET [--region REGION] [--time
+ * EPOCH]
  *
  * Reads request bodies from stdin, one JSON body per line, and writes one line per body:
  *     X-Amz-Date value <TAB> Authorization value <TAB> body
@@ -20,9 +21,11 @@
 
 static int usage(void)
 {
-    fputs("usage: sign_request --data-dir DIR --host HOST:PORT --target TARGET [--region REGION] [--time EPOCH]\n"
-          "  stdin: one JSON body per line; stdout: X-Amz-Date<TAB>Authorization<TAB>body per line\n",
-          stderr);
+    fputs(
+        "usage: sign_request --data-dir DIR --host HOST:PORT --target TARGET [--region REGION] "
+        "[--time EPOCH]\n"
+        "  stdin: one JSON body per line; stdout: X-Amz-Date<TAB>Authorization<TAB>body per line\n",
+        stderr);
     return 2;
 }
 
@@ -33,12 +36,18 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 >= argc) return usage();
-        if (!strcmp(a, "--data-dir")) dir = argv[++i];
-        else if (!strcmp(a, "--host")) host = argv[++i];
-        else if (!strcmp(a, "--target")) target = argv[++i];
-        else if (!strcmp(a, "--region")) region = argv[++i];
-        else if (!strcmp(a, "--time")) when = strtoll(argv[++i], NULL, 10);
-        else return usage();
+        if (!strcmp(a, "--data-dir"))
+            dir = argv[++i];
+        else if (!strcmp(a, "--host"))
+            host = argv[++i];
+        else if (!strcmp(a, "--target"))
+            target = argv[++i];
+        else if (!strcmp(a, "--region"))
+            region = argv[++i];
+        else if (!strcmp(a, "--time"))
+            when = strtoll(argv[++i], NULL, 10);
+        else
+            return usage();
     }
     if (!dir || !host || !target) return usage();
     if (!when) when = (long long)time(NULL);
@@ -57,12 +66,16 @@ int main(int argc, char **argv)
     long n = 0;
     while (fgets(line, (int)cap, stdin)) {
         size_t len = strlen(line);
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = 0;
         if (!len) continue;
-        bm_http_header hs[3] = {{"host", host}, {"content-type", "application/x-amz-json-1.1"}, {"x-amz-target", target}};
+        bm_http_header hs[3] = {{"host", host},
+                                {"content-type", "application/x-amz-json-1.1"},
+                                {"x-amz-target", target}};
         bm_sigv4_request req = {"POST", "/", "", hs, 3, line, len};
         char date[32], auth[1024];
-        int rc = bm_sigv4_sign(&req, &key, region, "sagemaker", (int64_t)when, date, sizeof(date), auth, sizeof(auth));
+        int rc = bm_sigv4_sign(&req, &key, region, "sagemaker", (int64_t)when, date, sizeof(date),
+                               auth, sizeof(auth));
         if (rc) {
             fprintf(stderr, "sign_request: cannot sign request %ld (status %d)\n", n + 1, rc);
             free(line);

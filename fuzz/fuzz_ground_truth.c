@@ -17,13 +17,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bm_error err;
     bm_error_clear(&err);
     bm_capture_record rec;
-    if (bm_capture_scan(s, (const char *)data + 1, size - 1, &rec, &err) == BM_OK && rec.ground_truth.present) {
+    if (bm_capture_scan(s, (const char *)data + 1, size - 1, &rec, &err) == BM_OK &&
+        rec.ground_truth.present) {
         bm__extractor x;
         memset(&x, 0, sizeof(x));
         bm_buf_init(&x.arena, 1 << 20);
         bm_buf_init(&x.copy, 1 << 20);
         x.label_expr = bm_jmespath_compile(expr, &err);
-        int enc = rec.ground_truth.encoding.n == 4 ? BM__ENC_JSON
+        int enc = rec.ground_truth.encoding.n == 4   ? BM__ENC_JSON
                   : rec.ground_truth.encoding.n == 6 ? BM__ENC_BASE64
                                                      : BM__ENC_CSV;
         if (bm__extract_labels(&x, rec.ground_truth.data, enc, enc == BM__ENC_JSON) == BM_OK) {

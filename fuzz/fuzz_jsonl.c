@@ -22,13 +22,17 @@
 static const char *const configs[] = {
     "{\"dataset_type\":\"application/jsonlines\",\"headers\":[\"sex\",\"grp\",\"age\",\"y\"],"
     "\"features\":\"features\",\"label\":\"label\",\"predicted_label\":\"pred\","
-    "\"label_values_or_threshold\":[1],\"facet\":[{\"name_or_index\":\"sex\",\"value_or_threshold\":[\"F\"]}],"
+    "\"label_values_or_threshold\":[1],\"facet\":[{\"name_or_index\":\"sex\",\"value_or_"
+    "threshold\":[\"F\"]}],"
     "\"group_variable\":\"grp\",\"methods\":{\"pre_training_bias\":{\"methods\":\"all\"},"
     "\"post_training_bias\":{\"methods\":\"all\"}}}",
     "{\"dataset_type\":\"application/jsonlines\",\"headers\":[\"a\",\"b\",\"y\"],"
-    "\"features\":\"data.x\",\"label\":\"data.y\",\"predicted_label\":\"p.score\",\"probability_threshold\":0.6,"
-    "\"label_values_or_threshold\":[0.5],\"facet\":[{\"name_or_index\":1,\"value_or_threshold\":[3]},"
-    "{\"name_or_index\":\"a\"}],\"methods\":{\"post_training_bias\":{\"methods\":[\"DPPL\",\"DI\",\"FT\"]}}}",
+    "\"features\":\"data.x\",\"label\":\"data.y\",\"predicted_label\":\"p.score\",\"probability_"
+    "threshold\":0.6,"
+    "\"label_values_or_threshold\":[0.5],\"facet\":[{\"name_or_index\":1,\"value_or_threshold\":[3]"
+    "},"
+    "{\"name_or_index\":\"a\"}],\"methods\":{\"post_training_bias\":{\"methods\":[\"DPPL\",\"DI\","
+    "\"FT\"]}}}",
     "{\"dataset_type\":\"application/jsonlines\",\"headers\":[\"f\",\"y\"],\"features\":\"[f]\","
     "\"label\":\"y\",\"label_values_or_threshold\":[\"yes\"],\"facet\":[{\"name_or_index\":\"f\"}],"
     "\"methods\":{\"pre_training_bias\":{\"methods\":\"all\"}}}",

@@ -23,12 +23,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(rc == BM_OK || rc == BM_EPARSE || rc == BM_ELIMIT || rc == BM_ENOMEM);
     CHECK(truncated == 0 || truncated == 1);
     CHECK(l.n <= 50);
-    for (size_t k = 0; k < l.n; k++) CHECK(l.v[k][0] && !strchr(l.v[k], '/'));
+    for (size_t k = 0; k < l.n; k++)
+        CHECK(l.v[k][0] && !strchr(l.v[k], '/'));
     CHECK(memchr(token, 0, sizeof(token)) != NULL);
     bm_strlist_release(&l);
     char code[16], msg[40];
     bm__s3_parse_error(xml, n, code, sizeof(code), msg, sizeof(msg));
     CHECK(strlen(code) < sizeof(code) && strlen(msg) < sizeof(msg));
-    for (const char *p = msg; *p; p++) CHECK(*p >= 0x20 && *p < 0x7f);
+    for (const char *p = msg; *p; p++)
+        CHECK(*p >= 0x20 && *p < 0x7f);
     return 0;
 }

@@ -10,8 +10,8 @@
 #include "biasmon/config.h"
 
 /* Limits that keep the cube's memory independent of the row count. */
-#define BM_MAX_FACET_VALUES 65536  /* distinct values of a one-vs-all facet */
-#define BM_MAX_GROUP_VALUES 65536  /* distinct values of group_variable */
+#define BM_MAX_FACET_VALUES 65536        /* distinct values of a one-vs-all facet */
+#define BM_MAX_GROUP_VALUES 65536        /* distinct values of group_variable */
 #define BM_MAX_DISTINCT_TRACK (1u << 20) /* distinct integers tracked per column for typing */
 
 /* Contracts common to this header:
@@ -67,7 +67,8 @@ int bm_cube_add(bm_cube *c, const bm_cell *cells, bm_error *err) BM_MUST_CHECK;
  * typed as bm_cell_from_csv does. Same result and errors as bm_cube_add on those cells; faster,
  * because a field's text seen before in the same column is not parsed or classified again (the
  * memo lives in the cube, which is why a cube is one thread's at a time). */
-int bm_cube_add_csv(bm_cube *c, const bm_slice *fields, size_t nfields, bm_error *err) BM_MUST_CHECK;
+int bm_cube_add_csv(bm_cube *c, const bm_slice *fields, size_t nfields,
+                    bm_error *err) BM_MUST_CHECK;
 
 /* Adds every row of `from` (only read) into `into`, as if they had been added after into's rows.
  * Both must come from the same plan (BM_EINVAL otherwise); BM_ELIMIT when the union exceeds a
@@ -98,7 +99,8 @@ int bm_cube_analyze(const bm_cube *c, int nthreads, json_t **out, bm_error *err)
  * reference in *out to {"version": "1.0", "rows", "label", "facets": {name: [{"value_or_threshold",
  * "a": {"tn", "fp", "fn", "tp"}, "d": {...}}] or {"error": ...}}, "label_value_or_threshold"},
  * with the binarization bm_cube_analyze uses (d: the facet's values, a: the other rows). An
- * empty object but "version" and "rows" when the plan has no predicted label. BM_OK or BM_ENOMEM. */
+ * empty object but "version" and "rows" when the plan has no predicted label. BM_OK or BM_ENOMEM.
+ */
 int bm_cube_counts(const bm_cube *c, json_t **out, bm_error *err) BM_MUST_CHECK;
 
 /* Rows per facet group: for each facet, {"value_or_threshold", "rows" (in d), "other_rows" (in

@@ -24,35 +24,36 @@ typedef struct bm__xlist {
 } bm__xlist;
 
 typedef struct bm__extractor {
-    bm_buf arena;      /* decoded payloads and field texts */
-    bm_buf copy;       /* a decoded payload being split */
-    bm_slice *fields;  /* one split CSV record */
+    bm_buf arena;     /* decoded payloads and field texts */
+    bm_buf copy;      /* a decoded payload being split */
+    bm_slice *fields; /* one split CSV record */
     size_t fcap;
-    json_t **docs;     /* parsed JSON documents, released by reset */
+    json_t **docs; /* parsed JSON documents, released by reset */
     size_t ndocs, docs_cap;
     bm__xlist features; /* nrows * nfeat values, row-major */
     bm__xlist preds;
     bm__xlist labels;
     size_t nfeat_rows;
     /* settings */
-    size_t nfeat;                 /* features per row after exclusions */
-    size_t *exclude;              /* 0-based positions dropped from captured features */
+    size_t nfeat;    /* features per row after exclusions */
+    size_t *exclude; /* 0-based positions dropped from captured features */
     size_t nexclude;
-    bm_jmespath *features_expr;   /* JSON features (FeaturesAttribute), or NULL */
-    bm_jmespath *inference_expr;  /* JSON predicted label (InferenceAttribute) */
+    bm_jmespath *features_expr;  /* JSON features (FeaturesAttribute), or NULL */
+    bm_jmespath *inference_expr; /* JSON predicted label (InferenceAttribute) */
     bm_jmespath *probability_expr;
-    long inference_index;         /* CSV column of the predicted label, -1 */
-    long probability_index;       /* CSV column of the score, -1 */
-    double threshold;             /* score > threshold is 1 */
-    bm_jmespath *label_expr;      /* JSON ground truth (the analysis config's label), or NULL */
-    struct bm__ctype {            /* content types seen last and what they say (a record */
-        char text[64];            /* has two, the same on every record) */
+    long inference_index;    /* CSV column of the predicted label, -1 */
+    long probability_index;  /* CSV column of the score, -1 */
+    double threshold;        /* score > threshold is 1 */
+    bm_jmespath *label_expr; /* JSON ground truth (the analysis config's label), or NULL */
+    struct bm__ctype {       /* content types seen last and what they say (a record */
+        char text[64];       /* has two, the same on every record) */
         size_t n;
         unsigned char json, jsonl, csv;
     } ctypes[2];
     unsigned nctypes, ctype_next;
-    char why[300];                /* why the last extraction failed */
-    const char *why_setting;      /* the job setting that failure points at ("InferenceAttribute"), or NULL */
+    char why[300]; /* why the last extraction failed */
+    const char
+        *why_setting; /* the job setting that failure points at ("InferenceAttribute"), or NULL */
 } bm__extractor;
 
 void bm__extractor_reset(bm__extractor *x);

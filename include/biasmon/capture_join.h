@@ -18,7 +18,7 @@
  * half full) and the id and label bytes. */
 typedef struct bm__gt_entry {
     uint64_t hash;
-    uint32_t off;       /* id, then data, in the arena */
+    uint32_t off; /* id, then data, in the arena */
     uint32_t idlen;
     uint32_t datalen;
     uint32_t encoding : 2;   /* BM__ENC_* */
@@ -46,7 +46,8 @@ typedef struct bm__gt_table {
     size_t nslots;
     char *arena;
     size_t alen, acap;
-    uint64_t duplicates; /* uploads that replaced an earlier one of the same id (counted by bm__gt_index) */
+    uint64_t duplicates; /* uploads that replaced an earlier one of the same id (counted by
+                            bm__gt_index) */
 } bm__gt_table;
 
 void bm__gt_init(bm__gt_table *t, size_t max_entries);

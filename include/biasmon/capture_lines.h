@@ -14,7 +14,7 @@ typedef struct bm__lines {
     int eof;
     int skip;       /* dropping the rest of a line that was too long */
     const char *nl; /* the next line's '\n' when bm__lines_ready found it, else NULL */
-    long line; /* 1-based number of the line last returned */
+    long line;      /* 1-based number of the line last returned */
 } bm__lines;
 
 /* Opens uri; a line longer than max bytes is an error (BM_ELIMIT, err->line its number) and

@@ -16,12 +16,12 @@ typedef enum bm_cell_kind {
 #define BM_CELL_NKINDS 5
 
 typedef struct bm_cell {
-    uint8_t kind;     /* bm_cell_kind */
-    uint8_t textual;  /* 1 when read from text (CSV): in a string column it is the text itself */
-    uint8_t b;        /* BM_CELL_BOOL */
-    int64_t i;        /* BM_CELL_INT */
-    double f;         /* numeric value for INT and FLOAT */
-    bm_slice text;    /* the source text (CSV field, or the JSON string's bytes); may be empty */
+    uint8_t kind;    /* bm_cell_kind */
+    uint8_t textual; /* 1 when read from text (CSV): in a string column it is the text itself */
+    uint8_t b;       /* BM_CELL_BOOL */
+    int64_t i;       /* BM_CELL_INT */
+    double f;        /* numeric value for INT and FLOAT */
+    bm_slice text;   /* the source text (CSV field, or the JSON string's bytes); may be empty */
 } bm_cell;
 
 /* Types a CSV field as pandas.read_csv's default parser would: NA tokens and empty fields are

@@ -37,12 +37,12 @@ const char *bm_strerror(int status);
 /* An error record filled by parsers and the engine. The library never prints;
  * callers render it as "file:line:col: message" (or as an API error body). */
 typedef struct bm_error {
-    int code;          /* a bm_status */
-    char msg[512];     /* human text, always NUL-terminated */
-    char file[256];    /* input file name, "" when not applicable */
-    long line;         /* 1-based line, 0 when not applicable */
-    long col;          /* 1-based column (CSV: field number), 0 when not applicable */
-    char path[256];    /* JSON path such as "$.facet[0].name_or_index", "" when not applicable */
+    int code;       /* a bm_status */
+    char msg[512];  /* human text, always NUL-terminated */
+    char file[256]; /* input file name, "" when not applicable */
+    long line;      /* 1-based line, 0 when not applicable */
+    long col;       /* 1-based column (CSV: field number), 0 when not applicable */
+    char path[256]; /* JSON path such as "$.facet[0].name_or_index", "" when not applicable */
 } bm_error;
 
 /* Text for a human that does not fit its buffer is shortened visibly, never silently:
@@ -78,7 +78,8 @@ const char *bm_json_error_what(const struct json_error_t *je, char *buf, size_t 
 void *bm_malloc(size_t n);
 void *bm_calloc(size_t count, size_t size);
 void *bm_realloc(void *p, size_t n);
-/* Like realloc for an array of count elements of size each; fails (NULL, p untouched) on overflow. */
+/* Like realloc for an array of count elements of size each; fails (NULL, p untouched) on overflow.
+ */
 void *bm_reallocarray(void *p, size_t count, size_t size);
 char *bm_strndup(const char *s, size_t n);
 char *bm_strdup(const char *s);
@@ -97,10 +98,10 @@ typedef struct bm_slice {
 
 /* ---- growable byte buffer with a hard maximum ---- */
 typedef struct bm_buf {
-    char *data;  /* NUL-terminated when len > 0 or after any append */
+    char *data; /* NUL-terminated when len > 0 or after any append */
     size_t len;
     size_t cap;
-    size_t max;  /* appends that would exceed this fail with BM_ELIMIT */
+    size_t max; /* appends that would exceed this fail with BM_ELIMIT */
 } bm_buf;
 
 void bm_buf_init(bm_buf *b, size_t max);

@@ -12,9 +12,9 @@ typedef enum bm_value_kind { BM_VAL_INT, BM_VAL_FLOAT, BM_VAL_STR, BM_VAL_BOOL }
 
 typedef struct bm_value {
     bm_value_kind kind;
-    int64_t i;   /* BM_VAL_INT, and 0/1 for BM_VAL_BOOL */
-    double f;    /* numeric value for INT, FLOAT, BOOL */
-    char *s;     /* BM_VAL_STR (owned, NUL-terminated) */
+    int64_t i; /* BM_VAL_INT, and 0/1 for BM_VAL_BOOL */
+    double f;  /* numeric value for INT, FLOAT, BOOL */
+    char *s;   /* BM_VAL_STR (owned, NUL-terminated) */
     size_t slen;
 } bm_value;
 
@@ -33,12 +33,31 @@ typedef struct bm_facet_cfg {
 
 /* Metric bit masks, in the sorted order of their codes. */
 enum {
-    BM_PRE_CDDL, BM_PRE_CI, BM_PRE_DPL, BM_PRE_JS, BM_PRE_KL, BM_PRE_KS, BM_PRE_LP, BM_PRE_TVD,
+    BM_PRE_CDDL,
+    BM_PRE_CI,
+    BM_PRE_DPL,
+    BM_PRE_JS,
+    BM_PRE_KL,
+    BM_PRE_KS,
+    BM_PRE_LP,
+    BM_PRE_TVD,
     BM_PRE_COUNT
 };
 enum {
-    BM_POST_AD, BM_POST_CDDPL, BM_POST_DAR, BM_POST_DCA, BM_POST_DCR, BM_POST_DI, BM_POST_DPPL,
-    BM_POST_DRR, BM_POST_FT, BM_POST_GE, BM_POST_RD, BM_POST_SD, BM_POST_TE, BM_POST_COUNT
+    BM_POST_AD,
+    BM_POST_CDDPL,
+    BM_POST_DAR,
+    BM_POST_DCA,
+    BM_POST_DCR,
+    BM_POST_DI,
+    BM_POST_DPPL,
+    BM_POST_DRR,
+    BM_POST_FT,
+    BM_POST_GE,
+    BM_POST_RD,
+    BM_POST_SD,
+    BM_POST_TE,
+    BM_POST_COUNT
 };
 extern const char *const bm_pre_metric_names[BM_PRE_COUNT];
 extern const char *const bm_post_metric_names[BM_POST_COUNT];
@@ -49,26 +68,26 @@ typedef struct bm_analysis_config {
     bm_dataset_type dataset_type;
     char **headers; /* owned; NULL when absent */
     size_t nheaders;
-    bm_colref label;           /* required */
-    char *features;            /* JMESPath, JSON Lines only */
-    bm_value *label_values;    /* required, non-empty */
+    bm_colref label;        /* required */
+    char *features;         /* JMESPath, JSON Lines only */
+    bm_value *label_values; /* required, non-empty */
     size_t nlabel_values;
-    bm_facet_cfg *facets;      /* required, non-empty */
+    bm_facet_cfg *facets; /* required, non-empty */
     size_t nfacets;
     bm_colref group_variable;
     bm_colref predicted_label;
     int has_probability_threshold;
     double probability_threshold;
-    bm_colref *excluded;       /* excluded_columns + joinsource: never features for FT */
+    bm_colref *excluded; /* excluded_columns + joinsource: never features for FT */
     size_t nexcluded;
-    int methods_absent;        /* no methods key: every metric of both stages is requested */
-    int pre_requested;         /* methods.pre_training_bias present */
-    uint32_t pre_mask;         /* bit per BM_PRE_* */
+    int methods_absent; /* no methods key: every metric of both stages is requested */
+    int pre_requested;  /* methods.pre_training_bias present */
+    uint32_t pre_mask;  /* bit per BM_PRE_* */
     int post_requested;
-    uint32_t post_mask;        /* bit per BM_POST_* */
-    int report_requested;      /* methods.report present: write the reports beside analysis.json */
-    char *report_name;         /* methods.report.name (a plain file name), or NULL: "report" */
-    char *report_title;        /* methods.report.title, or NULL */
+    uint32_t post_mask;   /* bit per BM_POST_* */
+    int report_requested; /* methods.report present: write the reports beside analysis.json */
+    char *report_name;    /* methods.report.name (a plain file name), or NULL: "report" */
+    char *report_title;   /* methods.report.title, or NULL */
 } bm_analysis_config;
 
 /* Parses and validates an analysis config held in memory (text of len bytes). Unknown keys,

@@ -22,7 +22,8 @@ typedef struct bm_dataset_result {
  * yield a list with one value per header but the last, `label` the label (the last header),
  * `predicted_label` the prediction. CSV files are read by nthreads threads in byte ranges whose
  * cubes are merged, which gives the same result as one pass; nthreads <= 0 means one per CPU
- * for files larger than 16 MiB and one otherwise. Errors name the file, line and column. cfg must outlive out. */
+ * for files larger than 16 MiB and one otherwise. Errors name the file, line and column. cfg must
+ * outlive out. */
 int bm_dataset_read(const bm_analysis_config *cfg, const char *path, int nthreads,
                     bm_dataset_result *out, bm_error *err) BM_MUST_CHECK;
 /* The same, from a local file the caller has already resolved and checked (a confined reader

@@ -18,14 +18,14 @@ typedef enum bm_exec_status {
 const char *bm_exec_status_name(bm_exec_status s);
 
 typedef struct bm_execution_params {
-    const bm_job_definition *job;  /* validated job definition */
-    int64_t scheduled_time;        /* T, epoch seconds */
-    const char *schedule_name;     /* output folder name; NULL: the job definition's name */
-    const char *capture_uri;       /* endpoint input: DataCaptureConfig.DestinationS3Uri */
-    int64_t default_period;        /* window when the job has no offsets: [T - period, T); 0 = 1 h */
-    const char *window_start;      /* ScheduleConfig.DataAnalysisStartTime (overrides), or NULL */
-    const char *window_end;        /* ScheduleConfig.DataAnalysisEndTime (overrides), or NULL */
-    size_t max_pending_ids;        /* bound on ground-truth ids held at once; 0 = 50,000,000 */
+    const bm_job_definition *job; /* validated job definition */
+    int64_t scheduled_time;       /* T, epoch seconds */
+    const char *schedule_name;    /* output folder name; NULL: the job definition's name */
+    const char *capture_uri;      /* endpoint input: DataCaptureConfig.DestinationS3Uri */
+    int64_t default_period;       /* window when the job has no offsets: [T - period, T); 0 = 1 h */
+    const char *window_start;     /* ScheduleConfig.DataAnalysisStartTime (overrides), or NULL */
+    const char *window_end;       /* ScheduleConfig.DataAnalysisEndTime (overrides), or NULL */
+    size_t max_pending_ids;       /* bound on ground-truth ids held at once; 0 = 50,000,000 */
 } bm_execution_params;
 
 /* The longest output folder, with its terminating NUL (bm_execution_output_folder). */
@@ -33,12 +33,12 @@ typedef struct bm_execution_params {
 
 typedef struct bm_execution_result {
     bm_exec_status status;
-    char failure_reason[1024];     /* "" unless Failed */
+    char failure_reason[1024];                /* "" unless Failed */
     char output_uri[BM_EXECUTION_OUTPUT_MAX]; /* the execution's output folder */
     int64_t window_start, window_end;
     size_t violations;
-    size_t baseline_unchecked;     /* metrics not compared: the baseline has no value for them */
-    json_t *account;               /* execution.json as written (new reference), or NULL */
+    size_t baseline_unchecked; /* metrics not compared: the baseline has no value for them */
+    json_t *account;           /* execution.json as written (new reference), or NULL */
 } bm_execution_result;
 
 /* The rule for a scheduled time given by hand (biasmon execute, the service's run request on a
@@ -53,8 +53,8 @@ int bm_execution_time_check(int64_t scheduled_time, bm_error *err) BM_MUST_CHECK
  * MonitoringOutputs[0].S3Output.S3Uri (NULL is taken as ""). Writes into out (n bytes) and
  * returns BM_OK; a folder that does not fit is never cut: BM_ELIMIT, out is "" and err says which
  * setting to shorten. Thread-safe. */
-int bm_execution_output_folder(const char *s3_uri, const char *endpoint, const char *schedule, int64_t T, char *out,
-                               size_t n, bm_error *err) BM_MUST_CHECK;
+int bm_execution_output_folder(const char *s3_uri, const char *endpoint, const char *schedule,
+                               int64_t T, char *out, size_t n, bm_error *err) BM_MUST_CHECK;
 
 /* The channel by which a worker process hands its outcome to the process that started it (biasmon
  * serve's scheduler passes biasmon execute --result FILE, a file in the execution's own folder of
@@ -66,9 +66,12 @@ int bm_execution_output_folder(const char *s3_uri, const char *endpoint, const c
  * error from writing (err says which file and why). bm_execution_result_read fills res's status,
  * failure_reason, violations and output_uri from it (the rest zero, account NULL); BM_OK, the
  * store's error when it cannot be read (BM_ENOTFOUND when the worker left none), BM_EDATA when it
- * is not such an object (err names the member at fault). Neither keeps any state; both are thread-safe. */
-int bm_execution_result_write(const bm_execution_result *res, const char *path, bm_error *err) BM_MUST_CHECK;
-int bm_execution_result_read(const char *path, bm_execution_result *res, bm_error *err) BM_MUST_CHECK;
+ * is not such an object (err names the member at fault). Neither keeps any state; both are
+ * thread-safe. */
+int bm_execution_result_write(const bm_execution_result *res, const char *path,
+                              bm_error *err) BM_MUST_CHECK;
+int bm_execution_result_read(const char *path, bm_execution_result *res,
+                             bm_error *err) BM_MUST_CHECK;
 
 /* Runs one execution and writes, under the execution's output folder
  * ({S3Uri}/{EndpointName}/{schedule}/yyyy/mm/dd/HH/, batch without the endpoint folder):
@@ -87,6 +90,7 @@ int bm_execution_result_read(const char *path, bm_execution_result *res, bm_erro
  * ran out of memory (BM_ENOMEM) or execution.json itself cannot be written or the folder cleared
  * (BM_EIO, BM_EACCESS; BM_ELIMIT when the folder's URI is too long to name) — then no output is
  * left in the folder and err says why. result->account must be released with json_decref. */
-int bm_execute(const bm_execution_params *p, bm_execution_result *result, bm_error *err) BM_MUST_CHECK;
+int bm_execute(const bm_execution_params *p, bm_execution_result *result,
+               bm_error *err) BM_MUST_CHECK;
 
 #endif

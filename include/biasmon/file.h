@@ -16,6 +16,7 @@ int bm_file_read(const char *path, size_t max, bm_buf *out, bm_error *err) BM_MU
 
 /* The same from an open descriptor (read from its current offset to the end; not closed);
  * shown is the name errors give. The caller checks the file's type. */
-int bm_file_read_fd(int fd, const char *shown, size_t max, bm_buf *out, bm_error *err) BM_MUST_CHECK;
+int bm_file_read_fd(int fd, const char *shown, size_t max, bm_buf *out,
+                    bm_error *err) BM_MUST_CHECK;
 
 #endif

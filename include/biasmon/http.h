@@ -9,13 +9,13 @@
 /* A complete request. Every pointer is valid only during the handler call. */
 typedef struct bm_http_request {
     const char *method;
-    const char *path;     /* without the query; as on the request line, not percent-decoded */
-    const char *query;    /* raw, "" when none */
+    const char *path;  /* without the query; as on the request line, not percent-decoded */
+    const char *query; /* raw, "" when none */
     const bm_http_header *headers;
     size_t nheaders;
-    const char *body;     /* NUL-terminated for convenience; body_len bytes */
+    const char *body; /* NUL-terminated for convenience; body_len bytes */
     size_t body_len;
-    const char *remote;   /* client address, for logs: "127.0.0.1:5555", "[::1]:5555" */
+    const char *remote; /* client address, for logs: "127.0.0.1:5555", "[::1]:5555" */
     const struct bm_http_server *server; /* the server answering (bm_http_stats) */
 } bm_http_request;
 
@@ -29,7 +29,7 @@ typedef struct bm_http_response {
     bm_buf body;              /* the handler appends; the server frees */
     bm_http_header extra[8];  /* extra headers (static or handler-owned strings valid until sent) */
     size_t nextra;
-    char request_id[40];      /* x-amzn-RequestId, filled by the server before the handler runs */
+    char request_id[40]; /* x-amzn-RequestId, filled by the server before the handler runs */
 } bm_http_response;
 
 /* Called once per complete request, on a server thread; several may run at once. Never called
@@ -39,24 +39,24 @@ typedef struct bm_http_response {
 typedef void (*bm_http_handler)(void *ctx, const bm_http_request *req, bm_http_response *res);
 
 typedef struct bm_http_opts {
-    const char *host;       /* listen address, default "127.0.0.1" */
-    int port;               /* 0 = an ephemeral port (see bm_http_port) */
-    size_t max_body;        /* requests with larger bodies get 413; default 8 MiB */
-    size_t body_memory;     /* bytes of request bodies beyond their first 64 KiB that all
-                             * connections together may hold while receiving (bodies are whole
-                             * before SigV4 can be checked); a request that would exceed it gets
-                             * 503 ServiceUnavailable. At least max_body; default 256 MiB */
-    unsigned threads;       /* worker threads; default 4 */
-    unsigned max_connections; /* open connections at once, at most 65536; default 4096 */
-    unsigned per_address;   /* open connections from one client address (IPv4, or whole IPv6
-                             * address), at most max_connections; more are closed at accept;
-                             * default 64 */
-    unsigned timeout_s;     /* idle timeout: a connection on which nothing is received or sent
-                             * for this long is closed; default 10 */
+    const char *host;           /* listen address, default "127.0.0.1" */
+    int port;                   /* 0 = an ephemeral port (see bm_http_port) */
+    size_t max_body;            /* requests with larger bodies get 413; default 8 MiB */
+    size_t body_memory;         /* bytes of request bodies beyond their first 64 KiB that all
+                                 * connections together may hold while receiving (bodies are whole
+                                 * before SigV4 can be checked); a request that would exceed it gets
+                                 * 503 ServiceUnavailable. At least max_body; default 256 MiB */
+    unsigned threads;           /* worker threads; default 4 */
+    unsigned max_connections;   /* open connections at once, at most 65536; default 4096 */
+    unsigned per_address;       /* open connections from one client address (IPv4, or whole IPv6
+                                 * address), at most max_connections; more are closed at accept;
+                                 * default 64 */
+    unsigned timeout_s;         /* idle timeout: a connection on which nothing is received or sent
+                                 * for this long is closed; default 10 */
     unsigned request_timeout_s; /* request deadline: a connection that has not delivered a whole
-                             * request (request line, headers, body) within this many seconds of
-                             * its accept or of its previous response is closed, however slowly
-                             * it keeps sending; default 30 */
+                                 * request (request line, headers, body) within this many seconds of
+                                 * its accept or of its previous response is closed, however slowly
+                                 * it keeps sending; default 30 */
 } bm_http_opts;
 
 typedef struct bm_http_server bm_http_server;
@@ -76,8 +76,8 @@ int bm_http_port(const bm_http_server *s);
 
 /* What the connection limits have done so far (counters since start; `open` is a gauge). */
 typedef struct bm_http_stats {
-    uint64_t open;              /* connections open now (accepted, not yet closed) */
-    uint64_t deadline_closed;   /* closed because a whole request had not arrived in time */
+    uint64_t open;                /* connections open now (accepted, not yet closed) */
+    uint64_t deadline_closed;     /* closed because a whole request had not arrived in time */
     uint64_t body_memory_refused; /* requests answered 503 because body_memory was spent */
 } bm_http_stats;
 /* Fills *out (zeros when s is NULL). Safe from any thread, also from a handler. */

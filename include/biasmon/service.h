@@ -1,4 +1,5 @@
-/* biasmon serve: the SageMaker-compatible API, the scheduler and /metrics over one data directory. */
+/* biasmon serve: the SageMaker-compatible API, the scheduler and /metrics over one data directory.
+ */
 #ifndef BIASMON_SERVICE_H
 #define BIASMON_SERVICE_H
 
@@ -21,15 +22,15 @@ typedef enum { BM_LOG_ERROR, BM_LOG_WARN, BM_LOG_INFO, BM_LOG_DEBUG } bm_log_lev
 typedef void (*bm_log_fn)(void *ctx, bm_log_level level, const char *event, const char *fields);
 
 typedef struct bm_service_config {
-    const char *data_dir;   /* state.db, credentials, executions/ (created when missing) */
-    const char *host;       /* listen address */
-    int port;               /* 0: ephemeral */
-    int auth;               /* 1: every API request must be SigV4-signed with the data dir's keys */
-    int workers;            /* executions running at once */
-    double time_scale;      /* clock speed (1 = real time) */
-    int64_t time_start;     /* clock start (epoch seconds); 0 = now */
-    const char *region;     /* for ARNs and SigV4 scopes, e.g. "us-east-1" */
-    const char *account;    /* 12 digits, for ARNs */
+    const char *data_dir; /* state.db, credentials, executions/ (created when missing) */
+    const char *host;     /* listen address */
+    int port;             /* 0: ephemeral */
+    int auth;             /* 1: every API request must be SigV4-signed with the data dir's keys */
+    int workers;          /* executions running at once */
+    double time_scale;    /* clock speed (1 = real time) */
+    int64_t time_start;   /* clock start (epoch seconds); 0 = now */
+    const char *region;   /* for ARNs and SigV4 scopes, e.g. "us-east-1" */
+    const char *account;  /* 12 digits, for ARNs */
     unsigned http_threads;
     size_t max_body;
     /* Connection limits (docs/serve.md, "Connections"); 0 takes bm_http_opts's default. */
@@ -38,7 +39,7 @@ typedef struct bm_service_config {
     unsigned max_connections_per_address; /* from one client address */
     unsigned idle_timeout_s;              /* nothing received or sent for this long: closed */
     unsigned request_timeout_s;           /* a whole request within this of accept/last response */
-    int poll_ms;            /* scheduler period in real milliseconds */
+    int poll_ms;                          /* scheduler period in real milliseconds */
     const char *worker_exe; /* the biasmon binary run as `biasmon execute` for each execution */
     bm_log_fn log;
     void *log_ctx;
@@ -48,9 +49,11 @@ typedef struct bm_service_config {
      * files/. The service confines its own store calls and its workers to them (bm_store_confine);
      * a URI elsewhere is refused at create time (AccessDeniedException, ValidationException for
      * a relative path, "." or "..", another scheme) and again by the worker. */
-    /* Data capture of InvokeEndpoint (docs/serve.md, "Endpoints that serve"); 0 takes the default. */
+    /* Data capture of InvokeEndpoint (docs/serve.md, "Endpoints that serve"); 0 takes the default.
+     */
     size_t capture_max_bytes; /* records waiting to be written, at most (64 MiB) */
-    unsigned capture_flush_s; /* a capture file is written at most this long after its first record (10) */
+    unsigned capture_flush_s; /* a capture file is written at most this long after its first record
+                                 (10) */
     const char *const *allow_roots;
     size_t nallow_roots; /* at most BM_SERVICE_MAX_ALLOW_ROOTS */
 } bm_service_config;

@@ -1,4 +1,5 @@
-/* AWS Signature Version 4: verifying signed requests, and signing them (for biasmon's own client). */
+/* AWS Signature Version 4: verifying signed requests, and signing them (for biasmon's own client).
+ */
 #ifndef BIASMON_SIGV4_H
 #define BIASMON_SIGV4_H
 
@@ -13,9 +14,9 @@ typedef struct bm_http_header {
 } bm_http_header;
 
 typedef struct bm_sigv4_request {
-    const char *method;        /* "POST" */
-    const char *path;          /* "/" (already percent-decoded? no: as on the request line) */
-    const char *query;         /* raw query string without '?', "" when none */
+    const char *method; /* "POST" */
+    const char *path;   /* "/" (already percent-decoded? no: as on the request line) */
+    const char *query;  /* raw query string without '?', "" when none */
     const bm_http_header *headers;
     size_t nheaders;
     const void *body;
@@ -30,11 +31,11 @@ typedef struct bm_sigv4_key {
 
 typedef enum bm_sigv4_result {
     BM_SIGV4_OK = 0,
-    BM_SIGV4_MISSING,      /* no Authorization header (and no presigned query) */
-    BM_SIGV4_MALFORMED,    /* Authorization header or X-Amz-Date unparseable */
-    BM_SIGV4_UNKNOWN_KEY,  /* access key id not among the keys */
-    BM_SIGV4_EXPIRED,      /* X-Amz-Date more than max_skew seconds from now */
-    BM_SIGV4_MISMATCH,     /* signature does not match */
+    BM_SIGV4_MISSING,     /* no Authorization header (and no presigned query) */
+    BM_SIGV4_MALFORMED,   /* Authorization header or X-Amz-Date unparseable */
+    BM_SIGV4_UNKNOWN_KEY, /* access key id not among the keys */
+    BM_SIGV4_EXPIRED,     /* X-Amz-Date more than max_skew seconds from now */
+    BM_SIGV4_MISMATCH,    /* signature does not match */
 } bm_sigv4_result;
 
 /* Verifies a request signed with AWS4-HMAC-SHA256 in the Authorization header, as AWS does:
@@ -45,19 +46,17 @@ typedef enum bm_sigv4_result {
  * date/region/service/aws4_request, signing key by HMAC chain. The date in the scope must
  * equal X-Amz-Date's day; |X-Amz-Date - now| <= max_skew (AWS: 900 s). region and service must
  * match the scope's region and service exactly when not NULL (MISMATCH; the region message
- * names the expected region and the one signed for). The comparison is constant-time. `why` (may be NULL) receives
- * a message for the client that never contains a secret. On success *key_index is the index
- * of the key used.
- * Also refused: an unsigned Host (MALFORMED, as AWS does) or an unsigned X-Amz-Target when one
- * is present (MALFORMED: it names the operation); an x-amz-content-sha256 that is not 64 hex
- * digits (UNSIGNED-PAYLOAD included: MALFORMED) or not the body's hash (MISMATCH); a scope date
- * or service that does not match (MISMATCH, with AWS's messages); a presigned URL (MALFORMED:
- * unsupported). Headers outside SignedHeaders are ignored; repeated headers are joined with ','.
- * A '+' in the query means a space. */
-bm_sigv4_result bm_sigv4_verify(const bm_sigv4_request *req, const bm_sigv4_key *keys,
-                                size_t nkeys, const char *region, const char *service,
-                                int64_t now, int64_t max_skew,
-                                size_t *key_index, char *why, size_t whylen);
+ * names the expected region and the one signed for). The comparison is constant-time. `why` (may be
+ * NULL) receives a message for the client that never contains a secret. On success *key_index is
+ * the index of the key used. Also refused: an unsigned Host (MALFORMED, as AWS does) or an unsigned
+ * X-Amz-Target when one is present (MALFORMED: it names the operation); an x-amz-content-sha256
+ * that is not 64 hex digits (UNSIGNED-PAYLOAD included: MALFORMED) or not the body's hash
+ * (MISMATCH); a scope date or service that does not match (MISMATCH, with AWS's messages); a
+ * presigned URL (MALFORMED: unsupported). Headers outside SignedHeaders are ignored; repeated
+ * headers are joined with ','. A '+' in the query means a space. */
+bm_sigv4_result bm_sigv4_verify(const bm_sigv4_request *req, const bm_sigv4_key *keys, size_t nkeys,
+                                const char *region, const char *service, int64_t now,
+                                int64_t max_skew, size_t *key_index, char *why, size_t whylen);
 
 /* Signs a request: writes the X-Amz-Date value (YYYYMMDDTHHMMSSZ for `now`) and the
  * Authorization header value into the buffers. The request must already carry every header to

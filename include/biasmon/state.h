@@ -15,7 +15,8 @@ typedef struct bm_state bm_state;
 int bm_state_open(const char *path, bm_state **out, bm_error *err) BM_MUST_CHECK;
 void bm_state_close(bm_state *s);
 
-/* ---- resources: one row per (kind, name); the document is the resource as the API describes it ---- */
+/* ---- resources: one row per (kind, name); the document is the resource as the API describes it
+ * ---- */
 #define BM_RES_ENDPOINT_CONFIG "EndpointConfig"
 #define BM_RES_ENDPOINT "Endpoint"
 #define BM_RES_JOB_DEFINITION "ModelBiasJobDefinition"
@@ -25,13 +26,13 @@ typedef struct bm_resource {
     char kind[32];
     char name[64];
     char arn[256];
-    double created;      /* epoch seconds (fractional) */
+    double created; /* epoch seconds (fractional) */
     double modified;
-    char status[32];     /* e.g. "Scheduled", "InService"; "" when the kind has none */
-    char endpoint[64];   /* the endpoint a job definition or schedule monitors, "" for none */
-    char ref[64];        /* a referenced resource: an endpoint's config, a schedule's job definition */
-    int64_t next_tick;   /* schedules: the next tick to run (epoch seconds), -1 for none */
-    json_t *doc;         /* owned reference */
+    char status[32];   /* e.g. "Scheduled", "InService"; "" when the kind has none */
+    char endpoint[64]; /* the endpoint a job definition or schedule monitors, "" for none */
+    char ref[64]; /* a referenced resource: an endpoint's config, a schedule's job definition */
+    int64_t next_tick; /* schedules: the next tick to run (epoch seconds), -1 for none */
+    json_t *doc;       /* owned reference */
 } bm_resource;
 
 void bm_resource_release(bm_resource *r); /* decrefs doc; the struct itself is the caller's */
@@ -44,7 +45,8 @@ int bm_state_resource_update(bm_state *s, const bm_resource *r, bm_error *err) B
 int bm_state_resource_get(bm_state *s, const char *kind, const char *name, bm_resource *out,
                           bm_error *err) BM_MUST_CHECK;
 /* BM_ENOTFOUND when missing. Also deletes the resource's tags. */
-int bm_state_resource_delete(bm_state *s, const char *kind, const char *name, bm_error *err) BM_MUST_CHECK;
+int bm_state_resource_delete(bm_state *s, const char *kind, const char *name,
+                             bm_error *err) BM_MUST_CHECK;
 /* Every resource of a kind ordered by created then name; *out is an array the caller frees with
  * bm_resources_free. */
 int bm_state_resource_list(bm_state *s, const char *kind, bm_resource **out, size_t *n,
@@ -60,14 +62,14 @@ typedef struct bm_exec_record {
     char schedule[64];
     int64_t scheduled_time;
     double created, modified;
-    char status[32];          /* Pending, InProgress, Completed, CompletedWithViolations, Failed, Stopped */
+    char status[32]; /* Pending, InProgress, Completed, CompletedWithViolations, Failed, Stopped */
     char failure_reason[1024];
-    char job_name[64];        /* the processing job's name ("" until started) */
+    char job_name[64]; /* the processing job's name ("" until started) */
     char endpoint[64];
     char job_definition[64];
-    char output_uri[4096];    /* an execution's output folder: BM_EXECUTION_OUTPUT_MAX */
+    char output_uri[4096]; /* an execution's output folder: BM_EXECUTION_OUTPUT_MAX */
     int64_t violations;
-    double started, ended;    /* 0 when not yet */
+    double started, ended; /* 0 when not yet */
 } bm_exec_record;
 
 /* Inserts a new execution and sets rec->id. BM_EEXISTS when the schedule already has one for
@@ -80,7 +82,8 @@ int bm_state_exec_get(bm_state *s, int64_t id, bm_exec_record *out, bm_error *er
 int bm_state_exec_list(bm_state *s, const char *schedule, const char *status, size_t max,
                        bm_exec_record **out, size_t *n, bm_error *err) BM_MUST_CHECK;
 /* The execution with the latest created time of a schedule; BM_ENOTFOUND when none. */
-int bm_state_exec_latest(bm_state *s, const char *schedule, bm_exec_record *out, bm_error *err) BM_MUST_CHECK;
+int bm_state_exec_latest(bm_state *s, const char *schedule, bm_exec_record *out,
+                         bm_error *err) BM_MUST_CHECK;
 /* Startup recovery: every InProgress execution becomes Failed with reason (Pending ones, which
  * never started, stay queued); *count receives how many. */
 int bm_state_exec_fail_unfinished(bm_state *s, const char *reason, double now, size_t *count,

@@ -1,4 +1,5 @@
-/* Object storage addressed by URI: the local file system today, other back-ends behind the same calls. */
+/* Object storage addressed by URI: the local file system today, other back-ends behind the same
+ * calls. */
 #ifndef BIASMON_STORE_H
 #define BIASMON_STORE_H
 
@@ -52,8 +53,8 @@ int bm_store_list(const char *prefix, int dirs, size_t max, bm_strlist *out,
  * entries in all (BM_ELIMIT beyond); a missing prefix is an empty list. S3 does it with one
  * ListObjectsV2 (without delimiter, starting after from, stopping past to) where bm_store_list
  * needs one a folder: an execution lists a day's hour folders at once. */
-int bm_store_list_range(const char *prefix, const char *from, const char *to, size_t max, bm_strlist *out,
-                        bm_error *err) BM_MUST_CHECK;
+int bm_store_list_range(const char *prefix, const char *from, const char *to, size_t max,
+                        bm_strlist *out, bm_error *err) BM_MUST_CHECK;
 
 /* Reads a whole object of at most max bytes into out (appending). BM_ENOTFOUND when missing;
  * BM_EIO when it is not a regular file (a FIFO, device or directory is refused at once: nothing
@@ -129,7 +130,8 @@ int bm_store_is_local(const char *uri);
  * a local URI's own path (*temporary = 0), or, for other back-ends, the object streamed into a
  * new file under $TMPDIR (default /tmp) that the caller unlinks (*temporary = 1). On failure
  * nothing is left behind and *temporary is 0. */
-int bm_store_local_copy(const char *uri, char *out, size_t outlen, int *temporary, bm_error *err) BM_MUST_CHECK;
+int bm_store_local_copy(const char *uri, char *out, size_t outlen, int *temporary,
+                        bm_error *err) BM_MUST_CHECK;
 
 /* ---- confinement (biasmon serve and its workers; docs/serve.md "Where the service may touch
  * the file system") ----
@@ -139,9 +141,9 @@ int bm_store_local_copy(const char *uri, char *out, size_t outlen, int *temporar
  * are not on the local file system and stay allowed. Each
  * object is then opened beneath its root with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
  * (on kernels without openat2: opened, then its real path checked), so a symbolic link that
- * leads out of the root fails with BM_EACCESS whenever it was planted. Other schemes but s3:// are BM_EINVAL.
- * Messages name the path and the roots, never file content. The roots must exist; they are
- * resolved once here. Calling it again replaces them; after a failed call nothing is allowed.
+ * leads out of the root fails with BM_EACCESS whenever it was planted. Other schemes but s3:// are
+ * BM_EINVAL. Messages name the path and the roots, never file content. The roots must exist; they
+ * are resolved once here. Calling it again replaces them; after a failed call nothing is allowed.
  * Process-wide, like OpenBSD's unveil: call it at start-up, before other threads use the store.
  * A command-line user's `biasmon analyze`/`execute` is not confined. */
 #define BM_STORE_MAX_ROOTS 16
@@ -161,11 +163,12 @@ size_t bm_store_roots(char *out, size_t n);
  * directories. Only a regular file is ever replaced: when path names a symbolic link, a device
  * node, a FIFO, a socket or a directory, nothing is written and the error says what it is.
  * BM_EIO with err naming the path on failure. Not confined (bm_store_write is). */
-int bm_write_file_atomic(const char *path, const void *data, size_t len, bm_error *err) BM_MUST_CHECK;
+int bm_write_file_atomic(const char *path, const void *data, size_t len,
+                         bm_error *err) BM_MUST_CHECK;
 /* The same in the directory open as dfd (or AT_FDCWD): name is one path component; shown is the
  * path errors name. The temporary file is created with O_EXCL|O_NOFOLLOW. */
-int bm_write_file_atomic_at(int dfd, const char *name, const char *shown, const void *data, size_t len,
-                            bm_error *err) BM_MUST_CHECK;
+int bm_write_file_atomic_at(int dfd, const char *name, const char *shown, const void *data,
+                            size_t len, bm_error *err) BM_MUST_CHECK;
 
 /* Creates dir and its parents (mode 0755); BM_EIO on failure. */
 int bm_mkdirs(const char *dir, bm_error *err) BM_MUST_CHECK;

@@ -20,7 +20,8 @@
  * names (by name, or by index with headers) and, for each, a value for at least one requested
  * metric. Facet values are not checked here: their texts depend on the data (thresholds, column
  * types); bm_violations_check checks them. Returns BM_OK or BM_EDATA. */
-int bm_baseline_validate(json_t *baseline, const bm_analysis_config *cfg, bm_error *err) BM_MUST_CHECK;
+int bm_baseline_validate(json_t *baseline, const bm_analysis_config *cfg,
+                         bm_error *err) BM_MUST_CHECK;
 
 /* Builds SageMaker's constraint_violations.json ({"version": "1.0", "violations": [...]}) from the
  * current analysis and the baseline analysis (both in Clarify's analysis.json layout). Metrics are

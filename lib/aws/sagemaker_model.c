@@ -1018,21 +1018,26 @@ static const bm__shape req_update_endpoint_weights = {
 /* ---- biasmon: ground truth pushed by inference id (Biasmon.PutGroundTruth) ---- */
 static const bm__shape gt_inference_id = STRING("InferenceId", 1, 64, &bm__pat_line);
 static const bm__shape gt_data = STRING("LabelData", 0, 65536, NULL);
-static const bm__shape gt_encoding = {
-    .kind = BM__STRING, .name = "LabelEncoding", .enums = (const char *const[]){"CSV", "JSON", NULL}};
+static const bm__shape gt_encoding = {.kind = BM__STRING,
+                                      .name = "LabelEncoding",
+                                      .enums = (const char *const[]){"CSV", "JSON", NULL}};
 static const bm__shape gt_label = {.kind = BM__STRUCT,
                                    .name = "GroundTruthLabel",
-                                   .members = (const bm__member[]){{"InferenceId", &gt_inference_id, 1},
-                                                                   {"Data", &gt_data, 1},
-                                                                   {"Encoding", &gt_encoding, 0},
-                                                                   END}};
-static const bm__shape gt_labels = {
-    .kind = BM__LIST, .name = "GroundTruthLabelList", .member = &gt_label, .min_items = 1, .max_items = 1000};
-static const bm__shape req_put_ground_truth = {.kind = BM__STRUCT,
-                                               .name = "PutGroundTruthRequest",
-                                               .members = (const bm__member[]){{"GroundTruthS3Uri", &s3_uri, 1},
-                                                                               {"Labels", &gt_labels, 1},
-                                                                               END}};
+                                   .members =
+                                       (const bm__member[]){{"InferenceId", &gt_inference_id, 1},
+                                                            {"Data", &gt_data, 1},
+                                                            {"Encoding", &gt_encoding, 0},
+                                                            END}};
+static const bm__shape gt_labels = {.kind = BM__LIST,
+                                    .name = "GroundTruthLabelList",
+                                    .member = &gt_label,
+                                    .min_items = 1,
+                                    .max_items = 1000};
+static const bm__shape req_put_ground_truth = {
+    .kind = BM__STRUCT,
+    .name = "PutGroundTruthRequest",
+    .members =
+        (const bm__member[]){{"GroundTruthS3Uri", &s3_uri, 1}, {"Labels", &gt_labels, 1}, END}};
 
 /* ================================================================================================
  * Operations: X-Amz-Target to request shape

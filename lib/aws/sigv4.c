@@ -903,8 +903,7 @@ static int sign(const bm_sigv4_request *req, const bm_sigv4_key *key, const char
     int k = snprintf(scope, sizeof(scope), "%.8s/%s/%s/" TERMINATOR, date, region, service);
     r = BM_ELIMIT;
     if (k < 0 || (size_t)k >= sizeof(scope)) goto out;
-    if ((r = canonical_request(&sub, s3, sh.data, sh.len, payload, &creq, NULL)) != BM_OK)
-        goto out;
+    if ((r = canonical_request(&sub, s3, sh.data, sh.len, payload, &creq, NULL)) != BM_OK) goto out;
     if ((r = bm__sigv4_string_to_sign(date, scope, (size_t)k, creq.data, creq.len, &sts)) != BM_OK)
         goto out;
     if ((r = bm__sigv4_signature(key->secret_access_key, date, region, strlen(region), service,

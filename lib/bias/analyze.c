@@ -48,17 +48,21 @@ static double pairwise_sum(const double *a, size_t n)
 {
     if (n < 8) {
         double s = 0.;
-        for (size_t i = 0; i < n; i++) s += a[i];
+        for (size_t i = 0; i < n; i++)
+            s += a[i];
         return s;
     }
     if (n <= 128) {
         double r[8];
-        for (int k = 0; k < 8; k++) r[k] = a[k];
+        for (int k = 0; k < 8; k++)
+            r[k] = a[k];
         size_t i;
         for (i = 8; i < n - (n % 8); i += 8)
-            for (int k = 0; k < 8; k++) r[k] += a[i + k];
+            for (int k = 0; k < 8; k++)
+                r[k] += a[i + k];
         double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++) res += a[i];
+        for (; i < n; i++)
+            res += a[i];
         return res;
     }
     size_t n2 = n / 2;
@@ -111,15 +115,16 @@ static mval mv_error(const char *msg)
 typedef struct colsel {
     bm__dtype dt;
     int continuous;
-    uint16_t bit;   /* a row is positive / in d when its class has this bit */
+    uint16_t bit; /* a row is positive / in d when its class has this bit */
     int failed;
-    char msg[400];  /* "ValueError: ..." when failed */
+    char msg[400]; /* "ValueError: ..." when failed */
 } colsel;
 
 static uint64_t nonmissing(const bm__coltrack *t)
 {
     uint64_t s = 0;
-    for (int k = 1; k < BM_CELL_NKINDS; k++) s += t->n[k];
+    for (int k = 1; k < BM_CELL_NKINDS; k++)
+        s += t->n[k];
     return s;
 }
 
@@ -139,12 +144,14 @@ static int is_continuous(const bm__coltrack *t, bm__dtype dt, size_t nvalues)
         uniq = t->texts_over ? 1.0 : divide((double)t->texts.len, (double)count);
         return uniq >= 0.05;
     }
-    case BM_DT_FLOAT64: return 1;
+    case BM_DT_FLOAT64:
+        return 1;
     case BM_DT_INT64:
         if (!t->ints_on) return 0;
         uniq = t->ints_over ? 1.0 : divide((double)t->ints.len, (double)count);
         return uniq >= 0.05;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -173,10 +180,16 @@ static void select_categorical(colsel *s, const bm__coltrack *t, const bm__match
     uint16_t direct;
     switch (s->dt) {
     case BM_DT_INT64:
-    case BM_DT_FLOAT64: direct = BM_M_NUM_DIRECT; break;
+    case BM_DT_FLOAT64:
+        direct = BM_M_NUM_DIRECT;
+        break;
     case BM_DT_BOOL:
-    case BM_DT_OBJECT_BOOLNA: direct = BM_M_BOOL_DIRECT; break;
-    default: direct = BM_M_OBJ_DIRECT; break;
+    case BM_DT_OBJECT_BOOLNA:
+        direct = BM_M_BOOL_DIRECT;
+        break;
+    default:
+        direct = BM_M_OBJ_DIRECT;
+        break;
     }
     s->bit = direct;
     if (any_with_bit(mc, nmc, direct) || s->dt == BM_DT_EMPTY) return;
@@ -196,7 +209,9 @@ static void select_categorical(colsel *s, const bm__coltrack *t, const bm__match
             snprintf(s->msg, sizeof(s->msg), "%s", exc_nopos);
         }
         return;
-    case BM_DT_BOOL: s->bit = BM_M_BOOL_FB; return;
+    case BM_DT_BOOL:
+        s->bit = BM_M_BOOL_FB;
+        return;
     case BM_DT_OBJECT_BOOLNA:
         if (first->kind == BM_CELL_BOOL) {
             s->bit = BM_M_BOOL_FB;
@@ -320,8 +335,8 @@ typedef struct gsort {
 typedef struct groups {
     int failed;
     char msg[200];
-    size_t n;       /* merged groups */
-    long *of_id;    /* dict id -> merged group index (-1: dropped) */
+    size_t n;    /* merged groups */
+    long *of_id; /* dict id -> merged group index (-1: dropped) */
 } groups;
 
 static int gsort_num_cmp(const void *a, const void *b)
@@ -410,8 +425,8 @@ typedef struct ctx {
     const fentry *fe;
     uint16_t lbit, pbit;
     int have_pred;
-    gstat all;       /* counts over every row */
-    gstat *per;      /* per merged group */
+    gstat all;  /* counts over every row */
+    gstat *per; /* per merged group */
     const groups *grp;
     int nthreads;
 } ctx;
@@ -486,7 +501,8 @@ static mval distribution(const ctx *x, dist_kind k)
     double r = 0;
     switch (k) {
     case D_KL:
-        for (size_t i = 0; i < n; i++) r += Pa[i] * log(Pa[i] / Pd[i]);
+        for (size_t i = 0; i < n; i++)
+            r += Pa[i] * log(Pa[i] / Pd[i]);
         break;
     case D_JS: {
         double s1 = 0, s2 = 0;
@@ -499,11 +515,13 @@ static mval distribution(const ctx *x, dist_kind k)
         break;
     }
     case D_LP:
-        for (size_t i = 0; i < n; i++) r += (Pa[i] - Pd[i]) * (Pa[i] - Pd[i]);
+        for (size_t i = 0; i < n; i++)
+            r += (Pa[i] - Pd[i]) * (Pa[i] - Pd[i]);
         r = sqrt(r);
         break;
     case D_TVD:
-        for (size_t i = 0; i < n; i++) r += fabs(Pa[i] - Pd[i]);
+        for (size_t i = 0; i < n; i++)
+            r += fabs(Pa[i] - Pd[i]);
         r = 0.5 * r;
         break;
     case D_KS:
@@ -519,20 +537,29 @@ static mval pre_metric(const ctx *x, int m)
     const gstat *s = &x->all;
     uint64_t na = S(s, 0, -1, -1), nd = S(s, 1, -1, -1);
     switch (m) {
-    case BM_PRE_CDDL: return cdd(x, 0);
+    case BM_PRE_CDDL:
+        return cdd(x, 0);
     case BM_PRE_CI:
-        if (na == 0) return mv_error("CI: negated facet set is empty. Check that x[~facet] has non-zero length.");
-        if (nd == 0) return mv_error("CI: facet set is empty. Check that x[facet] has non-zero length.");
+        if (na == 0)
+            return mv_error(
+                "CI: negated facet set is empty. Check that x[~facet] has non-zero length.");
+        if (nd == 0)
+            return mv_error("CI: facet set is empty. Check that x[facet] has non-zero length.");
         return mv_float(((double)na - (double)nd) / ((double)na + (double)nd));
     case BM_PRE_DPL:
         if (na == 0) return mv_error("Negative facet set is empty.");
         if (nd == 0) return mv_error("Facet set is empty.");
         return mv_float((double)S(s, 0, 1, -1) / (double)na - (double)S(s, 1, 1, -1) / (double)nd);
-    case BM_PRE_JS: return distribution(x, D_JS);
-    case BM_PRE_KL: return distribution(x, D_KL);
-    case BM_PRE_KS: return distribution(x, D_KS);
-    case BM_PRE_LP: return distribution(x, D_LP);
-    case BM_PRE_TVD: return distribution(x, D_TVD);
+    case BM_PRE_JS:
+        return distribution(x, D_JS);
+    case BM_PRE_KL:
+        return distribution(x, D_KL);
+    case BM_PRE_KS:
+        return distribution(x, D_KS);
+    case BM_PRE_LP:
+        return distribution(x, D_LP);
+    case BM_PRE_TVD:
+        return distribution(x, D_TVD);
     }
     return mv_error("unknown metric");
 }
@@ -576,19 +603,28 @@ static mval post_metric(const ctx *x, int m)
     const char *pfx = "";
     switch (m) {
     case BM_POST_DCA:
-    case BM_POST_DCR: pfx = "DCO: "; break;
+    case BM_POST_DCR:
+        pfx = "DCO: ";
+        break;
     case BM_POST_DAR:
-    case BM_POST_DRR: pfx = "DLR: "; break;
+    case BM_POST_DRR:
+        pfx = "DLR: ";
+        break;
     case BM_POST_RD:
-    case BM_POST_SD: pfx = "DLA: "; break;
+    case BM_POST_SD:
+        pfx = "DLA: ";
+        break;
     }
     char e1[64], e2[64];
     snprintf(e1, sizeof(e1), "%sFacet set is empty", pfx);
     snprintf(e2, sizeof(e2), "%sNegated Facet set is empty", pfx);
     switch (m) {
-    case BM_POST_CDDPL: return cdd(x, 1);
-    case BM_POST_GE: return ge(x);
-    case BM_POST_FT: return flip_test(x);
+    case BM_POST_CDDPL:
+        return cdd(x, 1);
+    case BM_POST_GE:
+        return ge(x);
+    case BM_POST_FT:
+        return flip_test(x);
     case BM_POST_DPPL:
         if (na == 0) return mv_error("Negative facet set is empty.");
         if (nd == 0) return mv_error("Facet set is empty.");
@@ -597,19 +633,28 @@ static mval post_metric(const ctx *x, int m)
         if (na == 0) return mv_error("Negated facet set is empty");
         if (nd == 0) return mv_error("Facet set is empty");
         return mv_float(divide(nd1h / nd, na1h / na));
-    default: break;
+    default:
+        break;
     }
     if (nd == 0) return mv_error(e1);
     if (na == 0) return mv_error(e2);
     switch (m) {
-    case BM_POST_AD: return diff_collapse(divide(TPa + TNa, na), divide(TPd + TNd, nd), 0);
-    case BM_POST_DCA: return diff_collapse(divide(na1, na1h), divide(nd1, nd1h), 1);
-    case BM_POST_DCR: return diff_collapse(divide(nd0, nd0h), divide(na0, na0h), 1);
-    case BM_POST_DAR: return diff_collapse(divide(TPa, na1h), divide(TPd, nd1h), 1);
-    case BM_POST_DRR: return diff_collapse(divide(TNd, nd0h), divide(TNa, na0h), 1);
-    case BM_POST_RD: return diff_collapse(divide(TPa, TPa + FNa), divide(TPd, TPd + FNd), 1);
-    case BM_POST_SD: return diff_collapse(divide(TNd, TNd + FPd), divide(TNa, TNa + FPa), 1);
-    case BM_POST_TE: return diff_collapse(divide(FNd, FPd), divide(FNa, FPa), 0);
+    case BM_POST_AD:
+        return diff_collapse(divide(TPa + TNa, na), divide(TPd + TNd, nd), 0);
+    case BM_POST_DCA:
+        return diff_collapse(divide(na1, na1h), divide(nd1, nd1h), 1);
+    case BM_POST_DCR:
+        return diff_collapse(divide(nd0, nd0h), divide(na0, na0h), 1);
+    case BM_POST_DAR:
+        return diff_collapse(divide(TPa, na1h), divide(TPd, nd1h), 1);
+    case BM_POST_DRR:
+        return diff_collapse(divide(TNd, nd0h), divide(TNa, na0h), 1);
+    case BM_POST_RD:
+        return diff_collapse(divide(TPa, TPa + FNa), divide(TPd, TPd + FNd), 1);
+    case BM_POST_SD:
+        return diff_collapse(divide(TNd, TNd + FPd), divide(TNa, TNa + FPa), 1);
+    case BM_POST_TE:
+        return diff_collapse(divide(FNd, FPd), divide(FNa, FPa), 0);
     }
     return mv_error("unknown metric");
 }
@@ -648,7 +693,8 @@ static mval flip_test(const ctx *x)
     }
     if (nf == 0) {
         bm_free(cols);
-        return mv_error("Found array with 0 feature(s) while a minimum of 1 is required by KNeighborsClassifier.");
+        return mv_error("Found array with 0 feature(s) while a minimum of 1 is required by "
+                        "KNeighborsClassifier.");
     }
     double *train = bm_malloc(na * nf * sizeof(double));
     double *query = bm_malloc(nd * nf * sizeof(double));
@@ -808,7 +854,9 @@ static maskcount *mask_counts(const bm_cube *c, size_t f, int dim, size_t *n)
     for (size_t k = 0; k < m->cap; k++) {
         uint64_t key = m->keys[k];
         if (key == UINT64_MAX) continue;
-        uint16_t mask = dim == 0 ? (uint16_t)BM__KEY_FC(key) : dim == 1 ? BM__KEY_LC(key) : BM__KEY_PC(key);
+        uint16_t mask = dim == 0   ? (uint16_t)BM__KEY_FC(key)
+                        : dim == 1 ? BM__KEY_LC(key)
+                                   : BM__KEY_PC(key);
         size_t i;
         for (i = 0; i < *n; i++)
             if (mc[i].mask == mask) break;
@@ -828,7 +876,8 @@ typedef struct fplan {
 
 static void fplan_release(fplan *fp)
 {
-    for (size_t k = 0; k < fp->n; k++) bm_free(fp->ents[k].ids);
+    for (size_t k = 0; k < fp->n; k++)
+        bm_free(fp->ents[k].ids);
     bm_free(fp->ents);
     memset(fp, 0, sizeof(*fp));
 }
@@ -940,7 +989,8 @@ static int plan_facet(const bm_cube *c, size_t f, fplan *fp)
     fp->ents[0].by_mask = 1;
     fp->ents[0].bit = s.bit;
     if (s.continuous)
-        interval_text(t, s.dt, &fpl->m, t->max, t->has_max, fp->ents[0].text, sizeof(fp->ents[0].text));
+        interval_text(t, s.dt, &fpl->m, t->max, t->has_max, fp->ents[0].text,
+                      sizeof(fp->ents[0].text));
     else
         values_text(fpl->m.vals, fpl->m.n, fp->ents[0].text, sizeof(fp->ents[0].text));
     return BM_OK;
@@ -1001,7 +1051,8 @@ static int analyze(const bm_cube *c, int nthreads, int counts, json_t **out, bm_
     char label_text[512] = "";
     if (!ls.failed) {
         if (ls.continuous)
-            interval_text(lt, ls.dt, &p->label_m, lt->max, lt->has_max, label_text, sizeof(label_text));
+            interval_text(lt, ls.dt, &p->label_m, lt->max, lt->has_max, label_text,
+                          sizeof(label_text));
         else
             values_text(p->label_m.vals, p->label_m.n, label_text, sizeof(label_text));
     }
@@ -1015,17 +1066,22 @@ static int analyze(const bm_cube *c, int nthreads, int counts, json_t **out, bm_
         if (!ls.failed && !ps.failed) {
             if (ps.continuous != ls.continuous) {
                 ps.failed = 1;
-                snprintf(ps.msg, sizeof(ps.msg), "ValueError: Predicted Label Column series datatype is not the same as Label Column series");
+                snprintf(ps.msg, sizeof(ps.msg),
+                         "ValueError: Predicted Label Column series datatype is not the same as "
+                         "Label Column series");
             } else if (ps.continuous && ls.dt == BM_DT_INT64 && ps.dt == BM_DT_FLOAT64) {
                 ps.bit = BM_M_CONT_TRUNC;
                 if (pt->n[BM_CELL_MISSING] || (pt->has_max && isinf(pt->max))) {
                     ps.failed = 1;
-                    snprintf(ps.msg, sizeof(ps.msg), "ValueError: Cannot convert non-finite values (NA or inf) to integer");
+                    snprintf(ps.msg, sizeof(ps.msg),
+                             "ValueError: Cannot convert non-finite values (NA or inf) to integer");
                 }
             }
             if (!ps.failed && !any_with_bit(pmc, np, ps.bit)) {
                 ps.failed = 1;
-                snprintf(ps.msg, sizeof(ps.msg), "ValueError: No Label values are present in the predicted Label Column,Positive Predicted Index Series contains all False values");
+                snprintf(ps.msg, sizeof(ps.msg),
+                         "ValueError: No Label values are present in the predicted Label "
+                         "Column,Positive Predicted Index Series contains all False values");
             }
         }
     }
@@ -1052,7 +1108,9 @@ static int analyze(const bm_cube *c, int nthreads, int counts, json_t **out, bm_
         if (!stage) goto out;
         if (counts)
             json_decref(stage); /* root holds it */
-        else if (json_object_set_new(root, post ? "post_training_bias_metrics" : "pre_training_bias_metrics", stage))
+        else if (json_object_set_new(
+                     root, post ? "post_training_bias_metrics" : "pre_training_bias_metrics",
+                     stage))
             goto out;
         json_t *facets = json_object();
         if (json_object_set_new(stage, "label", json_string(p->label_name)) ||
@@ -1061,7 +1119,10 @@ static int analyze(const bm_cube *c, int nthreads, int counts, json_t **out, bm_
             goto out;
         x.have_pred = post;
         for (size_t f = 0; f < p->nfacets; f++) {
-            const char *fail = ls.failed ? ls.msg : (post && ps.failed) ? ps.msg : fps[f].failed ? fps[f].msg : NULL;
+            const char *fail = ls.failed             ? ls.msg
+                               : (post && ps.failed) ? ps.msg
+                               : fps[f].failed       ? fps[f].msg
+                                                     : NULL;
             json_t *fj;
             if (fail) {
                 fj = error_obj(fail);
@@ -1095,7 +1156,8 @@ static int analyze(const bm_cube *c, int nthreads, int counts, json_t **out, bm_
 out:
     if (r) bm_error_set(err, r, "out of memory");
     json_decref(root);
-    for (size_t f = 0; fps && f < p->nfacets; f++) fplan_release(&fps[f]);
+    for (size_t f = 0; fps && f < p->nfacets; f++)
+        fplan_release(&fps[f]);
     bm_free(fps);
     bm_free(lmc);
     bm_free(pmc);

@@ -60,7 +60,8 @@ int bm__matcher_init(bm__matcher *m, const bm_value *vals, size_t n)
             if (!isfinite(vals[k].f)) {
                 m->conv_int_ok = 0;
                 snprintf(m->conv_int_err, sizeof(m->conv_int_err),
-                         "cannot convert float %s to integer", isnan(vals[k].f) ? "NaN" : "infinity");
+                         "cannot convert float %s to integer",
+                         isnan(vals[k].f) ? "NaN" : "infinity");
             }
             m->conv_int[k] = trunc(vals[k].f);
         } else {
@@ -98,7 +99,8 @@ nomem:
 void bm__matcher_release(bm__matcher *m)
 {
     if (m->pystr)
-        for (size_t k = 0; k < m->n; k++) bm_free(m->pystr[k]);
+        for (size_t k = 0; k < m->n; k++)
+            bm_free(m->pystr[k]);
     bm_free(m->pystr);
     bm_free(m->pystr_len);
     bm_free(m->conv_int);
@@ -232,7 +234,8 @@ static inline uint64_t mix64(uint64_t x)
 int bm__map_init(bm__map *m, size_t cap)
 {
     size_t c = 16;
-    while (c < cap) c <<= 1;
+    while (c < cap)
+        c <<= 1;
     m->keys = bm_malloc(c * sizeof(uint64_t));
     m->vals = bm_calloc(c, sizeof(uint64_t));
     if (!m->keys || !m->vals) {
@@ -261,7 +264,8 @@ static int map_grow(bm__map *m)
     for (size_t k = 0; k < m->cap; k++) {
         if (m->keys[k] == UINT64_MAX) continue;
         size_t s = mix64(m->keys[k]) & (n.cap - 1);
-        while (n.keys[s] != UINT64_MAX) s = (s + 1) & (n.cap - 1);
+        while (n.keys[s] != UINT64_MAX)
+            s = (s + 1) & (n.cap - 1);
         n.keys[s] = m->keys[k];
         n.vals[s] = m->vals[k];
         n.len++;
@@ -326,7 +330,8 @@ static uint64_t cell_hash(const bm_cell *c)
 {
     uint64_t h = 1469598103934665603ULL ^ (uint64_t)c->kind ^ ((uint64_t)c->textual << 8);
     if (c->textual || c->kind == BM_CELL_STR) {
-        for (size_t k = 0; k < c->text.n; k++) h = (h ^ (unsigned char)c->text.p[k]) * 1099511628211ULL;
+        for (size_t k = 0; k < c->text.n; k++)
+            h = (h ^ (unsigned char)c->text.p[k]) * 1099511628211ULL;
     } else if (c->kind == BM_CELL_INT) {
         h ^= mix64((uint64_t)c->i);
     } else if (c->kind == BM_CELL_FLOAT) {
@@ -358,7 +363,8 @@ static int dict_rehash(bm__dict *d, size_t nslots)
         bm_cell c;
         bm__dict_cell(d, id, &c);
         size_t k = cell_hash(&c) & (nslots - 1);
-        while (s[k]) k = (k + 1) & (nslots - 1);
+        while (s[k])
+            k = (k + 1) & (nslots - 1);
         s[k] = (uint32_t)id + 1;
     }
     bm_free(d->slots);
@@ -390,7 +396,8 @@ long bm__dict_id(bm__dict *d, const bm_cell *c)
         if (d->text_len + tl > d->text_max) return -BM_ELIMIT;
         if (d->text_len + tl > d->text_cap) {
             size_t nc = d->text_cap ? d->text_cap : 1024;
-            while (nc < d->text_len + tl) nc *= 2;
+            while (nc < d->text_len + tl)
+                nc *= 2;
             char *nt = bm_realloc(d->text, nc);
             if (!nt) return -BM_ENOMEM;
             d->text = nt;

@@ -17,16 +17,18 @@ static int resolve(const bm_plan *p, const bm_colref *ref, const char *path, lon
             }
         /* the names are not listed: they are the dataset's bytes (a binary file read as CSV would
          * put raw bytes on the terminal, and the service must not echo files into its answers) */
-        bm_error_set(err, BM_ECONFIG,
-                     "column \"%s\" is not one of the dataset's %zu column names (its header row, or the "
-                     "config's headers); names must match exactly",
-                     ref->name, p->ncols);
+        bm_error_set(
+            err, BM_ECONFIG,
+            "column \"%s\" is not one of the dataset's %zu column names (its header row, or the "
+            "config's headers); names must match exactly",
+            ref->name, p->ncols);
         bm_error_at(err, NULL, 0, 0, path);
         return BM_ECONFIG;
     }
     if (ref->index < 0 || (size_t)ref->index >= p->ncols) {
-        bm_error_set(err, BM_ECONFIG, "column index %ld is out of range (the dataset has %zu columns)",
-                     ref->index, p->ncols);
+        bm_error_set(err, BM_ECONFIG,
+                     "column index %ld is out of range (the dataset has %zu columns)", ref->index,
+                     p->ncols);
         bm_error_at(err, NULL, 0, 0, path);
         return BM_ECONFIG;
     }
@@ -38,11 +40,13 @@ void bm_plan_free(bm_plan *p)
 {
     if (!p) return;
     if (p->colnames)
-        for (size_t k = 0; k < p->ncols; k++) bm_free(p->colnames[k]);
+        for (size_t k = 0; k < p->ncols; k++)
+            bm_free(p->colnames[k]);
     bm_free(p->colnames);
     bm__matcher_release(&p->label_m);
     if (p->facets)
-        for (size_t k = 0; k < p->nfacets; k++) bm__matcher_release(&p->facets[k].m);
+        for (size_t k = 0; k < p->nfacets; k++)
+            bm__matcher_release(&p->facets[k].m);
     bm_free(p->facets);
     bm_free(p->track_of);
     bm_free(p->used);
@@ -209,7 +213,8 @@ static uint64_t text_key(const bm_cell *c)
 {
     uint64_t h = 1469598103934665603ULL;
     if (c->textual || c->kind == BM_CELL_STR) {
-        for (size_t k = 0; k < c->text.n; k++) h = (h ^ (unsigned char)c->text.p[k]) * 1099511628211ULL;
+        for (size_t k = 0; k < c->text.n; k++)
+            h = (h ^ (unsigned char)c->text.p[k]) * 1099511628211ULL;
     } else {
         h ^= (uint64_t)c->i * 0x9e3779b97f4a7c15ULL;
         h ^= 0x5bd1e995;
@@ -297,7 +302,8 @@ static int merge_set(bm__map *into, int *into_on, int *into_over, const bm__map 
 
 static int merge_track(bm__coltrack *a, const bm__coltrack *b)
 {
-    for (int k = 0; k < BM_CELL_NKINDS; k++) a->n[k] += b->n[k];
+    for (int k = 0; k < BM_CELL_NKINDS; k++)
+        a->n[k] += b->n[k];
     a->n_str_notint += b->n_str_notint;
     a->n_textual_bool += b->n_textual_bool;
     if (!a->has_first && b->has_first) {
@@ -340,7 +346,8 @@ bm_cube *bm_cube_new(const bm_plan *p)
             c->tracks[t].ints_on = c->tracks[t].texts_on = 1;
         }
     }
-    for (size_t f = 0; f < p->nfacets; f++) bm__dict_init(&c->facet_dicts[f], BM_MAX_FACET_VALUES);
+    for (size_t f = 0; f < p->nfacets; f++)
+        bm__dict_init(&c->facet_dicts[f], BM_MAX_FACET_VALUES);
     bm__dict_init(&c->groups, BM_MAX_GROUP_VALUES);
     c->memo = bm_calloc(p->ncols, sizeof(bm__memo));
     if (!c->memo) {
@@ -370,7 +377,8 @@ void bm_cube_free(bm_cube *c)
     bm_free(c->ft.fc);
     bm_free(c->ft.pc);
     if (c->memo)
-        for (size_t k = 0; k < p->ncols; k++) bm_free(c->memo[k].slots);
+        for (size_t k = 0; k < p->ncols; k++)
+            bm_free(c->memo[k].slots);
     bm_free(c->memo);
     bm_free(c->scratch);
     bm_free(c);
@@ -399,7 +407,8 @@ static int ft_reserve(bm__ftstore *s, const bm_plan *p, size_t need)
 {
     if (need <= s->cap) return BM_OK;
     size_t cap = s->cap ? s->cap : 1024;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     double *x = bm_reallocarray(s->x, cap, p->nft ? p->nft * sizeof(double) : 1);
     if (!x) return BM_ENOMEM;
     s->x = x;
@@ -417,17 +426,22 @@ static double feature_value(const bm_cell *c)
 {
     switch (c->kind) {
     case BM_CELL_INT:
-    case BM_CELL_FLOAT: return c->f;
-    case BM_CELL_BOOL: return c->b;
-    default: return NAN;
+    case BM_CELL_FLOAT:
+        return c->f;
+    case BM_CELL_BOOL:
+        return c->b;
+    default:
+        return NAN;
     }
 }
 
 static int limit_error(bm_error *err, long r, const char *what, const char *col, size_t max)
 {
     if (r == -BM_ENOMEM) return bm_error_set(err, BM_ENOMEM, "out of memory");
-    return bm_error_set(err, BM_ELIMIT, "%s \"%s\" has more than %zu distinct values: name a column with fewer "
-                                        "values, or bucket this one", what, col, max);
+    return bm_error_set(err, BM_ELIMIT,
+                        "%s \"%s\" has more than %zu distinct values: name a column with fewer "
+                        "values, or bucket this one",
+                        what, col, max);
 }
 
 int bm_cube_add(bm_cube *c, const bm_cell *cells, bm_error *err)
@@ -454,7 +468,8 @@ int bm_cube_add(bm_cube *c, const bm_cell *cells, bm_error *err)
     if (p->group_col >= 0) {
         long id = bm__dict_id(&c->groups, &cells[p->group_col]);
         if (id < 0)
-            return limit_error(err, id, "group_variable", p->colnames[p->group_col], BM_MAX_GROUP_VALUES);
+            return limit_error(err, id, "group_variable", p->colnames[p->group_col],
+                               BM_MAX_GROUP_VALUES);
         g = (uint32_t)id + 1;
     }
     uint32_t fcs[64];
@@ -477,12 +492,14 @@ int bm_cube_add(bm_cube *c, const bm_cell *cells, bm_error *err)
         bm__ftstore *s = &c->ft;
         if (ft_reserve(s, p, s->nrows + 1)) return bm_error_set(err, BM_ENOMEM, "out of memory");
         double *x = s->x + s->nrows * p->nft;
-        for (size_t k = 0; k < p->nft; k++) x[k] = feature_value(&cells[p->ft_cols[k]]);
+        for (size_t k = 0; k < p->nft; k++)
+            x[k] = feature_value(&cells[p->ft_cols[k]]);
         for (size_t f = 0; f < p->nfacets; f++) {
-            uint32_t fc = fcv ? fcv[f]
-                              : (p->facets[f].one_vs_all
-                                     ? (uint32_t)bm__dict_id(&c->facet_dicts[f], &cells[p->facets[f].col])
-                                     : bm__match(&p->facets[f].m, &cells[p->facets[f].col]));
+            uint32_t fc =
+                fcv ? fcv[f]
+                    : (p->facets[f].one_vs_all
+                           ? (uint32_t)bm__dict_id(&c->facet_dicts[f], &cells[p->facets[f].col])
+                           : bm__match(&p->facets[f].m, &cells[p->facets[f].col]));
             s->fc[s->nrows * p->nfacets + f] = fc;
         }
         s->pc[s->nrows] = pc;
@@ -503,14 +520,16 @@ static int resolve_roles(bm_cube *c, size_t col, const bm_cell *raw, const bm_ce
     if ((long)col == p->pred_col) r->pmask = bm__match(&p->label_m, tracked);
     if ((long)col == p->group_col) {
         long id = bm__dict_id(&c->groups, raw);
-        if (id < 0) return limit_error(err, id, "group_variable", p->colnames[col], BM_MAX_GROUP_VALUES);
+        if (id < 0)
+            return limit_error(err, id, "group_variable", p->colnames[col], BM_MAX_GROUP_VALUES);
         r->gid1 = (uint32_t)id + 1;
     }
     for (size_t j = 0; j < p->nfacet_on[col] && j < BM__MEMO_FACETS; j++) {
         size_t f = p->facet_on[col][j];
         if (p->facets[f].one_vs_all) {
             long id = bm__dict_id(&c->facet_dicts[f], raw);
-            if (id < 0) return limit_error(err, id, "facet", p->facets[f].name, BM_MAX_FACET_VALUES);
+            if (id < 0)
+                return limit_error(err, id, "facet", p->facets[f].name, BM_MAX_FACET_VALUES);
             r->fc[j] = (uint32_t)id;
         } else {
             r->fc[j] = bm__match(&p->facets[f].m, raw);
@@ -576,7 +595,8 @@ int bm_cube_add_csv(bm_cube *c, const bm_slice *fields, size_t nfields, bm_error
             slot = &m->slots[h & (BM__MEMO_SLOTS - 1)];
             m->lookups++;
             int same = slot->used && slot->hash == h && slot->len == f.n;
-            for (size_t i = 0; same && i < f.n; i++) same = slot->text[i] == f.p[i];
+            for (size_t i = 0; same && i < f.n; i++)
+                same = slot->text[i] == f.p[i];
             if (same) {
                 /* seen before: its distinct values, max and first row are already recorded */
                 t->n[slot->cell.kind]++;
@@ -610,7 +630,8 @@ int bm_cube_add_csv(bm_cube *c, const bm_slice *fields, size_t nfields, bm_error
                 slot->cell = tracked;
                 slot->cell.text.p = NULL;
                 slot->cell.text.n = 0;
-                slot->str_notint = tracked.kind == BM_CELL_STR && !bm_py_parse_int(tracked.text, &iv);
+                slot->str_notint =
+                    tracked.kind == BM_CELL_STR && !bm_py_parse_int(tracked.text, &iv);
                 slot->roles = rr;
             }
         }
@@ -618,7 +639,8 @@ int bm_cube_add_csv(bm_cube *c, const bm_slice *fields, size_t nfields, bm_error
         if ((long)col == p->label_col) lc = ro->lmask;
         if ((long)col == p->pred_col) pc = ro->pmask;
         if ((long)col == p->group_col) g = ro->gid1;
-        for (size_t j = 0; j < p->nfacet_on[col]; j++) fcs[p->facet_on[col][j]] = ro->fc[j];
+        for (size_t j = 0; j < p->nfacet_on[col]; j++)
+            fcs[p->facet_on[col][j]] = ro->fc[j];
     }
     for (size_t f = 0; f < p->nfacets; f++)
         if (bm__map_add(&c->counts[f], BM__KEY(fcs[f], g, lc, pc), 1))
@@ -700,7 +722,8 @@ int bm_cube_merge(bm_cube *into, const bm_cube *from, bm_error *err)
             for (size_t f = 0; f < p->nfacets; f++) {
                 uint32_t fc = o->fc[row * p->nfacets + f];
                 if (fmaps[f] && fc >= from->facet_dicts[f].len) {
-                    r = bm_error_set(err, BM_EINVAL, "flip-test row refers to an unknown facet value");
+                    r = bm_error_set(err, BM_EINVAL,
+                                     "flip-test row refers to an unknown facet value");
                     goto out;
                 }
                 s->fc[(s->nrows + row) * p->nfacets + f] = fmaps[f] ? fmaps[f][fc] : fc;
@@ -710,7 +733,8 @@ int bm_cube_merge(bm_cube *into, const bm_cube *from, bm_error *err)
     into->nrows += from->nrows;
 out:
     bm_free(gmap);
-    for (size_t f = 0; f < p->nfacets; f++) bm_free(fmaps[f]);
+    for (size_t f = 0; f < p->nfacets; f++)
+        bm_free(fmaps[f]);
     bm_free(fmaps);
     return r;
 }

@@ -35,8 +35,9 @@ static json_t *map_json(const bm__map *m, int with_vals)
         if (m->keys[s] != UINT64_MAX) k[n++] = m->keys[s];
     qsort(k, n, sizeof(uint64_t), cmp_u64);
     for (size_t i = 0; i < n; i++) {
-        json_t *e = with_vals ? json_pack("[II]", (json_int_t)k[i], (json_int_t)bm__map_get(m, k[i]))
-                              : json_integer((json_int_t)k[i]);
+        json_t *e = with_vals
+                        ? json_pack("[II]", (json_int_t)k[i], (json_int_t)bm__map_get(m, k[i]))
+                        : json_integer((json_int_t)k[i]);
         if (!e || json_array_append_new(a, e)) goto fail;
     }
     bm_free(k);
@@ -65,17 +66,18 @@ static json_t *track_json(const bm__coltrack *t)
 {
     json_t *n = json_pack("[IIIII]", (json_int_t)t->n[0], (json_int_t)t->n[1], (json_int_t)t->n[2],
                           (json_int_t)t->n[3], (json_int_t)t->n[4]);
-    json_t *o = json_pack("{s:o,s:I,s:I,s:o,s:o,s:b,s:b,s:b,s:b,s:b}", "n", n, "str_notint",
-                          (json_int_t)t->n_str_notint, "textual_bool", (json_int_t)t->n_textual_bool,
-                          "first", t->has_first ? cell_json(&t->first) : json_null(), "max",
-                          !t->has_max ? json_null()
-                          : isinf(t->max) ? json_string(t->max > 0 ? "inf" : "-inf")
-                                          : json_real(t->max),
-                          "distinct", t->distinct,
-                          "ints_on", t->ints_on, "ints_over", t->ints_over, "texts_on", t->texts_on,
-                          "texts_over", t->texts_over);
+    json_t *o =
+        json_pack("{s:o,s:I,s:I,s:o,s:o,s:b,s:b,s:b,s:b,s:b}", "n", n, "str_notint",
+                  (json_int_t)t->n_str_notint, "textual_bool", (json_int_t)t->n_textual_bool,
+                  "first", t->has_first ? cell_json(&t->first) : json_null(), "max",
+                  !t->has_max     ? json_null()
+                  : isinf(t->max) ? json_string(t->max > 0 ? "inf" : "-inf")
+                                  : json_real(t->max),
+                  "distinct", t->distinct, "ints_on", t->ints_on, "ints_over", t->ints_over,
+                  "texts_on", t->texts_on, "texts_over", t->texts_over);
     if (!o) return NULL;
-    if (t->ints_on && !t->ints_over && json_object_set_new(o, "ints", map_json(&t->ints, 0))) goto fail;
+    if (t->ints_on && !t->ints_over && json_object_set_new(o, "ints", map_json(&t->ints, 0)))
+        goto fail;
     if (t->texts_on && !t->texts_over && json_object_set_new(o, "texts", map_json(&t->texts, 0)))
         goto fail;
     return o;
@@ -171,8 +173,10 @@ static int read_set(json_t *a, bm__map *m, bm_error *err)
     if (!json_is_array(a)) return bad(err, "set is not a list");
     for (size_t k = 0; k < json_array_size(a); k++) {
         json_t *v = json_array_get(a, k);
-        if (!json_is_integer(v) || (uint64_t)json_integer_value(v) == UINT64_MAX) return bad(err, "bad set value");
-        if (bm__map_add(m, (uint64_t)json_integer_value(v), 1)) return bm_error_set(err, BM_ENOMEM, "out of memory");
+        if (!json_is_integer(v) || (uint64_t)json_integer_value(v) == UINT64_MAX)
+            return bad(err, "bad set value");
+        if (bm__map_add(m, (uint64_t)json_integer_value(v), 1))
+            return bm_error_set(err, BM_ENOMEM, "out of memory");
     }
     return BM_OK;
 }
@@ -203,7 +207,8 @@ static int read_track(json_t *j, bm__coltrack *t, bm_error *err)
     if (json_is_number(max)) {
         t->has_max = 1;
         t->max = json_number_value(max);
-    } else if (json_is_string(max) && (!strcmp(json_string_value(max), "inf") || !strcmp(json_string_value(max), "-inf"))) {
+    } else if (json_is_string(max) && (!strcmp(json_string_value(max), "inf") ||
+                                       !strcmp(json_string_value(max), "-inf"))) {
         t->has_max = 1;
         t->max = json_string_value(max)[0] == '-' ? -INFINITY : INFINITY;
     } else if (!json_is_null(max)) {
@@ -236,9 +241,9 @@ int bm_cube_read(const bm_plan *p, const char *text, size_t len, bm_cube **out, 
     }
     json_int_t fmt, rows;
     json_t *cols, *tracks, *groups, *fvals, *counts, *ft = NULL;
-    if (json_unpack(root, "{s:I,s:o,s:I,s:o,s:o,s:o,s:o,s?o}", "biasmon_cube", &fmt, "columns", &cols,
-                    "rows", &rows, "tracks", &tracks, "groups", &groups, "facet_values", &fvals,
-                    "counts", &counts, "ft", &ft) ||
+    if (json_unpack(root, "{s:I,s:o,s:I,s:o,s:o,s:o,s:o,s?o}", "biasmon_cube", &fmt, "columns",
+                    &cols, "rows", &rows, "tracks", &tracks, "groups", &groups, "facet_values",
+                    &fvals, "counts", &counts, "ft", &ft) ||
         fmt != CUBE_FORMAT || rows < 0) {
         r = bad(err, "missing members or unknown format");
         goto out;
@@ -301,9 +306,10 @@ int bm_cube_read(const bm_plan *p, const char *text, size_t len, bm_cube **out, 
     }
     if (p->want_ft) {
         json_t *x, *fc, *pc;
-        if (!ft || json_unpack(ft, "{s:o,s:o,s:o}", "x", &x, "fc", &fc, "pc", &pc) || !json_is_array(x) ||
-            !json_is_array(fc) || !json_is_array(pc) || json_array_size(pc) != c->nrows ||
-            json_array_size(x) != c->nrows * p->nft || json_array_size(fc) != c->nrows * p->nfacets) {
+        if (!ft || json_unpack(ft, "{s:o,s:o,s:o}", "x", &x, "fc", &fc, "pc", &pc) ||
+            !json_is_array(x) || !json_is_array(fc) || !json_is_array(pc) ||
+            json_array_size(pc) != c->nrows || json_array_size(x) != c->nrows * p->nft ||
+            json_array_size(fc) != c->nrows * p->nfacets) {
             r = bad(err, "flip-test rows missing or inconsistent");
             goto out;
         }
@@ -323,7 +329,8 @@ int bm_cube_read(const bm_plan *p, const char *text, size_t len, bm_cube **out, 
         }
         for (size_t i = 0; i < c->nrows * p->nfacets; i++) {
             json_t *v = json_array_get(fc, i);
-            if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                json_integer_value(v) > UINT32_MAX) {
                 r = bad(err, "bad flip-test row");
                 goto out;
             }
@@ -336,7 +343,8 @@ int bm_cube_read(const bm_plan *p, const char *text, size_t len, bm_cube **out, 
         }
         for (size_t i = 0; i < c->nrows; i++) {
             json_t *v = json_array_get(pc, i);
-            if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 0x1fff) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                json_integer_value(v) > 0x1fff) {
                 r = bad(err, "bad flip-test row");
                 goto out;
             }

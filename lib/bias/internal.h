@@ -26,18 +26,18 @@ enum {
 typedef struct bm__matcher {
     const bm_value *vals;
     size_t n;
-    int t_ok;       /* the first value is a usable threshold */
+    int t_ok; /* the first value is a usable threshold */
     double t;
-    int t_is_int;   /* threshold is an int (for interval text) */
+    int t_is_int; /* threshold is an int (for interval text) */
     int conv_int_ok;
-    double *conv_int;  /* int(v), or float(v) for all when some int() failed */
+    double *conv_int; /* int(v), or float(v) for all when some int() failed */
     char conv_int_err[200];
     int conv_float_ok;
     double *conv_float;
     char conv_float_err[200];
-    char **pystr;      /* str(v) */
+    char **pystr; /* str(v) */
     size_t *pystr_len;
-    uint8_t *truthy;   /* bool(v) */
+    uint8_t *truthy; /* bool(v) */
 } bm__matcher;
 
 int bm__matcher_init(bm__matcher *m, const bm_value *vals, size_t n);
@@ -86,13 +86,13 @@ typedef struct bm__coltrack {
     uint64_t n_str_notint;      /* string cells Python's int() rejects */
     uint64_t n_textual_bool;
     int has_first;
-    bm_cell first;              /* row 0's cell (text not kept) */
+    bm_cell first; /* row 0's cell (text not kept) */
     int has_max;
-    double max;                 /* over numeric cells (and int-like strings) */
-    int distinct;               /* 1 when distinct values are tracked for this column */
-    int ints_on, ints_over;     /* distinct ints while every cell is an int */
+    double max;             /* over numeric cells (and int-like strings) */
+    int distinct;           /* 1 when distinct values are tracked for this column */
+    int ints_on, ints_over; /* distinct ints while every cell is an int */
     bm__map ints;
-    int texts_on, texts_over;   /* distinct values while every cell is int-castable */
+    int texts_on, texts_over; /* distinct values while every cell is int-castable */
     bm__map texts;
 } bm__coltrack;
 

@@ -32,9 +32,9 @@ typedef struct bm__memo {
 
 typedef struct bm__facet_plan {
     long col;
-    int one_vs_all;       /* no values given: one entry per distinct value */
-    bm__matcher m;        /* when values are given */
-    const char *name;     /* the facet key in analysis.json */
+    int one_vs_all;   /* no values given: one entry per distinct value */
+    bm__matcher m;    /* when values are given */
+    const char *name; /* the facet key in analysis.json */
 } bm__facet_plan;
 
 struct bm_plan {
@@ -45,12 +45,12 @@ struct bm_plan {
     bm__matcher label_m;                 /* label values; also binarize predictions */
     size_t nfacets;
     bm__facet_plan *facets;
-    long *track_of;      /* column -> coltrack slot, -1 when untracked */
+    long *track_of; /* column -> coltrack slot, -1 when untracked */
     size_t ntracks;
-    size_t *used;        /* columns bm_cube_add reads */
+    size_t *used; /* columns bm_cube_add reads */
     size_t nused;
     int want_pre, want_post, want_ft;
-    size_t nft;          /* FT candidate columns (all but label, prediction, excluded) */
+    size_t nft; /* FT candidate columns (all but label, prediction, excluded) */
     long *ft_cols;
     const char *label_name;
     /* roles of each column, for the memo: facets reading it, and whether it can be memoized */
@@ -61,7 +61,7 @@ struct bm_plan {
 
 /* A key of the per-facet count map: facet class (mask or one-vs-all id), group id + 1 (0 = no
  * group column), label class mask, prediction class mask. */
-#define BM__KEY(fc, g, lc, pc) \
+#define BM__KEY(fc, g, lc, pc)                                                                     \
     (((uint64_t)(fc) << 44) | ((uint64_t)(g) << 26) | ((uint64_t)(lc) << 13) | (uint64_t)(pc))
 #define BM__KEY_FC(k) ((uint32_t)((k) >> 44))
 #define BM__KEY_G(k) ((uint32_t)(((k) >> 26) & 0x3ffff))
@@ -70,9 +70,9 @@ struct bm_plan {
 
 typedef struct bm__ftstore {
     size_t nrows, cap;
-    double *x;       /* nrows x plan->nft */
-    uint32_t *fc;    /* nrows x plan->nfacets */
-    uint16_t *pc;    /* nrows */
+    double *x;    /* nrows x plan->nft */
+    uint32_t *fc; /* nrows x plan->nfacets */
+    uint16_t *pc; /* nrows */
 } bm__ftstore;
 
 struct bm_cube {
@@ -81,10 +81,10 @@ struct bm_cube {
     bm__coltrack *tracks;
     bm__dict *facet_dicts; /* per facet (used when one-vs-all) */
     bm__dict groups;
-    bm__map *counts;       /* per facet */
+    bm__map *counts; /* per facet */
     bm__ftstore ft;
-    bm__memo *memo;        /* per column */
-    bm_cell *scratch;      /* one row of cells for bm_cube_add_csv's general path */
+    bm__memo *memo;   /* per column */
+    bm_cell *scratch; /* one row of cells for bm_cube_add_csv's general path */
 };
 
 #endif

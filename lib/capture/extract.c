@@ -7,7 +7,8 @@
 
 void bm__extractor_reset(bm__extractor *x)
 {
-    for (size_t k = 0; k < x->ndocs; k++) json_decref(x->docs[k]);
+    for (size_t k = 0; k < x->ndocs; k++)
+        json_decref(x->docs[k]);
     x->ndocs = 0;
     bm_buf_reset(&x->arena);
     x->features.n = x->preds.n = x->labels.n = 0;
@@ -36,7 +37,8 @@ void bm__extractor_release(bm__extractor *x)
 
 static int fail(bm__extractor *x, const char *fmt, const char *a, long b)
 {
-    (void)bm_fmt_fit(x->why, sizeof(x->why), fmt, a, b); /* a message: cut visibly if ever too long */
+    (void)bm_fmt_fit(x->why, sizeof(x->why), fmt, a,
+                     b); /* a message: cut visibly if ever too long */
     x->why_setting = NULL;
     return BM_EDATA;
 }
@@ -45,14 +47,17 @@ static int fail(bm__extractor *x, const char *fmt, const char *a, long b)
  * far more often than the record, so the message and why_setting name it. */
 static int index_out_of_range(bm__extractor *x, long idx, size_t ncols)
 {
-    const char *setting = x->inference_index >= 0 ? "InferenceAttribute"
-                          : x->probability_index >= 0 ? "ProbabilityAttribute" : NULL;
+    const char *setting = x->inference_index >= 0     ? "InferenceAttribute"
+                          : x->probability_index >= 0 ? "ProbabilityAttribute"
+                                                      : NULL;
     if (!setting) {
-        snprintf(x->why, sizeof(x->why), "an output record has no column (the whole output is the score)");
+        snprintf(x->why, sizeof(x->why),
+                 "an output record has no column (the whole output is the score)");
         x->why_setting = NULL;
         return BM_EDATA;
     }
-    snprintf(x->why, sizeof(x->why), "%s %ld is out of range: an output record has %zu column%s (indexes count from 0)",
+    snprintf(x->why, sizeof(x->why),
+             "%s %ld is out of range: an output record has %zu column%s (indexes count from 0)",
              setting, idx, ncols, ncols == 1 ? "" : "s");
     x->why_setting = setting;
     return BM_EDATA;
@@ -133,7 +138,8 @@ static int slice_is(bm_slice s, const char *lit)
 static struct bm__ctype content_type(bm__extractor *x, bm_slice ct)
 {
     for (unsigned k = 0; k < x->nctypes; k++)
-        if (x->ctypes[k].n == ct.n && memcmp(x->ctypes[k].text, ct.p, ct.n) == 0) return x->ctypes[k];
+        if (x->ctypes[k].n == ct.n && memcmp(x->ctypes[k].text, ct.p, ct.n) == 0)
+            return x->ctypes[k];
     struct bm__ctype c;
     c.n = ct.n;
     c.json = (unsigned char)has(ct, "json");
@@ -163,7 +169,8 @@ static int decode(bm__extractor *x, const bm_capture_payload *p, bm_slice *out, 
         out->n = x->arena.len - at;
         *fmt = jsonl ? FMT_JSONL : json_type ? FMT_JSON : FMT_CSV;
         if (!json_type && !ct.csv) {
-            snprintf(x->why, sizeof(x->why), "a base64 payload whose content type is neither CSV nor JSON");
+            snprintf(x->why, sizeof(x->why),
+                     "a base64 payload whose content type is neither CSV nor JSON");
             return BM_EDATA;
         }
         return BM_OK;
@@ -172,8 +179,7 @@ static int decode(bm__extractor *x, const bm_capture_payload *p, bm_slice *out, 
         *fmt = jsonl ? FMT_JSONL : FMT_JSON;
     else if (slice_is(p->encoding, "CSV") || p->encoding.n == 0)
         *fmt = json_type ? (jsonl ? FMT_JSONL : FMT_JSON) : FMT_CSV;
-    else
-    {
+    else {
         snprintf(x->why, sizeof(x->why), "unknown encoding (expected CSV, JSON or BASE64)");
         return BM_EDATA;
     }
@@ -198,7 +204,8 @@ static int each_plain_record(bm__extractor *x, bm_slice text, record_fn fn, void
             if (nf == x->fcap) {
                 size_t nc = x->fcap ? x->fcap * 2 : 64;
                 if (nc > BM_CSV_DEFAULT_MAX_FIELDS)
-                    return fail(x, "a CSV payload record has more than %s%ld fields", "", BM_CSV_DEFAULT_MAX_FIELDS);
+                    return fail(x, "a CSV payload record has more than %s%ld fields", "",
+                                BM_CSV_DEFAULT_MAX_FIELDS);
                 bm_slice *nv = bm_reallocarray(x->fields, nc, sizeof(bm_slice));
                 if (!nv) return BM_ENOMEM;
                 x->fields = nv;
@@ -225,7 +232,8 @@ static int each_plain_record(bm__extractor *x, bm_slice text, record_fn fn, void
 
 static int each_csv_record(bm__extractor *x, bm_slice text, record_fn fn, void *arg)
 {
-    int in_arena = x->arena.data && text.p >= x->arena.data && text.p < x->arena.data + x->arena.cap;
+    int in_arena =
+        x->arena.data && text.p >= x->arena.data && text.p < x->arena.data + x->arena.cap;
     if (!memchr(text.p, '"', text.n)) {
         if (!in_arena) return each_plain_record(x, text, fn, arg);
         /* decoded base64 lives in the arena, which grows as values are kept: split a copy */
@@ -266,7 +274,8 @@ static int csv_feature_record(bm__extractor *x, const bm_csv_record *rec, void *
     size_t kept = 0;
     for (size_t k = 0; k < rec->nfields; k++) {
         int skip = 0;
-        for (size_t j = 0; j < x->nexclude; j++) skip |= x->exclude[j] == k;
+        for (size_t j = 0; j < x->nexclude; j++)
+            skip |= x->exclude[j] == k;
         if (skip) continue;
         if (kept < x->nfeat && push_text(x, &x->features, rec->fields[k].p, rec->fields[k].n))
             return BM_ENOMEM;
@@ -274,7 +283,8 @@ static int csv_feature_record(bm__extractor *x, const bm_csv_record *rec, void *
     }
     if (kept != x->nfeat) {
         snprintf(x->why, sizeof(x->why),
-                 "an input record has %zu features after exclusions; the analysis config's headers name %zu",
+                 "an input record has %zu features after exclusions; the analysis config's headers "
+                 "name %zu",
                  kept, x->nfeat);
         return BM_EDATA;
     }
@@ -292,15 +302,17 @@ static int push_thresholded(bm__extractor *x, double score)
 static int csv_prediction_record(bm__extractor *x, const bm_csv_record *rec, void *arg)
 {
     (void)arg;
-    long idx = x->inference_index >= 0 ? x->inference_index : x->probability_index >= 0 ? x->probability_index : 0;
+    long idx = x->inference_index >= 0     ? x->inference_index
+               : x->probability_index >= 0 ? x->probability_index
+                                           : 0;
     if ((size_t)idx >= rec->nfields) return index_out_of_range(x, idx, rec->nfields);
     bm_slice f = rec->fields[idx];
     if (x->inference_index >= 0) return push_text(x, &x->preds, f.p, f.n);
     double score;
-    if (!bm_py_parse_float(f, &score))
-    {
+    if (!bm_py_parse_float(f, &score)) {
         /* the record's bytes are not echoed (errors never quote files) */
-        snprintf(x->why, sizeof(x->why), "the model output (%zu bytes) is not a numeric score", f.n);
+        snprintf(x->why, sizeof(x->why), "the model output (%zu bytes) is not a numeric score",
+                 f.n);
         return BM_EDATA;
     }
     return push_thresholded(x, score);
@@ -330,7 +342,8 @@ static int each_json_doc(bm__extractor *x, bm_slice text, int jsonl, json_t ***d
             json_error_t je;
             json_t *doc = json_loadb(p, len, JSON_DECODE_ANY, &je);
             char what[JSON_ERROR_TEXT_LENGTH];
-            if (!doc) return fail(x, "JSON payload: %s", bm_json_error_what(&je, what, sizeof(what)), 0);
+            if (!doc)
+                return fail(x, "JSON payload: %s", bm_json_error_what(&je, what, sizeof(what)), 0);
             if (hold(x, doc)) return BM_ENOMEM;
         }
         p = e + 1;
@@ -367,7 +380,8 @@ static int json_features(bm__extractor *x, json_t *doc)
     json_t *rows[1] = {r};
     size_t nrows = 1;
     int many = json_is_array(r) && json_array_size(r) > 0 && json_is_array(json_array_get(r, 0));
-    if (json_is_null(r)) return fail(x, "the features attribute selects nothing in the input%s", "", 0);
+    if (json_is_null(r))
+        return fail(x, "the features attribute selects nothing in the input%s", "", 0);
     size_t total = many ? json_array_size(r) : nrows;
     for (size_t i = 0; i < total; i++) {
         json_t *row = many ? json_array_get(r, i) : rows[0];
@@ -376,7 +390,8 @@ static int json_features(bm__extractor *x, json_t *doc)
         for (size_t k = 0; k < n; k++) {
             json_t *v = json_is_array(row) ? json_array_get(row, k) : row;
             int skip = 0;
-            for (size_t j = 0; j < x->nexclude; j++) skip |= x->exclude[j] == k;
+            for (size_t j = 0; j < x->nexclude; j++)
+                skip |= x->exclude[j] == k;
             if (skip) continue;
             if (!is_scalar(v)) return fail(x, "a feature value is a list or an object%s", "", 0);
             if (kept < x->nfeat && push_json(&x->features, v)) return BM_ENOMEM;
@@ -384,7 +399,9 @@ static int json_features(bm__extractor *x, json_t *doc)
         }
         if (kept != x->nfeat) {
             snprintf(x->why, sizeof(x->why),
-                     "an input record has %zu features after exclusions; the analysis config's headers name %zu", kept, x->nfeat);
+                     "an input record has %zu features after exclusions; the analysis config's "
+                     "headers name %zu",
+                     kept, x->nfeat);
             return BM_EDATA;
         }
         x->nfeat_rows++;
@@ -433,8 +450,12 @@ int bm__extract_predictions(bm__extractor *x, const bm_capture_payload *p)
     if (!p->present) return fail(x, "the record has no endpointOutput%s", "", 0);
     if ((r = decode(x, p, &text, &fmt))) return r;
     if (fmt == FMT_CSV) {
-        if (x->inference_index < 0 && x->probability_index < 0 && (x->inference_expr || x->probability_expr))
-            return fail(x, "the output is CSV but the inference/probability attribute is not a column index%s", "", 0);
+        if (x->inference_index < 0 && x->probability_index < 0 &&
+            (x->inference_expr || x->probability_expr))
+            return fail(
+                x,
+                "the output is CSV but the inference/probability attribute is not a column index%s",
+                "", 0);
         return each_csv_record(x, text, csv_prediction_record, NULL);
     }
     json_t **docs;
@@ -444,7 +465,8 @@ int bm__extract_predictions(bm__extractor *x, const bm_capture_payload *p)
         int thr = !x->inference_expr;
         json_t *v = apply(x, x->inference_expr ? x->inference_expr : x->probability_expr, docs[k]);
         if (!v) return BM_ENOMEM;
-        if ((r = json_values(x, v, &x->preds, thr, x->inference_expr ? "inference" : "probability")))
+        if ((r = json_values(x, v, &x->preds, thr,
+                             x->inference_expr ? "inference" : "probability")))
             return r;
     }
     return BM_OK;
@@ -479,23 +501,30 @@ int bm__extract_labels(bm__extractor *x, bm_slice data, int encoding, int json_t
 
 int bm__extract_batch_csv(bm__extractor *x, const bm_slice *fields, size_t n)
 {
-    long pidx = x->inference_index >= 0 ? x->inference_index
+    long pidx = x->inference_index >= 0     ? x->inference_index
                 : x->probability_index >= 0 ? x->probability_index
                                             : (long)n - 1;
-    if (x->inference_index < 0 && x->probability_index < 0 && (x->inference_expr || x->probability_expr))
-        return fail(x, "the output is CSV but the inference/probability attribute is not a column index%s", "", 0);
+    if (x->inference_index < 0 && x->probability_index < 0 &&
+        (x->inference_expr || x->probability_expr))
+        return fail(
+            x, "the output is CSV but the inference/probability attribute is not a column index%s",
+            "", 0);
     if (n == 0 || pidx < 0 || (size_t)pidx >= n) return index_out_of_range(x, pidx, n);
     size_t kept = 0;
     for (size_t k = 0; k < n; k++) {
-        int skip = (long)k == pidx || (long)k == x->probability_index || (long)k == x->inference_index;
-        for (size_t j = 0; j < x->nexclude; j++) skip |= x->exclude[j] == k;
+        int skip =
+            (long)k == pidx || (long)k == x->probability_index || (long)k == x->inference_index;
+        for (size_t j = 0; j < x->nexclude; j++)
+            skip |= x->exclude[j] == k;
         if (skip) continue;
-        if (kept < x->nfeat && push_text(x, &x->features, fields[k].p, fields[k].n)) return BM_ENOMEM;
+        if (kept < x->nfeat && push_text(x, &x->features, fields[k].p, fields[k].n))
+            return BM_ENOMEM;
         kept++;
     }
     if (kept != x->nfeat) {
         snprintf(x->why, sizeof(x->why),
-                 "an output record has %zu feature columns besides the prediction; the analysis config's headers name %zu",
+                 "an output record has %zu feature columns besides the prediction; the analysis "
+                 "config's headers name %zu",
                  kept, x->nfeat);
         return BM_EDATA;
     }
@@ -505,7 +534,8 @@ int bm__extract_batch_csv(bm__extractor *x, const bm_slice *fields, size_t n)
     double score;
     if (!bm_py_parse_float(f, &score)) {
         /* the record's bytes are not echoed (errors never quote files) */
-        snprintf(x->why, sizeof(x->why), "the model output (%zu bytes) is not a numeric score", f.n);
+        snprintf(x->why, sizeof(x->why), "the model output (%zu bytes) is not a numeric score",
+                 f.n);
         return BM_EDATA;
     }
     return push_thresholded(x, score);
@@ -519,8 +549,10 @@ int bm__extract_batch_json(bm__extractor *x, json_t *rec)
     if (!x->features_expr) return fail(x, "JSON batch output needs FeaturesAttribute%s", "", 0);
     if ((r = json_features(x, rec))) return r;
     if (!x->inference_expr && !x->probability_expr)
-        return fail(x, "JSON batch output needs InferenceAttribute or ProbabilityAttribute%s", "", 0);
+        return fail(x, "JSON batch output needs InferenceAttribute or ProbabilityAttribute%s", "",
+                    0);
     json_t *v = apply(x, x->inference_expr ? x->inference_expr : x->probability_expr, rec);
     if (!v) return BM_ENOMEM;
-    return json_values(x, v, &x->preds, !x->inference_expr, x->inference_expr ? "inference" : "probability");
+    return json_values(x, v, &x->preds, !x->inference_expr,
+                       x->inference_expr ? "inference" : "probability");
 }

@@ -90,7 +90,8 @@ static void index_one(bm__gt_table *t, uint64_t *slots, size_t mask, size_t i)
 static void index_range(bm__gt_table *t, uint64_t *slots, size_t mask, size_t from)
 {
     for (size_t i = from; i < t->n; i++) {
-        if (i + PREFETCH_AHEAD < t->n) __builtin_prefetch(&slots[t->ents[i + PREFETCH_AHEAD].hash & mask], 1);
+        if (i + PREFETCH_AHEAD < t->n)
+            __builtin_prefetch(&slots[t->ents[i + PREFETCH_AHEAD].hash & mask], 1);
         if (!t->ents[i].superseded) index_one(t, slots, mask, i);
     }
 }
@@ -98,7 +99,8 @@ static void index_range(bm__gt_table *t, uint64_t *slots, size_t mask, size_t fr
 int bm__gt_index(bm__gt_table *t)
 {
     size_t want = t->nslots ? t->nslots : 2048;
-    while (want < t->n * 2) want *= 2;
+    while (want < t->n * 2)
+        want *= 2;
     if (want != t->nslots) { /* a new index over every entry (superseded ones stay out) */
         uint64_t *s = bm_calloc(want, sizeof(uint64_t));
         if (!s) return BM_ENOMEM;
@@ -120,7 +122,8 @@ static int arena_put(bm__gt_table *t, bm_slice a, bm_slice b, uint32_t *off)
     if (t->alen + need > UINT32_MAX) return BM_ELIMIT;
     if (t->alen + need > t->acap) {
         size_t nc = t->acap ? t->acap : 1u << 16;
-        while (nc < t->alen + need) nc *= 2;
+        while (nc < t->alen + need)
+            nc *= 2;
         if (nc > UINT32_MAX) nc = UINT32_MAX;
         char *na = bm_realloc(t->arena, nc);
         if (!na) return BM_ENOMEM;

@@ -54,7 +54,9 @@ int bm__lines_next(bm__lines *l, bm_slice *line, int *done, bm_error *err)
         if ((rc = fill(l, err))) return rc;
     }
     for (;;) {
-        const char *nl = l->nl ? l->nl : l->pos < l->len ? memchr(l->buf + l->pos, '\n', l->len - l->pos) : NULL;
+        const char *nl = l->nl             ? l->nl
+                         : l->pos < l->len ? memchr(l->buf + l->pos, '\n', l->len - l->pos)
+                                           : NULL;
         l->nl = NULL;
         if (nl || (l->eof && l->pos < l->len)) {
             size_t end = nl ? (size_t)(nl - l->buf) : l->len;

@@ -26,14 +26,21 @@ static int fail(bm_error *err, const char *path, const char *fmt, const char *a)
 static const char *type_name(json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "a list";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "a list";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
     }
     return "a value";
 }
@@ -70,7 +77,8 @@ static int parse_value(json_t *v, const char *path, bm_value *out, bm_error *err
 
 static void free_values(bm_value *v, size_t n)
 {
-    for (size_t k = 0; k < n; k++) bm_free(v[k].s);
+    for (size_t k = 0; k < n; k++)
+        bm_free(v[k].s);
     bm_free(v);
 }
 
@@ -112,8 +120,7 @@ static int parse_value_list(json_t *v, const char *path, int allow_scalar, bm_va
     return BM_OK;
 }
 
-static int parse_colref(json_t *v, const char *path, int allow_index, bm_colref *out,
-                        bm_error *err)
+static int parse_colref(json_t *v, const char *path, int allow_index, bm_colref *out, bm_error *err)
 {
     memset(out, 0, sizeof(*out));
     out->index = -1;
@@ -127,7 +134,8 @@ static int parse_colref(json_t *v, const char *path, int allow_index, bm_colref 
     }
     if (allow_index && json_is_integer(v)) {
         json_int_t i = json_integer_value(v);
-        if (i < 0 || i > 1000000) return fail(err, path, "%s must be a non-negative column index", "an index");
+        if (i < 0 || i > 1000000)
+            return fail(err, path, "%s must be a non-negative column index", "an index");
         out->index = (long)i;
         out->set = 1;
         return BM_OK;
@@ -160,7 +168,8 @@ static int parse_methods_stage(json_t *v, const char *path, const char *const *n
     const char *key;
     json_t *val;
     int have = 0;
-    json_object_foreach(v, key, val) {
+    json_object_foreach(v, key, val)
+    {
         (void)bm_fmt_fit(sub, sizeof(sub), "%s.%s", path, key);
         if (strcmp(key, "methods") != 0)
             return fail(err, sub, "unknown key (expected \"methods\")%s", "");
@@ -180,7 +189,8 @@ static int parse_methods_stage(json_t *v, const char *path, const char *const *n
             char sub2[300];
             (void)bm_fmt_fit(sub2, sizeof(sub2), "%s[%zu]", sub, k);
             json_t *m = json_array_get(val, k);
-            if (!json_is_string(m)) return fail(err, sub2, "expected a metric name, got %s", type_name(m));
+            if (!json_is_string(m))
+                return fail(err, sub2, "expected a metric name, got %s", type_name(m));
             int idx = find_metric(names, count, json_string_value(m));
             if (idx < 0) {
                 char known[256] = "";
@@ -205,10 +215,12 @@ static int parse_methods_stage(json_t *v, const char *path, const char *const *n
 
 static int parse_methods(json_t *v, bm_analysis_config *c, bm_error *err)
 {
-    if (!json_is_object(v)) return fail(err, "$.methods", "expected an object, got %s", type_name(v));
+    if (!json_is_object(v))
+        return fail(err, "$.methods", "expected an object, got %s", type_name(v));
     const char *key;
     json_t *val;
-    json_object_foreach(v, key, val) {
+    json_object_foreach(v, key, val)
+    {
         char sub[256];
         (void)bm_fmt_fit(sub, sizeof(sub), "$.methods.%s", key);
         int r;
@@ -221,15 +233,18 @@ static int parse_methods(json_t *v, bm_analysis_config *c, bm_error *err)
             c->post_requested = 1;
         } else if (strcmp(key, "report") == 0) {
             /* Clarify's report request: {"name": ..., "title": ...}: {name}.html and the others */
-            if (!json_is_object(val)) return fail(err, sub, "expected an object, got %s", type_name(val));
+            if (!json_is_object(val))
+                return fail(err, sub, "expected an object, got %s", type_name(val));
             const char *k2;
             json_t *v2;
-            json_object_foreach(val, k2, v2) {
+            json_object_foreach(val, k2, v2)
+            {
                 char sub2[300];
                 (void)bm_fmt_fit(sub2, sizeof(sub2), "%s.%s", sub, k2);
                 if (strcmp(k2, "name") && strcmp(k2, "title"))
                     return fail(err, sub2, "unknown key (expected \"name\" or \"title\")%s", "");
-                if (!json_is_string(v2)) return fail(err, sub2, "expected a string, got %s", type_name(v2));
+                if (!json_is_string(v2))
+                    return fail(err, sub2, "expected a string, got %s", type_name(v2));
                 const char *t = json_string_value(v2);
                 size_t n = json_string_length(v2);
                 if (!strcmp(k2, "name")) {
@@ -237,16 +252,20 @@ static int parse_methods(json_t *v, bm_analysis_config *c, bm_error *err)
                     int ok = n >= 1 && n <= 100 && t[0] != '.';
                     for (size_t i = 0; ok && i < n; i++)
                         ok = (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
-                             (t[i] >= '0' && t[i] <= '9') || t[i] == '_' || t[i] == '-' || t[i] == '.';
+                             (t[i] >= '0' && t[i] <= '9') || t[i] == '_' || t[i] == '-' ||
+                             t[i] == '.';
                     if (!ok)
-                        return fail(err, sub2, "the report's file name must be 1 to 100 letters, digits, '_', "
-                                               "'-' or '.', not starting with '.'%s", "");
+                        return fail(err, sub2,
+                                    "the report's file name must be 1 to 100 letters, digits, '_', "
+                                    "'-' or '.', not starting with '.'%s",
+                                    "");
                 } else if (n > 1024) {
                     return fail(err, sub2, "the title must be at most 1024 characters%s", "");
                 }
                 char **dst = !strcmp(k2, "name") ? &c->report_name : &c->report_title;
                 bm_free(*dst);
-                if (!(*dst = bm_strndup(t, n))) return bm_error_set(err, BM_ENOMEM, "out of memory");
+                if (!(*dst = bm_strndup(t, n)))
+                    return bm_error_set(err, BM_ENOMEM, "out of memory");
             }
             c->report_requested = 1;
             r = BM_OK;
@@ -264,7 +283,8 @@ static int parse_methods(json_t *v, bm_analysis_config *c, bm_error *err)
 static int parse_facets(json_t *v, bm_analysis_config *c, bm_error *err)
 {
     char sub[256];
-    if (!json_is_array(v)) return fail(err, "$.facet", "expected a list of facets, got %s", type_name(v));
+    if (!json_is_array(v))
+        return fail(err, "$.facet", "expected a list of facets, got %s", type_name(v));
     size_t n = json_array_size(v);
     if (n == 0) return fail(err, "$.facet", "at least one facet is required%s", "");
     if (n > 1000) return fail(err, "$.facet", "at most 1000 facets are allowed%s", "");
@@ -278,7 +298,8 @@ static int parse_facets(json_t *v, bm_analysis_config *c, bm_error *err)
         const char *key;
         json_t *val;
         int have_name = 0;
-        json_object_foreach(f, key, val) {
+        json_object_foreach(f, key, val)
+        {
             char sub2[300];
             (void)bm_fmt_fit(sub2, sizeof(sub2), "%s.%s", sub, key);
             int r;
@@ -287,9 +308,12 @@ static int parse_facets(json_t *v, bm_analysis_config *c, bm_error *err)
                 have_name = 1;
             } else if (strcmp(key, "value_or_threshold") == 0) {
                 if (json_is_null(val)) continue;
-                r = parse_value_list(val, sub2, 0, &c->facets[k].values, &c->facets[k].nvalues, err);
+                r = parse_value_list(val, sub2, 0, &c->facets[k].values, &c->facets[k].nvalues,
+                                     err);
             } else {
-                return fail(err, sub2, "unknown key (expected \"name_or_index\" or \"value_or_threshold\")%s", "");
+                return fail(err, sub2,
+                            "unknown key (expected \"name_or_index\" or \"value_or_threshold\")%s",
+                            "");
             }
             if (r) return r;
         }
@@ -320,30 +344,36 @@ static int parse_root(json_t *root, bm_analysis_config *c, bm_error *err)
     json_t *dt = json_object_get(root, "dataset_type");
     c->dataset_type = BM_DATASET_CSV;
     if (dt) {
-        if (!json_is_string(dt)) return fail(err, "$.dataset_type", "expected a string, got %s", type_name(dt));
+        if (!json_is_string(dt))
+            return fail(err, "$.dataset_type", "expected a string, got %s", type_name(dt));
         const char *s = json_string_value(dt);
         if (strcmp(s, "text/csv") == 0)
             c->dataset_type = BM_DATASET_CSV;
         else if (strcmp(s, "application/jsonlines") == 0)
             c->dataset_type = BM_DATASET_JSONLINES;
         else
-            return fail(err, "$.dataset_type",
-                        "unsupported dataset_type \"%s\" (supported: text/csv, application/jsonlines)", s);
+            return fail(
+                err, "$.dataset_type",
+                "unsupported dataset_type \"%s\" (supported: text/csv, application/jsonlines)", s);
     }
     int jsonl = c->dataset_type == BM_DATASET_JSONLINES;
     const char *key;
     json_t *val;
-    json_object_foreach(root, key, val) {
+    json_object_foreach(root, key, val)
+    {
         char path[300];
         snprintf(path, sizeof(path), "$.%s", key);
         if (strcmp(key, "dataset_type") == 0) {
             continue;
         } else if (strcmp(key, "version") == 0) {
-            if (!json_is_string(val)) return fail(err, path, "expected a string, got %s", type_name(val));
+            if (!json_is_string(val))
+                return fail(err, path, "expected a string, got %s", type_name(val));
             if (strcmp(json_string_value(val), "1.0") != 0)
-                return fail(err, path, "unsupported version \"%s\" (only \"1.0\" exists)", json_string_value(val));
+                return fail(err, path, "unsupported version \"%s\" (only \"1.0\" exists)",
+                            json_string_value(val));
         } else if (strcmp(key, "headers") == 0) {
-            if (!json_is_array(val)) return fail(err, path, "expected a list of strings, got %s", type_name(val));
+            if (!json_is_array(val))
+                return fail(err, path, "expected a list of strings, got %s", type_name(val));
             size_t n = json_array_size(val);
             if (n > 100000) return fail(err, path, "more than 100000 headers%s", "");
             c->headers = bm_calloc(n ? n : 1, sizeof(char *));
@@ -352,7 +382,8 @@ static int parse_root(json_t *root, bm_analysis_config *c, bm_error *err)
                 json_t *h = json_array_get(val, k);
                 char sub[320];
                 (void)bm_fmt_fit(sub, sizeof(sub), "$.headers[%zu]", k);
-                if (!json_is_string(h)) return fail(err, sub, "expected a string, got %s", type_name(h));
+                if (!json_is_string(h))
+                    return fail(err, sub, "expected a string, got %s", type_name(h));
                 c->headers[k] = bm_strndup(json_string_value(h), json_string_length(h));
                 if (!c->headers[k]) return bm_error_set(err, BM_ENOMEM, "out of memory");
                 c->nheaders = k + 1;
@@ -360,14 +391,18 @@ static int parse_root(json_t *root, bm_analysis_config *c, bm_error *err)
         } else if (strcmp(key, "label") == 0) {
             r = parse_colref(val, path, !jsonl, &c->label, err);
         } else if (strcmp(key, "features") == 0) {
-            if (!json_is_string(val)) return fail(err, path, "expected a JMESPath string, got %s", type_name(val));
-            if (!jsonl) return fail(err, path, "\"features\" applies to application/jsonlines datasets only%s", "");
+            if (!json_is_string(val))
+                return fail(err, path, "expected a JMESPath string, got %s", type_name(val));
+            if (!jsonl)
+                return fail(err, path,
+                            "\"features\" applies to application/jsonlines datasets only%s", "");
             c->features = bm_strdup(json_string_value(val));
             if (!c->features) return bm_error_set(err, BM_ENOMEM, "out of memory");
         } else if (strcmp(key, "label_values_or_threshold") == 0) {
             r = parse_value_list(val, path, 0, &c->label_values, &c->nlabel_values, err);
             if (!r && c->nlabel_values == 0)
-                return fail(err, path, "at least one positive label value or a threshold is required%s", "");
+                return fail(err, path,
+                            "at least one positive label value or a threshold is required%s", "");
         } else if (strcmp(key, "facet") == 0) {
             r = parse_facets(val, c, err);
         } else if (strcmp(key, "group_variable") == 0) {
@@ -375,13 +410,15 @@ static int parse_root(json_t *root, bm_analysis_config *c, bm_error *err)
         } else if (strcmp(key, "predicted_label") == 0) {
             r = parse_colref(val, path, !jsonl, &c->predicted_label, err);
         } else if (strcmp(key, "probability_threshold") == 0) {
-            if (!json_is_number(val)) return fail(err, path, "expected a number, got %s", type_name(val));
+            if (!json_is_number(val))
+                return fail(err, path, "expected a number, got %s", type_name(val));
             c->has_probability_threshold = 1;
             c->probability_threshold = json_number_value(val);
             if (!isfinite(c->probability_threshold))
                 return fail(err, path, "must be a finite number%s", "");
         } else if (strcmp(key, "excluded_columns") == 0) {
-            if (!json_is_array(val)) return fail(err, path, "expected a list of columns, got %s", type_name(val));
+            if (!json_is_array(val))
+                return fail(err, path, "expected a list of columns, got %s", type_name(val));
             for (size_t k = 0; k < json_array_size(val); k++) {
                 char sub[320];
                 (void)bm_fmt_fit(sub, sizeof(sub), "$.excluded_columns[%zu]", k);
@@ -393,19 +430,26 @@ static int parse_root(json_t *root, bm_analysis_config *c, bm_error *err)
             r = parse_methods(val, c, err);
         } else if (strcmp(key, "predictor") == 0) {
             /* Clarify would call a model; biasmon reads predictions from the data instead. */
-            if (!json_is_object(val)) return fail(err, path, "expected an object, got %s", type_name(val));
+            if (!json_is_object(val))
+                return fail(err, path, "expected an object, got %s", type_name(val));
         } else {
             return fail(err, path, "unknown key%s", "");
         }
         if (r) return r;
     }
     if (!c->label.set) return fail(err, "$.label", "missing required key%s", "");
-    if (!c->label_values) return fail(err, "$.label_values_or_threshold", "missing required key%s", "");
+    if (!c->label_values)
+        return fail(err, "$.label_values_or_threshold", "missing required key%s", "");
     if (!c->facets) return fail(err, "$.facet", "missing required key%s", "");
     if (jsonl && !c->features)
-        return fail(err, "$.features", "missing required key (a JMESPath to the features of a JSON Lines record)%s", "");
+        return fail(err, "$.features",
+                    "missing required key (a JMESPath to the features of a JSON Lines record)%s",
+                    "");
     if (jsonl && !c->headers)
-        return fail(err, "$.headers", "missing required key (JSON Lines datasets name their columns with headers, label last)%s", "");
+        return fail(err, "$.headers",
+                    "missing required key (JSON Lines datasets name their columns with headers, "
+                    "label last)%s",
+                    "");
     if (!c->pre_requested && !c->post_requested) {
         /* No methods: compute everything, as the bias monitor does. */
         c->methods_absent = 1;
@@ -442,7 +486,8 @@ int bm_analysis_config_load(const char *path, bm_analysis_config *out, bm_error 
     bm_buf_init(&b, MAX_CONFIG_BYTES + 1);
     int r = bm_store_read(path, MAX_CONFIG_BYTES, &b, err);
     if (r == BM_ELIMIT) bm_error_set(err, r, "file larger than 16 MiB");
-    if (r == BM_ENOTFOUND || r == BM_EACCESS) r = err->code = BM_EIO; /* the contract: unreadable is BM_EIO */
+    if (r == BM_ENOTFOUND || r == BM_EACCESS)
+        r = err->code = BM_EIO; /* the contract: unreadable is BM_EIO */
     if (!r) r = bm_analysis_config_parse(b.data ? b.data : "", b.len, path, out, err);
     bm_buf_release(&b);
     return r;
@@ -450,7 +495,8 @@ int bm_analysis_config_load(const char *path, bm_analysis_config *out, bm_error 
 
 void bm_analysis_config_release(bm_analysis_config *c)
 {
-    for (size_t k = 0; k < c->nheaders; k++) bm_free(c->headers[k]);
+    for (size_t k = 0; k < c->nheaders; k++)
+        bm_free(c->headers[k]);
     bm_free(c->headers);
     release_colref(&c->label);
     bm_free(c->features);
@@ -462,7 +508,8 @@ void bm_analysis_config_release(bm_analysis_config *c)
     bm_free(c->facets);
     release_colref(&c->group_variable);
     release_colref(&c->predicted_label);
-    for (size_t k = 0; k < c->nexcluded; k++) release_colref(&c->excluded[k]);
+    for (size_t k = 0; k < c->nexcluded; k++)
+        release_colref(&c->excluded[k]);
     bm_free(c->excluded);
     bm_free(c->report_name);
     bm_free(c->report_title);
@@ -472,10 +519,14 @@ void bm_analysis_config_release(bm_analysis_config *c)
 size_t bm_value_str(const bm_value *v, char *out, size_t outlen)
 {
     switch (v->kind) {
-    case BM_VAL_INT: return (size_t)snprintf(out, outlen, "%lld", (long long)v->i);
-    case BM_VAL_FLOAT: return bm_py_float_repr(v->f, out, outlen);
-    case BM_VAL_BOOL: return (size_t)snprintf(out, outlen, "%s", bm_py_bool_str((int)v->i));
-    case BM_VAL_STR: return (size_t)snprintf(out, outlen, "%s", v->s);
+    case BM_VAL_INT:
+        return (size_t)snprintf(out, outlen, "%lld", (long long)v->i);
+    case BM_VAL_FLOAT:
+        return bm_py_float_repr(v->f, out, outlen);
+    case BM_VAL_BOOL:
+        return (size_t)snprintf(out, outlen, "%s", bm_py_bool_str((int)v->i));
+    case BM_VAL_STR:
+        return (size_t)snprintf(out, outlen, "%s", v->s);
     }
     return 0;
 }

@@ -1,5 +1,6 @@
 /* One monitoring execution, stage by stage: window, ground truth, capture or batch rows, cubes,
- * verdict, outputs (each stage in its own file of lib/monitor/; their shared state is internal.h). */
+ * verdict, outputs (each stage in its own file of lib/monitor/; their shared state is internal.h).
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,9 +13,12 @@
 const char *bm_exec_status_name(bm_exec_status s)
 {
     switch (s) {
-    case BM_EXEC_COMPLETED: return "Completed";
-    case BM_EXEC_COMPLETED_WITH_VIOLATIONS: return "CompletedWithViolations";
-    case BM_EXEC_FAILED: return "Failed";
+    case BM_EXEC_COMPLETED:
+        return "Completed";
+    case BM_EXEC_COMPLETED_WITH_VIOLATIONS:
+        return "CompletedWithViolations";
+    case BM_EXEC_FAILED:
+        return "Failed";
     }
     return "Failed";
 }
@@ -24,7 +28,9 @@ int bm_execution_time_check(int64_t T, bm_error *err)
     if (T % 3600 == 0) return BM_OK;
     char t[32];
     bm_time_format(T, t, sizeof(t));
-    return bm_error_set(err, BM_ECONFIG, "%s is not on the hour: an execution's outputs go to the folder of its hour", t);
+    return bm_error_set(
+        err, BM_ECONFIG,
+        "%s is not on the hour: an execution's outputs go to the folder of its hour", t);
 }
 
 void bm__note_problem(bm__run *r, const char *file, long line, const char *fmt, const char *a)
@@ -48,7 +54,8 @@ void bm__in_window_problem(bm__run *r, const char *file, long line)
     p->line = line;
     if (r->x.why_setting)
         (void)bm_fmt_fit(p->reason, sizeof(p->reason), "%s ($.ModelBiasJobInput.%s.%s)", r->x.why,
-                         r->jd->input.batch ? "BatchTransformInput" : "EndpointInput", r->x.why_setting);
+                         r->jd->input.batch ? "BatchTransformInput" : "EndpointInput",
+                         r->x.why_setting);
     else
         (void)bm_fmt_fit(p->reason, sizeof(p->reason), "%s", r->x.why);
 }
@@ -76,15 +83,17 @@ int bm_execute(const bm_execution_params *p, bm_execution_result *res, bm_error 
     res->status = BM_EXEC_COMPLETED;
     int rc = BM_OK;
     if (bm__output_folder(&r)) {
-        rc = bm_error_set(err, BM_ELIMIT, "the output folder under %.200s... is longer than %zu bytes: use a "
-                                          "shorter MonitoringOutputs[0].S3Output.S3Uri",
+        rc = bm_error_set(err, BM_ELIMIT,
+                          "the output folder under %.200s... is longer than %zu bytes: use a "
+                          "shorter MonitoringOutputs[0].S3Output.S3Uri",
                           p->job->output_uri, sizeof(res->output_uri) - 1);
         goto out;
     }
     if ((rc = bm__setup(&r, err))) goto out;
     if (res->status != BM_EXEC_FAILED && (rc = bm__read_ground_truth(&r, err))) goto out;
     if (res->status != BM_EXEC_FAILED) {
-        if ((rc = r.jd->input.batch ? bm__read_batch(&r, err) : bm__read_capture(&r, err))) goto out;
+        if ((rc = r.jd->input.batch ? bm__read_batch(&r, err) : bm__read_capture(&r, err)))
+            goto out;
     }
     bm__count_unmatched_gt(&r);
     if (res->status != BM_EXEC_FAILED && r.rows == 0) bm__explain_no_data(&r);

@@ -20,12 +20,12 @@
 
 /* The bounds of one execution (docs/design.md "Limits" lists them with what to do when one is
  * reached). */
-#define MAX_LINE (16u << 20)  /* bytes in one capture or ground-truth line */
-#define MAX_LIST 1000000      /* files in one hour folder */
-#define MAX_DIRS 10000        /* sub-folders of one folder of the yyyy/mm/dd/HH layout */
-#define MAX_FIRST 5           /* problems quoted in execution.json */
-#define MAX_DAYS 400          /* window length, and how far each offset may reach from T */
-#define PROBE_HOURS 24        /* hour folders looked at directly; more are found by listing */
+#define MAX_LINE (16u << 20) /* bytes in one capture or ground-truth line */
+#define MAX_LIST 1000000     /* files in one hour folder */
+#define MAX_DIRS 10000       /* sub-folders of one folder of the yyyy/mm/dd/HH layout */
+#define MAX_FIRST 5          /* problems quoted in execution.json */
+#define MAX_DAYS 400         /* window length, and how far each offset may reach from T */
+#define PROBE_HOURS 24       /* hour folders looked at directly; more are found by listing */
 #define MAX_HOURS (24 * MAX_DAYS)
 
 /* ==================================================================== the run's state */
@@ -55,13 +55,13 @@ typedef struct bm__run {
     bm_analysis_config cfg;
     int have_cfg;
     bm_analysis_config view;
-    char **names;       /* columns: features..., label, predicted_label */
+    char **names; /* columns: features..., label, predicted_label */
     size_t ncols, nfeat;
     bm_plan *plan;
-    bm_cube *joined;    /* rows with ground truth */
-    bm_cube *all;       /* every in-window row, labelled or not (facet group sizes) */
-    bm_cell *cells;     /* one row as typed cells (a row with JSON values) */
-    bm_slice *fields;   /* one row as texts (a row of text values: the cubes' memoized path) */
+    bm_cube *joined;  /* rows with ground truth */
+    bm_cube *all;     /* every in-window row, labelled or not (facet group sizes) */
+    bm_cell *cells;   /* one row as typed cells (a row with JSON values) */
+    bm_slice *fields; /* one row as texts (a row of text values: the cubes' memoized path) */
     bm__gt_table gt;
     bm__extractor x;
     bm_capture_scanner *scan[2]; /* one per stage slot of bm__each_line (see there) */
@@ -75,10 +75,11 @@ typedef struct bm__run {
     size_t nfirst;
     char first_unmatched_capture[256], first_unmatched_gt[256];
     char capture_root[4096], gt_root[4096];
-    json_t *unchecked;  /* metrics the baseline had no value for (bm_violations_check) */
-    json_t *baseline;   /* the baseline analysis, kept for report.html */
+    json_t *unchecked;            /* metrics the baseline had no value for (bm_violations_check) */
+    json_t *baseline;             /* the baseline analysis, kept for report.html */
     uint64_t malformed_in_window; /* in-window records that could not be used (extraction) */
-    bm__problem first_in_window;  /* the first of them, with the setting's JSON path when one is at fault */
+    bm__problem
+        first_in_window; /* the first of them, with the setting's JSON path when one is at fault */
 } bm__run;
 
 /* Hours in time order (epoch seconds of each hour's start). */
@@ -103,10 +104,10 @@ typedef struct bm__folder_walk {
      * (bm_store_list_range), one day a variant held at a time */
     int by_day;
     struct bm__day_list {
-        int64_t day; /* its first second plus one; 0: nothing listed yet */
+        int64_t day;  /* its first second plus one; 0: nothing listed yet */
         bm_strlist e; /* "HH/NAME" */
         size_t k;     /* the next entry */
-    } *days;
+    } * days;
     size_t ndays;
 } bm__folder_walk;
 
@@ -142,8 +143,8 @@ int bm__is_digits(const char *s);
  * bytes, cut to fit) when an offset is unreadable, reaches more than MAX_DAYS from T, or the
  * window is empty or longer than MAX_DAYS. *ws and *we are 0 unless both offsets were read and
  * within reach. */
-int bm__window_bounds(const bm_execution_params *p, const bm_job_input *in, int64_t *ws, int64_t *we, char *why,
-                      size_t n);
+int bm__window_bounds(const bm_execution_params *p, const bm_job_input *in, int64_t *ws,
+                      int64_t *we, char *why, size_t n);
 /* The run's window into r->ws, r->we and the result; non-zero (the run Failed) when it has none. */
 int bm__window(bm__run *r);
 /* "yyyy/mm/dd/HH" (the folder key) and "yyyy-mm-ddTHH" (for messages) of the hour of t. */
@@ -154,22 +155,28 @@ void bm__hours_release(bm__hours *h);
 int bm__hours_merge(bm__hours *a, const bm__hours *b) BM_MUST_CHECK;
 /* Appends to out the hours from first to last (hour starts, inclusive) whose folder
  * root/yyyy/mm/dd/HH may exist, in time order. */
-int bm__existing_hours(const char *root, int64_t first, int64_t last, bm__hours *out, bm_error *err) BM_MUST_CHECK;
+int bm__existing_hours(const char *root, int64_t first, int64_t last, bm__hours *out,
+                       bm_error *err) BM_MUST_CHECK;
 /* Reads the walk's objects in order with take, which takes each item's reader. */
-int bm__read_walk(bm__run *r, bm__folder_walk *w, int (*take)(bm__run *r, bm_store_item *it, bm_error *err),
+int bm__read_walk(bm__run *r, bm__folder_walk *w,
+                  int (*take)(bm__run *r, bm_store_item *it, bm_error *err),
                   bm_error *err) BM_MUST_CHECK;
 
 /* ==================================================================== records.c */
 
 /* Reads uri (or the object it opened) line by line through stages one and two (see there). */
-int bm__each_line(bm__run *r, const char *uri, uint64_t *files, uint64_t *records, uint64_t *malformed,
-                  bm__stage_fn one, bm__line_fn two, bm_error *err) BM_MUST_CHECK;
-int bm__each_item_line(bm__run *r, bm_store_item *it, uint64_t *files, uint64_t *records, uint64_t *malformed,
-                       bm__stage_fn one, bm__line_fn two, bm_error *err) BM_MUST_CHECK;
+int bm__each_line(bm__run *r, const char *uri, uint64_t *files, uint64_t *records,
+                  uint64_t *malformed, bm__stage_fn one, bm__line_fn two,
+                  bm_error *err) BM_MUST_CHECK;
+int bm__each_item_line(bm__run *r, bm_store_item *it, uint64_t *files, uint64_t *records,
+                       uint64_t *malformed, bm__stage_fn one, bm__line_fn two,
+                       bm_error *err) BM_MUST_CHECK;
 /* Scans s->line into s->rec with the scanner of slot, unless a stage one already did. */
 void bm__scan_record(bm__run *r, bm__staged *s, int slot);
-/* 1 when s->rec is usable, 0 when the line was malformed (counted in *malformed), -1 out of memory. */
-int bm__scanned_record(bm__run *r, const char *uri, bm__staged *s, uint64_t *malformed, bm_error *err);
+/* 1 when s->rec is usable, 0 when the line was malformed (counted in *malformed), -1 out of memory.
+ */
+int bm__scanned_record(bm__run *r, const char *uri, bm__staged *s, uint64_t *malformed,
+                       bm_error *err);
 
 /* ==================================================================== groundtruth.c */
 
@@ -178,7 +185,8 @@ int bm__read_ground_truth(bm__run *r, bm_error *err) BM_MUST_CHECK;
 /* Counts the ground truth nothing joined (r->gt_unmatched) and keeps the first such id. */
 void bm__count_unmatched_gt(bm__run *r);
 
-/* ==================================================================== rows.c, endpoint.c, batch.c */
+/* ==================================================================== rows.c, endpoint.c, batch.c
+ */
 
 /* The rows extracted in r->x joined by key with ground truth, into the cubes (BM_EDATA: the
  * record cannot be used, r->x.why says why). */
@@ -198,8 +206,8 @@ int bm__check_baseline(bm__run *r, json_t *analysis, json_t **violations) BM_MUS
 /* The statistical rule (lib/verdict): this window's counts (*counts), the baseline's beside its
  * analysis.json, and those the schedule's executions of the 7 periods before wrote; *violations
  * and *evidence, or the run Failed (a baseline without counts). BM_ENOMEM only. */
-int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, json_t **evidence, json_t **counts,
-                            bm_error *err) BM_MUST_CHECK;
+int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, json_t **evidence,
+                            json_t **counts, bm_error *err) BM_MUST_CHECK;
 /* The output folder into r->res->output_uri; BM_ELIMIT when it does not fit. */
 int bm__output_folder(bm__run *r) BM_MUST_CHECK;
 /* The output folder of the same schedule's execution at T; BM_ELIMIT when it does not fit in n. */

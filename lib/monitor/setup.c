@@ -81,9 +81,9 @@ int bm__setup(bm__run *r, bm_error *err)
         return BM_OK;
     }
     /* columns: the features, the label (last header), the prediction. A last header that
-     * predicted_label names is the prediction's name, not a feature: the SDK's ModelBiasMonitor with
-     * analysis_config=None sends the baseline's config, headers [features..., label, PREDICTION],
-     * and SageMaker's container reads it so (the prediction comes from the capture) */
+     * predicted_label names is the prediction's name, not a feature: the SDK's ModelBiasMonitor
+     * with analysis_config=None sends the baseline's config, headers [features..., label,
+     * PREDICTION], and SageMaker's container reads it so (the prediction comes from the capture) */
     size_t nh = cfg->nheaders;
     if (nh >= 3 && cfg->predicted_label.set && cfg->predicted_label.name &&
         !strcmp(cfg->predicted_label.name, cfg->headers[nh - 1]))

@@ -7,8 +7,8 @@
 
 /* ==================================================================== the window */
 
-int bm__window_bounds(const bm_execution_params *p, const bm_job_input *in, int64_t *ws, int64_t *we, char *why,
-                      size_t n)
+int bm__window_bounds(const bm_execution_params *p, const bm_job_input *in, int64_t *ws,
+                      int64_t *we, char *why, size_t n)
 {
     bm_error e2;
     bm_error_clear(&e2);
@@ -19,17 +19,22 @@ int bm__window_bounds(const bm_execution_params *p, const bm_job_input *in, int6
     const char *eos = p->window_end ? p->window_end : in->end_time_offset;
     int bad_start = sos && bm_duration_parse(sos, strlen(sos), &so, &e2);
     if (bad_start || (eos && bm_duration_parse(eos, strlen(eos), &eo, &e2))) {
-        const char *which = bad_start ? (p->window_start ? "ScheduleConfig.DataAnalysisStartTime" : "StartTimeOffset")
-                                      : (p->window_end ? "ScheduleConfig.DataAnalysisEndTime" : "EndTimeOffset");
+        const char *which =
+            bad_start
+                ? (p->window_start ? "ScheduleConfig.DataAnalysisStartTime" : "StartTimeOffset")
+                : (p->window_end ? "ScheduleConfig.DataAnalysisEndTime" : "EndTimeOffset");
         snprintf(why, n, "%s is not a window offset biasmon reads: %s", which, e2.msg);
         return BM_ECONFIG;
     }
     const int64_t max_reach = (int64_t)MAX_DAYS * 86400;
     if (so < -max_reach || so > max_reach || eo < -max_reach || eo > max_reach) {
         int start = so < -max_reach || so > max_reach;
-        snprintf(why, n, "the %s offset %s reaches more than %d days from the scheduled time: offsets may be at "
-                         "most %d days (P%dD); move the window closer to the schedule",
-                 start ? "start" : "end", start ? (sos ? sos : "") : (eos ? eos : ""), MAX_DAYS, MAX_DAYS, MAX_DAYS);
+        snprintf(
+            why, n,
+            "the %s offset %s reaches more than %d days from the scheduled time: offsets may be at "
+            "most %d days (P%dD); move the window closer to the schedule",
+            start ? "start" : "end", start ? (sos ? sos : "") : (eos ? eos : ""), MAX_DAYS,
+            MAX_DAYS, MAX_DAYS);
         return BM_ECONFIG;
     }
     *ws = p->scheduled_time + so;
@@ -38,12 +43,16 @@ int bm__window_bounds(const bm_execution_params *p, const bm_job_input *in, int6
         char a[32], b[32];
         bm_time_format(*ws, a, sizeof(a));
         bm_time_format(*we, b, sizeof(b));
-        snprintf(why, n, "the window [%s, %s) is empty: the start offset must come before the end offset", a, b);
+        snprintf(why, n,
+                 "the window [%s, %s) is empty: the start offset must come before the end offset",
+                 a, b);
         return BM_ECONFIG;
     }
     if (*we - *ws > (int64_t)MAX_HOURS * 3600) {
-        snprintf(why, n, "the window from offset %s to %s is longer than %d days: a window may be at most %d days "
-                         "(P%dD); split the analysis over several schedules",
+        snprintf(why, n,
+                 "the window from offset %s to %s is longer than %d days: a window may be at most "
+                 "%d days "
+                 "(P%dD); split the analysis over several schedules",
                  sos ? sos : "(default)", eos ? eos : "(default)", MAX_DAYS, MAX_DAYS, MAX_DAYS);
         return BM_ECONFIG;
     }
@@ -81,7 +90,8 @@ void bm__hour_label(int64_t t, char *out, size_t n)
 static int digits_value(const char *s, size_t n)
 {
     int v = 0;
-    for (size_t k = 0; k < n; k++) v = v * 10 + (s[k] - '0');
+    for (size_t k = 0; k < n; k++)
+        v = v * 10 + (s[k] - '0');
     return v;
 }
 
@@ -127,19 +137,22 @@ int bm__hours_merge(bm__hours *a, const bm__hours *b)
  * "", "yyyy", "yyyy/mm", "yyyy/mm/dd"): the sub-folders whose key lies between lo and hi (keys
  * of the first and last hour, compared on the same length; they are fixed-width, so text order
  * is time order), descended in order; complete hours are appended to out. */
-static int walk_hours(const char *prefix, char *key, size_t len, const char *lo, const char *hi, bm__hours *out,
-                      bm_error *err)
+static int walk_hours(const char *prefix, char *key, size_t len, const char *lo, const char *hi,
+                      bm__hours *out, bm_error *err)
 {
     static const size_t width[4] = {4, 2, 2, 2};
     int level = len == 0 ? 0 : len == 4 ? 1 : len == 7 ? 2 : 3;
     bm_strlist dirs = {0};
     int rc = bm_store_list(prefix, 1, MAX_DIRS, &dirs, err);
     if (rc == BM_ELIMIT)
-        rc = bm_error_set(err, BM_ELIMIT, "%s has more than %d sub-folders: keep only the yyyy/mm/dd/HH "
-                                          "folders there", prefix, MAX_DIRS);
+        rc = bm_error_set(err, BM_ELIMIT,
+                          "%s has more than %d sub-folders: keep only the yyyy/mm/dd/HH "
+                          "folders there",
+                          prefix, MAX_DIRS);
     for (size_t k = 0; !rc && k < dirs.n; k++) {
         const char *name = dirs.v[k];
-        if (strlen(name) != width[level] || !bm__is_digits(name)) continue; /* not part of the layout */
+        if (strlen(name) != width[level] || !bm__is_digits(name))
+            continue; /* not part of the layout */
         size_t n = len + (len ? 1 : 0) + width[level];
         if (len) key[len] = '/';
         memcpy(key + n - width[level], name, width[level]);
@@ -147,8 +160,8 @@ static int walk_hours(const char *prefix, char *key, size_t len, const char *lo,
         if (strncmp(key, lo, n) < 0 || strncmp(key, hi, n) > 0) continue;
         char sub[4096];
         if (bm_uri_join(prefix, name, sub, sizeof(sub))) {
-            rc = bm_error_set(err, BM_ELIMIT, "a folder under %s has a URI longer than %zu bytes", prefix,
-                              sizeof(sub) - 1);
+            rc = bm_error_set(err, BM_ELIMIT, "a folder under %s has a URI longer than %zu bytes",
+                              prefix, sizeof(sub) - 1);
             break;
         }
         if (level < 3) {
@@ -224,12 +237,14 @@ static int walk_next_by_day(bm__folder_walk *w, char *uri, size_t cap, bm_error 
             if (w->variants ? bm_uri_join(w->root, w->variants->v[w->v], vdir, sizeof(vdir)) ||
                                   bm_uri_join(vdir, key, w->prefix, sizeof(w->prefix))
                             : bm_uri_join(w->root, key, w->prefix, sizeof(w->prefix)))
-                return bm_error_set(err, BM_ELIMIT, "the day folder %s under %s has a URI longer than %zu bytes", key,
-                                    w->root, sizeof(w->prefix) - 1);
+                return bm_error_set(err, BM_ELIMIT,
+                                    "the day folder %s under %s has a URI longer than %zu bytes",
+                                    key, w->root, sizeof(w->prefix) - 1);
             key[10] = '/';
             if (d->day != day + 1) { /* the window's hours of this day, from this one on */
                 size_t j = w->i;
-                while (j + 1 < w->hs->n && w->hs->v[j + 1] - w->hs->v[j + 1] % 86400 == day) j++;
+                while (j + 1 < w->hs->n && w->hs->v[j + 1] - w->hs->v[j + 1] % 86400 == day)
+                    j++;
                 char last[32];
                 bm__hour_key(w->hs->v[j], last, sizeof(last));
                 bm_strlist_release(&d->e);
@@ -239,12 +254,14 @@ static int walk_next_by_day(bm__folder_walk *w, char *uri, size_t cap, bm_error 
                 if (rc) return rc;
                 d->day = day + 1;
             }
-            while (d->k < d->e.n && folder_vs(d->e.v[d->k], hh) < 0) d->k++;
+            while (d->k < d->e.n && folder_vs(d->e.v[d->k], hh) < 0)
+                d->k++;
             w->listed = 1;
         }
         if (d->k < d->e.n && !folder_vs(d->e.v[d->k], hh)) {
             if (bm_uri_join(w->prefix, d->e.v[d->k], uri, cap))
-                return bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes", w->prefix, cap - 1);
+                return bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes",
+                                    w->prefix, cap - 1);
             d->k++;
             return BM_OK;
         }
@@ -260,8 +277,8 @@ static int walk_next(void *ctx, char *uri, size_t cap, bm_error *err)
     for (;;) {
         if (w->listed && w->k < w->files.n) {
             if (bm_uri_join(w->prefix, w->files.v[w->k], uri, cap))
-                return bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes", w->prefix,
-                                    cap - 1);
+                return bm_error_set(err, BM_ELIMIT, "a file in %s has a URI longer than %zu bytes",
+                                    w->prefix, cap - 1);
             w->k++;
             return BM_OK;
         }
@@ -281,10 +298,13 @@ static int walk_next(void *ctx, char *uri, size_t cap, bm_error *err)
             char vdir[4096];
             if (bm_uri_join(w->root, w->variants->v[w->v], vdir, sizeof(vdir)) ||
                 bm_uri_join(vdir, key, w->prefix, sizeof(w->prefix)))
-                return bm_error_set(err, BM_ELIMIT, "the hour folder %s of variant %s has a URI longer than %zu bytes",
-                                    key, w->variants->v[w->v], sizeof(w->prefix) - 1);
+                return bm_error_set(
+                    err, BM_ELIMIT,
+                    "the hour folder %s of variant %s has a URI longer than %zu bytes", key,
+                    w->variants->v[w->v], sizeof(w->prefix) - 1);
         } else if (bm_uri_join(w->root, key, w->prefix, sizeof(w->prefix))) {
-            return bm_error_set(err, BM_ELIMIT, "the hour folder %s under %s has a URI longer than %zu bytes", key,
+            return bm_error_set(err, BM_ELIMIT,
+                                "the hour folder %s under %s has a URI longer than %zu bytes", key,
                                 w->root, sizeof(w->prefix) - 1);
         }
         int rc = bm_store_list(w->prefix, 0, MAX_LIST, &w->files, err);
@@ -296,7 +316,8 @@ static int walk_next(void *ctx, char *uri, size_t cap, bm_error *err)
 /* Reads the walk's objects in order with take (which takes each item's reader). Objects that are
  * not local files are opened BM_STORE_SEQ_AHEAD ahead on other threads while one is read
  * (docs/performance.md, "Executions over S3"); local files are opened one by one as before. */
-int bm__read_walk(bm__run *r, bm__folder_walk *w, int (*take)(bm__run *r, bm_store_item *it, bm_error *err), bm_error *err)
+int bm__read_walk(bm__run *r, bm__folder_walk *w,
+                  int (*take)(bm__run *r, bm_store_item *it, bm_error *err), bm_error *err)
 {
     int local = bm_store_is_local(w->root);
     w->by_day = !local;
@@ -309,7 +330,8 @@ int bm__read_walk(bm__run *r, bm__folder_walk *w, int (*take)(bm__run *r, bm_sto
     }
     bm_store_seq_free(seq);
     bm_strlist_release(&w->files);
-    for (size_t k = 0; w->days && k < w->ndays; k++) bm_strlist_release(&w->days[k].e);
+    for (size_t k = 0; w->days && k < w->ndays; k++)
+        bm_strlist_release(&w->days[k].e);
     bm_free(w->days);
     w->days = NULL;
     return rc;

@@ -348,8 +348,8 @@ static int fast_time(const char *s, size_t n, int64_t *epoch)
     c.hour = v[11] * 10 + v[12];
     c.minute = v[14] * 10 + v[15];
     c.second = v[17] * 10 + v[18];
-    if (c.year < 1970 || c.month < 1 || c.month > 12 || c.day < 1 || c.day > days_in_month(c.year, c.month) ||
-        c.hour > 23 || c.minute > 59 || c.second > 59)
+    if (c.year < 1970 || c.month < 1 || c.month > 12 || c.day < 1 ||
+        c.day > days_in_month(c.year, c.month) || c.hour > 23 || c.minute > 59 || c.second > 59)
         return 0; /* the full parser says what is wrong */
     *epoch = bm_time_from_civil(&c);
     return 1;

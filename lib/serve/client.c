@@ -16,14 +16,16 @@ int bm_client_from_data_dir(bm_client *c, const char *data_dir, bm_error *err)
     int n1 = snprintf(path, sizeof(path), "%s/serve.json", data_dir);
     int n2 = snprintf(cred, sizeof(cred), "%s/credentials", data_dir);
     if (n1 < 0 || (size_t)n1 >= sizeof(path) || n2 < 0 || (size_t)n2 >= sizeof(cred))
-        return bm_error_set(err, BM_EINVAL, "the data directory's path is longer than %zu bytes: use a shorter one",
+        return bm_error_set(err, BM_EINVAL,
+                            "the data directory's path is longer than %zu bytes: use a shorter one",
                             sizeof(path) - sizeof("/credentials"));
     bm_buf b;
     bm_buf_init(&b, 65536);
     int r = bm_store_read(path, 65536, &b, err);
     if (r) {
         bm_buf_release(&b);
-        return bm_error_set(err, BM_ENOTFOUND, "no biasmon serve is running on %s (no serve.json)", data_dir);
+        return bm_error_set(err, BM_ENOTFOUND, "no biasmon serve is running on %s (no serve.json)",
+                            data_dir);
     }
     json_t *j = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
     bm_buf_release(&b);
@@ -35,7 +37,8 @@ int bm_client_from_data_dir(bm_client *c, const char *data_dir, bm_error *err)
     }
     if (strlen(url) >= sizeof(c->endpoint_url) || strlen(region) >= sizeof(c->region)) {
         json_decref(j);
-        return bm_error_set(err, BM_EDATA, "%s: endpoint_url longer than %zu bytes or region longer than %zu",
+        return bm_error_set(err, BM_EDATA,
+                            "%s: endpoint_url longer than %zu bytes or region longer than %zu",
                             path, sizeof(c->endpoint_url) - 1, sizeof(c->region) - 1);
     }
     memcpy(c->endpoint_url, url, strlen(url) + 1);
@@ -44,7 +47,8 @@ int bm_client_from_data_dir(bm_client *c, const char *data_dir, bm_error *err)
     FILE *f = fopen(cred, "r");
     if (!f) return bm_error_set(err, BM_ENOTFOUND, "no credentials in %s", data_dir);
     fclose(f);
-    return bm_credentials_load(data_dir, c->key_id, sizeof(c->key_id), c->secret, sizeof(c->secret), err);
+    return bm_credentials_load(data_dir, c->key_id, sizeof(c->key_id), c->secret, sizeof(c->secret),
+                               err);
 }
 
 static size_t collect(char *p, size_t size, size_t n, void *ud)
@@ -53,7 +57,8 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
     return bm_buf_append(b, p, size * n) ? 0 : size * n;
 }
 
-int bm_client_call(const bm_client *c, const char *target, json_t *body, json_t **resp, bm_error *err)
+int bm_client_call(const bm_client *c, const char *target, json_t *body, json_t **resp,
+                   bm_error *err)
 {
     *resp = NULL;
     bm_buf req, out;
@@ -70,13 +75,16 @@ int bm_client_call(const bm_client *c, const char *target, json_t *body, json_t 
     int nt = snprintf(target_h, sizeof(target_h), "%s", target);
     if (nt < 0 || (size_t)nt >= sizeof(target_h)) {
         bm_buf_release(&req);
-        return bm_error_set(err, BM_EINVAL, "X-Amz-Target longer than %zu bytes", sizeof(target_h) - 1);
+        return bm_error_set(err, BM_EINVAL, "X-Amz-Target longer than %zu bytes",
+                            sizeof(target_h) - 1);
     }
-    bm_http_header hs[3] = {{"host", host}, {"content-type", "application/x-amz-json-1.1"}, {"x-amz-target", target_h}};
+    bm_http_header hs[3] = {
+        {"host", host}, {"content-type", "application/x-amz-json-1.1"}, {"x-amz-target", target_h}};
     bm_sigv4_request sr = {"POST", "/", "", hs, 3, req.data, req.len};
     bm_sigv4_key key = {c->key_id, c->secret};
     char date[32], auth[512];
-    if ((r = bm_sigv4_sign(&sr, &key, c->region, "sagemaker", (int64_t)time(NULL), date, sizeof(date), auth, sizeof(auth)))) {
+    if ((r = bm_sigv4_sign(&sr, &key, c->region, "sagemaker", (int64_t)time(NULL), date,
+                           sizeof(date), auth, sizeof(auth)))) {
         bm_buf_release(&req);
         return bm_error_set(err, r, "cannot sign the request");
     }
@@ -91,7 +99,8 @@ int bm_client_call(const bm_client *c, const char *target, json_t *body, json_t 
     snprintf(hv[2], sizeof(hv[2]), "X-Amz-Date: %s", date);
     snprintf(hv[3], sizeof(hv[3]), "Authorization: %s", auth);
     struct curl_slist *list = NULL;
-    for (int k = 0; k < 4; k++) list = curl_slist_append(list, hv[k]);
+    for (int k = 0; k < 4; k++)
+        list = curl_slist_append(list, hv[k]);
     list = curl_slist_append(list, "Expect:");
     char url[600];
     snprintf(url, sizeof(url), "%s/", c->endpoint_url);
@@ -111,11 +120,14 @@ int bm_client_call(const bm_client *c, const char *target, json_t *body, json_t 
     bm_buf_release(&req);
     if (cc != CURLE_OK) {
         bm_buf_release(&out);
-        return bm_error_set(err, BM_EIO, "cannot reach %s: %s", c->endpoint_url, curl_easy_strerror(cc));
+        return bm_error_set(err, BM_EIO, "cannot reach %s: %s", c->endpoint_url,
+                            curl_easy_strerror(cc));
     }
     *resp = json_loadb(out.data ? out.data : "{}", out.len ? out.len : 2, 0, NULL);
     bm_buf_release(&out);
-    if (!*resp) return bm_error_set(err, BM_EIO, "the service answered HTTP %ld with a body that is not JSON", status);
+    if (!*resp)
+        return bm_error_set(err, BM_EIO,
+                            "the service answered HTTP %ld with a body that is not JSON", status);
     if (status != 200) {
         const char *type = json_string_value(json_object_get(*resp, "__type"));
         const char *msg = json_string_value(json_object_get(*resp, "message"));

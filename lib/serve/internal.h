@@ -17,19 +17,20 @@
 #define BM__MAX_WORKERS 64
 
 typedef struct bm__worker {
-    pid_t pid;           /* 0: free slot */
-    int64_t exec_id;     /* a monitoring execution's id, or 0 for a processing job */
-    char job[64];        /* a processing job's name ("" for an execution) */
+    pid_t pid;       /* 0: free slot */
+    int64_t exec_id; /* a monitoring execution's id, or 0 for a processing job */
+    char job[64];    /* a processing job's name ("" for an execution) */
     char schedule[64];
     double started_real; /* CLOCK_MONOTONIC seconds */
     int max_runtime;     /* real seconds, 0 = none */
-    int killed;          /* after SIGKILL: 1 the runtime was exceeded, 2 shutdown, 3 StopProcessingJob */
+    int killed; /* after SIGKILL: 1 the runtime was exceeded, 2 shutdown, 3 StopProcessingJob */
 } bm__worker;
 
 struct bm_service {
     bm_service_config cfg;
     char data_dir[1024];
-    int lock_fd; /* data_dir/serve.lock, flock()ed exclusively for the service's life; -1 when none */
+    int lock_fd; /* data_dir/serve.lock, flock()ed exclusively for the service's life; -1 when none
+                  */
     char region[32], account[16];
     char worker_exe[1024];
     /* the folders requests may point into (bm_store_confine): DATA_DIR/files, then --allow-root */
@@ -67,7 +68,8 @@ struct bm_service {
 /* ---- base.c ---- */
 
 /* Logging through the configured callback, key=value fields. */
-void bm__log(bm_service *s, bm_log_level lvl, const char *event, const char *fmt, ...) BM_PRINTF(4, 5);
+void bm__log(bm_service *s, bm_log_level lvl, const char *event, const char *fmt, ...)
+    BM_PRINTF(4, 5);
 /* ARNs. kind: "monitoring-schedule", "model-bias-job-definition", "endpoint", "endpoint-config",
  * "processing-job". Names appear lower-cased, as SageMaker writes them. */
 void bm__arn(const bm_service *s, const char *kind, const char *name, char *out, size_t n);
@@ -107,8 +109,10 @@ json_t *bm__execution_summary(bm_service *s, const bm_exec_record *e);
 
 int bm__scheduler_start(bm_service *s, bm_error *err);
 void bm__scheduler_stop(bm_service *s, int grace_s);
-/* Queues an execution of schedule at tick T now (biasmon run); BM_EEXISTS when that tick has one. */
-int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *exec_id, bm_error *err);
+/* Queues an execution of schedule at tick T now (biasmon run); BM_EEXISTS when that tick has one.
+ */
+int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *exec_id,
+                      bm_error *err);
 /* The next tick after `after` for a schedule document (-1: none). */
 int64_t bm__schedule_next_tick(json_t *schedule_doc, int64_t after);
 
@@ -117,7 +121,8 @@ int64_t bm__schedule_next_tick(json_t *schedule_doc, int64_t after);
 /* Forks argv[0] with stdout and stderr appended to log_path into a free slot (the caller fills
  * the slot's other fields); NULL with why set when none is free or the fork failed. How many
  * more may start, against the --workers limit. */
-bm__worker *bm__worker_start(bm_service *s, char *const argv[], const char *log_path, char *why, size_t n);
+bm__worker *bm__worker_start(bm_service *s, char *const argv[], const char *log_path, char *why,
+                             size_t n);
 int bm__workers_free(bm_service *s);
 /* How many workers run now. */
 int bm__workers_running(bm_service *s);
@@ -127,7 +132,8 @@ void bm__worker_last_word(const char *log_path, char *out, size_t n);
 
 /* ---- processing.c ---- */
 
-/* Clarify processing jobs: BM_RES_PROCESSING_JOB resources whose status is Pending (queued; described as InProgress), InProgress, Stopping, Completed, Failed or Stopped. */
+/* Clarify processing jobs: BM_RES_PROCESSING_JOB resources whose status is Pending (queued;
+ * described as InProgress), InProgress, Stopping, Completed, Failed or Stopped. */
 #define BM_RES_PROCESSING_JOB "ProcessingJob"
 int bm__processing_create(bm_service *s, json_t *req, json_t **resp, bm_error *err);
 int bm__processing_stop(bm_service *s, const char *name, bm_error *err);

@@ -14,10 +14,14 @@ static int put_label(bm_buf *b, const char *name, const char *value, int first)
 {
     int r = bm_buf_printf(b, "%s%s=\"", first ? "" : ",", name);
     for (const char *p = value ? value : ""; !r && *p; p++) {
-        if (*p == '\\') r = bm_buf_puts(b, "\\\\");
-        else if (*p == '"') r = bm_buf_puts(b, "\\\"");
-        else if (*p == '\n') r = bm_buf_puts(b, "\\n");
-        else r = bm_buf_putc(b, *p);
+        if (*p == '\\')
+            r = bm_buf_puts(b, "\\\\");
+        else if (*p == '"')
+            r = bm_buf_puts(b, "\\\"");
+        else if (*p == '\n')
+            r = bm_buf_puts(b, "\\n");
+        else
+            r = bm_buf_putc(b, *p);
     }
     return r ? r : bm_buf_putc(b, '"');
 }
@@ -37,14 +41,16 @@ static json_t *analysis_of(bm_service *s, const bm_exec_record *e)
     char key[32];
     snprintf(key, sizeof(key), "%lld", (long long)e->id);
     json_t *hit = json_object_get(s->metrics_cache, e->schedule);
-    if (hit && json_integer_value(json_object_get(hit, "exec")) == e->id) return json_object_get(hit, "analysis");
+    if (hit && json_integer_value(json_object_get(hit, "exec")) == e->id)
+        return json_object_get(hit, "analysis");
     char uri[1300];
     bm_buf b;
     bm_buf_init(&b, 64u << 20);
     bm_error err;
     bm_error_clear(&err);
     json_t *a = NULL, *ev = NULL;
-    if (!bm_uri_join(e->output_uri, "analysis.json", uri, sizeof(uri)) && !bm_store_read(uri, 64u << 20, &b, &err))
+    if (!bm_uri_join(e->output_uri, "analysis.json", uri, sizeof(uri)) &&
+        !bm_store_read(uri, 64u << 20, &b, &err))
         a = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
     /* the statistical rule's evidence, when the execution ran under it (docs/alarms.md) */
     bm_buf_reset(&b);
@@ -71,19 +77,26 @@ static int metric_lines(bm_service *s, bm_buf *b, const bm_exec_record *e, json_
         const char *lv = json_string_value(json_object_get(stage, "label_value_or_threshold"));
         const char *facet;
         json_t *entries;
-        json_object_foreach(json_object_get(stage, "facets"), facet, entries) {
+        json_object_foreach(json_object_get(stage, "facets"), facet, entries)
+        {
             size_t i, j;
             json_t *en, *m;
             if (!json_is_array(entries)) continue;
-            json_array_foreach(entries, i, en) {
+            json_array_foreach(entries, i, en)
+            {
                 const char *fv = json_string_value(json_object_get(en, "value_or_threshold"));
-                json_array_foreach(json_object_get(en, "metrics"), j, m) {
+                json_array_foreach(json_object_get(en, "metrics"), j, m)
+                {
                     json_t *v = json_object_get(m, "value");
                     double x;
-                    if (json_is_number(v)) x = json_number_value(v);
-                    else if (json_is_string(v) && !strcmp(json_string_value(v), "Infinity")) x = INFINITY;
-                    else if (json_is_string(v) && !strcmp(json_string_value(v), "-Infinity")) x = -INFINITY;
-                    else continue; /* errored metrics are absent */
+                    if (json_is_number(v))
+                        x = json_number_value(v);
+                    else if (json_is_string(v) && !strcmp(json_string_value(v), "Infinity"))
+                        x = INFINITY;
+                    else if (json_is_string(v) && !strcmp(json_string_value(v), "-Infinity"))
+                        x = -INFINITY;
+                    else
+                        continue; /* errored metrics are absent */
                     if (!r) r = bm_buf_puts(b, "biasmon_bias_metric{");
                     if (!r) r = put_label(b, "endpoint", e->endpoint, 1);
                     if (!r) r = put_label(b, "schedule", e->schedule, 0);
@@ -92,7 +105,9 @@ static int metric_lines(bm_service *s, bm_buf *b, const bm_exec_record *e, json_
                     if (!r) r = put_label(b, "label_value", lv, 0);
                     if (!r) r = put_label(b, "facet", facet, 0);
                     if (!r) r = put_label(b, "facet_value", fv, 0);
-                    if (!r) r = put_label(b, "metric", json_string_value(json_object_get(m, "name")), 0);
+                    if (!r)
+                        r = put_label(b, "metric", json_string_value(json_object_get(m, "name")),
+                                      0);
                     if (!r) r = bm_buf_putc(b, '}');
                     if (!r) r = put_value(b, x);
                 }
@@ -112,26 +127,35 @@ static int alarm_lines(bm_buf *b, const bm_exec_record *e, const json_t *ev)
     if (!r) r = bm_buf_printf(b, "} %d\n", json_is_false(json_object_get(ev, "decidable")) ? 0 : 1);
     const char *facet;
     json_t *entries;
-    json_object_foreach(json_object_get(ev, "facets"), facet, entries) {
+    json_object_foreach(json_object_get(ev, "facets"), facet, entries)
+    {
         size_t i, j, k;
         json_t *en, *m, *t;
-        json_array_foreach(entries, i, en) {
+        json_array_foreach(entries, i, en)
+        {
             const char *fv = json_string_value(json_object_get(en, "value_or_threshold"));
-            json_array_foreach(json_object_get(en, "metrics"), j, m) {
-                json_array_foreach(json_object_get(m, "tests"), k, t) {
+            json_array_foreach(json_object_get(en, "metrics"), j, m)
+            {
+                json_array_foreach(json_object_get(m, "tests"), k, t)
+                {
                     if (!json_is_number(json_object_get(t, "z"))) continue; /* not decidable */
                     char windows[24];
-                    snprintf(windows, sizeof(windows), "%lld", (long long)json_integer_value(json_object_get(t, "windows")));
+                    snprintf(windows, sizeof(windows), "%lld",
+                             (long long)json_integer_value(json_object_get(t, "windows")));
                     for (int q = 0; q < 2 && !r; q++) {
                         r = bm_buf_puts(b, q ? "biasmon_alarm_threshold{" : "biasmon_alarm_z{");
                         if (!r) r = put_label(b, "endpoint", e->endpoint, 1);
                         if (!r) r = put_label(b, "schedule", e->schedule, 0);
                         if (!r) r = put_label(b, "facet", facet, 0);
                         if (!r) r = put_label(b, "facet_value", fv, 0);
-                        if (!r) r = put_label(b, "metric", json_string_value(json_object_get(m, "name")), 0);
+                        if (!r)
+                            r = put_label(b, "metric",
+                                          json_string_value(json_object_get(m, "name")), 0);
                         if (!r) r = put_label(b, "windows", windows, 0);
                         if (!r) r = bm_buf_putc(b, '}');
-                        if (!r) r = put_value(b, json_number_value(json_object_get(t, q ? "threshold" : "z")));
+                        if (!r)
+                            r = put_value(
+                                b, json_number_value(json_object_get(t, q ? "threshold" : "z")));
                     }
                 }
             }
@@ -148,8 +172,9 @@ typedef struct sched_stat {
     const bm_exec_record *latest; /* latest finished with an analysis */
 } sched_stat;
 
-static const char *const statuses[7] = {"Pending", "InProgress", "Completed", "CompletedWithViolations",
-                                        "Failed", "Stopping", "Stopped"};
+static const char *const statuses[7] = {
+    "Pending", "InProgress", "Completed", "CompletedWithViolations",
+    "Failed",  "Stopping",   "Stopped"};
 
 int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
 {
@@ -157,7 +182,8 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
     size_t n = 0;
     bm_error err;
     bm_error_clear(&err);
-    if (bm_state_exec_list(s->db, NULL, NULL, 0, &v, &n, &err)) return err.code ? err.code : BM_EINTERNAL;
+    if (bm_state_exec_list(s->db, NULL, NULL, 0, &v, &n, &err))
+        return err.code ? err.code : BM_EINTERNAL;
     sched_stat *st = bm_calloc(n ? n : 1, sizeof(sched_stat));
     size_t ns = 0;
     int r = st ? BM_OK : BM_ENOMEM;
@@ -180,9 +206,12 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
             if (!x->latest || v[k].scheduled_time >= x->latest->scheduled_time) x->latest = &v[k];
     }
     if (!r)
-        r = bm_buf_puts(b, "# HELP biasmon_up 1 while biasmon serve answers.\n# TYPE biasmon_up gauge\nbiasmon_up 1\n"
-                           "# HELP biasmon_bias_metric The latest value of a Clarify bias metric of a monitoring schedule "
-                           "(labels mirror the CloudWatch dimensions).\n# TYPE biasmon_bias_metric gauge\n");
+        r = bm_buf_puts(
+            b, "# HELP biasmon_up 1 while biasmon serve answers.\n# TYPE biasmon_up "
+               "gauge\nbiasmon_up 1\n"
+               "# HELP biasmon_bias_metric The latest value of a Clarify bias metric of a "
+               "monitoring schedule "
+               "(labels mirror the CloudWatch dimensions).\n# TYPE biasmon_bias_metric gauge\n");
     pthread_mutex_lock(&s->metrics_mu);
     for (size_t k = 0; !r && k < ns; k++) {
         if (!st[k].latest) continue;
@@ -191,22 +220,28 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
     }
     pthread_mutex_unlock(&s->metrics_mu);
     if (!r)
-        r = bm_buf_puts(b, "# HELP biasmon_alarm_z The statistical rule's statistic for a metric's change from the "
-                           "baseline over the latest pooled windows (docs/alarms.md); it alarms beyond the threshold.\n"
-                           "# TYPE biasmon_alarm_z gauge\n# HELP biasmon_alarm_threshold The |z| beyond which the "
-                           "statistical rule alarms.\n# TYPE biasmon_alarm_threshold gauge\n# HELP "
-                           "biasmon_alarm_decidable 0 when the latest window had too few labels to be judged.\n"
-                           "# TYPE biasmon_alarm_decidable gauge\n");
+        r = bm_buf_puts(
+            b,
+            "# HELP biasmon_alarm_z The statistical rule's statistic for a metric's change from "
+            "the "
+            "baseline over the latest pooled windows (docs/alarms.md); it alarms beyond the "
+            "threshold.\n"
+            "# TYPE biasmon_alarm_z gauge\n# HELP biasmon_alarm_threshold The |z| beyond which the "
+            "statistical rule alarms.\n# TYPE biasmon_alarm_threshold gauge\n# HELP "
+            "biasmon_alarm_decidable 0 when the latest window had too few labels to be judged.\n"
+            "# TYPE biasmon_alarm_decidable gauge\n");
     pthread_mutex_lock(&s->metrics_mu);
     for (size_t k = 0; !r && k < ns; k++) {
         if (!st[k].latest || !analysis_of(s, st[k].latest)) continue;
-        json_t *ev = json_object_get(json_object_get(s->metrics_cache, st[k].latest->schedule), "evidence");
+        json_t *ev =
+            json_object_get(json_object_get(s->metrics_cache, st[k].latest->schedule), "evidence");
         if (json_is_object(ev)) r = alarm_lines(b, st[k].latest, ev);
     }
     pthread_mutex_unlock(&s->metrics_mu);
     if (!r)
-        r = bm_buf_puts(b, "# HELP biasmon_violations Violations found by the latest completed execution.\n"
-                           "# TYPE biasmon_violations gauge\n");
+        r = bm_buf_puts(
+            b, "# HELP biasmon_violations Violations found by the latest completed execution.\n"
+               "# TYPE biasmon_violations gauge\n");
     for (size_t k = 0; !r && k < ns; k++) {
         if (!st[k].latest) continue;
         r = bm_buf_puts(b, "biasmon_violations{");
@@ -226,8 +261,9 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
             if (!r) r = bm_buf_printf(b, "} %llu\n", (unsigned long long)st[k].by_status[q]);
         }
     if (!r)
-        r = bm_buf_puts(b, "# HELP biasmon_execution_duration_seconds Wall time of finished executions.\n"
-                           "# TYPE biasmon_execution_duration_seconds summary\n");
+        r = bm_buf_puts(
+            b, "# HELP biasmon_execution_duration_seconds Wall time of finished executions.\n"
+               "# TYPE biasmon_execution_duration_seconds summary\n");
     for (size_t k = 0; !r && k < ns; k++) {
         r = bm_buf_puts(b, "biasmon_execution_duration_seconds_sum{");
         if (!r) r = put_label(b, "schedule", st[k].name, 1);
@@ -238,19 +274,20 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
         if (!r) r = bm_buf_printf(b, "} %llu\n", (unsigned long long)st[k].dur_count);
     }
     if (!r && http)
-        r = bm_buf_printf(b,
-                          "# HELP biasmon_http_connections Connections to the API and /metrics open now.\n"
-                          "# TYPE biasmon_http_connections gauge\nbiasmon_http_connections %llu\n"
-                          "# HELP biasmon_http_closed_total Connections the service closed to protect itself "
-                          "(request_deadline: a whole request had not arrived within --request-timeout).\n"
-                          "# TYPE biasmon_http_closed_total counter\n"
-                          "biasmon_http_closed_total{reason=\"request_deadline\"} %llu\n"
-                          "# HELP biasmon_http_refused_total Requests answered 503 to protect the service "
-                          "(body_memory: --max-body-memory was spent).\n"
-                          "# TYPE biasmon_http_refused_total counter\n"
-                          "biasmon_http_refused_total{reason=\"body_memory\"} %llu\n",
-                          (unsigned long long)http->open, (unsigned long long)http->deadline_closed,
-                          (unsigned long long)http->body_memory_refused);
+        r = bm_buf_printf(
+            b,
+            "# HELP biasmon_http_connections Connections to the API and /metrics open now.\n"
+            "# TYPE biasmon_http_connections gauge\nbiasmon_http_connections %llu\n"
+            "# HELP biasmon_http_closed_total Connections the service closed to protect itself "
+            "(request_deadline: a whole request had not arrived within --request-timeout).\n"
+            "# TYPE biasmon_http_closed_total counter\n"
+            "biasmon_http_closed_total{reason=\"request_deadline\"} %llu\n"
+            "# HELP biasmon_http_refused_total Requests answered 503 to protect the service "
+            "(body_memory: --max-body-memory was spent).\n"
+            "# TYPE biasmon_http_refused_total counter\n"
+            "biasmon_http_refused_total{reason=\"body_memory\"} %llu\n",
+            (unsigned long long)http->open, (unsigned long long)http->deadline_closed,
+            (unsigned long long)http->body_memory_refused);
     if (!r) r = bm__runtime_metrics(s, b);
     bm_free(st);
     bm_free(v);

@@ -80,16 +80,19 @@ static int cmp_s(const void *a, const void *b)
 }
 
 /* Sorts items (by time when by_time, else by string) and writes one page into resp[key]. */
-static int page(item *items, size_t n, int by_time, json_t *req, json_t *resp, const char *key, bm_error *err)
+static int page(item *items, size_t n, int by_time, json_t *req, json_t *resp, const char *key,
+                bm_error *err)
 {
     const char *order = str(req, "SortOrder");
     sort_desc = !order || !strcmp(order, "Descending");
-    qsort(items, n, sizeof(item), by_time ? cmp_t : cmp_s); /* requests are serialized by this lock */
+    qsort(items, n, sizeof(item),
+          by_time ? cmp_t : cmp_s); /* requests are serialized by this lock */
     size_t offset = 0;
     const char *tok = str(req, "NextToken");
     if (tok) {
         char *end;
-        if (strncmp(tok, "bm1-", 4) || !tok[4] || (offset = strtoul(tok + 4, &end, 10), *end) || offset > n)
+        if (strncmp(tok, "bm1-", 4) || !tok[4] || (offset = strtoul(tok + 4, &end, 10), *end) ||
+            offset > n)
             return vfail(err, BM_ECONFIG, "$.NextToken", "invalid pagination token");
     }
     json_t *mr = json_object_get(req, "MaxResults");
@@ -139,32 +142,37 @@ static int op_create_endpoint_config(bm_service *s, json_t *req, json_t **resp, 
     bm__arn(s, "endpoint-config", name, r.arn, sizeof(r.arn));
     r.created = r.modified = now(s);
     r.next_tick = -1;
-    r.doc = json_pack("{s:s,s:s,s:f}", "EndpointConfigName", name, "EndpointConfigArn", r.arn, "CreationTime", r.created);
+    r.doc = json_pack("{s:s,s:s,s:f}", "EndpointConfigName", name, "EndpointConfigArn", r.arn,
+                      "CreationTime", r.created);
     static const char *const keep[] = {"ProductionVariants", "DataCaptureConfig", "KmsKeyId", NULL};
     if (!r.doc || copy_members(r.doc, req, keep)) {
         json_decref(r.doc);
         return ENOMEM_RET(err);
     }
     rc = bm_state_resource_create(s->db, &r, err);
-    if (rc == BM_EEXISTS) rc = vfail(err, BM_ECONFIG, NULL, "Cannot create already existing endpoint configuration \"%s\".", r.arn);
+    if (rc == BM_EEXISTS)
+        rc = vfail(err, BM_ECONFIG, NULL,
+                   "Cannot create already existing endpoint configuration \"%s\".", r.arn);
     if (!rc) rc = put_tags(s, r.arn, req, err);
     if (!rc && !(*resp = json_pack("{s:s}", "EndpointConfigArn", r.arn))) rc = ENOMEM_RET(err);
     json_decref(r.doc);
     return rc;
 }
 
-static int get_or_validation(bm_service *s, const char *kind, const char *name, const char *what, bm_resource *r,
-                             bm_error *err)
+static int get_or_validation(bm_service *s, const char *kind, const char *name, const char *what,
+                             bm_resource *r, bm_error *err)
 {
     int rc = bm_state_resource_get(s->db, kind, name, r, err);
-    if (rc == BM_ENOTFOUND) return vfail(err, BM_ECONFIG, NULL, "Could not find %s \"%s\".", what, name);
+    if (rc == BM_ENOTFOUND)
+        return vfail(err, BM_ECONFIG, NULL, "Could not find %s \"%s\".", what, name);
     return rc;
 }
 
 static int op_describe_endpoint_config(bm_service *s, json_t *req, json_t **resp, bm_error *err)
 {
     bm_resource r;
-    int rc = get_or_validation(s, BM_RES_ENDPOINT_CONFIG, str(req, "EndpointConfigName"), "endpoint configuration", &r, err);
+    int rc = get_or_validation(s, BM_RES_ENDPOINT_CONFIG, str(req, "EndpointConfigName"),
+                               "endpoint configuration", &r, err);
     if (rc) return rc;
     *resp = json_incref(r.doc);
     bm_resource_release(&r);
@@ -176,7 +184,8 @@ static int op_delete_endpoint_config(bm_service *s, json_t *req, json_t **resp, 
     (void)resp;
     const char *name = str(req, "EndpointConfigName");
     int rc = bm_state_resource_delete(s->db, BM_RES_ENDPOINT_CONFIG, name, err);
-    if (rc == BM_ENOTFOUND) return vfail(err, BM_ECONFIG, NULL, "Could not find endpoint configuration \"%s\".", name);
+    if (rc == BM_ENOTFOUND)
+        return vfail(err, BM_ECONFIG, NULL, "Could not find endpoint configuration \"%s\".", name);
     return rc;
 }
 
@@ -190,11 +199,14 @@ static int endpoint_from_config(json_t *doc, json_t *cfg)
     size_t i;
     json_t *v;
     if (!variants || json_object_set_new(doc, "ProductionVariants", variants)) return BM_ENOMEM;
-    json_array_foreach(json_object_get(cfg, "ProductionVariants"), i, v) {
+    json_array_foreach(json_object_get(cfg, "ProductionVariants"), i, v)
+    {
         json_t *w = json_object_get(v, "InitialVariantWeight");
         double weight = w ? json_number_value(w) : 1.0;
-        if (json_array_append_new(variants, json_pack("{s:O,s:[],s:f,s:f}", "VariantName", json_object_get(v, "VariantName"),
-                                                      "DeployedImages", "CurrentWeight", weight, "DesiredWeight", weight)))
+        if (json_array_append_new(variants,
+                                  json_pack("{s:O,s:[],s:f,s:f}", "VariantName",
+                                            json_object_get(v, "VariantName"), "DeployedImages",
+                                            "CurrentWeight", weight, "DesiredWeight", weight)))
             return BM_ENOMEM;
     }
     json_object_del(doc, "DataCaptureConfig");
@@ -202,10 +214,12 @@ static int endpoint_from_config(json_t *doc, json_t *cfg)
     if (dc) {
         json_t *enable = json_object_get(dc, "EnableCapture");
         int on = !enable || json_is_true(enable);
-        json_t *d = json_pack("{s:b,s:s,s:O,s:O}", "EnableCapture", on, "CaptureStatus", on ? "Started" : "Stopped",
-                              "CurrentSamplingPercentage", json_object_get(dc, "InitialSamplingPercentage"),
-                              "DestinationS3Uri", json_object_get(dc, "DestinationS3Uri"));
-        if (d && json_object_get(dc, "KmsKeyId")) json_object_set(d, "KmsKeyId", json_object_get(dc, "KmsKeyId"));
+        json_t *d = json_pack("{s:b,s:s,s:O,s:O}", "EnableCapture", on, "CaptureStatus",
+                              on ? "Started" : "Stopped", "CurrentSamplingPercentage",
+                              json_object_get(dc, "InitialSamplingPercentage"), "DestinationS3Uri",
+                              json_object_get(dc, "DestinationS3Uri"));
+        if (d && json_object_get(dc, "KmsKeyId"))
+            json_object_set(d, "KmsKeyId", json_object_get(dc, "KmsKeyId"));
         if (!d || json_object_set_new(doc, "DataCaptureConfig", d)) return BM_ENOMEM;
     }
     return BM_OK;
@@ -216,7 +230,8 @@ static int op_create_endpoint(bm_service *s, json_t *req, json_t **resp, bm_erro
     const char *name = str(req, "EndpointName"), *cname = str(req, "EndpointConfigName");
     if (!*name) return vfail(err, BM_ECONFIG, "$.EndpointName", "must not be empty");
     bm_resource cfg;
-    int rc = get_or_validation(s, BM_RES_ENDPOINT_CONFIG, cname, "endpoint configuration", &cfg, err);
+    int rc =
+        get_or_validation(s, BM_RES_ENDPOINT_CONFIG, cname, "endpoint configuration", &cfg, err);
     if (rc) return rc;
     bm_resource r;
     memset(&r, 0, sizeof(r));
@@ -227,8 +242,9 @@ static int op_create_endpoint(bm_service *s, json_t *req, json_t **resp, bm_erro
     bm__arn(s, "endpoint", name, r.arn, sizeof(r.arn));
     r.created = r.modified = now(s);
     r.next_tick = -1;
-    r.doc = json_pack("{s:s,s:s,s:s,s:s,s:f,s:f}", "EndpointName", name, "EndpointArn", r.arn, "EndpointConfigName",
-                      cname, "EndpointStatus", "InService", "CreationTime", r.created, "LastModifiedTime", r.modified);
+    r.doc = json_pack("{s:s,s:s,s:s,s:s,s:f,s:f}", "EndpointName", name, "EndpointArn", r.arn,
+                      "EndpointConfigName", cname, "EndpointStatus", "InService", "CreationTime",
+                      r.created, "LastModifiedTime", r.modified);
     if (r.doc && endpoint_from_config(r.doc, cfg.doc)) {
         json_decref(r.doc);
         r.doc = NULL;
@@ -236,7 +252,8 @@ static int op_create_endpoint(bm_service *s, json_t *req, json_t **resp, bm_erro
     bm_resource_release(&cfg);
     if (!r.doc) return ENOMEM_RET(err);
     rc = bm_state_resource_create(s->db, &r, err);
-    if (rc == BM_EEXISTS) rc = vfail(err, BM_ECONFIG, NULL, "Cannot create already existing endpoint \"%s\".", r.arn);
+    if (rc == BM_EEXISTS)
+        rc = vfail(err, BM_ECONFIG, NULL, "Cannot create already existing endpoint \"%s\".", r.arn);
     if (!rc) rc = put_tags(s, r.arn, req, err);
     if (!rc && !(*resp = json_pack("{s:s}", "EndpointArn", r.arn))) rc = ENOMEM_RET(err);
     json_decref(r.doc);
@@ -258,7 +275,8 @@ static int op_delete_endpoint(bm_service *s, json_t *req, json_t **resp, bm_erro
     (void)resp;
     const char *name = str(req, "EndpointName");
     int rc = bm_state_resource_delete(s->db, BM_RES_ENDPOINT, name, err);
-    if (rc == BM_ENOTFOUND) return vfail(err, BM_ECONFIG, NULL, "Could not find endpoint \"%s\".", name);
+    if (rc == BM_ENOTFOUND)
+        return vfail(err, BM_ECONFIG, NULL, "Could not find endpoint \"%s\".", name);
     return rc;
 }
 
@@ -279,7 +297,8 @@ static int op_update_endpoint(bm_service *s, json_t *req, json_t **resp, bm_erro
     r.modified = now(s);
     snprintf(r.ref, sizeof(r.ref), "%s", cname);
     if (!doc || json_object_set_new(doc, "EndpointConfigName", json_string(cname)) ||
-        json_object_set_new(doc, "LastModifiedTime", json_real(r.modified)) || endpoint_from_config(doc, cfg.doc)) {
+        json_object_set_new(doc, "LastModifiedTime", json_real(r.modified)) ||
+        endpoint_from_config(doc, cfg.doc)) {
         json_decref(doc);
         rc = ENOMEM_RET(err);
     } else {
@@ -309,24 +328,29 @@ static int op_update_weights(bm_service *s, json_t *req, json_t **resp, bm_error
     json_t *doc = json_deep_copy(r.doc), *want, *v;
     size_t i, j;
     if (!doc) rc = ENOMEM_RET(err);
-    json_array_foreach(json_object_get(req, "DesiredWeightsAndCapacities"), i, want) {
+    json_array_foreach(json_object_get(req, "DesiredWeightsAndCapacities"), i, want)
+    {
         const char *vn = str(want, "VariantName");
         json_t *found = NULL;
-        json_array_foreach(json_object_get(doc, "ProductionVariants"), j, v)
-            if (!strcmp(str(v, "VariantName") ? str(v, "VariantName") : "", vn)) found = v;
+        json_array_foreach(json_object_get(doc, "ProductionVariants"), j,
+                           v) if (!strcmp(str(v, "VariantName") ? str(v, "VariantName") : "", vn))
+            found = v;
         if (!rc && !found) {
             char path[64];
             snprintf(path, sizeof(path), "$.DesiredWeightsAndCapacities[%zu].VariantName", i);
-            rc = vfail(err, BM_ECONFIG, path, "The variant(s) \"[%s]\" are not present in the endpoint \"%s\".", vn, name);
+            rc = vfail(err, BM_ECONFIG, path,
+                       "The variant(s) \"[%s]\" are not present in the endpoint \"%s\".", vn, name);
         }
         json_t *w = json_object_get(want, "DesiredWeight");
-        if (!rc && w && (json_object_set_new(found, "CurrentWeight", json_real(json_number_value(w))) ||
-                         json_object_set_new(found, "DesiredWeight", json_real(json_number_value(w)))))
+        if (!rc && w &&
+            (json_object_set_new(found, "CurrentWeight", json_real(json_number_value(w))) ||
+             json_object_set_new(found, "DesiredWeight", json_real(json_number_value(w)))))
             rc = ENOMEM_RET(err);
     }
     if (!rc) {
         r.modified = now(s);
-        if (json_object_set_new(doc, "LastModifiedTime", json_real(r.modified))) rc = ENOMEM_RET(err);
+        if (json_object_set_new(doc, "LastModifiedTime", json_real(r.modified)))
+            rc = ENOMEM_RET(err);
     }
     if (!rc) {
         json_decref(r.doc);
@@ -362,7 +386,8 @@ static int check_baseline(json_t *req, bm_error *err)
         bm_buf_release(&b);
         if (rc == BM_ENOMEM) return ENOMEM_RET(err);
         if (rc == BM_ELIMIT)
-            return vfail(err, BM_ECONFIG, BASELINE_MEMBER, "the baseline is larger than %u MiB", MAX_BASELINE_BYTES >> 20);
+            return vfail(err, BM_ECONFIG, BASELINE_MEMBER, "the baseline is larger than %u MiB",
+                         MAX_BASELINE_BYTES >> 20);
         return BM_OK;
     }
     json_error_t je;
@@ -371,8 +396,9 @@ static int check_baseline(json_t *req, bm_error *err)
     if (!base) {
         char what[JSON_ERROR_TEXT_LENGTH];
         if (json_error_code(&je) == json_error_out_of_memory) return ENOMEM_RET(err);
-        return vfail(err, BM_ECONFIG, BASELINE_MEMBER, "the baseline is not valid JSON (line %d, column %d: %s)",
-                     je.line, je.column, bm_json_error_what(&je, what, sizeof(what)));
+        return vfail(err, BM_ECONFIG, BASELINE_MEMBER,
+                     "the baseline is not valid JSON (line %d, column %d: %s)", je.line, je.column,
+                     bm_json_error_what(&je, what, sizeof(what)));
     }
     bm_analysis_config cfg;
     const char *cfg_uri = str(req, "ModelBiasAppSpecification.ConfigUri");
@@ -395,7 +421,8 @@ static int op_create_job_definition(bm_service *s, json_t *req, json_t **resp, b
     bm_job_definition jd;
     int rc = bm_job_definition_from_json(req, &jd, err);
     if (rc) return rc;
-    if ((rc = bm__check_uris(req, bm__job_definition_uris, err)) || (rc = check_baseline(req, err))) {
+    if ((rc = bm__check_uris(req, bm__job_definition_uris, err)) ||
+        (rc = check_baseline(req, err))) {
         bm_job_definition_release(&jd);
         return rc;
     }
@@ -408,27 +435,31 @@ static int op_create_job_definition(bm_service *s, json_t *req, json_t **resp, b
         bm_error_clear(&e2);
         if (bm__processing_baseline(s, bjn, uri, sizeof(uri), &e2) == BM_ENOTFOUND) {
             bm_job_definition_release(&jd);
-            return vfail(err, BM_ECONFIG, "$.ModelBiasBaselineConfig.BaseliningJobName", "%s", e2.msg);
+            return vfail(err, BM_ECONFIG, "$.ModelBiasBaselineConfig.BaseliningJobName", "%s",
+                         e2.msg);
         }
     }
     bm_resource r;
     memset(&r, 0, sizeof(r));
     snprintf(r.kind, sizeof(r.kind), BM_RES_JOB_DEFINITION);
     snprintf(r.name, sizeof(r.name), "%s", jd.name);
-    snprintf(r.endpoint, sizeof(r.endpoint), "%s", jd.input.endpoint_name ? jd.input.endpoint_name : "");
+    snprintf(r.endpoint, sizeof(r.endpoint), "%s",
+             jd.input.endpoint_name ? jd.input.endpoint_name : "");
     bm__arn(s, "model-bias-job-definition", jd.name, r.arn, sizeof(r.arn));
     r.created = r.modified = now(s);
     r.next_tick = -1;
     bm_job_definition_release(&jd);
     r.doc = json_deep_copy(req);
-    if (!r.doc || json_object_del(r.doc, "Tags") < -1 || json_object_set_new(r.doc, "JobDefinitionArn", json_string(r.arn)) ||
+    if (!r.doc || json_object_del(r.doc, "Tags") < -1 ||
+        json_object_set_new(r.doc, "JobDefinitionArn", json_string(r.arn)) ||
         json_object_set_new(r.doc, "CreationTime", json_real(r.created))) {
         json_decref(r.doc);
         return ENOMEM_RET(err);
     }
     json_object_del(r.doc, "Tags");
     rc = bm_state_resource_create(s->db, &r, err);
-    if (rc == BM_EEXISTS) rc = vfail(err, BM_EEXISTS, NULL, "Job definition \"%s\" already exists.", r.name);
+    if (rc == BM_EEXISTS)
+        rc = vfail(err, BM_EEXISTS, NULL, "Job definition \"%s\" already exists.", r.name);
     if (!rc) rc = put_tags(s, r.arn, req, err);
     if (!rc && !(*resp = json_pack("{s:s}", "JobDefinitionArn", r.arn))) rc = ENOMEM_RET(err);
     json_decref(r.doc);
@@ -440,11 +471,21 @@ static int op_describe_job_definition(bm_service *s, json_t *req, json_t **resp,
     const char *name = str(req, "JobDefinitionName");
     bm_resource r;
     int rc = bm_state_resource_get(s->db, BM_RES_JOB_DEFINITION, name, &r, err);
-    if (rc == BM_ENOTFOUND) return vfail(err, BM_ENOTFOUND, NULL, "Job definition \"%s\" does not exist.", name);
+    if (rc == BM_ENOTFOUND)
+        return vfail(err, BM_ENOTFOUND, NULL, "Job definition \"%s\" does not exist.", name);
     if (rc) return rc;
-    static const char *const keep[] = {"JobDefinitionArn", "JobDefinitionName", "CreationTime", "ModelBiasBaselineConfig",
-                                       "ModelBiasAppSpecification", "ModelBiasJobInput", "ModelBiasJobOutputConfig",
-                                       "JobResources", "NetworkConfig", "RoleArn", "StoppingCondition", NULL};
+    static const char *const keep[] = {"JobDefinitionArn",
+                                       "JobDefinitionName",
+                                       "CreationTime",
+                                       "ModelBiasBaselineConfig",
+                                       "ModelBiasAppSpecification",
+                                       "ModelBiasJobInput",
+                                       "ModelBiasJobOutputConfig",
+                                       "JobResources",
+                                       "NetworkConfig",
+                                       "RoleArn",
+                                       "StoppingCondition",
+                                       NULL};
     *resp = json_object();
     rc = !*resp || copy_members(*resp, r.doc, keep) ? ENOMEM_RET(err) : BM_OK;
     bm_resource_release(&r);
@@ -459,10 +500,12 @@ static int op_delete_job_definition(bm_service *s, json_t *req, json_t **resp, b
     int rc = bm_state_resource_count_ref(s->db, BM_RES_SCHEDULE, name, &users, err);
     if (rc) return rc;
     if (users)
-        return vfail(err, BM_EBUSY, NULL, "Job definition \"%s\" is used by %zu monitoring schedule%s: delete %s first.",
+        return vfail(err, BM_EBUSY, NULL,
+                     "Job definition \"%s\" is used by %zu monitoring schedule%s: delete %s first.",
                      name, users, users == 1 ? "" : "s", users == 1 ? "it" : "them");
     rc = bm_state_resource_delete(s->db, BM_RES_JOB_DEFINITION, name, err);
-    if (rc == BM_ENOTFOUND) return vfail(err, BM_ENOTFOUND, NULL, "Job definition \"%s\" does not exist.", name);
+    if (rc == BM_ENOTFOUND)
+        return vfail(err, BM_ENOTFOUND, NULL, "Job definition \"%s\" does not exist.", name);
     return rc;
 }
 
@@ -475,14 +518,16 @@ static int op_list_job_definitions(bm_service *s, json_t *req, json_t **resp, bm
     item *items = bm_calloc(n ? n : 1, sizeof(item));
     json_t *all = json_array();
     size_t m = 0;
-    const char *ep = str(req, "EndpointName"), *nc = str(req, "NameContains"), *by = str(req, "SortBy");
+    const char *ep = str(req, "EndpointName"), *nc = str(req, "NameContains"),
+               *by = str(req, "SortBy");
     if (!items || !all) rc = ENOMEM_RET(err);
     for (size_t k = 0; !rc && k < n; k++) {
         if (ep && strcasecmp(ep, v[k].endpoint)) continue;
         if (nc && !contains_ci(v[k].name, nc)) continue;
         if (!time_ok(req, "CreationTimeBefore", "CreationTimeAfter", v[k].created)) continue;
-        json_t *sum = json_pack("{s:s,s:s,s:f,s:s}", "MonitoringJobDefinitionName", v[k].name, "MonitoringJobDefinitionArn",
-                                v[k].arn, "CreationTime", v[k].created, "EndpointName", v[k].endpoint);
+        json_t *sum = json_pack("{s:s,s:s,s:f,s:s}", "MonitoringJobDefinitionName", v[k].name,
+                                "MonitoringJobDefinitionArn", v[k].arn, "CreationTime",
+                                v[k].created, "EndpointName", v[k].endpoint);
         if (!sum || json_array_append_new(all, sum)) {
             rc = ENOMEM_RET(err);
             break;
@@ -494,7 +539,9 @@ static int op_list_job_definitions(bm_service *s, json_t *req, json_t **resp, bm
     }
     if (!rc && !(*resp = json_object())) rc = ENOMEM_RET(err);
     pthread_mutex_lock(&list_mu);
-    if (!rc) rc = page(items, m, !(by && !strcmp(by, "Name")), req, *resp, "JobDefinitionSummaries", err);
+    if (!rc)
+        rc =
+            page(items, m, !(by && !strcmp(by, "Name")), req, *resp, "JobDefinitionSummaries", err);
     pthread_mutex_unlock(&list_mu);
     json_decref(all);
     bm_free(items);
@@ -512,7 +559,8 @@ static int check_schedule_config(bm_service *s, json_t *cfg, bm_resource *r, bm_
     const char *type = str(cfg, "MonitoringType");
     if (!jdn)
         return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig.MonitoringJobDefinitionName",
-                     "missing: a ModelBias schedule names its job definition (CreateModelBiasJobDefinition)");
+                     "missing: a ModelBias schedule names its job definition "
+                     "(CreateModelBiasJobDefinition)");
     if (type && strcmp(type, "ModelBias"))
         return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig.MonitoringType",
                      "biasmon runs ModelBias schedules only (got \"%s\")", type);
@@ -526,9 +574,11 @@ static int check_schedule_config(bm_service *s, json_t *cfg, bm_resource *r, bm_
     snprintf(r->endpoint, sizeof(r->endpoint), "%s", jd.endpoint);
     json_t *maxrt = bm_json_get(jd.doc, "StoppingCondition.MaxRuntimeInSeconds");
     bm_resource_release(&jd);
-    if (json_object_set_new(cfg, "MonitoringType", json_string("ModelBias"))) return ENOMEM_RET(err);
+    if (json_object_set_new(cfg, "MonitoringType", json_string("ModelBias")))
+        return ENOMEM_RET(err);
     json_t *sc = json_object_get(cfg, "ScheduleConfig");
-    if (!sc) { /* the service picks a daily time when ScheduleConfig is omitted: biasmon picks 00:00 UTC */
+    if (!sc) { /* the service picks a daily time when ScheduleConfig is omitted: biasmon picks 00:00
+                  UTC */
         sc = json_pack("{s:s}", "ScheduleExpression", "cron(0 0 ? * * *)");
         if (!sc || json_object_set_new(cfg, "ScheduleConfig", sc)) return ENOMEM_RET(err);
     }
@@ -537,7 +587,8 @@ static int check_schedule_config(bm_service *s, json_t *cfg, bm_resource *r, bm_
     bm_error e2;
     bm_error_clear(&e2);
     if (bm_schedule_parse(expr, strlen(expr), &x, &e2))
-        return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression", "%s", e2.msg);
+        return vfail(err, BM_ECONFIG,
+                     "$.MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression", "%s", e2.msg);
     const char *ws = str(sc, "DataAnalysisStartTime"), *we = str(sc, "DataAnalysisEndTime");
     if (x.now && (!ws || !we))
         return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig.ScheduleConfig",
@@ -548,33 +599,42 @@ static int check_schedule_config(bm_service *s, json_t *cfg, bm_resource *r, bm_
     if (ws) {
         int64_t a, b;
         if (bm_duration_parse(ws, strlen(ws), &a, &e2))
-            return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig.ScheduleConfig.DataAnalysisStartTime", "%s", e2.msg);
+            return vfail(err, BM_ECONFIG,
+                         "$.MonitoringScheduleConfig.ScheduleConfig.DataAnalysisStartTime", "%s",
+                         e2.msg);
         if (bm_duration_parse(we, strlen(we), &b, &e2))
-            return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig.ScheduleConfig.DataAnalysisEndTime", "%s", e2.msg);
+            return vfail(err, BM_ECONFIG,
+                         "$.MonitoringScheduleConfig.ScheduleConfig.DataAnalysisEndTime", "%s",
+                         e2.msg);
         if (a >= b)
             return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig.ScheduleConfig",
-                         "DataAnalysisStartTime (%s) must come before DataAnalysisEndTime (%s)", ws, we);
+                         "DataAnalysisStartTime (%s) must come before DataAnalysisEndTime (%s)", ws,
+                         we);
         if (b - a > 86400)
             return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig.ScheduleConfig",
                          "the analysis window may not exceed 24 hours (%s to %s)", ws, we);
     }
     if (!x.now && maxrt && bm_schedule_period(&x) <= 3600 && json_integer_value(maxrt) > 1800)
         return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig",
-                     "job definition \"%s\" has MaxRuntimeInSeconds %lld; for hourly ModelBias schedules it must be "
-                     "at most 1800", jdn, (long long)json_integer_value(maxrt));
+                     "job definition \"%s\" has MaxRuntimeInSeconds %lld; for hourly ModelBias "
+                     "schedules it must be "
+                     "at most 1800",
+                     jdn, (long long)json_integer_value(maxrt));
     if (r->endpoint[0]) {
         bm_resource ep;
         rc = bm_state_resource_get(s->db, BM_RES_ENDPOINT, r->endpoint, &ep, err);
         if (rc == BM_ENOTFOUND)
             return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig.MonitoringJobDefinitionName",
-                         "endpoint \"%s\" of job definition \"%s\" does not exist (CreateEndpoint)", r->endpoint, jdn);
+                         "endpoint \"%s\" of job definition \"%s\" does not exist (CreateEndpoint)",
+                         r->endpoint, jdn);
         if (rc) return rc;
         json_t *en = bm_json_get(ep.doc, "DataCaptureConfig.EnableCapture");
         int capture = en && json_is_true(en);
         bm_resource_release(&ep);
         if (!capture)
             return vfail(err, BM_ECONFIG, "$.MonitoringScheduleConfig.MonitoringJobDefinitionName",
-                         "endpoint \"%s\" has no data capture: its endpoint configuration needs a DataCaptureConfig",
+                         "endpoint \"%s\" has no data capture: its endpoint configuration needs a "
+                         "DataCaptureConfig",
                          r->endpoint);
     }
     double t = now(s);
@@ -599,18 +659,21 @@ static int op_create_schedule(bm_service *s, json_t *req, json_t **resp, bm_erro
         json_decref(cfg);
         return rc;
     }
-    r.doc = json_pack("{s:s,s:s,s:s,s:s,s:f,s:f,s:o}", "MonitoringScheduleArn", r.arn, "MonitoringScheduleName", name,
-                      "MonitoringScheduleStatus", "Scheduled", "MonitoringType", "ModelBias", "CreationTime", r.created,
-                      "LastModifiedTime", r.modified, "MonitoringScheduleConfig", cfg);
+    r.doc = json_pack("{s:s,s:s,s:s,s:s,s:f,s:f,s:o}", "MonitoringScheduleArn", r.arn,
+                      "MonitoringScheduleName", name, "MonitoringScheduleStatus", "Scheduled",
+                      "MonitoringType", "ModelBias", "CreationTime", r.created, "LastModifiedTime",
+                      r.modified, "MonitoringScheduleConfig", cfg);
     if (r.doc && r.endpoint[0]) json_object_set_new(r.doc, "EndpointName", json_string(r.endpoint));
     if (!r.doc) return ENOMEM_RET(err);
     rc = bm_state_resource_create(s->db, &r, err);
-    if (rc == BM_EEXISTS) rc = vfail(err, BM_EEXISTS, NULL, "Monitoring schedule \"%s\" already exists.", name);
+    if (rc == BM_EEXISTS)
+        rc = vfail(err, BM_EEXISTS, NULL, "Monitoring schedule \"%s\" already exists.", name);
     if (!rc) rc = put_tags(s, r.arn, req, err);
     if (!rc && !(*resp = json_pack("{s:s}", "MonitoringScheduleArn", r.arn))) rc = ENOMEM_RET(err);
     json_decref(r.doc);
     if (!rc) {
-        bm__log(s, BM_LOG_INFO, "schedule_created", "schedule=%s next_tick=%lld", name, (long long)r.next_tick);
+        bm__log(s, BM_LOG_INFO, "schedule_created", "schedule=%s next_tick=%lld", name,
+                (long long)r.next_tick);
         bm__scheduler_wake(s);
     }
     return rc;
@@ -619,16 +682,18 @@ static int op_create_schedule(bm_service *s, json_t *req, json_t **resp, bm_erro
 static int get_schedule(bm_service *s, const char *name, bm_resource *r, bm_error *err)
 {
     int rc = bm_state_resource_get(s->db, BM_RES_SCHEDULE, name, r, err);
-    if (rc == BM_ENOTFOUND) return vfail(err, BM_ENOTFOUND, NULL, "Monitoring Schedule \"%s\" does not exist.", name);
+    if (rc == BM_ENOTFOUND)
+        return vfail(err, BM_ENOTFOUND, NULL, "Monitoring Schedule \"%s\" does not exist.", name);
     return rc;
 }
 
 json_t *bm__execution_summary(bm_service *s, const bm_exec_record *e)
 {
-    json_t *o = json_pack("{s:s,s:I,s:f,s:f,s:s,s:s,s:s}", "MonitoringScheduleName", e->schedule, "ScheduledTime",
-                          (json_int_t)e->scheduled_time, "CreationTime", e->created, "LastModifiedTime", e->modified,
-                          "MonitoringExecutionStatus", e->status, "MonitoringJobDefinitionName", e->job_definition,
-                          "MonitoringType", "ModelBias");
+    json_t *o =
+        json_pack("{s:s,s:I,s:f,s:f,s:s,s:s,s:s}", "MonitoringScheduleName", e->schedule,
+                  "ScheduledTime", (json_int_t)e->scheduled_time, "CreationTime", e->created,
+                  "LastModifiedTime", e->modified, "MonitoringExecutionStatus", e->status,
+                  "MonitoringJobDefinitionName", e->job_definition, "MonitoringType", "ModelBias");
     if (!o) return NULL;
     if (e->job_name[0]) {
         char arn[256];
@@ -636,7 +701,8 @@ json_t *bm__execution_summary(bm_service *s, const bm_exec_record *e)
         json_object_set_new(o, "ProcessingJobArn", json_string(arn));
     }
     if (e->endpoint[0]) json_object_set_new(o, "EndpointName", json_string(e->endpoint));
-    if (e->failure_reason[0]) json_object_set_new(o, "FailureReason", json_string(e->failure_reason));
+    if (e->failure_reason[0])
+        json_object_set_new(o, "FailureReason", json_string(e->failure_reason));
     return o;
 }
 
@@ -655,7 +721,8 @@ static int op_describe_schedule(bm_service *s, json_t *req, json_t **resp, bm_er
         bm_error_clear(&e2);
         if (!bm_state_exec_latest(s->db, r.name, &e, &e2)) {
             json_t *sum = bm__execution_summary(s, &e);
-            if (!sum || json_object_set_new(*resp, "LastMonitoringExecutionSummary", sum)) rc = ENOMEM_RET(err);
+            if (!sum || json_object_set_new(*resp, "LastMonitoringExecutionSummary", sum))
+                rc = ENOMEM_RET(err);
         }
     }
     bm_resource_release(&r);
@@ -687,8 +754,10 @@ static int op_update_schedule_locked(bm_service *s, json_t *req, json_t **resp, 
         cfg = NULL;
         json_object_set_new(r.doc, "MonitoringScheduleStatus", json_string("Scheduled"));
         json_object_set_new(r.doc, "LastModifiedTime", json_real(r.modified));
-        if (r.endpoint[0]) json_object_set_new(r.doc, "EndpointName", json_string(r.endpoint));
-        else json_object_del(r.doc, "EndpointName");
+        if (r.endpoint[0])
+            json_object_set_new(r.doc, "EndpointName", json_string(r.endpoint));
+        else
+            json_object_del(r.doc, "EndpointName");
         rc = bm_state_resource_update(s->db, &r, err);
     }
     if (!rc && !(*resp = json_pack("{s:s}", "MonitoringScheduleArn", r.arn))) rc = ENOMEM_RET(err);
@@ -742,7 +811,8 @@ static int op_delete_schedule(bm_service *s, json_t *req, json_t **resp, bm_erro
     int rc = bm_state_resource_delete(s->db, BM_RES_SCHEDULE, name, err);
     pthread_mutex_unlock(&s->sched_mu);
     if (!rc) bm__scheduler_wake(s);
-    if (rc == BM_ENOTFOUND) return vfail(err, BM_ENOTFOUND, NULL, "Monitoring Schedule \"%s\" does not exist.", name);
+    if (rc == BM_ENOTFOUND)
+        return vfail(err, BM_ENOTFOUND, NULL, "Monitoring Schedule \"%s\" does not exist.", name);
     return rc;
 }
 
@@ -755,8 +825,9 @@ static int op_list_schedules(bm_service *s, json_t *req, json_t **resp, bm_error
     item *items = bm_calloc(n ? n : 1, sizeof(item));
     json_t *all = json_array();
     size_t m = 0;
-    const char *ep = str(req, "EndpointName"), *nc = str(req, "NameContains"), *by = str(req, "SortBy"),
-               *st = str(req, "StatusEquals"), *jd = str(req, "MonitoringJobDefinitionName"),
+    const char *ep = str(req, "EndpointName"), *nc = str(req, "NameContains"),
+               *by = str(req, "SortBy"), *st = str(req, "StatusEquals"),
+               *jd = str(req, "MonitoringJobDefinitionName"),
                *ty = str(req, "MonitoringTypeEquals");
     if (!items || !all) rc = ENOMEM_RET(err);
     for (size_t k = 0; !rc && k < n; k++) {
@@ -768,24 +839,29 @@ static int op_list_schedules(bm_service *s, json_t *req, json_t **resp, bm_error
         if (!time_ok(req, "CreationTimeBefore", "CreationTimeAfter", v[k].created) ||
             !time_ok(req, "LastModifiedTimeBefore", "LastModifiedTimeAfter", v[k].modified))
             continue;
-        json_t *sum = json_pack("{s:s,s:s,s:f,s:f,s:s,s:s,s:s}", "MonitoringScheduleName", v[k].name,
-                                "MonitoringScheduleArn", v[k].arn, "CreationTime", v[k].created, "LastModifiedTime",
-                                v[k].modified, "MonitoringScheduleStatus", v[k].status, "MonitoringJobDefinitionName",
-                                v[k].ref, "MonitoringType", "ModelBias");
-        if (sum && v[k].endpoint[0]) json_object_set_new(sum, "EndpointName", json_string(v[k].endpoint));
+        json_t *sum =
+            json_pack("{s:s,s:s,s:f,s:f,s:s,s:s,s:s}", "MonitoringScheduleName", v[k].name,
+                      "MonitoringScheduleArn", v[k].arn, "CreationTime", v[k].created,
+                      "LastModifiedTime", v[k].modified, "MonitoringScheduleStatus", v[k].status,
+                      "MonitoringJobDefinitionName", v[k].ref, "MonitoringType", "ModelBias");
+        if (sum && v[k].endpoint[0])
+            json_object_set_new(sum, "EndpointName", json_string(v[k].endpoint));
         if (!sum || json_array_append_new(all, sum)) {
             rc = ENOMEM_RET(err);
             break;
         }
         items[m].v = sum;
         items[m].t = v[k].created;
-        items[m].s = json_string_value(json_object_get(sum, by && !strcmp(by, "Status") ? "MonitoringScheduleStatus"
-                                                                                         : "MonitoringScheduleName"));
+        items[m].s = json_string_value(json_object_get(sum, by && !strcmp(by, "Status")
+                                                                ? "MonitoringScheduleStatus"
+                                                                : "MonitoringScheduleName"));
         m++;
     }
     if (!rc && !(*resp = json_object())) rc = ENOMEM_RET(err);
     pthread_mutex_lock(&list_mu);
-    if (!rc) rc = page(items, m, !by || !strcmp(by, "CreationTime"), req, *resp, "MonitoringScheduleSummaries", err);
+    if (!rc)
+        rc = page(items, m, !by || !strcmp(by, "CreationTime"), req, *resp,
+                  "MonitoringScheduleSummaries", err);
     pthread_mutex_unlock(&list_mu);
     json_decref(all);
     bm_free(items);
@@ -797,8 +873,9 @@ static int op_list_schedules(bm_service *s, json_t *req, json_t **resp, bm_error
 
 static int op_list_executions(bm_service *s, json_t *req, json_t **resp, bm_error *err)
 {
-    const char *sched = str(req, "MonitoringScheduleName"), *ep = str(req, "EndpointName"), *st = str(req, "StatusEquals"),
-               *jd = str(req, "MonitoringJobDefinitionName"), *ty = str(req, "MonitoringTypeEquals"), *by = str(req, "SortBy");
+    const char *sched = str(req, "MonitoringScheduleName"), *ep = str(req, "EndpointName"),
+               *st = str(req, "StatusEquals"), *jd = str(req, "MonitoringJobDefinitionName"),
+               *ty = str(req, "MonitoringTypeEquals"), *by = str(req, "SortBy");
     bm_exec_record *v = NULL;
     size_t n = 0;
     int rc = bm_state_exec_list(s->db, sched, st, 0, &v, &n, err);
@@ -824,13 +901,16 @@ static int op_list_executions(bm_service *s, json_t *req, json_t **resp, bm_erro
         items[m].v = sum;
         int by_sched = by && !strcmp(by, "ScheduledTime");
         items[m].t = by_sched ? (double)e->scheduled_time : e->created;
-        items[m].s = by && !strcmp(by, "Status") ? json_string_value(json_object_get(sum, "MonitoringExecutionStatus"))
-                                                 : json_string_value(json_object_get(sum, "MonitoringScheduleName"));
+        items[m].s = by && !strcmp(by, "Status")
+                         ? json_string_value(json_object_get(sum, "MonitoringExecutionStatus"))
+                         : json_string_value(json_object_get(sum, "MonitoringScheduleName"));
         m++;
     }
     if (!rc && !(*resp = json_object())) rc = ENOMEM_RET(err);
     pthread_mutex_lock(&list_mu);
-    if (!rc) rc = page(items, m, !(by && !strcmp(by, "Status")), req, *resp, "MonitoringExecutionSummaries", err);
+    if (!rc)
+        rc = page(items, m, !(by && !strcmp(by, "Status")), req, *resp,
+                  "MonitoringExecutionSummaries", err);
     pthread_mutex_unlock(&list_mu);
     json_decref(all);
     bm_free(items);
@@ -858,17 +938,20 @@ static json_t *execution_job_summary(bm_service *s, const bm_exec_record *e)
     bm__arn(s, "processing-job", e->job_name, arn, sizeof(arn));
     const char *status = !strcmp(e->status, "CompletedWithViolations") ? "Completed"
                          : !strcmp(e->status, "Pending")               ? "InProgress"
-                                                                      : e->status;
-    json_t *o = json_pack("{s:s,s:s,s:f,s:f,s:s}", "ProcessingJobName", e->job_name, "ProcessingJobArn", arn,
-                          "CreationTime", e->created, "LastModifiedTime", e->modified, "ProcessingJobStatus", status);
+                                                                       : e->status;
+    json_t *o = json_pack("{s:s,s:s,s:f,s:f,s:s}", "ProcessingJobName", e->job_name,
+                          "ProcessingJobArn", arn, "CreationTime", e->created, "LastModifiedTime",
+                          e->modified, "ProcessingJobStatus", status);
     if (o && e->ended > 0) json_object_set_new(o, "ProcessingEndTime", json_real(e->ended));
-    if (o && e->failure_reason[0]) json_object_set_new(o, "FailureReason", json_string(e->failure_reason));
+    if (o && e->failure_reason[0])
+        json_object_set_new(o, "FailureReason", json_string(e->failure_reason));
     return o;
 }
 
 static int op_list_processing_jobs(bm_service *s, json_t *req, json_t **resp, bm_error *err)
 {
-    const char *nc = str(req, "NameContains"), *st = str(req, "StatusEquals"), *by = str(req, "SortBy");
+    const char *nc = str(req, "NameContains"), *st = str(req, "StatusEquals"),
+               *by = str(req, "SortBy");
     json_t *all = json_array();
     bm_exec_record *v = NULL;
     size_t n = 0;
@@ -900,7 +983,9 @@ static int op_list_processing_jobs(bm_service *s, json_t *req, json_t **resp, bm
     }
     if (!rc && !(*resp = json_object())) rc = ENOMEM_RET(err);
     pthread_mutex_lock(&list_mu);
-    if (!rc) rc = page(items, m, !by || !strcmp(by, "CreationTime"), req, *resp, "ProcessingJobSummaries", err);
+    if (!rc)
+        rc = page(items, m, !by || !strcmp(by, "CreationTime"), req, *resp,
+                  "ProcessingJobSummaries", err);
     pthread_mutex_unlock(&list_mu);
     json_decref(all);
     bm_free(items);
@@ -939,14 +1024,16 @@ static int op_describe_processing_job(bm_service *s, json_t *req, json_t **resp,
     }
     /* the summary ListProcessingJobs gives, and what only a description has */
     *resp = execution_job_summary(s, e);
-    json_t *more = json_pack("{s:s,s:{s:[{s:s,s:{s:s,s:s,s:s}}]},s:o,s:{s:o},s:o}", "MonitoringScheduleArn", sched_arn,
-                             "ProcessingOutputConfig", "Outputs", "OutputName", "result", "S3Output", "S3Uri",
-                             e->output_uri, "LocalPath", "/opt/ml/processing/output", "S3UploadMode", "Continuous",
-                             "ProcessingResources",
-                             res ? res : json_pack("{s:{s:i,s:s,s:i}}", "ClusterConfig", "InstanceCount", 1,
-                                                   "InstanceType", "ml.m5.xlarge", "VolumeSizeInGB", 30),
-                             "AppSpecification", "ImageUri", app ? app : json_string("biasmon"), "ProcessingInputs",
-                             json_array());
+    json_t *more =
+        json_pack("{s:s,s:{s:[{s:s,s:{s:s,s:s,s:s}}]},s:o,s:{s:o},s:o}", "MonitoringScheduleArn",
+                  sched_arn, "ProcessingOutputConfig", "Outputs", "OutputName", "result",
+                  "S3Output", "S3Uri", e->output_uri, "LocalPath", "/opt/ml/processing/output",
+                  "S3UploadMode", "Continuous", "ProcessingResources",
+                  res ? res
+                      : json_pack("{s:{s:i,s:s,s:i}}", "ClusterConfig", "InstanceCount", 1,
+                                  "InstanceType", "ml.m5.xlarge", "VolumeSizeInGB", 30),
+                  "AppSpecification", "ImageUri", app ? app : json_string("biasmon"),
+                  "ProcessingInputs", json_array());
     if (!more || (*resp && json_object_update(*resp, more))) {
         json_decref(*resp);
         *resp = NULL;
@@ -955,8 +1042,10 @@ static int op_describe_processing_job(bm_service *s, json_t *req, json_t **resp,
     if (*resp) {
         if (role) json_object_set(*resp, "RoleArn", role);
         if (stop) json_object_set(*resp, "StoppingCondition", stop);
-        if (e->started > 0) json_object_set_new(*resp, "ProcessingStartTime", json_real(e->started));
-        if (e->failure_reason[0]) json_object_set_new(*resp, "ExitMessage", json_string(e->failure_reason));
+        if (e->started > 0)
+            json_object_set_new(*resp, "ProcessingStartTime", json_real(e->started));
+        if (e->failure_reason[0])
+            json_object_set_new(*resp, "ExitMessage", json_string(e->failure_reason));
     }
     json_decref(role);
     json_decref(stop);
@@ -978,7 +1067,8 @@ static int check_arn(bm_service *s, const char *arn, bm_error *err)
                  {"processing-job", BM_RES_PROCESSING_JOB}};
     const char *slash = strrchr(arn, '/');
     const char *colon = slash ? slash : arn;
-    while (colon > arn && *colon != ':') colon--;
+    while (colon > arn && *colon != ':')
+        colon--;
     if (slash && *colon == ':') {
         size_t tl = (size_t)(slash - colon - 1);
         for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -1000,7 +1090,8 @@ static int op_add_tags(bm_service *s, json_t *req, json_t **resp, bm_error *err)
     const char *arn = str(req, "ResourceArn");
     int rc = check_arn(s, arn, err);
     if (!rc) rc = bm_state_tags_add(s->db, arn, json_object_get(req, "Tags"), err);
-    if (!rc && !(*resp = json_pack("{s:O}", "Tags", json_object_get(req, "Tags")))) rc = ENOMEM_RET(err);
+    if (!rc && !(*resp = json_pack("{s:O}", "Tags", json_object_get(req, "Tags"))))
+        rc = ENOMEM_RET(err);
     return rc;
 }
 
@@ -1056,10 +1147,11 @@ static int op_run(bm_service *s, json_t *req, json_t **resp, bm_error *err)
     if (rc == BM_EEXISTS) {
         char t[32];
         bm_time_format(T, t, sizeof(t));
-        return vfail(err, BM_EEXISTS, NULL, "schedule \"%s\" already has an execution for %s", name, t);
+        return vfail(err, BM_EEXISTS, NULL, "schedule \"%s\" already has an execution for %s", name,
+                     t);
     }
-    if (!rc && !(*resp = json_pack("{s:s,s:I,s:I}", "MonitoringScheduleName", name, "ScheduledTime", (json_int_t)T,
-                                   "ExecutionId", (json_int_t)id)))
+    if (!rc && !(*resp = json_pack("{s:s,s:I,s:I}", "MonitoringScheduleName", name, "ScheduledTime",
+                                   (json_int_t)T, "ExecutionId", (json_int_t)id)))
         rc = ENOMEM_RET(err);
     return rc;
 }

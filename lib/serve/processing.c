@@ -1,5 +1,6 @@
-/* Clarify processing jobs: what SageMakerClarifyProcessor (and so ModelBiasMonitor.suggest_baseline)
- * sends as CreateProcessingJob, run as `biasmon analyze` in the worker pool.
+/* Clarify processing jobs: what SageMakerClarifyProcessor (and so
+ * ModelBiasMonitor.suggest_baseline) sends as CreateProcessingJob, run as `biasmon analyze` in the
+ * worker pool.
  *
  * A job is a BM_RES_PROCESSING_JOB resource whose document is what DescribeProcessingJob returns.
  * Its internal status: Pending (queued, described as InProgress) -> InProgress (a worker runs it)
@@ -18,7 +19,8 @@
 #include "biasmon/sagemaker.h"
 #include "serve/internal.h"
 
-#define MAX_REASON 1024 /* SageMaker's FailureReason and ExitMessage are at most 1,024 characters */
+/* SageMaker's FailureReason and ExitMessage are at most 1,024 characters */
+#define MAX_REASON 1024
 
 static double now_ms(bm_service *s)
 {
@@ -43,7 +45,8 @@ static json_t *input_named(json_t *doc, const char *name, size_t *at)
 {
     json_t *inputs = json_object_get(doc, "ProcessingInputs"), *v;
     size_t k;
-    json_array_foreach(inputs, k, v) {
+    json_array_foreach(inputs, k, v)
+    {
         const char *n = json_string_value(json_object_get(v, "InputName"));
         if (n && !strcmp(n, name)) {
             if (at) *at = k;
@@ -72,7 +75,8 @@ static int check_clarify_job(json_t *req, bm_error *err)
     json_t *inputs = json_object_get(req, "ProcessingInputs"), *v;
     size_t k;
     char path[96];
-    json_array_foreach(inputs, k, v) {
+    json_array_foreach(inputs, k, v)
+    {
         const char *n = json_string_value(json_object_get(v, "InputName"));
         snprintf(path, sizeof(path), "$.ProcessingInputs[%zu].InputName", k);
         if (strcmp(n, "analysis_config") && strcmp(n, "dataset"))
@@ -82,23 +86,29 @@ static int check_clarify_job(json_t *req, bm_error *err)
             return fail_at(err, BM_ECONFIG, path, "this input name appears twice");
         json_t *s3 = json_object_get(v, "S3Input");
         snprintf(path, sizeof(path), "$.ProcessingInputs[%zu].S3Input", k);
-        if (!s3) return fail_at(err, BM_ECONFIG, path, "required: biasmon reads inputs from S3Input URIs");
+        if (!s3)
+            return fail_at(err, BM_ECONFIG, path,
+                           "required: biasmon reads inputs from S3Input URIs");
         const char *type = json_string_value(json_object_get(s3, "S3DataType"));
         snprintf(path, sizeof(path), "$.ProcessingInputs[%zu].S3Input.S3DataType", k);
         if (strcmp(type, "S3Prefix"))
-            return fail_at(err, BM_ECONFIG, path, "biasmon reads S3Prefix inputs (an object, or a folder holding one)");
+            return fail_at(err, BM_ECONFIG, path,
+                           "biasmon reads S3Prefix inputs (an object, or a folder holding one)");
         const char *gz = json_string_value(json_object_get(s3, "S3CompressionType"));
         snprintf(path, sizeof(path), "$.ProcessingInputs[%zu].S3Input.S3CompressionType", k);
-        if (gz && strcmp(gz, "None")) return fail_at(err, BM_ECONFIG, path, "biasmon reads uncompressed inputs (None)");
+        if (gz && strcmp(gz, "None"))
+            return fail_at(err, BM_ECONFIG, path, "biasmon reads uncompressed inputs (None)");
     }
     if (!input_named(req, "analysis_config", NULL) || !input_named(req, "dataset", NULL))
-        return fail_at(err, BM_ECONFIG, "$.ProcessingInputs", WHAT_BIASMON_RUNS "; an input is missing");
+        return fail_at(err, BM_ECONFIG, "$.ProcessingInputs",
+                       WHAT_BIASMON_RUNS "; an input is missing");
     json_t *outputs = bm_json_get(req, "ProcessingOutputConfig.Outputs");
     if (json_array_size(outputs) != 1)
         return fail_at(err, BM_ECONFIG, "$.ProcessingOutputConfig.Outputs", WHAT_BIASMON_RUNS);
     const char *on = bm_json_string(req, "ProcessingOutputConfig.Outputs[0].OutputName");
     if (strcmp(on, "analysis_result"))
-        return fail_at(err, BM_ECONFIG, "$.ProcessingOutputConfig.Outputs[0].OutputName", WHAT_BIASMON_RUNS);
+        return fail_at(err, BM_ECONFIG, "$.ProcessingOutputConfig.Outputs[0].OutputName",
+                       WHAT_BIASMON_RUNS);
     if (!output_uri(req))
         return fail_at(err, BM_ECONFIG, "$.ProcessingOutputConfig.Outputs[0].S3Output",
                        "required: biasmon writes analysis.json to an S3Output URI");
@@ -123,7 +133,8 @@ static int check_job_uris(json_t *doc, bm_error *err)
     const char *out = output_uri(doc);
     int rc = out ? bm_store_check(out, err) : BM_OK;
     if (rc) {
-        snprintf(err->path, sizeof(err->path), "$.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri");
+        snprintf(err->path, sizeof(err->path),
+                 "$.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri");
         return rc == BM_ENOTFOUND ? (err->code = BM_EINVAL) : rc;
     }
     return BM_OK;
@@ -135,7 +146,8 @@ static const char *public_status(const char *status)
 }
 
 /* Sets the status members of a job's document (and its resource row) and saves it. */
-static void save(bm_service *s, bm_resource *r, const char *status, const char *failure, const char *exit_msg)
+static void save(bm_service *s, bm_resource *r, const char *status, const char *failure,
+                 const char *exit_msg)
 {
     double t = now_ms(s);
     snprintf(r->status, sizeof(r->status), "%s", status);
@@ -160,8 +172,8 @@ static void save(bm_service *s, bm_resource *r, const char *status, const char *
     if (bm_state_resource_update(s->db, r, &err))
         bm__log(s, BM_LOG_ERROR, "state_error", "processing_job=%s msg=\"%s\"", r->name, err.msg);
     if (strcmp(status, "InProgress") && strcmp(status, "Stopping"))
-        bm__log(s, BM_LOG_INFO, "processing_job_finished", "job=%s status=%s reason=\"%s\"", r->name, status,
-                failure ? failure : "");
+        bm__log(s, BM_LOG_INFO, "processing_job_finished", "job=%s status=%s reason=\"%s\"",
+                r->name, status, failure ? failure : "");
 }
 
 /* DATA_DIR/processing-jobs/<name, lower case>: the job's log. */
@@ -182,9 +194,11 @@ int bm__processing_create(bm_service *s, json_t *req, json_t **resp, bm_error *e
     int rc = check_clarify_job(req, err);
     if (!rc) rc = check_job_uris(req, err);
     if (rc) return rc;
-    static const char *const keep[] = {"ProcessingInputs", "ProcessingOutputConfig", "ProcessingResources",
-                                       "StoppingCondition", "AppSpecification", "Environment",
-                                       "NetworkConfig", "RoleArn", "ExperimentConfig", NULL};
+    static const char *const keep[] = {"ProcessingInputs",    "ProcessingOutputConfig",
+                                       "ProcessingResources", "StoppingCondition",
+                                       "AppSpecification",    "Environment",
+                                       "NetworkConfig",       "RoleArn",
+                                       "ExperimentConfig",    NULL};
     const char *name = bm_json_string(req, "ProcessingJobName");
     bm_resource r;
     memset(&r, 0, sizeof(r));
@@ -207,10 +221,13 @@ int bm__processing_create(bm_service *s, json_t *req, json_t **resp, bm_error *e
     pthread_mutex_lock(&s->pj_mu);
     rc = bm_state_resource_create(s->db, &r, err);
     pthread_mutex_unlock(&s->pj_mu);
-    if (rc == BM_EEXISTS) bm_error_set(err, BM_EEXISTS, "Job name %s is already in use: processing job names are unique", name);
+    if (rc == BM_EEXISTS)
+        bm_error_set(err, BM_EEXISTS,
+                     "Job name %s is already in use: processing job names are unique", name);
     json_t *tags = json_object_get(req, "Tags");
     if (!rc && json_array_size(tags)) rc = bm_state_tags_add(s->db, r.arn, tags, err);
-    if (!rc && !(*resp = json_pack("{s:s}", "ProcessingJobArn", r.arn))) rc = bm_error_set(err, BM_ENOMEM, "out of memory");
+    if (!rc && !(*resp = json_pack("{s:s}", "ProcessingJobArn", r.arn)))
+        rc = bm_error_set(err, BM_ENOMEM, "out of memory");
     if (!rc) {
         bm__log(s, BM_LOG_INFO, "processing_job_created", "job=%s", name);
         atomic_store(&s->pj_dirty, 1);
@@ -235,8 +252,9 @@ int bm__processing_stop(bm_service *s, const char *name, bm_error *err)
             atomic_store(&s->pj_dirty, 1);
             bm__scheduler_wake(s);
         } else if (strcmp(r.status, "Stopping")) {
-            rc = bm_error_set(err, BM_ECONFIG, "Processing job %s is %s: only a job in progress can be stopped", r.name,
-                              r.status);
+            rc = bm_error_set(err, BM_ECONFIG,
+                              "Processing job %s is %s: only a job in progress can be stopped",
+                              r.name, r.status);
         }
         bm_resource_release(&r);
     }
@@ -250,15 +268,17 @@ int bm__processing_describe(bm_service *s, const char *name, json_t **out, bm_er
     int rc = bm_state_resource_get(s->db, BM_RES_PROCESSING_JOB, name, &r, err);
     if (rc) return rc;
     *out = json_deep_copy(r.doc);
-    if (*out) json_object_set_new(*out, "ProcessingJobStatus", json_string(public_status(r.status)));
+    if (*out)
+        json_object_set_new(*out, "ProcessingJobStatus", json_string(public_status(r.status)));
     bm_resource_release(&r);
     return *out ? BM_OK : bm_error_set(err, BM_ENOMEM, "out of memory");
 }
 
 int bm__processing_summaries(bm_service *s, json_t *arr, bm_error *err)
 {
-    static const char *const keep[] = {"ProcessingJobName", "ProcessingJobArn", "CreationTime", "ProcessingEndTime",
-                                       "LastModifiedTime", "FailureReason", "ExitMessage", NULL};
+    static const char *const keep[] = {
+        "ProcessingJobName", "ProcessingJobArn", "CreationTime", "ProcessingEndTime",
+        "LastModifiedTime",  "FailureReason",    "ExitMessage",  NULL};
     bm_resource *v;
     size_t n;
     int rc = bm_state_resource_list(s->db, BM_RES_PROCESSING_JOB, &v, &n, err);
@@ -283,14 +303,18 @@ int bm__processing_baseline(bm_service *s, const char *name, char *out, size_t n
 {
     bm_resource r;
     int rc = bm_state_resource_get(s->db, BM_RES_PROCESSING_JOB, name, &r, err);
-    if (rc == BM_ENOTFOUND) return bm_error_set(err, BM_ENOTFOUND, "there is no processing job named %s", name);
+    if (rc == BM_ENOTFOUND)
+        return bm_error_set(err, BM_ENOTFOUND, "there is no processing job named %s", name);
     if (rc) return rc;
     const char *o = output_uri(r.doc);
     if (strcmp(r.status, "Completed"))
-        rc = bm_error_set(err, BM_EBUSY, "the baselining job %s is %s: its analysis.json is the baseline once it has Completed",
-                          r.name, public_status(r.status));
+        rc = bm_error_set(
+            err, BM_EBUSY,
+            "the baselining job %s is %s: its analysis.json is the baseline once it has Completed",
+            r.name, public_status(r.status));
     else if (!o || bm_uri_join(o, "analysis.json", out, n))
-        rc = bm_error_set(err, BM_ELIMIT, "the output of the baselining job %s is too long a URI", r.name);
+        rc = bm_error_set(err, BM_ELIMIT, "the output of the baselining job %s is too long a URI",
+                          r.name);
     bm_resource_release(&r);
     return rc;
 }
@@ -320,7 +344,8 @@ static void start(bm_service *s, bm_resource *r)
     snprintf(log_path, sizeof(log_path), "%s/log.txt", dir);
     if (bm_mkdirs(dir, &err)) {
         bm__log(s, BM_LOG_ERROR, "processing_job_error", "job=%s msg=\"%s\"", r->name, err.msg);
-        save(s, r, "Failed", "InternalServerError: biasmon cannot prepare the job's folder; see its log", NULL);
+        save(s, r, "Failed",
+             "InternalServerError: biasmon cannot prepare the job's folder; see its log", NULL);
         return;
     }
     char cfg[1100], data[1100], out[1100];
@@ -406,10 +431,12 @@ void bm__processing_reap(bm_service *s, bm__worker *w, int wstatus)
     if (w->killed == 3) {
         save(s, &r, "Stopped", NULL, "stopped by StopProcessingJob");
     } else if (w->killed == 1) {
-        snprintf(why, sizeof(why), "MaxRuntimeInSeconds (%d s) exceeded: the job was stopped", w->max_runtime);
+        snprintf(why, sizeof(why), "MaxRuntimeInSeconds (%d s) exceeded: the job was stopped",
+                 w->max_runtime);
         save(s, &r, "Stopped", why, why);
     } else if (w->killed == 2) {
-        save(s, &r, "Failed", "InternalServerError: biasmon serve stopped during the job; create it again", NULL);
+        save(s, &r, "Failed",
+             "InternalServerError: biasmon serve stopped during the job; create it again", NULL);
     } else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
         save(s, &r, "Completed", NULL, last[0] ? last : "Completed");
     } else if (WIFEXITED(wstatus)) {
@@ -417,8 +444,10 @@ void bm__processing_reap(bm_service *s, bm__worker *w, int wstatus)
          * fix; anything else is biasmon's */
         int st = WEXITSTATUS(wstatus);
         const char *kind = st >= 2 && st <= 4 ? "ClientError" : "AlgorithmError";
-        if (last[0]) snprintf(why, sizeof(why), "%s: %s", kind, last);
-        else snprintf(why, sizeof(why), "%s: the analysis exited with status %d", kind, st);
+        if (last[0])
+            snprintf(why, sizeof(why), "%s: %s", kind, last);
+        else
+            snprintf(why, sizeof(why), "%s: the analysis exited with status %d", kind, st);
         save(s, &r, "Failed", why, why);
     } else {
         snprintf(why, sizeof(why), "AlgorithmError: the analysis was killed by signal %d",
@@ -438,7 +467,8 @@ int bm__processing_recover(bm_service *s, bm_error *err)
     for (size_t k = 0; k < n; k++) {
         if (!strcmp(v[k].status, "InProgress") || !strcmp(v[k].status, "Stopping")) {
             save(s, &v[k], "Failed",
-                 "InternalServerError: interrupted by restart: biasmon serve stopped during the job; create it again",
+                 "InternalServerError: interrupted by restart: biasmon serve stopped during the "
+                 "job; create it again",
                  NULL);
             lost++;
         }

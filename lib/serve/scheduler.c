@@ -27,7 +27,8 @@ static double svc_now(bm_service *s)
 
 int64_t bm__schedule_next_tick(json_t *doc, int64_t after)
 {
-    const char *e = bm_json_string(doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
+    const char *e =
+        bm_json_string(doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
     bm_schedule_expr x;
     if (!e || bm_schedule_parse(e, strlen(e), &x, NULL)) return -1;
     if (x.now) return -1;
@@ -40,14 +41,16 @@ static void job_name(const char *schedule, int64_t T, char *out, size_t n)
     bm_civil c;
     bm_time_civil(T, &c);
     uint64_t h = 1469598103934665603ULL;
-    for (const char *p = schedule; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (const char *p = schedule; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     h ^= (uint64_t)T * 0x9e3779b97f4a7c15ULL;
     uint64_t h2 = h * 0xff51afd7ed558ccdULL ^ (h >> 29);
-    snprintf(out, n, "model-bias-monitoring-%04d%02d%02d%02d%02d-%016llx%08x", c.year, c.month, c.day, c.hour, c.minute,
-             (unsigned long long)h, (unsigned)(h2 & 0xffffffffu));
+    snprintf(out, n, "model-bias-monitoring-%04d%02d%02d%02d%02d-%016llx%08x", c.year, c.month,
+             c.day, c.hour, c.minute, (unsigned long long)h, (unsigned)(h2 & 0xffffffffu));
 }
 
-static int insert_execution(bm_service *s, const bm_resource *sched, int64_t T, int64_t *id, bm_error *err)
+static int insert_execution(bm_service *s, const bm_resource *sched, int64_t T, int64_t *id,
+                            bm_error *err)
 {
     bm_exec_record e;
     memset(&e, 0, sizeof(e));
@@ -62,7 +65,8 @@ static int insert_execution(bm_service *s, const bm_resource *sched, int64_t T, 
     return rc;
 }
 
-int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *exec_id, bm_error *err)
+int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *exec_id,
+                      bm_error *err)
 {
     bm_resource r;
     int rc = bm_state_resource_get(s->db, BM_RES_SCHEDULE, schedule, &r, err);
@@ -79,7 +83,9 @@ int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *e
         rc = BM_EEXISTS;
         for (size_t k = 0; k < n; k++) {
             bm_exec_record *e = &v[k];
-            if (e->scheduled_time != T || (strcmp(e->status, "Failed") && strcmp(e->status, "Stopped"))) continue;
+            if (e->scheduled_time != T ||
+                (strcmp(e->status, "Failed") && strcmp(e->status, "Stopped")))
+                continue;
             snprintf(e->status, sizeof(e->status), "Pending");
             e->failure_reason[0] = 0;
             e->job_name[0] = 0;
@@ -93,8 +99,9 @@ int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *e
         bm_free(v);
     }
     if (!rc) {
-        bm__log(s, BM_LOG_INFO, "execution_queued", "schedule=%s scheduled_time=%lld id=%lld on_demand=1", schedule,
-                (long long)T, (long long)*exec_id);
+        bm__log(s, BM_LOG_INFO, "execution_queued",
+                "schedule=%s scheduled_time=%lld id=%lld on_demand=1", schedule, (long long)T,
+                (long long)*exec_id);
         bm__scheduler_wake(s);
     }
     return rc;
@@ -127,7 +134,8 @@ static void tick_locked(bm_service *s)
     int64_t due = INT64_MAX;
     for (size_t k = 0; k < n; k++) {
         bm_resource *r = &v[k];
-        if (!strcmp(r->status, "Scheduled") && r->next_tick >= 0 && r->next_tick > t && r->next_tick < due)
+        if (!strcmp(r->status, "Scheduled") && r->next_tick >= 0 && r->next_tick > t &&
+            r->next_tick < due)
             due = r->next_tick;
         if (strcmp(r->status, "Scheduled") || r->next_tick < 0 || r->next_tick > t) continue;
         int count = 0;
@@ -135,13 +143,16 @@ static void tick_locked(bm_service *s)
             int64_t id = 0;
             int rc = insert_execution(s, r, r->next_tick, &id, &err);
             if (rc && rc != BM_EEXISTS) {
-                bm__log(s, BM_LOG_ERROR, "scheduler_error", "schedule=%s msg=\"%s\"", r->name, err.msg);
+                bm__log(s, BM_LOG_ERROR, "scheduler_error", "schedule=%s msg=\"%s\"", r->name,
+                        err.msg);
                 break;
             }
             if (!rc)
-                bm__log(s, BM_LOG_INFO, "execution_queued", "schedule=%s scheduled_time=%lld id=%lld", r->name,
-                        (long long)r->next_tick, (long long)id);
-            r->next_tick = bm__schedule_next_tick(r->doc, r->next_tick); /* -1 after a NOW schedule ran */
+                bm__log(s, BM_LOG_INFO, "execution_queued",
+                        "schedule=%s scheduled_time=%lld id=%lld", r->name, (long long)r->next_tick,
+                        (long long)id);
+            r->next_tick =
+                bm__schedule_next_tick(r->doc, r->next_tick); /* -1 after a NOW schedule ran */
         }
         if (bm_state_resource_update(s->db, r, &err)) {
             bm__log(s, BM_LOG_ERROR, "scheduler_error", "schedule=%s msg=\"%s\"", r->name, err.msg);
@@ -170,9 +181,10 @@ static void finish_record(bm_service *s, bm_exec_record *e, const char *status, 
     snprintf(e->failure_reason, sizeof(e->failure_reason), "%s", reason ? reason : "");
     e->modified = e->ended = svc_now(s);
     if (bm_state_exec_update(s->db, e, &err))
-        bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)e->id, err.msg);
-    bm__log(s, BM_LOG_INFO, "execution_finished", "schedule=%s id=%lld status=%s reason=\"%s\"", e->schedule,
-            (long long)e->id, status, reason ? reason : "");
+        bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)e->id,
+                err.msg);
+    bm__log(s, BM_LOG_INFO, "execution_finished", "schedule=%s id=%lld status=%s reason=\"%s\"",
+            e->schedule, (long long)e->id, status, reason ? reason : "");
 }
 
 /* Starts execution e in a worker process. */
@@ -202,7 +214,8 @@ static void spawn(bm_service *s, bm_exec_record *e)
         have_ep = 1;
         const char *d = bm_json_string(ep.doc, "DataCaptureConfig.DestinationS3Uri");
         if (!d) {
-            snprintf(why, sizeof(why), "endpoint \"%s\" has no data capture destination", e->endpoint);
+            snprintf(why, sizeof(why), "endpoint \"%s\" has no data capture destination",
+                     e->endpoint);
             goto fail;
         }
         snprintf(capture, sizeof(capture), "%s", d);
@@ -233,7 +246,9 @@ static void spawn(bm_service *s, bm_exec_record *e)
         json_object_del(req, "JobDefinitionArn");
         json_object_del(req, "CreationTime");
         json_t *bc = json_object_get(req, "ModelBiasBaselineConfig");
-        wrc = baseline[0] && bc && json_object_set_new(bc, "ConstraintsResource", json_pack("{s:s}", "S3Uri", baseline))
+        wrc = baseline[0] && bc &&
+                      json_object_set_new(bc, "ConstraintsResource",
+                                          json_pack("{s:s}", "S3Uri", baseline))
                   ? BM_ENOMEM
                   : bm_json_write(req, 2, &b);
         if (!wrc) wrc = bm_write_file_atomic(jd_path, b.data, b.len, &err);
@@ -241,20 +256,24 @@ static void spawn(bm_service *s, bm_exec_record *e)
     json_decref(req);
     bm_buf_release(&b);
     if (wrc) {
-        snprintf(why, sizeof(why), "cannot prepare the execution: %s", err.msg[0] ? err.msg : "out of memory");
+        snprintf(why, sizeof(why), "cannot prepare the execution: %s",
+                 err.msg[0] ? err.msg : "out of memory");
         goto fail;
     }
     /* the output folder, by the rule the worker follows (the worker's result names it again) */
-    const char *out = bm_json_string(jd.doc, "ModelBiasJobOutputConfig.MonitoringOutputs[0].S3Output.S3Uri");
-    if (bm_execution_output_folder(out, e->endpoint[0] ? e->endpoint : NULL, e->schedule, e->scheduled_time,
-                                   e->output_uri, sizeof(e->output_uri), &err)) {
+    const char *out =
+        bm_json_string(jd.doc, "ModelBiasJobOutputConfig.MonitoringOutputs[0].S3Output.S3Uri");
+    if (bm_execution_output_folder(out, e->endpoint[0] ? e->endpoint : NULL, e->schedule,
+                                   e->scheduled_time, e->output_uri, sizeof(e->output_uri), &err)) {
         snprintf(why, sizeof(why), "%s", err.msg);
         goto fail;
     }
     /* the worker's outcome comes back in this file; one left by an earlier run is not this one's */
-    if (snprintf(result_path, sizeof(result_path), "%s/result.json", dir) >= (int)sizeof(result_path) ||
+    if (snprintf(result_path, sizeof(result_path), "%s/result.json", dir) >=
+            (int)sizeof(result_path) ||
         (unlink(result_path) && errno != ENOENT)) {
-        snprintf(why, sizeof(why), "cannot prepare the execution: cannot clear its result file: %s", strerror(errno));
+        snprintf(why, sizeof(why), "cannot prepare the execution: cannot clear its result file: %s",
+                 strerror(errno));
         goto fail;
     }
     bm_time_format(e->scheduled_time, when, sizeof(when));
@@ -263,11 +282,15 @@ static void spawn(bm_service *s, bm_exec_record *e)
         char acc[BM_EXECUTION_OUTPUT_MAX + 32];
         bm_error e2;
         bm_error_clear(&e2);
-        if (!bm_uri_join(e->output_uri, "execution.json", acc, sizeof(acc)) && bm_store_remove(acc, &e2))
-            bm__log(s, BM_LOG_WARN, "stale_account", "execution=%lld msg=\"%s\"", (long long)e->id, e2.msg);
+        if (!bm_uri_join(e->output_uri, "execution.json", acc, sizeof(acc)) &&
+            bm_store_remove(acc, &e2))
+            bm__log(s, BM_LOG_WARN, "stale_account", "execution=%lld msg=\"%s\"", (long long)e->id,
+                    e2.msg);
     }
-    const char *ws = bm_json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisStartTime");
-    const char *we = bm_json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisEndTime");
+    const char *ws =
+        bm_json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisStartTime");
+    const char *we =
+        bm_json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisEndTime");
     json_t *mrt = bm_json_get(jd.doc, "StoppingCondition.MaxRuntimeInSeconds");
     char *argv[16 + 2 * (BM_SERVICE_MAX_ALLOW_ROOTS + 1)];
     int a = 0;
@@ -309,9 +332,11 @@ static void spawn(bm_service *s, bm_exec_record *e)
     snprintf(e->status, sizeof(e->status), "InProgress");
     e->started = e->modified = svc_now(s);
     if (bm_state_exec_update(s->db, e, &err))
-        bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)e->id, err.msg);
-    bm__log(s, BM_LOG_INFO, "execution_started", "schedule=%s id=%lld scheduled_time=%s pid=%d job=%s", e->schedule,
-            (long long)e->id, when, (int)w->pid, e->job_name);
+        bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)e->id,
+                err.msg);
+    bm__log(s, BM_LOG_INFO, "execution_started",
+            "schedule=%s id=%lld scheduled_time=%s pid=%d job=%s", e->schedule, (long long)e->id,
+            when, (int)w->pid, e->job_name);
     goto out;
 fail:
     finish_record(s, e, "Failed", why);
@@ -329,23 +354,27 @@ static void reap(bm_service *s, bm__worker *w, int wstatus)
     bm_error err;
     bm_error_clear(&err);
     if (bm_state_exec_get(s->db, w->exec_id, &e, &err)) {
-        bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)w->exec_id, err.msg);
+        bm__log(s, BM_LOG_ERROR, "state_error", "execution=%lld msg=\"%s\"", (long long)w->exec_id,
+                err.msg);
         return;
     }
     char why[1024] = "", status_buf[32] = "Failed";
     const char *status = status_buf;
     if (w->killed == 1) {
         status = "Stopped";
-        snprintf(why, sizeof(why), "MaxRuntimeInSeconds (%d s) exceeded: the execution was stopped", w->max_runtime);
+        snprintf(why, sizeof(why), "MaxRuntimeInSeconds (%d s) exceeded: the execution was stopped",
+                 w->max_runtime);
     } else if (w->killed == 2) {
         snprintf(why, sizeof(why), "biasmon serve stopped during the execution");
     } else {
         bm_execution_result res;
         char result_path[1400];
-        snprintf(result_path, sizeof(result_path), "%s/executions/%lld/result.json", s->data_dir, (long long)e.id);
+        snprintf(result_path, sizeof(result_path), "%s/executions/%lld/result.json", s->data_dir,
+                 (long long)e.id);
         int rrc = bm_execution_result_read(result_path, &res, &err);
         if (rrc && rrc != BM_ENOTFOUND)
-            bm__log(s, BM_LOG_WARN, "worker_result", "execution=%lld msg=\"%s\"", (long long)e.id, err.msg);
+            bm__log(s, BM_LOG_WARN, "worker_result", "execution=%lld msg=\"%s\"", (long long)e.id,
+                    err.msg);
         if (!rrc) {
             snprintf(status_buf, sizeof(status_buf), "%s", bm_exec_status_name(res.status));
             snprintf(why, sizeof(why), "%s", res.failure_reason);
@@ -353,20 +382,25 @@ static void reap(bm_service *s, bm__worker *w, int wstatus)
             snprintf(e.output_uri, sizeof(e.output_uri), "%s", res.output_uri);
         } else if (WIFEXITED(wstatus)) {
             char last[600], log_path[1300];
-            snprintf(log_path, sizeof(log_path), "%s/executions/%lld/log.txt", s->data_dir, (long long)e.id);
+            snprintf(log_path, sizeof(log_path), "%s/executions/%lld/log.txt", s->data_dir,
+                     (long long)e.id);
             bm__worker_last_word(log_path, last, sizeof(last));
             /* the API's reason is the worker's own words; where its log lives is for the
              * operator's log, never for an API caller */
-            snprintf(why, sizeof(why), "the worker exited with status %d without an account of the execution%s%s",
+            snprintf(why, sizeof(why),
+                     "the worker exited with status %d without an account of the execution%s%s",
                      WEXITSTATUS(wstatus), last[0] ? ": " : "", last);
-            bm__log(s, BM_LOG_WARN, "worker_without_account", "execution=%lld status=%d log=%s", (long long)e.id,
-                    WEXITSTATUS(wstatus), log_path);
+            bm__log(s, BM_LOG_WARN, "worker_without_account", "execution=%lld status=%d log=%s",
+                    (long long)e.id, WEXITSTATUS(wstatus), log_path);
         } else {
-            snprintf(why, sizeof(why), "the worker was killed by signal %d", WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
-            bm__log(s, BM_LOG_WARN, "worker_killed", "execution=%lld signal=%d log=%s/executions/%lld/log.txt",
-                    (long long)e.id, WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0, s->data_dir, (long long)e.id);
+            snprintf(why, sizeof(why), "the worker was killed by signal %d",
+                     WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+            bm__log(s, BM_LOG_WARN, "worker_killed",
+                    "execution=%lld signal=%d log=%s/executions/%lld/log.txt", (long long)e.id,
+                    WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0, s->data_dir, (long long)e.id);
         }
-        if (!strcmp(status, "Failed") && !why[0]) snprintf(why, sizeof(why), "the execution failed");
+        if (!strcmp(status, "Failed") && !why[0])
+            snprintf(why, sizeof(why), "the execution failed");
     }
     finish_record(s, &e, status, why);
 }
@@ -379,11 +413,14 @@ static void reap_all(bm_service *s)
         int st;
         pid_t p = waitpid(w->pid, &st, WNOHANG);
         if (p == w->pid) {
-            if (w->job[0]) bm__processing_reap(s, w, st);
-            else reap(s, w, st);
+            if (w->job[0])
+                bm__processing_reap(s, w, st);
+            else
+                reap(s, w, st);
             w->pid = 0;
             atomic_store(&s->pj_dirty, 1); /* a slot is free for a queued processing job */
-        } else if (w->max_runtime > 0 && !w->killed && bm__mono() - w->started_real > w->max_runtime) {
+        } else if (w->max_runtime > 0 && !w->killed &&
+                   bm__mono() - w->started_real > w->max_runtime) {
             kill(w->pid, SIGKILL);
             w->killed = 1;
         }
@@ -438,8 +475,11 @@ static void *sched_main(void *arg)
 static int recover(bm_service *s, bm_error *err)
 {
     size_t n = 0;
-    int rc = bm_state_exec_fail_unfinished(s->db, "interrupted by restart: biasmon serve stopped during the execution; "
-                                                  "run it again with biasmon run", svc_now(s), &n, err);
+    int rc = bm_state_exec_fail_unfinished(
+        s->db,
+        "interrupted by restart: biasmon serve stopped during the execution; "
+        "run it again with biasmon run",
+        svc_now(s), &n, err);
     if (rc) return rc;
     if (n) bm__log(s, BM_LOG_WARN, "recovered", "interrupted_executions=%zu", n);
     if ((rc = bm__processing_recover(s, err))) return rc;
@@ -450,13 +490,14 @@ static int recover(bm_service *s, bm_error *err)
     for (size_t k = 0; k < m; k++) {
         bm_resource *r = &v[k];
         if (strcmp(r->status, "Scheduled") || r->next_tick < 0 || r->next_tick > t) continue;
-        const char *e = bm_json_string(r->doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
+        const char *e =
+            bm_json_string(r->doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
         bm_schedule_expr x;
         if (!e || bm_schedule_parse(e, strlen(e), &x, NULL) || x.now) continue;
         int64_t latest = bm_schedule_prev(&x, t);
         if (latest > r->next_tick) {
-            bm__log(s, BM_LOG_WARN, "missed_ticks", "schedule=%s from=%lld skipped_to=%lld", r->name,
-                    (long long)r->next_tick, (long long)latest);
+            bm__log(s, BM_LOG_WARN, "missed_ticks", "schedule=%s from=%lld skipped_to=%lld",
+                    r->name, (long long)r->next_tick, (long long)latest);
             r->next_tick = latest;
             if ((rc = bm_state_resource_update(s->db, r, err))) break;
         }
@@ -504,8 +545,10 @@ void bm__scheduler_stop(bm_service *s, int grace_s)
         w->killed = 2;
         int st;
         waitpid(w->pid, &st, 0);
-        if (w->job[0]) bm__processing_reap(s, w, st);
-        else reap(s, w, st);
+        if (w->job[0])
+            bm__processing_reap(s, w, st);
+        else
+            reap(s, w, st);
         w->pid = 0;
     }
 }

@@ -38,7 +38,6 @@ double bm_clock_now(const bm_clock *c)
     return c->start + (real_now() - c->real_start) * c->scale;
 }
 
-
 /* ==================================================================== HTTP */
 
 /* Best-effort text for error bodies: the buffer's limit is far above these. */
@@ -50,14 +49,17 @@ static void put_text(bm_buf *b, const char *t)
 static int authenticate(bm_service *s, const bm_http_request *req, bm_http_response *res)
 {
     if (!s->cfg.auth) return 1;
-    bm_sigv4_request sr = {req->method, req->path, req->query, req->headers, req->nheaders, req->body, req->body_len};
+    bm_sigv4_request sr = {req->method,   req->path, req->query,   req->headers,
+                           req->nheaders, req->body, req->body_len};
     bm_sigv4_key key = {s->key_id, s->key_secret};
     size_t idx;
     char why[512];
-    bm_sigv4_result r = bm_sigv4_verify(&sr, &key, 1, s->region, "sagemaker", (int64_t)real_now(), 900, &idx, why, sizeof(why));
+    bm_sigv4_result r = bm_sigv4_verify(&sr, &key, 1, s->region, "sagemaker", (int64_t)real_now(),
+                                        900, &idx, why, sizeof(why));
     if (r == BM_SIGV4_OK) return 1;
     const char *type = bm_awsjson_auth_error(res, r, why);
-    bm__log(s, BM_LOG_WARN, "auth_refused", "remote=%s reason=%s", req->remote ? req->remote : "?", type);
+    bm__log(s, BM_LOG_WARN, "auth_refused", "remote=%s reason=%s", req->remote ? req->remote : "?",
+            type);
     return 0;
 }
 
@@ -76,7 +78,8 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
         }
         return;
     }
-    if (!strcmp(req->method, "GET") && (!strcmp(req->path, "/health") || !strcmp(req->path, "/ping"))) {
+    if (!strcmp(req->method, "GET") &&
+        (!strcmp(req->path, "/health") || !strcmp(req->path, "/ping"))) {
         res->status = 200;
         res->content_type = "text/plain";
         put_text(&res->body, "ok\n");
@@ -88,7 +91,8 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
     }
     if (strcmp(req->method, "POST") || strcmp(req->path, "/")) {
         bm_awsjson_error(res, 404, "UnknownOperationException",
-                         "biasmon serves POST / (AWS JSON 1.1), POST /endpoints/{name}/invocations, GET /metrics and GET /health");
+                         "biasmon serves POST / (AWS JSON 1.1), POST "
+                         "/endpoints/{name}/invocations, GET /metrics and GET /health");
         return;
     }
     if (!authenticate(s, req, res)) return;
@@ -96,7 +100,8 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
     const bm__op *op = target ? bm__find_op(target) : NULL;
     if (!op) {
         char msg[300];
-        snprintf(msg, sizeof(msg), "Unknown operation %s", target ? target : "(no X-Amz-Target header)");
+        snprintf(msg, sizeof(msg), "Unknown operation %s",
+                 target ? target : "(no X-Amz-Target header)");
         bm_awsjson_error(res, 400, "UnknownOperationException", msg);
         return;
     }
@@ -107,12 +112,14 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
     json_t *resp = NULL;
     const bm_shape *shape = bm_sagemaker_request_shape(op->name);
     int r = shape ? bm_shape_validate(shape, body, "$", &err)
-                  : bm_error_set(&err, BM_EINTERNAL, "%s has no request shape in the service model (lib/aws/sagemaker_model.c)",
-                                 op->name);
+                  : bm_error_set(
+                        &err, BM_EINTERNAL,
+                        "%s has no request shape in the service model (lib/aws/sagemaker_model.c)",
+                        op->name);
     if (!r) r = op->fn(s, body, &resp, &err);
     if (r) {
-        bm__log(s, r == BM_ENOMEM || r == BM_EINTERNAL || r == BM_EIO ? BM_LOG_ERROR : BM_LOG_INFO, "api_error",
-                "op=%s code=%d path=%s msg=\"%s\"", op->name, r, err.path, err.msg);
+        bm__log(s, r == BM_ENOMEM || r == BM_EINTERNAL || r == BM_EIO ? BM_LOG_ERROR : BM_LOG_INFO,
+                "api_error", "op=%s code=%d path=%s msg=\"%s\"", op->name, r, err.path, err.msg);
         if (!err.code) err.code = r;
         bm_awsjson_error_from(res, &err);
     } else {
@@ -136,7 +143,8 @@ static int lock_data_dir(bm_service *s, bm_error *err)
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         bm_error_at(err, path, 0, 0, NULL);
-        return bm_error_set(err, BM_EIO, "cannot open the data directory's lock file: %s", strerror(errno));
+        return bm_error_set(err, BM_EIO, "cannot open the data directory's lock file: %s",
+                            strerror(errno));
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
@@ -148,12 +156,16 @@ static int lock_data_dir(bm_service *s, bm_error *err)
         if (e != EWOULDBLOCK)
             return bm_error_set(err, BM_EIO, "cannot lock the data directory: %s", strerror(e));
         if (pid > 0)
-            return bm_error_set(err, BM_EBUSY,
-                                "the data directory %s is in use by another biasmon serve (pid %ld); stop "
-                                "it first or give this one another --data-dir", s->data_dir, pid);
-        return bm_error_set(err, BM_EBUSY,
-                            "the data directory %s is in use by another biasmon serve; stop it first or "
-                            "give this one another --data-dir", s->data_dir);
+            return bm_error_set(
+                err, BM_EBUSY,
+                "the data directory %s is in use by another biasmon serve (pid %ld); stop "
+                "it first or give this one another --data-dir",
+                s->data_dir, pid);
+        return bm_error_set(
+            err, BM_EBUSY,
+            "the data directory %s is in use by another biasmon serve; stop it first or "
+            "give this one another --data-dir",
+            s->data_dir);
     }
     char pid[32];
     int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
@@ -161,7 +173,8 @@ static int lock_data_dir(bm_service *s, bm_error *err)
         int e = errno;
         close(fd);
         bm_error_at(err, path, 0, 0, NULL);
-        return bm_error_set(err, BM_EIO, "cannot write the data directory's lock file: %s", strerror(e));
+        return bm_error_set(err, BM_EIO, "cannot write the data directory's lock file: %s",
+                            strerror(e));
     }
     s->lock_fd = fd;
     return BM_OK;
@@ -189,25 +202,33 @@ static int set_roots(bm_service *s, bm_error *err)
         char real[PATH_MAX];
         struct stat st;
         bm_error_at(err, given, 0, 0, NULL);
-        if (given[0] != '/') return bm_error_set(err, BM_EINVAL, "--allow-root must be an absolute path");
+        if (given[0] != '/')
+            return bm_error_set(err, BM_EINVAL, "--allow-root must be an absolute path");
         if (!realpath(given, real) || stat(real, &st) != 0)
-            return bm_error_set(err, BM_EINVAL, "--allow-root: cannot use this folder: %s", strerror(errno));
-        if (!S_ISDIR(st.st_mode)) return bm_error_set(err, BM_EINVAL, "--allow-root: not a directory");
+            return bm_error_set(err, BM_EINVAL, "--allow-root: cannot use this folder: %s",
+                                strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return bm_error_set(err, BM_EINVAL, "--allow-root: not a directory");
         size_t rl = strlen(real);
-        while (rl > 1 && real[rl - 1] == '/') real[--rl] = 0;
-        if (rl >= sizeof(s->roots[0])) return bm_error_set(err, BM_EINVAL, "--allow-root: path too long");
-        int holds_data = rl == 1 || (!strncmp(data, real, rl) && (data[rl] == '/' || data[rl] == 0));
+        while (rl > 1 && real[rl - 1] == '/')
+            real[--rl] = 0;
+        if (rl >= sizeof(s->roots[0]))
+            return bm_error_set(err, BM_EINVAL, "--allow-root: path too long");
+        int holds_data =
+            rl == 1 || (!strncmp(data, real, rl) && (data[rl] == '/' || data[rl] == 0));
         int in_data = !strncmp(real, data, dl) && real[dl] == '/' &&
                       strncmp(real, s->roots[0], strlen(s->roots[0])) != 0;
         if (holds_data || in_data)
-            return bm_error_set(err, BM_EINVAL,
-                                "--allow-root %s the data directory %s, whose state and access keys requests may "
-                                "never reach: name a folder beside it (or use %s)",
-                                holds_data ? "contains" : "lies in", data, s->roots[0]);
+            return bm_error_set(
+                err, BM_EINVAL,
+                "--allow-root %s the data directory %s, whose state and access keys requests may "
+                "never reach: name a folder beside it (or use %s)",
+                holds_data ? "contains" : "lies in", data, s->roots[0]);
         memcpy(s->roots[s->nroots++], real, rl + 1); /* fits: checked above */
     }
     const char *v[BM_SERVICE_MAX_ALLOW_ROOTS + 1];
-    for (size_t k = 0; k < s->nroots; k++) v[k] = s->roots[k];
+    for (size_t k = 0; k < s->nroots; k++)
+        v[k] = s->roots[k];
     bm_error_clear(err);
     return bm_store_confine(v, s->nroots, err);
 }
@@ -224,7 +245,8 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     snprintf(s->data_dir, sizeof(s->data_dir), "%s", cfg->data_dir);
     snprintf(s->region, sizeof(s->region), "%s", cfg->region ? cfg->region : "us-east-1");
     snprintf(s->account, sizeof(s->account), "%s", cfg->account ? cfg->account : "123456789012");
-    snprintf(s->worker_exe, sizeof(s->worker_exe), "%s", cfg->worker_exe ? cfg->worker_exe : "/proc/self/exe");
+    snprintf(s->worker_exe, sizeof(s->worker_exe), "%s",
+             cfg->worker_exe ? cfg->worker_exe : "/proc/self/exe");
     s->cfg.data_dir = s->data_dir;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->sched_mu, NULL);
@@ -237,7 +259,8 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     if (lock_data_dir(s, err)) goto fail; /* before anything reads or changes the state */
     chmod(s->data_dir, 0700);
     if (set_roots(s, err)) goto fail;
-    if (bm_credentials_load(s->data_dir, s->key_id, sizeof(s->key_id), s->key_secret, sizeof(s->key_secret), err))
+    if (bm_credentials_load(s->data_dir, s->key_id, sizeof(s->key_id), s->key_secret,
+                            sizeof(s->key_secret), err))
         goto fail;
     snprintf(path, sizeof(path), "%s/state.db", s->data_dir);
     if (bm_state_open(path, &s->db, err)) goto fail;
@@ -248,17 +271,23 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     if (!(s->runtime = bm__runtime_new(s, err))) goto fail;
     if (bm__scheduler_start(s, err)) goto fail;
     bm_http_opts ho = {
-        .host = cfg->host, .port = cfg->port, .max_body = cfg->max_body, .threads = cfg->http_threads,
+        .host = cfg->host,
+        .port = cfg->port,
+        .max_body = cfg->max_body,
+        .threads = cfg->http_threads,
         .body_memory = cfg->max_body_memory,
-        .max_connections = cfg->max_connections, .per_address = cfg->max_connections_per_address,
-        .timeout_s = cfg->idle_timeout_s, .request_timeout_s = cfg->request_timeout_s,
+        .max_connections = cfg->max_connections,
+        .per_address = cfg->max_connections_per_address,
+        .timeout_s = cfg->idle_timeout_s,
+        .request_timeout_s = cfg->request_timeout_s,
     };
     if (!(s->http = bm_http_start(&ho, handle, s, err))) goto fail;
     char roots[1200];
     bm_store_roots(roots, sizeof(roots));
-    bm__log(s, BM_LOG_INFO, "listening", "host=%s port=%d auth=%s data_dir=%s time_scale=%g roots=\"%s\"",
-            cfg->host ? cfg->host : "127.0.0.1", bm_http_port(s->http), cfg->auth ? "sigv4" : "off", s->data_dir,
-            s->clock.scale, roots);
+    bm__log(s, BM_LOG_INFO, "listening",
+            "host=%s port=%d auth=%s data_dir=%s time_scale=%g roots=\"%s\"",
+            cfg->host ? cfg->host : "127.0.0.1", bm_http_port(s->http), cfg->auth ? "sigv4" : "off",
+            s->data_dir, s->clock.scale, roots);
     return s;
 fail:
     bm_service_stop(s, 0);

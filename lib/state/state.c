@@ -364,8 +364,8 @@ static int doc_decode(const char *text, size_t n, json_t **out, bm_error *err, c
     if (oom)
         return bm_error_set(err, BM_ENOMEM, "state: %s: out of memory decoding the document", op);
     char what[JSON_ERROR_TEXT_LENGTH];
-    return bm_error_set(err, BM_EINTERNAL, "state: %s: the stored document is not valid JSON: %s", op,
-                        bm_json_error_what(&je, what, sizeof(what)));
+    return bm_error_set(err, BM_EINTERNAL, "state: %s: the stored document is not valid JSON: %s",
+                        op, bm_json_error_what(&je, what, sizeof(what)));
 }
 
 /* ================================================================================================

@@ -31,15 +31,16 @@ int bm_mkdirs(const char *dir, bm_error *err)
 /* What a non-regular file is, for messages. */
 static const char *file_kind(mode_t m)
 {
-    return S_ISLNK(m)    ? "a symbolic link"
-           : S_ISDIR(m)  ? "a directory"
-           : S_ISFIFO(m) ? "a FIFO"
+    return S_ISLNK(m)                 ? "a symbolic link"
+           : S_ISDIR(m)               ? "a directory"
+           : S_ISFIFO(m)              ? "a FIFO"
            : S_ISCHR(m) || S_ISBLK(m) ? "a device"
-           : S_ISSOCK(m) ? "a socket"
-                         : "not a regular file";
+           : S_ISSOCK(m)              ? "a socket"
+                                      : "not a regular file";
 }
 
-int bm_write_file_atomic_at(int dfd, const char *name, const char *shown, const void *data, size_t len, bm_error *err)
+int bm_write_file_atomic_at(int dfd, const char *name, const char *shown, const void *data,
+                            size_t len, bm_error *err)
 {
     char tmp[300];
     int w = snprintf(tmp, sizeof(tmp), ".%s.tmp.%ld", name, (long)getpid());
@@ -52,8 +53,10 @@ int bm_write_file_atomic_at(int dfd, const char *name, const char *shown, const 
     struct stat st;
     if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
         bm_error_at(err, shown, 0, 0, NULL);
-        return bm_error_set(err, BM_EIO, "cannot write: the destination is %s, not a regular file; "
-                            "biasmon replaces regular files only", file_kind(st.st_mode));
+        return bm_error_set(err, BM_EIO,
+                            "cannot write: the destination is %s, not a regular file; "
+                            "biasmon replaces regular files only",
+                            file_kind(st.st_mode));
     }
     unlinkat(dfd, tmp, 0); /* a leftover of a crashed writer with this pid; never followed */
     int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

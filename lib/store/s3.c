@@ -1,4 +1,5 @@
-/* The store's S3 back-end: GetObject, ListObjectsV2, PutObject, DeleteObject over libcurl, SigV4. */
+/* The store's S3 back-end: GetObject, ListObjectsV2, PutObject, DeleteObject over libcurl, SigV4.
+ */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +27,10 @@
 /* ==================================================================================== */
 
 typedef struct conf {
-    char scheme[8];     /* "http" or "https" */
-    char host[512];     /* the endpoint's host[:port], the Host header of path-style requests */
-    char base[512];     /* a path the endpoint itself has ("" or "/x"), without a trailing '/' */
-    int path_style;     /* a custom endpoint: endpoint/bucket/key */
+    char scheme[8]; /* "http" or "https" */
+    char host[512]; /* the endpoint's host[:port], the Host header of path-style requests */
+    char base[512]; /* a path the endpoint itself has ("" or "/x"), without a trailing '/' */
+    int path_style; /* a custom endpoint: endpoint/bucket/key */
     char region[64];
     char id[256], secret[256], token[4096];
     int attempts;
@@ -44,8 +45,10 @@ static const char *env(const char *name)
 /* Copies the trimmed text of [p, e) into out; 0 when it did not fit. */
 static int copy_trimmed(const char *p, const char *e, char *out, size_t n)
 {
-    while (p < e && (*p == ' ' || *p == '\t')) p++;
-    while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
     if ((size_t)(e - p) >= n) return 0;
     memcpy(out, p, (size_t)(e - p));
     out[e - p] = 0;
@@ -57,9 +60,12 @@ static int read_credentials_file(conf *c, bm_error *err)
 {
     char path[4096];
     const char *f = env("AWS_SHARED_CREDENTIALS_FILE"), *home = env("HOME");
-    if (f) snprintf(path, sizeof(path), "%s", f);
-    else if (home) snprintf(path, sizeof(path), "%s/.aws/credentials", home);
-    else return BM_OK;
+    if (f)
+        snprintf(path, sizeof(path), "%s", f);
+    else if (home)
+        snprintf(path, sizeof(path), "%s/.aws/credentials", home);
+    else
+        return BM_OK;
     const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
     if (!strcmp(path, "/dev/null")) return BM_OK; /* the usual way to say "no such file" */
     /* the buffer is allocated whole before reading, so no copy of the keys is left behind by a
@@ -76,8 +82,8 @@ static int read_credentials_file(conf *c, bm_error *err)
         r = BM_OK;
     } else if (r) {
         bm_error_at(err, path, 0, 0, NULL);
-        bm_error_set(err, r = r == BM_ENOMEM ? r : BM_EINVAL, "cannot read the AWS shared credentials file: %s",
-                     fe.msg);
+        bm_error_set(err, r = r == BM_ENOMEM ? r : BM_EINVAL,
+                     "cannot read the AWS shared credentials file: %s", fe.msg);
     }
     char *text = b.data;
     size_t len = r ? 0 : b.len;
@@ -93,18 +99,23 @@ static int read_credentials_file(conf *c, bm_error *err)
         char *e = memchr(p, '\n', (size_t)(text + len - p));
         if (!e) e = text + len;
         char *s = p;
-        while (s < e && (*s == ' ' || *s == '\t')) s++;
+        while (s < e && (*s == ' ' || *s == '\t'))
+            s++;
         if (s < e && *s == '[') {
             char name[256];
             char *close_br = memchr(s, ']', (size_t)(e - s));
-            in = close_br && copy_trimmed(s + 1, close_br, name, sizeof(name)) && !strcmp(name, profile);
+            in = close_br && copy_trimmed(s + 1, close_br, name, sizeof(name)) &&
+                 !strcmp(name, profile);
         } else if (in && s < e && *s != '#' && *s != ';') {
             char *eq = memchr(s, '=', (size_t)(e - s));
             char key[64];
             if (eq && copy_trimmed(s, eq, key, sizeof(key))) {
-                if (!strcmp(key, "aws_access_key_id")) copy_trimmed(eq + 1, e, id, sizeof(id));
-                else if (!strcmp(key, "aws_secret_access_key")) copy_trimmed(eq + 1, e, secret, sizeof(secret));
-                else if (!strcmp(key, "aws_session_token")) copy_trimmed(eq + 1, e, token, sizeof(token));
+                if (!strcmp(key, "aws_access_key_id"))
+                    copy_trimmed(eq + 1, e, id, sizeof(id));
+                else if (!strcmp(key, "aws_secret_access_key"))
+                    copy_trimmed(eq + 1, e, secret, sizeof(secret));
+                else if (!strcmp(key, "aws_session_token"))
+                    copy_trimmed(eq + 1, e, token, sizeof(token));
             }
         }
         p = e + 1;
@@ -140,24 +151,33 @@ static int conf_load(conf *c, bm_error *err)
     if (a) {
         char *end;
         long v = strtol(a, &end, 10);
-        if (*end || v < 1 || v > 10) return bm_error_set(err, BM_EINVAL, "AWS_MAX_ATTEMPTS must be 1..10");
+        if (*end || v < 1 || v > 10)
+            return bm_error_set(err, BM_EINVAL, "AWS_MAX_ATTEMPTS must be 1..10");
         c->attempts = (int)v;
     }
-    const char *ep = env("AWS_ENDPOINT_URL_S3") ? env("AWS_ENDPOINT_URL_S3") : env("AWS_ENDPOINT_URL");
+    const char *ep =
+        env("AWS_ENDPOINT_URL_S3") ? env("AWS_ENDPOINT_URL_S3") : env("AWS_ENDPOINT_URL");
     if (ep) {
         const char *which = env("AWS_ENDPOINT_URL_S3") ? "AWS_ENDPOINT_URL_S3" : "AWS_ENDPOINT_URL";
         const char *rest;
-        if (!strncmp(ep, "http://", 7)) snprintf(c->scheme, sizeof(c->scheme), "http"), rest = ep + 7;
-        else if (!strncmp(ep, "https://", 8)) snprintf(c->scheme, sizeof(c->scheme), "https"), rest = ep + 8;
-        else return bm_error_set(err, BM_EINVAL, "%s must start with http:// or https://", which);
+        if (!strncmp(ep, "http://", 7))
+            snprintf(c->scheme, sizeof(c->scheme), "http"), rest = ep + 7;
+        else if (!strncmp(ep, "https://", 8))
+            snprintf(c->scheme, sizeof(c->scheme), "https"), rest = ep + 8;
+        else
+            return bm_error_set(err, BM_EINVAL, "%s must start with http:// or https://", which);
         size_t hl = strcspn(rest, "/?#");
-        if (!hl || hl >= sizeof(c->host) || rest[hl] == '?' || rest[hl] == '#' || memchr(rest, '@', hl))
-            return bm_error_set(err, BM_EINVAL, "%s is not an endpoint URL (scheme://host[:port][/path])", which);
+        if (!hl || hl >= sizeof(c->host) || rest[hl] == '?' || rest[hl] == '#' ||
+            memchr(rest, '@', hl))
+            return bm_error_set(err, BM_EINVAL,
+                                "%s is not an endpoint URL (scheme://host[:port][/path])", which);
         memcpy(c->host, rest, hl);
         const char *path = rest + hl;
         size_t pl = strlen(path);
-        while (pl && path[pl - 1] == '/') pl--;
-        if (pl >= sizeof(c->base) || strpbrk(path, "?# ")) return bm_error_set(err, BM_EINVAL, "%s: path too long", which);
+        while (pl && path[pl - 1] == '/')
+            pl--;
+        if (pl >= sizeof(c->base) || strpbrk(path, "?# "))
+            return bm_error_set(err, BM_EINVAL, "%s: path too long", which);
         memcpy(c->base, path, pl);
         c->path_style = 1;
     } else {
@@ -178,9 +198,11 @@ static int conf_load(conf *c, bm_error *err)
         if (r) return r;
     }
     if (!c->id[0])
-        return bm_error_set(err, BM_EACCESS,
-                            "no AWS credentials for S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile "
-                            "in the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)");
+        return bm_error_set(
+            err, BM_EACCESS,
+            "no AWS credentials for S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a "
+            "profile "
+            "in the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)");
     return BM_OK;
 }
 
@@ -193,7 +215,7 @@ typedef struct loc {
     char bucket[64];
     const char *key; /* into the caller's string */
     char host[600];
-    char path[4608]; /* base + "/bucket" (path-style) + "/" + encoded key */
+    char path[4608];  /* base + "/bucket" (path-style) + "/" + encoded key */
     char shown[1100]; /* "s3://bucket/key" for messages */
     int vhost;        /* virtual-hosted: bucket.host/key */
 } loc;
@@ -203,21 +225,23 @@ static int valid_bucket(const char *b, size_t n)
     if (n < 3 || n > 63) return 0;
     for (size_t i = 0; i < n; i++) {
         char ch = b[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' ||
-              (ch >= 'A' && ch <= 'Z')))
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+              ch == '_' || (ch >= 'A' && ch <= 'Z')))
             return 0;
     }
     return 1;
 }
 
 /* Appends s percent-encoded (unreserved bytes as they are, '/' too when keep_slash). */
-static int put_uri_encoded(char *out, size_t cap, size_t *o, const char *s, size_t n, int keep_slash)
+static int put_uri_encoded(char *out, size_t cap, size_t *o, const char *s, size_t n,
+                           int keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        int plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-                    ch == '_' || ch == '.' || ch == '~' || (keep_slash && ch == '/');
+        int plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~' ||
+                    (keep_slash && ch == '/');
         if (*o + (plain ? 1 : 3) >= cap) return BM_ELIMIT;
         if (plain) {
             out[(*o)++] = (char)ch;
@@ -238,7 +262,9 @@ static int loc_make(const conf *c, const char *rest, loc *l, bm_error *err)
     size_t bl = strcspn(rest, "/");
     if (!valid_bucket(rest, bl)) {
         bm_error_at(err, l->shown, 0, 0, NULL);
-        return bm_error_set(err, BM_EINVAL, "not an S3 URI: s3://BUCKET/KEY with a bucket name of 3-63 letters, digits, '.', '-'");
+        return bm_error_set(
+            err, BM_EINVAL,
+            "not an S3 URI: s3://BUCKET/KEY with a bucket name of 3-63 letters, digits, '.', '-'");
     }
     memcpy(l->bucket, rest, bl);
     l->key = rest + bl + (rest[bl] == '/');
@@ -282,7 +308,8 @@ static void unlock_cb(CURL *h, curl_lock_data d, void *u)
 /* libcurl once per process, and one connection cache shared by every request of every thread. */
 static void init_once(void)
 {
-    for (int k = 0; k < CURL_LOCK_DATA_LAST; k++) pthread_mutex_init(&share_locks[k], NULL);
+    for (int k = 0; k < CURL_LOCK_DATA_LAST; k++)
+        pthread_mutex_init(&share_locks[k], NULL);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(share = curl_share_init())) {
         init_failed = 1;
         return;
@@ -343,8 +370,10 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *u)
 static void header_value(const char *p, size_t n, size_t namelen, char *out, size_t cap)
 {
     const char *v = p + namelen, *e = p + n;
-    while (v < e && (*v == ' ' || *v == '\t')) v++;
-    while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ')) e--;
+    while (v < e && (*v == ' ' || *v == '\t'))
+        v++;
+    while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
+        e--;
     size_t l = (size_t)(e - v) < cap - 1 ? (size_t)(e - v) : cap - 1;
     memcpy(out, v, l);
     out[l] = 0;
@@ -354,7 +383,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *u)
 {
     call *k = u;
     size_t n = size * nmemb;
-    if (n >= 5 && !memcmp(p, "HTTP/", 5)) { /* a new status line: an earlier 100 Continue's headers go */
+    if (n >= 5 &&
+        !memcmp(p, "HTTP/", 5)) { /* a new status line: an earlier 100 Continue's headers go */
         k->status = 0;
         k->content_range[0] = k->etag[0] = 0;
         const char *sp = memchr(p, ' ', n);
@@ -379,8 +409,9 @@ static size_t on_upload(char *p, size_t size, size_t nmemb, void *u)
 
 static int retryable_code(const char *code)
 {
-    static const char *const codes[] = {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable",
-                                        "Throttling", "ThrottlingException", "RequestTimeTooSkewed"};
+    static const char *const codes[] = {
+        "SlowDown",   "RequestTimeout",      "InternalError",       "ServiceUnavailable",
+        "Throttling", "ThrottlingException", "RequestTimeTooSkewed"};
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
         if (!strcmp(code, codes[i])) return 1;
     return 0;
@@ -388,9 +419,10 @@ static int retryable_code(const char *code)
 
 static int retryable_curl(CURLcode cc)
 {
-    return cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_RECV_ERROR ||
-           cc == CURLE_SEND_ERROR || cc == CURLE_GOT_NOTHING || cc == CURLE_PARTIAL_FILE ||
-           cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_HTTP2 || cc == CURLE_HTTP2_STREAM;
+    return cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT ||
+           cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR || cc == CURLE_GOT_NOTHING ||
+           cc == CURLE_PARTIAL_FILE || cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_HTTP2 ||
+           cc == CURLE_HTTP2_STREAM;
 }
 
 /* The wait before attempt n+1 (n >= 1): 100 ms doubling, capped at 5 s, with "equal jitter". */
@@ -412,7 +444,8 @@ static int code_status(const char *code, long http)
         return BM_ENOTFOUND;
     if (!strcmp(code, "AccessDenied") || !strcmp(code, "InvalidAccessKeyId") ||
         !strcmp(code, "SignatureDoesNotMatch") || !strcmp(code, "ExpiredToken") ||
-        !strcmp(code, "InvalidToken") || !strcmp(code, "AllAccessDisabled") || (!code[0] && http == 403))
+        !strcmp(code, "InvalidToken") || !strcmp(code, "AllAccessDisabled") ||
+        (!code[0] && http == 403))
         return BM_EACCESS;
     return BM_EIO;
 }
@@ -421,7 +454,8 @@ static int code_status(const char *code, long http)
 static int perform(CURL *h, call *k, bm_error *err)
 {
     char url[MAX_URL], hash[65], amz_date[32], auth[1024];
-    char h_host[700], h_sha[100], h_date[64], h_auth[1100], h_range[200], h_match[300], h_token[4200];
+    char h_host[700], h_sha[100], h_date[64], h_auth[1100], h_range[200], h_match[300],
+        h_token[4200];
     int r = BM_EIO;
     bm_buf_init(&k->errbody, MAX_ERROR_BODY);
     if (k->sink) k->sink_start = k->sink->len;
@@ -431,8 +465,10 @@ static int perform(CURL *h, call *k, bm_error *err)
         bm_error_at(err, k->l->shown, 0, 0, NULL);
         return bm_error_set(err, BM_ELIMIT, "S3 request URL too long");
     }
-    if (k->body_len) bm_sigv4_sha256_hex(k->body, k->body_len, hash);
-    else memcpy(hash, EMPTY_SHA256, 65);
+    if (k->body_len)
+        bm_sigv4_sha256_hex(k->body, k->body_len, hash);
+    else
+        memcpy(hash, EMPTY_SHA256, 65);
     char last[400] = "";
     for (int attempt = 1; attempt <= k->c->attempts; attempt++) {
         if (attempt > 1) backoff(attempt - 1);
@@ -445,10 +481,11 @@ static int perform(CURL *h, call *k, bm_error *err)
         if (k->c->token[0]) hs[nh++] = (bm_http_header){"x-amz-security-token", k->c->token};
         bm_sigv4_request req = {k->method, k->l->path, k->query, hs, nh, k->body, k->body_len};
         bm_sigv4_key key = {k->c->id, k->c->secret};
-        if ((r = bm_sigv4_sign_s3(&req, &key, k->c->region, (int64_t)time(NULL), amz_date, sizeof(amz_date), auth,
-                                  sizeof(auth)))) {
+        if ((r = bm_sigv4_sign_s3(&req, &key, k->c->region, (int64_t)time(NULL), amz_date,
+                                  sizeof(amz_date), auth, sizeof(auth)))) {
             bm_error_at(err, k->l->shown, 0, 0, NULL);
-            r = bm_error_set(err, r == BM_ENOMEM ? r : BM_EINVAL, "cannot sign the S3 request (%s)", bm_strerror(r));
+            r = bm_error_set(err, r == BM_ENOMEM ? r : BM_EINVAL, "cannot sign the S3 request (%s)",
+                             bm_strerror(r));
             break;
         }
         struct curl_slist *list = NULL, *t;
@@ -456,15 +493,22 @@ static int perform(CURL *h, call *k, bm_error *err)
         snprintf(h_sha, sizeof(h_sha), "x-amz-content-sha256: %s", hash);
         snprintf(h_date, sizeof(h_date), "x-amz-date: %s", amz_date);
         snprintf(h_auth, sizeof(h_auth), "Authorization: %s", auth);
-        const char *lines[9] = {h_host, h_sha, h_date, h_auth, "Expect:", "Accept:", NULL, NULL, NULL};
+        const char *lines[9] = {
+            h_host, h_sha, h_date, h_auth, "Expect:", "Accept:", NULL, NULL, NULL};
         int nl = 6;
-        if (k->range) snprintf(h_range, sizeof(h_range), "Range: %s", k->range), lines[nl++] = h_range;
-        if (k->if_match) snprintf(h_match, sizeof(h_match), "If-Match: %s", k->if_match), lines[nl++] = h_match;
-        if (k->c->token[0]) snprintf(h_token, sizeof(h_token), "x-amz-security-token: %s", k->c->token), lines[nl++] = h_token;
+        if (k->range)
+            snprintf(h_range, sizeof(h_range), "Range: %s", k->range), lines[nl++] = h_range;
+        if (k->if_match)
+            snprintf(h_match, sizeof(h_match), "If-Match: %s", k->if_match), lines[nl++] = h_match;
+        if (k->c->token[0])
+            snprintf(h_token, sizeof(h_token), "x-amz-security-token: %s", k->c->token),
+                lines[nl++] = h_token;
         int oom = 0;
         for (int i = 0; i < nl && !oom; i++) {
-            if (!(t = curl_slist_append(list, lines[i]))) oom = 1;
-            else list = t;
+            if (!(t = curl_slist_append(list, lines[i])))
+                oom = 1;
+            else
+                list = t;
         }
         OPENSSL_cleanse(h_token, sizeof(h_token));
         if (oom) {
@@ -513,9 +557,10 @@ static int perform(CURL *h, call *k, bm_error *err)
             break;
         }
         if (cc != CURLE_OK) {
-            (void)bm_fmt_fit(last, sizeof(last), "%s://%s: %s", k->c->scheme, k->l->host, curl_easy_strerror(cc));
-            r = bm_error_set(err, BM_EIO, "S3 %s failed: %s (after %d attempt%s)", k->method, last, attempt,
-                             attempt == 1 ? "" : "s");
+            (void)bm_fmt_fit(last, sizeof(last), "%s://%s: %s", k->c->scheme, k->l->host,
+                             curl_easy_strerror(cc));
+            r = bm_error_set(err, BM_EIO, "S3 %s failed: %s (after %d attempt%s)", k->method, last,
+                             attempt, attempt == 1 ? "" : "s");
             if (!retryable_curl(cc)) break;
             continue;
         }
@@ -525,18 +570,20 @@ static int perform(CURL *h, call *k, bm_error *err)
             break;
         }
         char code[64], msg[256];
-        bm__s3_parse_error(k->errbody.data ? k->errbody.data : "", k->errbody.len, code, sizeof(code), msg,
-                           sizeof(msg));
+        bm__s3_parse_error(k->errbody.data ? k->errbody.data : "", k->errbody.len, code,
+                           sizeof(code), msg, sizeof(msg));
         if (!code[0] && status == 404) snprintf(code, sizeof(code), "%s", "NotFound");
         if (!code[0] && status == 403) snprintf(code, sizeof(code), "%s", "Forbidden");
-        r = bm_error_set(err, code_status(code, status), "S3 %s: %s%s%s (HTTP %ld, bucket %s, key \"%.300s\")",
-                         k->method, code[0] ? code : "error", msg[0] ? ": " : "", msg, status, k->l->bucket,
+        r = bm_error_set(err, code_status(code, status),
+                         "S3 %s: %s%s%s (HTTP %ld, bucket %s, key \"%.300s\")", k->method,
+                         code[0] ? code : "error", msg[0] ? ": " : "", msg, status, k->l->bucket,
                          k->l->key);
         if (!(status >= 500 || retryable_code(code))) break;
         if (attempt < k->c->attempts) continue;
-        r = bm_error_set(err, BM_EIO, "S3 %s: %s%s%s (HTTP %ld, bucket %s, key \"%.300s\", after %d attempts)",
-                         k->method, code[0] ? code : "error", msg[0] ? ": " : "", msg, status, k->l->bucket,
-                         k->l->key, attempt);
+        r = bm_error_set(err, BM_EIO,
+                         "S3 %s: %s%s%s (HTTP %ld, bucket %s, key \"%.300s\", after %d attempts)",
+                         k->method, code[0] ? code : "error", msg[0] ? ": " : "", msg, status,
+                         k->l->bucket, k->l->key, attempt);
     }
     bm_buf_release(&k->errbody);
     OPENSSL_cleanse(auth, sizeof(auth));
@@ -544,8 +591,8 @@ static int perform(CURL *h, call *k, bm_error *err)
 }
 
 /* One request on a new handle (its connection comes from and goes back to the shared cache). */
-static int simple(const char *rest, const char *method, const char *query, const void *body, size_t len,
-                  bm_buf *sink, call *out, bm_error *err)
+static int simple(const char *rest, const char *method, const char *query, const void *body,
+                  size_t len, bm_buf *sink, call *out, bm_error *err)
 {
     conf c;
     loc l;
@@ -554,7 +601,13 @@ static int simple(const char *rest, const char *method, const char *query, const
     CURL *h = NULL;
     if (!r && !(h = handle_new(err))) r = err->code;
     if (!r) {
-        call k = {.c = &c, .l = &l, .method = method, .query = query, .body = body, .body_len = len, .sink = sink};
+        call k = {.c = &c,
+                  .l = &l,
+                  .method = method,
+                  .query = query,
+                  .body = body,
+                  .body_len = len,
+                  .sink = sink};
         r = perform(h, &k, err);
         if (out) *out = k;
     }
@@ -631,8 +684,8 @@ static int folder_cmp(const char *e, const char *from, const char *to)
  * (dirs 1), delimited by '/'; with from and to, the files one folder down whose folder lies in
  * [from, to] as "FOLDER/NAME", in one listing without delimiter that starts after from and stops
  * past to. */
-static int list_prefix(const char *rest, int dirs, const char *from, const char *to, size_t max, bm_strlist *out,
-                       bm_error *err)
+static int list_prefix(const char *rest, int dirs, const char *from, const char *to, size_t max,
+                       bm_strlist *out, bm_error *err)
 {
     conf c;
     loc l;
@@ -646,13 +699,18 @@ static int list_prefix(const char *rest, int dirs, const char *from, const char 
     size_t first = out->n;
     if (!r) {
         /* the listing is of a bucket-relative prefix: bucket "b", key "x/y" -> "x/y/" */
-        int w = snprintf(prefix, sizeof(prefix), "%s%s", l.key, l.key[0] && l.key[strlen(l.key) - 1] != '/' ? "/" : "");
-        if (w < 0 || (size_t)w >= sizeof(prefix)) r = bm_error_set(err, BM_ELIMIT, "S3 prefix too long");
+        int w = snprintf(prefix, sizeof(prefix), "%s%s", l.key,
+                         l.key[0] && l.key[strlen(l.key) - 1] != '/' ? "/" : "");
+        if (w < 0 || (size_t)w >= sizeof(prefix))
+            r = bm_error_set(err, BM_ELIMIT, "S3 prefix too long");
         /* the request is the bucket's: "/bucket" (path-style) or "/" */
-        if (l.vhost) snprintf(l.path, sizeof(l.path), "/");
-        else snprintf(l.path, sizeof(l.path), "%s/%s", c.base, l.bucket);
+        if (l.vhost)
+            snprintf(l.path, sizeof(l.path), "/");
+        else
+            snprintf(l.path, sizeof(l.path), "%s/%s", c.base, l.bucket);
     }
-    /* pages of S3's default 1,000 keys; BIASMON_S3_MAX_KEYS (1-1000) asks for smaller ones (tests) */
+    /* pages of S3's default 1,000 keys; BIASMON_S3_MAX_KEYS (1-1000) asks for smaller ones (tests)
+     */
     char page_size[8] = "";
     const char *mk = env("BIASMON_S3_MAX_KEYS");
     if (mk) {
@@ -666,21 +724,26 @@ static int list_prefix(const char *rest, int dirs, const char *from, const char 
         size_t o = token[0] ? sizeof(ct) - 1 : 0;
         memcpy(query, ct, o);
         query[o] = 0;
-        if (token[0] && put_uri_encoded(query, sizeof(query), &o, token, strlen(token), 0)) r = BM_ELIMIT;
+        if (token[0] && put_uri_encoded(query, sizeof(query), &o, token, strlen(token), 0))
+            r = BM_ELIMIT;
         char mid[96];
-        snprintf(mid, sizeof(mid), "%s%slist-type=2%s%s&prefix=", token[0] ? "&" : "", from ? "" : "delimiter=%2F&",
-                 page_size[0] ? "&max-keys=" : "", page_size);
+        snprintf(mid, sizeof(mid), "%s%slist-type=2%s%s&prefix=", token[0] ? "&" : "",
+                 from ? "" : "delimiter=%2F&", page_size[0] ? "&max-keys=" : "", page_size);
         if (!r && o + strlen(mid) < sizeof(query)) {
             memcpy(query + o, mid, strlen(mid) + 1);
             o += strlen(mid);
         } else {
             r = BM_ELIMIT;
         }
-        if (!r && put_uri_encoded(query, sizeof(query), &o, prefix, strlen(prefix), 0)) r = BM_ELIMIT;
-        if (!r && from && !token[0]) { /* start-after=PREFIX+FROM: the first folder's keys come right after */
+        if (!r && put_uri_encoded(query, sizeof(query), &o, prefix, strlen(prefix), 0))
+            r = BM_ELIMIT;
+        if (!r && from &&
+            !token[0]) { /* start-after=PREFIX+FROM: the first folder's keys come right after */
             static const char sa[] = "&start-after=";
-            if (o + sizeof(sa) >= sizeof(query)) r = BM_ELIMIT;
-            else memcpy(query + o, sa, sizeof(sa)), o += sizeof(sa) - 1;
+            if (o + sizeof(sa) >= sizeof(query))
+                r = BM_ELIMIT;
+            else
+                memcpy(query + o, sa, sizeof(sa)), o += sizeof(sa) - 1;
             if (!r && (put_uri_encoded(query, sizeof(query), &o, prefix, strlen(prefix), 0) ||
                        put_uri_encoded(query, sizeof(query), &o, from, strlen(from), 0)))
                 r = BM_ELIMIT;
@@ -693,31 +756,39 @@ static int list_prefix(const char *rest, int dirs, const char *from, const char 
         bm_buf_reset(&body);
         call k = {.c = &c, .l = &l, .method = "GET", .query = query, .sink = &body};
         if ((r = perform(h, &k, err))) {
-            if (r == BM_ELIMIT) r = bm_error_set(err, BM_ELIMIT, "S3 list answer larger than %u bytes", MAX_LIST_BODY);
+            if (r == BM_ELIMIT)
+                r = bm_error_set(err, BM_ELIMIT, "S3 list answer larger than %u bytes",
+                                 MAX_LIST_BODY);
             break;
         }
         int truncated = 0, past = 0;
         char next[2048];
         size_t before = out->n;
-        r = bm__s3_parse_list(body.data ? body.data : "", body.len, prefix, from ? 2 : dirs, max, out, &truncated,
-                              next, sizeof(next));
+        r = bm__s3_parse_list(body.data ? body.data : "", body.len, prefix, from ? 2 : dirs, max,
+                              out, &truncated, next, sizeof(next));
         if (!r && from) { /* keep the folders in [from, to]; a key past to ends the listing */
             size_t keep = before;
             for (size_t i = before; i < out->n; i++) {
                 int where = folder_cmp(out->v[i], from, to);
                 past |= where > 0;
-                if (where) bm_free(out->v[i]);
-                else out->v[keep++] = out->v[i];
+                if (where)
+                    bm_free(out->v[i]);
+                else
+                    out->v[keep++] = out->v[i];
             }
             out->n = keep;
         }
         bm_error_at(err, l.shown, 0, 0, NULL);
-        if (r == BM_ELIMIT) r = bm_error_set(err, BM_ELIMIT, "more than %zu entries", max);
-        else if (r == BM_ENOMEM) r = bm_error_set(err, BM_ENOMEM, "out of memory");
-        else if (r) r = bm_error_set(err, r, "S3 list answer is not a ListObjectsV2 result");
+        if (r == BM_ELIMIT)
+            r = bm_error_set(err, BM_ELIMIT, "more than %zu entries", max);
+        else if (r == BM_ENOMEM)
+            r = bm_error_set(err, BM_ENOMEM, "out of memory");
+        else if (r)
+            r = bm_error_set(err, r, "S3 list answer is not a ListObjectsV2 result");
         if (r || !truncated || past) break;
         if (!next[0] || !strcmp(next, token)) {
-            r = bm_error_set(err, BM_EIO, "S3 list answer is truncated without a new continuation token");
+            r = bm_error_set(err, BM_EIO,
+                             "S3 list answer is truncated without a new continuation token");
             break;
         }
         memcpy(token, next, strlen(next) + 1);
@@ -745,8 +816,8 @@ int bm__s3_list(const char *rest, int dirs, size_t max, bm_strlist *out, bm_erro
     return list_prefix(rest, dirs, NULL, NULL, max, out, err);
 }
 
-int bm__s3_list_range(const char *rest, const char *from, const char *to, size_t max, bm_strlist *out,
-                      bm_error *err)
+int bm__s3_list_range(const char *rest, const char *from, const char *to, size_t max,
+                      bm_strlist *out, bm_error *err)
 {
     return list_prefix(rest, 0, from, to, max, out, err);
 }
@@ -794,8 +865,13 @@ static int fetch(bm__s3_reader *r, bm_error *err)
              (unsigned long long)(r->off + BM__S3_CHUNK - 1));
     bm_buf_reset(&r->chunk);
     r->pos = 0;
-    call k = {.c = &r->c, .l = &r->l, .method = "GET", .query = "", .range = range,
-              .if_match = r->etag[0] ? r->etag : NULL, .sink = &r->chunk};
+    call k = {.c = &r->c,
+              .l = &r->l,
+              .method = "GET",
+              .query = "",
+              .range = range,
+              .if_match = r->etag[0] ? r->etag : NULL,
+              .sink = &r->chunk};
     int rc = perform(r->h, &k, err);
     if (rc && k.status == 416 && r->off == 0) { /* an empty object */
         bm_error_clear(err);
@@ -861,7 +937,8 @@ void bm__s3_reader_close(bm__s3_reader *r)
 static int element(const char **p, const char *e, const char *name, bm_slice *text)
 {
     char open_tag[48], close_tag[48];
-    int ol = snprintf(open_tag, sizeof(open_tag), "<%s>", name), cl = snprintf(close_tag, sizeof(close_tag), "</%s>", name);
+    int ol = snprintf(open_tag, sizeof(open_tag), "<%s>", name),
+        cl = snprintf(close_tag, sizeof(close_tag), "</%s>", name);
     const char *s = *p;
     for (;;) {
         const char *a = s < e ? memmem(s, (size_t)(e - s), open_tag, (size_t)ol) : NULL;
@@ -876,7 +953,10 @@ static int element(const char **p, const char *e, const char *name, bm_slice *te
 
 static int hexdig(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* XML text with its five entities and character references decoded, into out (n bytes, NUL-
@@ -895,27 +975,36 @@ static int xml_text(bm_slice t, char *out, size_t n, size_t *len)
             if (!semi) return BM_EPARSE;
             size_t el = (size_t)(semi - (t.p + i)) + 1;
             const char *ent = t.p + i;
-            if (el == 5 && !memcmp(ent, "&amp;", 5)) u[0] = '&';
-            else if (el == 4 && !memcmp(ent, "&lt;", 4)) u[0] = '<';
-            else if (el == 4 && !memcmp(ent, "&gt;", 4)) u[0] = '>';
-            else if (el == 6 && !memcmp(ent, "&quot;", 6)) u[0] = '"';
-            else if (el == 6 && !memcmp(ent, "&apos;", 6)) u[0] = '\'';
+            if (el == 5 && !memcmp(ent, "&amp;", 5))
+                u[0] = '&';
+            else if (el == 4 && !memcmp(ent, "&lt;", 4))
+                u[0] = '<';
+            else if (el == 4 && !memcmp(ent, "&gt;", 4))
+                u[0] = '>';
+            else if (el == 6 && !memcmp(ent, "&quot;", 6))
+                u[0] = '"';
+            else if (el == 6 && !memcmp(ent, "&apos;", 6))
+                u[0] = '\'';
             else if (el > 3 && ent[1] == '#') {
                 unsigned long cp = 0;
                 int hex = ent[2] == 'x';
                 size_t d = hex ? 3 : 2;
                 if (d >= el - 1) return BM_EPARSE;
                 for (; d < el - 1; d++) {
-                    int v = hex ? hexdig(ent[d]) : (ent[d] >= '0' && ent[d] <= '9' ? ent[d] - '0' : -1);
+                    int v =
+                        hex ? hexdig(ent[d]) : (ent[d] >= '0' && ent[d] <= '9' ? ent[d] - '0' : -1);
                     if (v < 0) return BM_EPARSE;
                     cp = cp * (hex ? 16 : 10) + (unsigned long)v;
                     if (cp > 0x10FFFF) return BM_EPARSE;
                 }
                 if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return BM_EPARSE;
-                if (cp < 0x80) u[0] = (char)cp;
-                else if (cp < 0x800) u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 63)), ul = 2;
+                if (cp < 0x80)
+                    u[0] = (char)cp;
+                else if (cp < 0x800)
+                    u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 63)), ul = 2;
                 else if (cp < 0x10000)
-                    u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 63)), u[2] = (char)(0x80 | (cp & 63)), ul = 3;
+                    u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 63)),
+                    u[2] = (char)(0x80 | (cp & 63)), ul = 3;
                 else
                     u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 63)),
                     u[2] = (char)(0x80 | ((cp >> 6) & 63)), u[3] = (char)(0x80 | (cp & 63)), ul = 4;
@@ -933,8 +1022,8 @@ static int xml_text(bm_slice t, char *out, size_t n, size_t *len)
     return BM_OK;
 }
 
-int bm__s3_parse_list(const char *xml, size_t n, const char *prefix, int dirs, size_t max, bm_strlist *out,
-                      int *truncated, char *token, size_t toklen)
+int bm__s3_parse_list(const char *xml, size_t n, const char *prefix, int dirs, size_t max,
+                      bm_strlist *out, int *truncated, char *token, size_t toklen)
 {
     const char *e = xml + n, *p = xml;
     bm_slice root, t;
@@ -989,11 +1078,13 @@ static void printable(bm_slice t, char *out, size_t n)
     out[0] = 0;
     if (xml_text((bm_slice){t.p, t.n < 1000 ? t.n : 1000}, tmp, sizeof(tmp), &len)) return;
     size_t o = 0;
-    for (size_t i = 0; i < len && o + 1 < n; i++) out[o++] = tmp[i] >= 0x20 && tmp[i] < 0x7f ? tmp[i] : '?';
+    for (size_t i = 0; i < len && o + 1 < n; i++)
+        out[o++] = tmp[i] >= 0x20 && tmp[i] < 0x7f ? tmp[i] : '?';
     out[o] = 0;
 }
 
-void bm__s3_parse_error(const char *xml, size_t n, char *code, size_t codelen, char *msg, size_t msglen)
+void bm__s3_parse_error(const char *xml, size_t n, char *code, size_t codelen, char *msg,
+                        size_t msglen)
 {
     const char *p = xml, *e = xml + n;
     bm_slice t;

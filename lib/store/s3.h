@@ -10,24 +10,23 @@
 /* Every call takes the URI without its scheme ("bucket/key"); errors name "s3://bucket/key", the
  * S3 error code and message, never a credential. Configuration comes from the environment at each
  * call, as AWS's tools read it:
- *   endpoint  AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL (path-style addressing: endpoint/bucket/key),
- *             else https://s3.REGION.amazonaws.com (virtual-hosted: https://bucket.s3.REGION...)
- *   keys      AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, else the shared
- *             credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials), profile
- *             AWS_PROFILE or "default"
- *   region    AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1
- *   attempts  AWS_MAX_ATTEMPTS (1-10, default 4): a request that fails with a 5xx, SlowDown,
- *             RequestTimeout, a timeout or a lost connection is tried again after an
- *             exponential, jittered wait (0.1 s doubling, at most 5 s)
- * Status codes: NoSuchKey, NoSuchBucket (and 404) are BM_ENOTFOUND; AccessDenied,
- * InvalidAccessKeyId, SignatureDoesNotMatch (and 403) BM_EACCESS; others BM_EIO; a configuration
- * that cannot be used BM_EINVAL. */
+ *   endpoint  AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL (path-style addressing:
+ * endpoint/bucket/key), else https://s3.REGION.amazonaws.com (virtual-hosted:
+ * https://bucket.s3.REGION...) keys      AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN, else the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
+ * ~/.aws/credentials), profile AWS_PROFILE or "default" region    AWS_REGION, else
+ * AWS_DEFAULT_REGION, else us-east-1 attempts  AWS_MAX_ATTEMPTS (1-10, default 4): a request that
+ * fails with a 5xx, SlowDown, RequestTimeout, a timeout or a lost connection is tried again after
+ * an exponential, jittered wait (0.1 s doubling, at most 5 s) Status codes: NoSuchKey, NoSuchBucket
+ * (and 404) are BM_ENOTFOUND; AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch (and 403)
+ * BM_EACCESS; others BM_EIO; a configuration that cannot be used BM_EINVAL. */
 
-int bm__s3_list(const char *rest, int dirs, size_t max, bm_strlist *out, bm_error *err) BM_MUST_CHECK;
+int bm__s3_list(const char *rest, int dirs, size_t max, bm_strlist *out,
+                bm_error *err) BM_MUST_CHECK;
 /* bm_store_list_range's S3 side: one ListObjectsV2 without delimiter, from start-after
  * PREFIX+from, its pages followed until a key's folder passes to. */
-int bm__s3_list_range(const char *rest, const char *from, const char *to, size_t max, bm_strlist *out,
-                      bm_error *err) BM_MUST_CHECK;
+int bm__s3_list_range(const char *rest, const char *from, const char *to, size_t max,
+                      bm_strlist *out, bm_error *err) BM_MUST_CHECK;
 int bm__s3_read(const char *rest, size_t max, bm_buf *out, bm_error *err) BM_MUST_CHECK;
 int bm__s3_write(const char *rest, const void *data, size_t len, bm_error *err) BM_MUST_CHECK;
 int bm__s3_remove(const char *rest, bm_error *err) BM_MUST_CHECK;
@@ -49,9 +48,10 @@ void bm__s3_reader_close(bm__s3_reader *r);
  * down (NAME not hidden) when dirs == 2; at most max in out (BM_ELIMIT). *truncated and
  * token (NextContinuationToken, NUL-terminated, toklen bytes) say whether to go on. BM_EPARSE for
  * a body that is not such a result; BM_ENOMEM. */
-int bm__s3_parse_list(const char *xml, size_t n, const char *prefix, int dirs, size_t max, bm_strlist *out,
-                      int *truncated, char *token, size_t toklen) BM_MUST_CHECK;
+int bm__s3_parse_list(const char *xml, size_t n, const char *prefix, int dirs, size_t max,
+                      bm_strlist *out, int *truncated, char *token, size_t toklen) BM_MUST_CHECK;
 /* An S3 error body's Code and Message (printable ASCII, truncated); "" when absent. */
-void bm__s3_parse_error(const char *xml, size_t n, char *code, size_t codelen, char *msg, size_t msglen);
+void bm__s3_parse_error(const char *xml, size_t n, char *code, size_t codelen, char *msg,
+                        size_t msglen);
 
 #endif

@@ -14,14 +14,14 @@ struct bm_store_seq {
     bm_store_seq_fn next;
     void *ctx;
     unsigned ahead, nthreads;
-    slot *ring;         /* ahead slots; [head, tail) are in use, in the generator's order */
+    slot *ring; /* ahead slots; [head, tail) are in use, in the generator's order */
     uint64_t head, tail;
-    int gen_busy;       /* a thread is in the generator */
-    int gen_end;        /* the generator said its last word: gen_rc, gen_err */
+    int gen_busy; /* a thread is in the generator */
+    int gen_end;  /* the generator said its last word: gen_rc, gen_err */
     int gen_rc;
     bm_error gen_err;
     int stop;
-    int locks;          /* 1 when mu and cv were made (threads or not) */
+    int locks; /* 1 when mu and cv were made (threads or not) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t th[BM_STORE_SEQ_MAX_AHEAD];
@@ -168,7 +168,8 @@ void bm_store_seq_free(bm_store_seq *s)
         s->stop = 1;
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        for (unsigned k = 0; k < s->nthreads; k++) pthread_join(s->th[k], NULL);
+        for (unsigned k = 0; k < s->nthreads; k++)
+            pthread_join(s->th[k], NULL);
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
     }

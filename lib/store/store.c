@@ -17,7 +17,8 @@
 
 void bm_strlist_release(bm_strlist *l)
 {
-    for (size_t k = 0; k < l->n; k++) bm_free(l->v[k]);
+    for (size_t k = 0; k < l->n; k++)
+        bm_free(l->v[k]);
     bm_free(l->v);
     memset(l, 0, sizeof(*l));
 }
@@ -39,8 +40,10 @@ int bm_strlist_push(bm_strlist *l, const char *s, size_t n)
 int bm_uri_join(const char *uri, const char *key, char *out, size_t outlen)
 {
     size_t n = strlen(uri);
-    while (n > 1 && uri[n - 1] == '/') n--;
-    while (*key == '/') key++;
+    while (n > 1 && uri[n - 1] == '/')
+        n--;
+    while (*key == '/')
+        key++;
     int w = snprintf(out, outlen, "%.*s/%s", (int)n, uri, key);
     if (w < 0 || (size_t)w >= outlen) return BM_ELIMIT;
     if (!*key) out[n] = 0;
@@ -62,15 +65,18 @@ static int confined;
 static void strip_slashes(char *p)
 {
     size_t n = strlen(p);
-    while (n > 0 && p[n - 1] == '/') p[--n] = 0;
+    while (n > 0 && p[n - 1] == '/')
+        p[--n] = 0;
 }
 
 int bm_store_confine(const char *const *dirs, size_t n, bm_error *err)
 {
-    for (size_t k = 0; k < nroots; k++) close(roots[k].fd);
+    for (size_t k = 0; k < nroots; k++)
+        close(roots[k].fd);
     nroots = 0;
     confined = 1; /* from here on, even on failure: nothing is allowed rather than everything */
-    if (n > BM_STORE_MAX_ROOTS) return bm_error_set(err, BM_ELIMIT, "more than %d allowed roots", BM_STORE_MAX_ROOTS);
+    if (n > BM_STORE_MAX_ROOTS)
+        return bm_error_set(err, BM_ELIMIT, "more than %d allowed roots", BM_STORE_MAX_ROOTS);
     for (size_t k = 0; k < n; k++) {
         root *r = &roots[nroots];
         if (dirs[k][0] != '/') {
@@ -106,7 +112,9 @@ size_t bm_store_roots(char *out, size_t n)
     if (n) out[0] = 0;
     for (size_t k = 0; k < nroots && o + 1 < n; k++) {
         /* for messages: a list too long for out ends in "..." */
-        if (bm_fmt_fit(out + o, n - o, "%s%s", k ? ", " : "", roots[k].given[0] ? roots[k].given : "/")) break;
+        if (bm_fmt_fit(out + o, n - o, "%s%s", k ? ", " : "",
+                       roots[k].given[0] ? roots[k].given : "/"))
+            break;
         o += strlen(out + o);
     }
     return nroots;
@@ -121,7 +129,8 @@ static const root *find_root(const char *path, const char **rel)
             size_t l = strlen(forms[f]);
             if (strncmp(path, forms[f], l) || (path[l] != '/' && path[l] != 0)) continue;
             const char *r = path + l;
-            while (*r == '/') r++;
+            while (*r == '/')
+                r++;
             *rel = *r ? r : ".";
             return &roots[k];
         }
@@ -141,7 +150,8 @@ static int open_beneath(const root *rt, const char *rel, int flags)
     if (fd >= 0 || errno != ENOSYS) return (int)fd;
     /* kernels before 5.6: open, then check where the descriptor really is */
     char full[4200], link[64], real[PATH_MAX];
-    if (snprintf(full, sizeof(full), "%s/%s", rt->real, rel) >= (int)sizeof(full)) return errno = ENAMETOOLONG, -1;
+    if (snprintf(full, sizeof(full), "%s/%s", rt->real, rel) >= (int)sizeof(full))
+        return errno = ENAMETOOLONG, -1;
     int f = open(full, flags);
     if (f < 0) return -1;
     snprintf(link, sizeof(link), "/proc/self/fd/%d", f);
@@ -158,7 +168,8 @@ static int denied(bm_error *err, const char *path, const char *why)
 {
     char list[600];
     size_t n = bm_store_roots(list, sizeof(list));
-    return bm_error_set(err, BM_EACCESS, "%s %s the folders biasmon serve may use (%s); name more with --allow-root",
+    return bm_error_set(err, BM_EACCESS,
+                        "%s %s the folders biasmon serve may use (%s); name more with --allow-root",
                         path, why, n ? list : "none");
 }
 
@@ -166,13 +177,16 @@ static int denied(bm_error *err, const char *path, const char *why)
 static int check_syntax(const char *path, const char *uri, bm_error *err)
 {
     if (path[0] != '/')
-        return bm_error_set(err, BM_EINVAL, "\"%.300s\" is not absolute: use file:///absolute/path", uri);
+        return bm_error_set(err, BM_EINVAL, "\"%.300s\" is not absolute: use file:///absolute/path",
+                            uri);
     for (const char *p = path; *p;) {
-        while (*p == '/') p++;
+        while (*p == '/')
+            p++;
         const char *e = strchr(p, '/');
         size_t l = e ? (size_t)(e - p) : strlen(p);
         if ((l == 1 && p[0] == '.') || (l == 2 && p[0] == '.' && p[1] == '.'))
-            return bm_error_set(err, BM_EINVAL, "\"%.300s\" has a \"%.*s\" part: use a path without . and ..", uri,
+            return bm_error_set(err, BM_EINVAL,
+                                "\"%.300s\" has a \"%.*s\" part: use a path without . and ..", uri,
                                 (int)l, p);
         p += l;
     }
@@ -197,19 +211,23 @@ static int open_target(const target *t, const char *rel, int flags)
 static int open_error(const target *t, int e, const char *what, bm_error *err)
 {
     bm_error_at(err, t->path, 0, 0, NULL);
-    if (t->rt && (e == EXDEV || e == ELOOP)) return denied(err, t->path, "leads (through a symbolic link) outside");
-    return bm_error_set(err, e == ENOENT ? BM_ENOTFOUND : BM_EIO, "cannot %s: %s", what, strerror(e));
+    if (t->rt && (e == EXDEV || e == ELOOP))
+        return denied(err, t->path, "leads (through a symbolic link) outside");
+    return bm_error_set(err, e == ENOENT ? BM_ENOTFOUND : BM_EIO, "cannot %s: %s", what,
+                        strerror(e));
 }
 
 typedef struct backend {
     const char *scheme; /* "file" */
     int (*list)(const target *t, int dirs, size_t max, bm_strlist *out, bm_error *err);
     /* bm_store_list_range in one request (NULL: list the folders, then each) */
-    int (*list_range)(const target *t, const char *from, const char *to, size_t max, bm_strlist *out, bm_error *err);
+    int (*list_range)(const target *t, const char *from, const char *to, size_t max,
+                      bm_strlist *out, bm_error *err);
     int (*open)(const target *t, int *fd, bm_error *err); /* NULL: not a local back-end */
     int (*write)(const target *t, const void *data, size_t len, bm_error *err);
     int (*remove)(const target *t, bm_error *err);
-    /* a back-end without descriptors: whole reads and a streaming reader (t->path without scheme) */
+    /* a back-end without descriptors: whole reads and a streaming reader (t->path without scheme)
+     */
     int (*read)(const target *t, size_t max, bm_buf *out, bm_error *err);
     bm__s3_reader *(*reader)(const target *t, bm_error *err);
     /* BM_OK when the object exists, BM_ENOTFOUND when not (NULL: ask list() instead) */
@@ -257,7 +275,11 @@ static int file_list(const target *t, int dirs, size_t max, bm_strlist *out, bm_
 
 static const char *kind_of(mode_t m)
 {
-    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) || S_ISBLK(m) ? "a device" : S_ISSOCK(m) ? "a socket" : "special";
+    return S_ISDIR(m)                 ? "a directory"
+           : S_ISFIFO(m)              ? "a FIFO"
+           : S_ISCHR(m) || S_ISBLK(m) ? "a device"
+           : S_ISSOCK(m)              ? "a socket"
+                                      : "special";
 }
 
 /* Objects are regular files: a FIFO, device or directory is refused before anything is read
@@ -272,11 +294,14 @@ static int file_open(const target *t, int *fd, bm_error *err)
         r = open_error(t, errno, "open", err);
     } else if (!S_ISREG(st.st_mode)) {
         bm_error_at(err, t->path, 0, 0, NULL);
-        r = bm_error_set(err, BM_EIO, "not a regular file (it is %s): biasmon reads objects from regular files only",
-                         kind_of(st.st_mode));
+        r = bm_error_set(
+            err, BM_EIO,
+            "not a regular file (it is %s): biasmon reads objects from regular files only",
+            kind_of(st.st_mode));
     } else {
         int fl = fcntl(*fd, F_GETFL);
-        if (fl < 0 || fcntl(*fd, F_SETFL, fl & ~O_NONBLOCK) < 0) r = open_error(t, errno, "open", err);
+        if (fl < 0 || fcntl(*fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+            r = open_error(t, errno, "open", err);
     }
     if (r) {
         close(*fd);
@@ -301,7 +326,8 @@ static int open_parent(const target *t, int create, int *dfd, const char **name,
     const char *dir = slash ? (rel[0] ? rel : "/") : ".";
     if (!t->rt) {
         if (create && bm_mkdirs(dir, err)) return err->code;
-        if ((*dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) return open_error(t, errno, "open its folder", err);
+        if ((*dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+            return open_error(t, errno, "open its folder", err);
         return BM_OK;
     }
     /* confined: each part is opened beneath the root, and made in the folder just opened */
@@ -363,8 +389,8 @@ static int s3_list(const target *t, int dirs, size_t max, bm_strlist *out, bm_er
     return bm__s3_list(t->path, dirs, max, out, err);
 }
 
-static int s3_list_range(const target *t, const char *from, const char *to, size_t max, bm_strlist *out,
-                         bm_error *err)
+static int s3_list_range(const target *t, const char *from, const char *to, size_t max,
+                         bm_strlist *out, bm_error *err)
 {
     return bm__s3_list_range(t->path, from, to, max, out, err);
 }
@@ -416,16 +442,19 @@ static const backend *resolve(const char *uri, target *t, bm_error *err)
             if (!strcmp(backends[k].scheme, "file")) {
                 if (!strncmp(rest, "localhost/", 10)) rest += 9;
                 if (*rest != '/') {
-                    bm_error_set(err, BM_EINVAL, "file:// URIs need an absolute path (file:///dir): %.300s", uri);
+                    bm_error_set(err, BM_EINVAL,
+                                 "file:// URIs need an absolute path (file:///dir): %.300s", uri);
                     return NULL;
                 }
             }
-            if (snprintf(t->path, sizeof(t->path), "%s", rest) >= (int)sizeof(t->path)) goto toolong;
+            if (snprintf(t->path, sizeof(t->path), "%s", rest) >= (int)sizeof(t->path))
+                goto toolong;
             b = &backends[k];
         }
         if (!b) {
             bm_error_set(err, confined ? BM_EINVAL : BM_ENOTFOUND,
-                         "no storage back-end for \"%.*s://\" (%.300s): biasmon reads and writes local paths, "
+                         "no storage back-end for \"%.*s://\" (%.300s): biasmon reads and writes "
+                         "local paths, "
                          "file:// and s3:// URIs",
                          (int)(sl < 40 ? sl : 40), uri, uri);
             return NULL;
@@ -474,8 +503,10 @@ int bm_store_local_path(const char *uri, char *out, size_t outlen, bm_error *err
     target t;
     const backend *b = resolve(uri, &t, err);
     if (!b) return err->code;
-    if (!b->open) return bm_error_set(err, BM_ENOTFOUND, "%.300s is not on the local file system", uri);
-    if (snprintf(out, outlen, "%s", t.path) >= (int)outlen) return bm_error_set(err, BM_ELIMIT, "path too long");
+    if (!b->open)
+        return bm_error_set(err, BM_ENOTFOUND, "%.300s is not on the local file system", uri);
+    if (snprintf(out, outlen, "%s", t.path) >= (int)outlen)
+        return bm_error_set(err, BM_ELIMIT, "path too long");
     return BM_OK;
 }
 
@@ -487,8 +518,8 @@ int bm_store_list(const char *prefix, int dirs, size_t max, bm_strlist *out, bm_
     return b->list(&t, dirs, max, out, err);
 }
 
-int bm_store_list_range(const char *prefix, const char *from, const char *to, size_t max, bm_strlist *out,
-                        bm_error *err)
+int bm_store_list_range(const char *prefix, const char *from, const char *to, size_t max,
+                        bm_strlist *out, bm_error *err)
 {
     target t;
     const backend *b = resolve(prefix, &t, err);
@@ -507,9 +538,12 @@ int bm_store_list_range(const char *prefix, const char *from, const char *to, si
             r = b->list(&st, 0, max - out->n, &files, err);
             for (size_t f = 0; !r && f < files.n; f++) {
                 int n = snprintf(entry, sizeof(entry), "%s/%s", dirs.v[k], files.v[f]);
-                if (n < 0 || (size_t)n >= sizeof(entry)) r = bm_error_set(err, BM_ELIMIT, "%.300s/%.200s is too long", sub, files.v[f]);
-                else if (out->n >= max) r = bm_error_set(err, BM_ELIMIT, "more than %zu entries", max);
-                else if (bm_strlist_push(out, entry, (size_t)n)) r = bm_error_set(err, BM_ENOMEM, "out of memory");
+                if (n < 0 || (size_t)n >= sizeof(entry))
+                    r = bm_error_set(err, BM_ELIMIT, "%.300s/%.200s is too long", sub, files.v[f]);
+                else if (out->n >= max)
+                    r = bm_error_set(err, BM_ELIMIT, "more than %zu entries", max);
+                else if (bm_strlist_push(out, entry, (size_t)n))
+                    r = bm_error_set(err, BM_ENOMEM, "out of memory");
             }
         } else {
             r = err->code;
@@ -526,7 +560,8 @@ int bm_store_open_fd(const char *uri, int *fd, bm_error *err)
     const backend *b = resolve(uri, &t, err);
     *fd = -1;
     if (!b) return err->code;
-    if (!b->open) return bm_error_set(err, BM_EINVAL, "%.300s is not on the local file system", uri);
+    if (!b->open)
+        return bm_error_set(err, BM_EINVAL, "%.300s is not on the local file system", uri);
     return b->open(&t, fd, err);
 }
 
@@ -567,15 +602,24 @@ int bm_store_resolve_one(const char *uri, char *out, size_t outlen, bm_error *er
     bm_error_clear(err);
     bm_strlist l = {0};
     int r = bm_store_list(uri, 0, 1000, &l, err);
-    if (r == BM_ELIMIT) r = bm_error_set(err, BM_EDATA, "%.300s holds more than 1000 objects; biasmon reads one", uri);
+    if (r == BM_ELIMIT)
+        r = bm_error_set(err, BM_EDATA, "%.300s holds more than 1000 objects; biasmon reads one",
+                         uri);
     if (!r && l.n > 1)
-        r = bm_error_set(err, BM_EDATA, "%.300s holds %zu objects (%.200s, %.200s%s); biasmon reads one object per input: "
-                         "name the object itself or a folder that holds only it", uri, l.n, l.v[0], l.v[1], l.n > 2 ? ", ..." : "");
+        r = bm_error_set(
+            err, BM_EDATA,
+            "%.300s holds %zu objects (%.200s, %.200s%s); biasmon reads one object per input: "
+            "name the object itself or a folder that holds only it",
+            uri, l.n, l.v[0], l.v[1], l.n > 2 ? ", ..." : "");
     if (!r && l.n == 1) {
-        if (bm_uri_join(uri, l.v[0], out, outlen)) r = bm_error_set(err, BM_ELIMIT, "%.300s/%.200s is too long", uri, l.v[0]);
-    } else if (!r) { /* not a folder with objects: the object itself, which its reader will find or not */
-        if (strlen(uri) >= outlen) r = bm_error_set(err, BM_ELIMIT, "%.300s is too long", uri);
-        else memcpy(out, uri, strlen(uri) + 1);
+        if (bm_uri_join(uri, l.v[0], out, outlen))
+            r = bm_error_set(err, BM_ELIMIT, "%.300s/%.200s is too long", uri, l.v[0]);
+    } else if (!r) { /* not a folder with objects: the object itself, which its reader will find or
+                        not */
+        if (strlen(uri) >= outlen)
+            r = bm_error_set(err, BM_ELIMIT, "%.300s is too long", uri);
+        else
+            memcpy(out, uri, strlen(uri) + 1);
     }
     bm_strlist_release(&l);
     return r;
@@ -656,7 +700,8 @@ int bm_store_local_copy(const char *uri, char *out, size_t outlen, int *temporar
         int e = errno;
         bm_store_reader_close(r);
         bm_error_at(err, dir, 0, 0, NULL);
-        return bm_error_set(err, BM_EIO, "cannot make a temporary copy of %.300s: %s", uri, strerror(e));
+        return bm_error_set(err, BM_EIO, "cannot make a temporary copy of %.300s: %s", uri,
+                            strerror(e));
     }
     *temporary = 1;
     char *chunk = bm_malloc(1u << 20);
@@ -670,7 +715,8 @@ int bm_store_local_copy(const char *uri, char *out, size_t outlen, int *temporar
             if (w < 0 && errno == EINTR) continue;
             if (w < 0) {
                 bm_error_at(err, out, 0, 0, NULL);
-                rc = bm_error_set(err, BM_EIO, "cannot write a temporary copy of %.300s: %s", uri, strerror(errno));
+                rc = bm_error_set(err, BM_EIO, "cannot write a temporary copy of %.300s: %s", uri,
+                                  strerror(errno));
             } else {
                 o += w;
             }
@@ -678,7 +724,8 @@ int bm_store_local_copy(const char *uri, char *out, size_t outlen, int *temporar
     }
     bm_free(chunk);
     bm_store_reader_close(r);
-    if (close(fd) != 0 && !rc) rc = bm_error_set(err, BM_EIO, "cannot write a temporary copy of %.300s", uri);
+    if (close(fd) != 0 && !rc)
+        rc = bm_error_set(err, BM_EIO, "cannot write a temporary copy of %.300s", uri);
     if (rc) {
         unlink(out);
         *temporary = 0;

@@ -11,9 +11,9 @@ static const struct {
     const char *s;
     size_t n;
 } na_tokens[] = {
-    {"#N/A", 4}, {"#N/A N/A", 8}, {"#NA", 3},  {"-1.#IND", 7}, {"-1.#QNAN", 8}, {"-NaN", 4},
-    {"-nan", 4}, {"1.#IND", 6},   {"1.#QNAN", 7}, {"<NA>", 4},  {"N/A", 3},      {"NA", 2},
-    {"NULL", 4}, {"NaN", 3},      {"None", 4},  {"n/a", 3},    {"nan", 3},      {"null", 4},
+    {"#N/A", 4}, {"#N/A N/A", 8}, {"#NA", 3},     {"-1.#IND", 7}, {"-1.#QNAN", 8}, {"-NaN", 4},
+    {"-nan", 4}, {"1.#IND", 6},   {"1.#QNAN", 7}, {"<NA>", 4},    {"N/A", 3},      {"NA", 2},
+    {"NULL", 4}, {"NaN", 3},      {"None", 4},    {"n/a", 3},     {"nan", 3},      {"null", 4},
 };
 
 static int is_na(bm_slice s)
@@ -21,8 +21,15 @@ static int is_na(bm_slice s)
     if (s.n == 0) return 1;
     if (s.n > 8) return 0;
     switch (s.p[0]) { /* every token starts with one of these */
-    case '#': case '-': case '1': case '<': case 'N': case 'n': break;
-    default: return 0;
+    case '#':
+    case '-':
+    case '1':
+    case '<':
+    case 'N':
+    case 'n':
+        break;
+    default:
+        return 0;
     }
     for (size_t k = 0; k < sizeof(na_tokens) / sizeof(na_tokens[0]); k++)
         if (na_tokens[k].n == s.n && memcmp(na_tokens[k].s, s.p, s.n) == 0) return 1;
@@ -38,8 +45,10 @@ static int is_space(char c)
 
 static bm_slice trim(bm_slice s)
 {
-    while (s.n && is_space(s.p[0])) s.p++, s.n--;
-    while (s.n && is_space(s.p[s.n - 1])) s.n--;
+    while (s.n && is_space(s.p[0]))
+        s.p++, s.n--;
+    while (s.n && is_space(s.p[s.n - 1]))
+        s.n--;
     return s;
 }
 
@@ -94,17 +103,20 @@ static int pd_float(bm_slice s, double *out)
         return 1;
     }
     size_t k = 0, digits = 0;
-    while (k < t.n && isdigit((unsigned char)t.p[k])) k++, digits++;
+    while (k < t.n && isdigit((unsigned char)t.p[k]))
+        k++, digits++;
     if (k < t.n && t.p[k] == '.') {
         k++;
-        while (k < t.n && isdigit((unsigned char)t.p[k])) k++, digits++;
+        while (k < t.n && isdigit((unsigned char)t.p[k]))
+            k++, digits++;
     }
     if (!digits) return 0;
     if (k < t.n && (t.p[k] == 'e' || t.p[k] == 'E')) {
         size_t e = k + 1;
         if (e < t.n && (t.p[e] == '+' || t.p[e] == '-')) e++;
         size_t ed = e;
-        while (e < t.n && isdigit((unsigned char)t.p[e])) e++;
+        while (e < t.n && isdigit((unsigned char)t.p[e]))
+            e++;
         if (e == ed) return 0;
         k = e;
     }
@@ -149,8 +161,9 @@ static int plain_number(bm_slice f, plain *p)
  * v / 10^frac is correctly rounded (Clinger's fast path): what strtod returns. 1 when used. */
 static int plain_to_double(const plain *p, double *out)
 {
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     if (p->v > (1ULL << 53) || p->frac > 22) return 0;
     double x = (double)p->v / pow10[p->frac];
     *out = p->neg ? -x : x;

@@ -471,9 +471,10 @@ bm_csv *bm_csv_open_mem(const char *data, size_t len, const char *name, const bm
     return c;
 }
 
-/* A file tokenizer over fd (taken: closed on failure too) or, when fd < 0, over path opened here. */
-static bm_csv *open_file(int fd, const char *path, off_t start, off_t limit, const bm_csv_opts *opts,
-                         bm_error *err)
+/* A file tokenizer over fd (taken: closed on failure too) or, when fd < 0, over path opened here.
+ */
+static bm_csv *open_file(int fd, const char *path, off_t start, off_t limit,
+                         const bm_csv_opts *opts, bm_error *err)
 {
     bm_csv *c = NULL;
     char why[128];

@@ -29,7 +29,8 @@ static int reserve(bm_buf *b, size_t extra)
     size_t need = b->len + extra + 1;
     if (need <= b->cap) return BM_OK;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     if (cap > b->max + 1) cap = b->max + 1;
     char *p = bm_realloc(b->data, cap);
     if (!p) return BM_ENOMEM;

@@ -6,19 +6,32 @@
 const char *bm_strerror(int status)
 {
     switch (status) {
-    case BM_OK: return "success";
-    case BM_ENOMEM: return "out of memory";
-    case BM_EIO: return "input/output error";
-    case BM_EPARSE: return "malformed input";
-    case BM_ECONFIG: return "invalid configuration";
-    case BM_ELIMIT: return "limit exceeded";
-    case BM_EDATA: return "data cannot be used";
-    case BM_EINVAL: return "invalid argument";
-    case BM_EINTERNAL: return "internal error";
-    case BM_ENOTFOUND: return "not found";
-    case BM_EEXISTS: return "already exists";
-    case BM_EBUSY: return "in use";
-    case BM_EACCESS: return "access denied";
+    case BM_OK:
+        return "success";
+    case BM_ENOMEM:
+        return "out of memory";
+    case BM_EIO:
+        return "input/output error";
+    case BM_EPARSE:
+        return "malformed input";
+    case BM_ECONFIG:
+        return "invalid configuration";
+    case BM_ELIMIT:
+        return "limit exceeded";
+    case BM_EDATA:
+        return "data cannot be used";
+    case BM_EINVAL:
+        return "invalid argument";
+    case BM_EINTERNAL:
+        return "internal error";
+    case BM_ENOTFOUND:
+        return "not found";
+    case BM_EEXISTS:
+        return "already exists";
+    case BM_EBUSY:
+        return "in use";
+    case BM_EACCESS:
+        return "access denied";
     }
     return "unknown error";
 }
@@ -28,7 +41,8 @@ static void mark_cut(char *dst, size_t n)
 {
     if (n < 4) return; /* no room for the mark: the bytes that fit stay */
     size_t p = n - 4;
-    while (p > 0 && ((unsigned char)dst[p] & 0xC0) == 0x80) p--;
+    while (p > 0 && ((unsigned char)dst[p] & 0xC0) == 0x80)
+        p--;
     memcpy(dst + p, "...", 4);
 }
 
@@ -67,7 +81,8 @@ static void keep_end(char *dst, size_t n, const char *src)
         return;
     }
     const char *tail = src + len - (n - 4);
-    while (*tail && ((unsigned char)*tail & 0xC0) == 0x80) tail++;
+    while (*tail && ((unsigned char)*tail & 0xC0) == 0x80)
+        tail++;
     memcpy(dst, "...", 3);
     memcpy(dst + 3, tail, strlen(tail) + 1);
 }

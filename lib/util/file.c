@@ -46,7 +46,8 @@ int bm_file_read_fd(int fd, const char *shown, size_t max, bm_buf *out, bm_error
             char lim[32];
             size_text(max, lim, sizeof(lim));
             bm_error_at(err, shown, 0, 0, NULL);
-            r = bm_error_set(err, BM_ELIMIT, "larger than %s, more than biasmon reads for this file", lim);
+            r = bm_error_set(err, BM_ELIMIT,
+                             "larger than %s, more than biasmon reads for this file", lim);
             break;
         }
         total += (size_t)n;
@@ -71,7 +72,8 @@ int bm_file_read(const char *path, size_t max, bm_buf *out, bm_error *err)
     if (fd < 0) {
         int e = errno;
         bm_error_at(err, path, 0, 0, NULL);
-        return bm_error_set(err, e == ENOENT ? BM_ENOTFOUND : BM_EIO, "cannot open: %s", strerror(e));
+        return bm_error_set(err, e == ENOENT ? BM_ENOTFOUND : BM_EIO, "cannot open: %s",
+                            strerror(e));
     }
     struct stat st;
     int r = BM_OK, fl;
@@ -81,7 +83,8 @@ int bm_file_read(const char *path, size_t max, bm_buf *out, bm_error *err)
         r = bm_error_set(err, BM_EIO, "cannot open: %s", strerror(e));
     } else if (!S_ISREG(st.st_mode)) {
         bm_error_at(err, path, 0, 0, NULL);
-        r = bm_error_set(err, BM_EIO, "cannot read: it is %s, not a regular file", kind_of(st.st_mode));
+        r = bm_error_set(err, BM_EIO, "cannot read: it is %s, not a regular file",
+                         kind_of(st.st_mode));
     } else if (fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
         int e = errno;
         bm_error_at(err, path, 0, 0, NULL);

@@ -68,7 +68,8 @@ size_t bm_py_float_repr(double x, char *out, size_t outlen)
             if (isdigit((unsigned char)*p)) digits[nd++] = *p;
         exp10 = (int)strtol(p + 1, NULL, 10);
     }
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
     digits[nd] = 0;
     int decpt = exp10 + 1; /* digits d1 d2 ... with the point after decpt digits */
     char res[64];
@@ -78,13 +79,17 @@ size_t bm_py_float_repr(double x, char *out, size_t outlen)
         if (decpt <= 0) {
             res[o++] = '0';
             res[o++] = '.';
-            for (int k = 0; k < -decpt; k++) res[o++] = '0';
-            for (size_t k = 0; k < nd; k++) res[o++] = digits[k];
+            for (int k = 0; k < -decpt; k++)
+                res[o++] = '0';
+            for (size_t k = 0; k < nd; k++)
+                res[o++] = digits[k];
         } else {
-            for (int k = 0; k < decpt; k++) res[o++] = (size_t)k < nd ? digits[k] : '0';
+            for (int k = 0; k < decpt; k++)
+                res[o++] = (size_t)k < nd ? digits[k] : '0';
             res[o++] = '.';
             if ((size_t)decpt < nd)
-                for (size_t k = (size_t)decpt; k < nd; k++) res[o++] = digits[k];
+                for (size_t k = (size_t)decpt; k < nd; k++)
+                    res[o++] = digits[k];
             else
                 res[o++] = '0';
         }
@@ -92,10 +97,12 @@ size_t bm_py_float_repr(double x, char *out, size_t outlen)
         res[o++] = digits[0];
         if (nd > 1) {
             res[o++] = '.';
-            for (size_t k = 1; k < nd; k++) res[o++] = digits[k];
+            for (size_t k = 1; k < nd; k++)
+                res[o++] = digits[k];
         }
         int e = decpt - 1;
-        o += (size_t)snprintf(res + o, sizeof(res) - o, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+        o += (size_t)snprintf(res + o, sizeof(res) - o, "e%c%02d", e < 0 ? '-' : '+',
+                              e < 0 ? -e : e);
     }
     res[o] = 0;
     return (size_t)snprintf(out, outlen, "%s", res);

@@ -42,7 +42,8 @@ static json_t *find_entry(json_t *entries, const char *value, size_t *index)
     size_t i;
     json_t *e;
     if (!json_is_array(entries)) return NULL;
-    json_array_foreach(entries, i, e) {
+    json_array_foreach(entries, i, e)
+    {
         json_t *v = json_object_get(e, "value_or_threshold");
         if (json_is_string(v) && !strcmp(json_string_value(v), value)) {
             if (index) *index = i;
@@ -58,7 +59,8 @@ static json_t *find_metric(json_t *entry, const char *name)
     json_t *m;
     json_t *ms = json_object_get(entry, "metrics");
     if (!json_is_array(ms)) return NULL;
-    json_array_foreach(ms, i, m) {
+    json_array_foreach(ms, i, m)
+    {
         json_t *n = json_object_get(m, "name");
         if (json_is_string(n) && !strcmp(json_string_value(n), name)) return m;
     }
@@ -81,9 +83,11 @@ static void short_text(const char *s, char *out, size_t n)
     size_t len = strlen(s);
     if (len > max) {
         len = max;
-        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) len--;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+            len--;
     }
-    for (; k < len; k++) out[k] = (unsigned char)s[k] < 0x20 || s[k] == 0x7f ? '?' : s[k];
+    for (; k < len; k++)
+        out[k] = (unsigned char)s[k] < 0x20 || s[k] == 0x7f ? '?' : s[k];
     out[k] = 0;
     if (strlen(s) > len && k + 3 < n) memcpy(out + k, "...", 4);
 }
@@ -95,10 +99,12 @@ static void covered_list(json_t *bfacets, char *out, size_t n)
     const char *facet;
     json_t *entries;
     out[0] = 0;
-    json_object_foreach(bfacets, facet, entries) {
+    json_object_foreach(bfacets, facet, entries)
+    {
         size_t i;
         json_t *e;
-        json_array_foreach(entries, i, e) {
+        json_array_foreach(entries, i, e)
+        {
             const char *v = json_string_value(json_object_get(e, "value_or_threshold"));
             if (!v) continue;
             total++;
@@ -112,8 +118,10 @@ static void covered_list(json_t *bfacets, char *out, size_t n)
             shown++;
         }
     }
-    if (!total) snprintf(out, n, "no facet");
-    else if (total > shown) snprintf(out + used, n - used, " and %zu more", total - shown);
+    if (!total)
+        snprintf(out, n, "no facet");
+    else if (total > shown)
+        snprintf(out + used, n - used, " and %zu more", total - shown);
 }
 
 /* The baseline is an analysis.json: an object with at least one stage, each stage present has
@@ -123,9 +131,10 @@ static int check_shape(json_t *baseline, bm_error *err)
     if (!json_is_object(baseline) ||
         (!json_object_get(baseline, stages[0]) && !json_object_get(baseline, stages[1]))) {
         bm_error_at(err, NULL, 0, 0, "$");
-        return bm_error_set(err, BM_EDATA,
-                            "the baseline is not an analysis.json: no pre_training_bias_metrics or "
-                            "post_training_bias_metrics (give the analysis.json a baseline analysis wrote)");
+        return bm_error_set(
+            err, BM_EDATA,
+            "the baseline is not an analysis.json: no pre_training_bias_metrics or "
+            "post_training_bias_metrics (give the analysis.json a baseline analysis wrote)");
     }
     for (int s = 0; s < 2; s++) {
         json_t *st = json_object_get(baseline, stages[s]);
@@ -133,7 +142,8 @@ static int check_shape(json_t *baseline, bm_error *err)
             char path[96];
             snprintf(path, sizeof(path), "$.%s.facets", stages[s]);
             bm_error_at(err, NULL, 0, 0, path);
-            return bm_error_set(err, BM_EDATA, "the baseline is not an analysis.json: no facets object here");
+            return bm_error_set(err, BM_EDATA,
+                                "the baseline is not an analysis.json: no facets object here");
         }
     }
     return BM_OK;
@@ -142,13 +152,15 @@ static int check_shape(json_t *baseline, bm_error *err)
 static int missing_stage(int s, bm_error *err)
 {
     bm_error_at(err, NULL, 0, 0, "$");
-    return bm_error_set(err, BM_EDATA,
-                        "the baseline has no %s, so no %s metric could be checked: make the baseline "
-                        "with the methods of the analysis config",
-                        stages[s], stage_words[s]);
+    return bm_error_set(
+        err, BM_EDATA,
+        "the baseline has no %s, so no %s metric could be checked: make the baseline "
+        "with the methods of the analysis config",
+        stages[s], stage_words[s]);
 }
 
-static int missing_facet(int s, json_t *bfacets, const char *facet, const char *value, bm_error *err)
+static int missing_facet(int s, json_t *bfacets, const char *facet, const char *value,
+                         bm_error *err)
 {
     char path[96], a[NAME_TEXT + 4], b[NAME_TEXT + 4], covered[512];
     snprintf(path, sizeof(path), "$.%s.facets", stages[s]);
@@ -156,22 +168,26 @@ static int missing_facet(int s, json_t *bfacets, const char *facet, const char *
     short_text(facet, a, sizeof(a));
     covered_list(bfacets, covered, sizeof(covered));
     if (!value)
-        return bm_error_set(err, BM_EDATA, "the baseline has no facet %s; it covers %s", a, covered);
+        return bm_error_set(err, BM_EDATA, "the baseline has no facet %s; it covers %s", a,
+                            covered);
     short_text(value, b, sizeof(b));
-    return bm_error_set(err, BM_EDATA, "the baseline has no facet %s = %s; it covers %s", a, b, covered);
+    return bm_error_set(err, BM_EDATA, "the baseline has no facet %s = %s; it covers %s", a, b,
+                        covered);
 }
 
-static int no_metric_value(int s, const char *facet, const char *value, size_t nmetrics, bm_error *err)
+static int no_metric_value(int s, const char *facet, const char *value, size_t nmetrics,
+                           bm_error *err)
 {
     char path[96], a[NAME_TEXT + 4], b[NAME_TEXT + 4];
     snprintf(path, sizeof(path), "$.%s.facets", stages[s]);
     bm_error_at(err, NULL, 0, 0, path);
     short_text(facet, a, sizeof(a));
     short_text(value ? value : "(any value)", b, sizeof(b));
-    return bm_error_set(err, BM_EDATA,
-                        "the baseline has a value for none of the %zu %s metrics of facet %s = %s: make "
-                        "the baseline with the methods of the analysis config",
-                        nmetrics, stage_words[s], a, b);
+    return bm_error_set(
+        err, BM_EDATA,
+        "the baseline has a value for none of the %zu %s metrics of facet %s = %s: make "
+        "the baseline with the methods of the analysis config",
+        nmetrics, stage_words[s], a, b);
 }
 
 /* 1 when the baseline entry has a number for the metric (one that can be compared). */
@@ -187,7 +203,8 @@ int bm_baseline_validate(json_t *baseline, const bm_analysis_config *cfg, bm_err
     int r = check_shape(baseline, err);
     if (r || !cfg) return r;
     for (int s = 0; s < 2; s++) {
-        int wanted = s == 0 ? cfg->pre_requested && cfg->pre_mask : cfg->post_requested && cfg->post_mask;
+        int wanted =
+            s == 0 ? cfg->pre_requested && cfg->pre_mask : cfg->post_requested && cfg->post_mask;
         if (!wanted) continue;
         json_t *st = json_object_get(baseline, stages[s]);
         if (!st) return missing_stage(s, err);
@@ -198,7 +215,8 @@ int bm_baseline_validate(json_t *baseline, const bm_analysis_config *cfg, bm_err
         for (size_t f = 0; f < cfg->nfacets; f++) {
             const bm_colref *c = &cfg->facets[f].col;
             const char *name = c->name;
-            if (!name && c->index >= 0 && (size_t)c->index < cfg->nheaders) name = cfg->headers[c->index];
+            if (!name && c->index >= 0 && (size_t)c->index < cfg->nheaders)
+                name = cfg->headers[c->index];
             if (!name) continue; /* a column index without headers: its name comes with the data */
             json_t *entries = json_object_get(bfacets, name);
             if (!json_is_array(entries) || !json_array_size(entries))
@@ -245,11 +263,13 @@ int bm_violations_check(json_t *current, json_t *baseline, json_t **out, size_t 
         json_t *base = json_object_get(base_stage, "facets");
         const char *facet;
         json_t *entries;
-        json_object_foreach(cur, facet, entries) {
+        json_object_foreach(cur, facet, entries)
+        {
             size_t i;
             json_t *e;
             if (!json_is_array(entries)) continue;
-            json_array_foreach(entries, i, e) {
+            json_array_foreach(entries, i, e)
+            {
                 json_t *fv = json_object_get(e, "value_or_threshold");
                 if (!json_is_string(fv)) continue;
                 json_t *be = find_entry(json_object_get(base, facet), json_string_value(fv), NULL);
@@ -261,14 +281,16 @@ int bm_violations_check(json_t *current, json_t *baseline, json_t **out, size_t 
                 json_t *m;
                 json_t *names = json_array();
                 if (!names) goto nomem;
-                json_array_foreach(json_object_get(e, "metrics"), j, m) {
+                json_array_foreach(json_object_get(e, "metrics"), j, m)
+                {
                     json_t *name = json_object_get(m, "name");
                     if (!json_is_string(name)) continue;
                     computed++;
                     double x, b;
                     if (!has_number(be, json_string_value(name))) {
                         /* a comparison that would have happened: named, not silently skipped */
-                        if (metric_number(json_object_get(m, "value"), &x) && json_array_append(names, name)) {
+                        if (metric_number(json_object_get(m, "value"), &x) &&
+                            json_array_append(names, name)) {
                             json_decref(names);
                             goto nomem;
                         }
@@ -286,10 +308,12 @@ int bm_violations_check(json_t *current, json_t *baseline, json_t **out, size_t 
                     value_text(json_object_get(m, "value"), ct, sizeof(ct));
                     value_text(json_object_get(bm, "value"), bt, sizeof(bt));
                     snprintf(desc, sizeof(desc),
-                             "Metric value %s doesn't meet the baseline constraint requirement %s", ct, bt);
-                    json_t *v = json_pack("{s:s,s:s,s:s,s:s,s:s}", "facet", facet, "facet_value",
-                                          json_string_value(fv), "metric_name", json_string_value(name),
-                                          "constraint_check_type", "bias_drift_check", "description", desc);
+                             "Metric value %s doesn't meet the baseline constraint requirement %s",
+                             ct, bt);
+                    json_t *v =
+                        json_pack("{s:s,s:s,s:s,s:s,s:s}", "facet", facet, "facet_value",
+                                  json_string_value(fv), "metric_name", json_string_value(name),
+                                  "constraint_check_type", "bias_drift_check", "description", desc);
                     if (!v || json_array_append_new(list, v)) {
                         json_decref(names);
                         goto nomem;
@@ -334,18 +358,22 @@ int bm_cloudwatch_records(json_t *analysis, const char *endpoint, const char *sc
         json_t *st = json_object_get(analysis, stages[s]);
         if (!st) continue;
         const char *label = json_string_value(json_object_get(st, "label"));
-        const char *label_value = json_string_value(json_object_get(st, "label_value_or_threshold"));
+        const char *label_value =
+            json_string_value(json_object_get(st, "label_value_or_threshold"));
         const char *facet;
         json_t *entries;
-        json_object_foreach(json_object_get(st, "facets"), facet, entries) {
+        json_object_foreach(json_object_get(st, "facets"), facet, entries)
+        {
             size_t i;
             json_t *e;
             if (!json_is_array(entries)) continue;
-            json_array_foreach(entries, i, e) {
+            json_array_foreach(entries, i, e)
+            {
                 const char *fv = json_string_value(json_object_get(e, "value_or_threshold"));
                 size_t j;
                 json_t *m;
-                json_array_foreach(json_object_get(e, "metrics"), j, m) {
+                json_array_foreach(json_object_get(e, "metrics"), j, m)
+                {
                     double x;
                     const char *name = json_string_value(json_object_get(m, "name"));
                     if (!name || !metric_number(json_object_get(m, "value"), &x)) continue;
@@ -354,15 +382,24 @@ int bm_cloudwatch_records(json_t *analysis, const char *endpoint, const char *sc
                     snprintf(metric_name, sizeof(metric_name), "bias_metric_%s", name);
                     json_t *dims = json_array();
                     if (!dims) return BM_ENOMEM;
-                    if (endpoint) json_array_append_new(dims, json_pack("{s:s,s:s}", "Name", "Endpoint", "Value", endpoint));
-                    json_array_append_new(dims, json_pack("{s:s,s:s}", "Name", "MonitoringSchedule", "Value", schedule));
-                    json_array_append_new(dims, json_pack("{s:s,s:s}", "Name", "BiasStage", "Value", stage_names[s]));
-                    json_array_append_new(dims, json_pack("{s:s,s:s}", "Name", "Label", "Value", label ? label : ""));
-                    json_array_append_new(dims, json_pack("{s:s,s:s}", "Name", "LabelValue", "Value", label_value ? label_value : ""));
-                    json_array_append_new(dims, json_pack("{s:s,s:s}", "Name", "Facet", "Value", facet));
-                    json_array_append_new(dims, json_pack("{s:s,s:s}", "Name", "FacetValue", "Value", fv ? fv : ""));
-                    json_t *rec = json_pack("{s:s,s:s,s:o,s:f,s:s}", "MetricName", metric_name, "Timestamp",
-                                            timestamp, "Dimensions", dims, "Value", x, "Unit", "None");
+                    if (endpoint)
+                        json_array_append_new(
+                            dims, json_pack("{s:s,s:s}", "Name", "Endpoint", "Value", endpoint));
+                    json_array_append_new(dims, json_pack("{s:s,s:s}", "Name", "MonitoringSchedule",
+                                                          "Value", schedule));
+                    json_array_append_new(
+                        dims, json_pack("{s:s,s:s}", "Name", "BiasStage", "Value", stage_names[s]));
+                    json_array_append_new(
+                        dims, json_pack("{s:s,s:s}", "Name", "Label", "Value", label ? label : ""));
+                    json_array_append_new(dims, json_pack("{s:s,s:s}", "Name", "LabelValue",
+                                                          "Value", label_value ? label_value : ""));
+                    json_array_append_new(dims,
+                                          json_pack("{s:s,s:s}", "Name", "Facet", "Value", facet));
+                    json_array_append_new(
+                        dims, json_pack("{s:s,s:s}", "Name", "FacetValue", "Value", fv ? fv : ""));
+                    json_t *rec =
+                        json_pack("{s:s,s:s,s:o,s:f,s:s}", "MetricName", metric_name, "Timestamp",
+                                  timestamp, "Dimensions", dims, "Value", x, "Unit", "None");
                     if (!rec) return BM_ENOMEM;
                     int r = bm_json_write(rec, 0, out);
                     json_decref(rec);

@@ -9,11 +9,11 @@
 enum {
     BM_EXIT_OK = 0,
     BM_EXIT_VIOLATIONS = 1, /* execute: CompletedWithViolations */
-    BM_EXIT_USAGE = 2,   /* bad command line */
-    BM_EXIT_INPUT = 3,   /* analyze: the config or the data cannot be used */
-    BM_EXIT_FAILED = 3,  /* execute: the execution Failed */
-    BM_EXIT_OUTPUT = 4,  /* an output could not be written */
-    BM_EXIT_INTERNAL = 5 /* out of memory or a bug */
+    BM_EXIT_USAGE = 2,      /* bad command line */
+    BM_EXIT_INPUT = 3,      /* analyze: the config or the data cannot be used */
+    BM_EXIT_FAILED = 3,     /* execute: the execution Failed */
+    BM_EXIT_OUTPUT = 4,     /* an output could not be written */
+    BM_EXIT_INTERNAL = 5    /* out of memory or a bug */
 };
 
 int bm_cmd_analyze(int argc, char **argv);
@@ -34,6 +34,7 @@ int bm_cli_summary_wanted(int flag);
  * constraint_violations.json read back, the baseline from baseline_uri when not NULL, account:
  * execution.json or analyze's counts) and the report's path (report: a name in dir, or NULL); with
  * as_json, account as JSON with "output" and "report" added instead. Problems are not fatal. */
-void bm_cli_summary(const char *dir, const char *baseline_uri, json_t *account, const char *report, int as_json);
+void bm_cli_summary(const char *dir, const char *baseline_uri, json_t *account, const char *report,
+                    int as_json);
 
 #endif

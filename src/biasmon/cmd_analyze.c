@@ -15,54 +15,56 @@
 
 void bm_cmd_analyze_usage(FILE *out)
 {
-    fputs("usage: biasmon analyze --analysis-config URI --dataset URI [--output URI] [--threads N]\n"
-          "                       [--cube URI] [--confine DIR]...\n"
-          "\n"
-          "Computes SageMaker Clarify's pre-training (CI, DPL, KL, JS, LP, TVD, KS, CDDL) and\n"
-          "post-training (AD, CDDPL, DAR, DCA, DCR, DI, DPPL, DRR, FT, GE, RD, SD, TE) bias\n"
-          "metrics of a dataset and writes OUTPUT/analysis.json in Clarify's layout, and\n"
-          "OUTPUT/{name}.html, .ipynb and .pdf (printed by /usr/bin/chromium, or\n"
-          "$BIASMON_CHROMIUM, when installed) when the config's methods has report.\n"
-          "\n"
-          "URIs are local paths, file:///path or s3://bucket/key (AWS_ENDPOINT_URL_S3, AWS_REGION,\n"
-          "AWS_ACCESS_KEY_ID... as the aws CLI reads them).\n"
-          "\n"
-          "  --analysis-config URI   Clarify's analysis_config.json (dataset_type text/csv or\n"
-          "                          application/jsonlines, label, label_values_or_threshold,\n"
-          "                          facet, group_variable, predicted_label, probability_threshold,\n"
-          "                          methods)\n"
-          "  --dataset URI           the data: CSV with a header row (or the config's headers),\n"
-          "                          or JSON Lines\n"
-          "                          Both inputs may also name a folder (an S3 prefix) that holds\n"
-          "                          just the one object, as a processing job's inputs do.\n"
-          "  --output URI            where analysis.json goes (default: the current directory)\n"
-          "  --threads N             reading threads for large CSV files (default: one per CPU)\n"
-          "  --cube URI              also write the count cube (mergeable statistics) as JSON\n"
-          "  --confine DIR           read and write local files only beneath DIR (repeatable), as\n"
-          "                          biasmon serve's processing jobs do: a path outside, or a link\n"
-          "                          that leads out, is refused\n"
-          "  --summary               print the summary (rows, headline metrics, report) even when\n"
-          "                          stdout is not a terminal\n"
-          "  --json                  print {counts, facet_groups, output, report} to stdout\n"
-          "\n"
-          "Exit status: 0 when the analysis ran (metric-level errors are recorded in the JSON),\n"
-          "2 for a bad command line, 3 when the config or the data cannot be used, 4 when an\n"
-          "output cannot be written, 5 for internal errors.\n",
-          out);
+    fputs(
+        "usage: biasmon analyze --analysis-config URI --dataset URI [--output URI] [--threads N]\n"
+        "                       [--cube URI] [--confine DIR]...\n"
+        "\n"
+        "Computes SageMaker Clarify's pre-training (CI, DPL, KL, JS, LP, TVD, KS, CDDL) and\n"
+        "post-training (AD, CDDPL, DAR, DCA, DCR, DI, DPPL, DRR, FT, GE, RD, SD, TE) bias\n"
+        "metrics of a dataset and writes OUTPUT/analysis.json in Clarify's layout, and\n"
+        "OUTPUT/{name}.html, .ipynb and .pdf (printed by /usr/bin/chromium, or\n"
+        "$BIASMON_CHROMIUM, when installed) when the config's methods has report.\n"
+        "\n"
+        "URIs are local paths, file:///path or s3://bucket/key (AWS_ENDPOINT_URL_S3, AWS_REGION,\n"
+        "AWS_ACCESS_KEY_ID... as the aws CLI reads them).\n"
+        "\n"
+        "  --analysis-config URI   Clarify's analysis_config.json (dataset_type text/csv or\n"
+        "                          application/jsonlines, label, label_values_or_threshold,\n"
+        "                          facet, group_variable, predicted_label, probability_threshold,\n"
+        "                          methods)\n"
+        "  --dataset URI           the data: CSV with a header row (or the config's headers),\n"
+        "                          or JSON Lines\n"
+        "                          Both inputs may also name a folder (an S3 prefix) that holds\n"
+        "                          just the one object, as a processing job's inputs do.\n"
+        "  --output URI            where analysis.json goes (default: the current directory)\n"
+        "  --threads N             reading threads for large CSV files (default: one per CPU)\n"
+        "  --cube URI              also write the count cube (mergeable statistics) as JSON\n"
+        "  --confine DIR           read and write local files only beneath DIR (repeatable), as\n"
+        "                          biasmon serve's processing jobs do: a path outside, or a link\n"
+        "                          that leads out, is refused\n"
+        "  --summary               print the summary (rows, headline metrics, report) even when\n"
+        "                          stdout is not a terminal\n"
+        "  --json                  print {counts, facet_groups, output, report} to stdout\n"
+        "\n"
+        "Exit status: 0 when the analysis ran (metric-level errors are recorded in the JSON),\n"
+        "2 for a bad command line, 3 when the config or the data cannot be used, 4 when an\n"
+        "output cannot be written, 5 for internal errors.\n",
+        out);
 }
 
 /* report.html (named by methods.report.name) beside analysis.json, with the group sizes. */
-static int write_report(const bm_analysis_config *cfg, const bm_cube *cube, json_t *analysis, const char *dir,
-                        bm_error *err)
+static int write_report(const bm_analysis_config *cfg, const bm_cube *cube, json_t *analysis,
+                        const char *dir, bm_error *err)
 {
     json_t *groups = NULL;
     int r = bm_cube_facet_groups(cube, &groups, err);
     if (r) return r;
-    json_t *account = json_pack("{s:{s:I},s:o}", "counts", "rows", (json_int_t)bm_cube_rows(cube), "facet_groups",
-                                groups);
+    json_t *account = json_pack("{s:{s:I},s:o}", "counts", "rows", (json_int_t)bm_cube_rows(cube),
+                                "facet_groups", groups);
     if (!account) return bm_error_set(err, BM_ENOMEM, "out of memory");
     bm_report_input in = {cfg->report_title, analysis, NULL, NULL, account};
-    /* the PDF is printed by Debian's chromium when it is installed (BIASMON_CHROMIUM names another) */
+    /* the PDF is printed by Debian's chromium when it is installed (BIASMON_CHROMIUM names another)
+     */
     const char *chromium = getenv("BIASMON_CHROMIUM");
     if (!chromium || !chromium[0]) chromium = "/usr/bin/chromium";
     if (access(chromium, X_OK)) {
@@ -97,13 +99,22 @@ int bm_cmd_analyze(int argc, char **argv)
     int ch;
     while ((ch = getopt_long(argc, argv, "c:d:o:t:k:C:h", opts, NULL)) != -1) {
         switch (ch) {
-        case 'c': config_path = optarg; break;
-        case 'd': data_path = optarg; break;
-        case 'o': out_dir = optarg; break;
-        case 'k': cube_path = optarg; break;
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'd':
+            data_path = optarg;
+            break;
+        case 'o':
+            out_dir = optarg;
+            break;
+        case 'k':
+            cube_path = optarg;
+            break;
         case 'C':
             if (nroots == BM_STORE_MAX_ROOTS) {
-                fprintf(stderr, "biasmon analyze: at most %d --confine folders\n", BM_STORE_MAX_ROOTS);
+                fprintf(stderr, "biasmon analyze: at most %d --confine folders\n",
+                        BM_STORE_MAX_ROOTS);
                 return BM_EXIT_USAGE;
             }
             roots[nroots++] = optarg;
@@ -118,10 +129,18 @@ int bm_cmd_analyze(int argc, char **argv)
             threads = (int)v;
             break;
         }
-        case 'S': summary = 1; break;
-        case 'J': as_json = 1; break;
-        case 'h': bm_cmd_analyze_usage(stdout); return BM_EXIT_OK;
-        default: bm_cmd_analyze_usage(stderr); return BM_EXIT_USAGE;
+        case 'S':
+            summary = 1;
+            break;
+        case 'J':
+            as_json = 1;
+            break;
+        case 'h':
+            bm_cmd_analyze_usage(stdout);
+            return BM_EXIT_OK;
+        default:
+            bm_cmd_analyze_usage(stderr);
+            return BM_EXIT_USAGE;
         }
     }
     if (optind < argc || !config_path || !data_path) {
@@ -196,7 +215,8 @@ int bm_cmd_analyze(int argc, char **argv)
     }
     /* the counts beside analysis.json, for the statistical alarm rule when this is a baseline:
      * written first, and removed when analysis.json cannot be, so the pair is complete or absent */
-    if (bm_cube_counts(ds.cube, &counts, &err) || bm_json_write(counts, 2, &cbuf) || bm_buf_putc(&cbuf, '\n')) {
+    if (bm_cube_counts(ds.cube, &counts, &err) || bm_json_write(counts, 2, &cbuf) ||
+        bm_buf_putc(&cbuf, '\n')) {
         fprintf(stderr, "biasmon: out of memory writing %s\n", BM_COUNTS_NAME);
         goto out;
     }
@@ -208,7 +228,8 @@ int bm_cmd_analyze(int argc, char **argv)
     if ((r = bm_store_write(path, out.data, out.len, &err))) {
         bm_cli_error(&err);
         bm_error ignored;
-        if (bm_store_remove(cpath, &ignored)) /* reported above already: the write of analysis.json failed */
+        if (bm_store_remove(
+                cpath, &ignored)) /* reported above already: the write of analysis.json failed */
             fprintf(stderr, "biasmon analyze: %s could not be removed either\n", cpath);
         rc = BM_EXIT_OUTPUT;
         goto out;
@@ -231,15 +252,17 @@ int bm_cmd_analyze(int argc, char **argv)
             goto out;
         }
     }
-    fprintf(stderr, "biasmon: analysed %llu rows; wrote %s\n", (unsigned long long)bm_cube_rows(ds.cube), path);
+    fprintf(stderr, "biasmon: analysed %llu rows; wrote %s\n",
+            (unsigned long long)bm_cube_rows(ds.cube), path);
     if (as_json || bm_cli_summary_wanted(summary)) {
         json_t *groups = NULL, *account = NULL;
         if (!bm_cube_facet_groups(ds.cube, &groups, &err))
-            account = json_pack("{s:{s:I},s:o}", "counts", "rows", (json_int_t)bm_cube_rows(ds.cube), "facet_groups",
-                                groups);
+            account = json_pack("{s:{s:I},s:o}", "counts", "rows",
+                                (json_int_t)bm_cube_rows(ds.cube), "facet_groups", groups);
         char report[128];
         snprintf(report, sizeof(report), "%s.html", cfg.report_name ? cfg.report_name : "report");
-        if (account) bm_cli_summary(out_dir, NULL, account, cfg.report_requested ? report : NULL, as_json);
+        if (account)
+            bm_cli_summary(out_dir, NULL, account, cfg.report_requested ? report : NULL, as_json);
         json_decref(account);
     }
     rc = BM_EXIT_OK;

@@ -1,4 +1,5 @@
-/* biasmon call: one signed API call to a running biasmon serve (a small stand-in for the aws CLI). */
+/* biasmon call: one signed API call to a running biasmon serve (a small stand-in for the aws CLI).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,13 @@ int bm_cmd_call(int argc, char **argv)
         i = 3;
     }
     if (argc - i < 1 || argc - i > 2 || !strcmp(argv[i], "--help")) {
-        fputs("usage: biasmon call [--data-dir DIR] OPERATION [JSON]\n\n"
-              "Sends one SigV4-signed request to the biasmon serve running on DIR, e.g.\n"
-              "  biasmon call DescribeMonitoringSchedule '{\"MonitoringScheduleName\": \"hourly\"}'\n"
-              "OPERATION is a SageMaker operation name (or Target.Operation); JSON defaults to {}.\n"
-              "Prints the response; exit 0 on success, 3 for an API error, 4 when unreachable.\n",
-              argc - i >= 1 && !strcmp(argv[i], "--help") ? stdout : stderr);
+        fputs(
+            "usage: biasmon call [--data-dir DIR] OPERATION [JSON]\n\n"
+            "Sends one SigV4-signed request to the biasmon serve running on DIR, e.g.\n"
+            "  biasmon call DescribeMonitoringSchedule '{\"MonitoringScheduleName\": \"hourly\"}'\n"
+            "OPERATION is a SageMaker operation name (or Target.Operation); JSON defaults to {}.\n"
+            "Prints the response; exit 0 on success, 3 for an API error, 4 when unreachable.\n",
+            argc - i >= 1 && !strcmp(argv[i], "--help") ? stdout : stderr);
         return argc - i >= 1 && !strcmp(argv[i], "--help") ? BM_EXIT_OK : BM_EXIT_USAGE;
     }
     char target[200];

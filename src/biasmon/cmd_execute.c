@@ -11,49 +11,51 @@
 
 void bm_cmd_execute_usage(FILE *out)
 {
-    fputs("usage: biasmon execute --job-definition FILE --scheduled-time T [--schedule-name NAME]\n"
-          "                       [--capture-uri URI] [--data-analysis-start-time OFFSET]\n"
-          "                       [--data-analysis-end-time OFFSET] [--confine DIR]...\n"
-          "                       [--result FILE] [--summary] [--json]\n"
-          "\n"
-          "Runs one execution of a model bias monitoring schedule, as SageMaker Model Monitor\n"
-          "does at the schedule's tick T: captured traffic with eventMetadata.inferenceTime in\n"
-          "[T + StartTimeOffset, T + EndTimeOffset) is joined with ground truth uploaded in the\n"
-          "hours from the window start to T (on inferenceId when the record has one, else\n"
-          "eventId), analysed as the analysis config says, and checked against the baseline.\n"
-          "\n"
-          "  --job-definition FILE   a CreateModelBiasJobDefinition request body (JSON)\n"
-          "  --scheduled-time T      the tick, on the hour, e.g. 2026-11-24T10:00:00Z\n"
-          "  --schedule-name NAME    the schedule (output folder); default: the job definition name\n"
-          "  --capture-uri URI       the endpoint's DataCaptureConfig.DestinationS3Uri, under which\n"
-          "                          records live at {EndpointName}/{variant}/yyyy/mm/dd/HH/\n"
-          "  --data-analysis-start-time, --data-analysis-end-time OFFSET\n"
-          "                          ScheduleConfig's window (e.g. -PT2H), overriding the offsets\n"
-          "  --confine DIR           read and write only beneath DIR (repeatable): the URIs of the\n"
-          "                          job definition must be absolute paths inside one of them, and\n"
-          "                          no symbolic link may lead out; biasmon serve runs its workers so\n"
-          "                          (docs/serve.md). Without it, any file the user names is used.\n"
-          "  --result FILE           also write the outcome (status, reason, violations, output\n"
-          "                          folder) to FILE, a local path outside --confine's rule, when\n"
-          "                          the execution reached one: how biasmon serve's workers report\n"
-          "                          to the scheduler (docs/serve.md)\n"
-          "  --summary               print the summary (status, records, headline metrics,\n"
-          "                          violations, report) even when stdout is not a terminal\n"
-          "  --json                  print execution.json (with output and report) to stdout\n"
-          "\n"
-          "Without offsets the window is the hour before T. URIs are local paths or file:// URIs.\n"
-          "Outputs go to {S3Uri}/{EndpointName}/{schedule}/yyyy/mm/dd/HH/: analysis.json,\n"
-          "constraint_violations.json (with a baseline), cloudwatch_metrics.jsonl, report.html\n"
-          "(for people) and execution.json (the status, the window and what was read, joined\n"
-          "and skipped).\n"
-          "The baseline (ConstraintsResource.S3Uri) must be an analysis.json covering the\n"
-          "analysis's stages and facets, or the execution fails saying what is missing; metrics\n"
-          "it has no value for are named in execution.json (baseline_unchecked_metrics).\n"
-          "\n"
-          "Exit status: 0 Completed, 1 CompletedWithViolations, 3 Failed (execution.json and\n"
-          "stderr say why), 2 bad command line, 4 execution.json could not be written (no output\n"
-          "is left), 5 out of memory.\n",
-          out);
+    fputs(
+        "usage: biasmon execute --job-definition FILE --scheduled-time T [--schedule-name NAME]\n"
+        "                       [--capture-uri URI] [--data-analysis-start-time OFFSET]\n"
+        "                       [--data-analysis-end-time OFFSET] [--confine DIR]...\n"
+        "                       [--result FILE] [--summary] [--json]\n"
+        "\n"
+        "Runs one execution of a model bias monitoring schedule, as SageMaker Model Monitor\n"
+        "does at the schedule's tick T: captured traffic with eventMetadata.inferenceTime in\n"
+        "[T + StartTimeOffset, T + EndTimeOffset) is joined with ground truth uploaded in the\n"
+        "hours from the window start to T (on inferenceId when the record has one, else\n"
+        "eventId), analysed as the analysis config says, and checked against the baseline.\n"
+        "\n"
+        "  --job-definition FILE   a CreateModelBiasJobDefinition request body (JSON)\n"
+        "  --scheduled-time T      the tick, on the hour, e.g. 2026-11-24T10:00:00Z\n"
+        "  --schedule-name NAME    the schedule (output folder); default: the job definition name\n"
+        "  --capture-uri URI       the endpoint's DataCaptureConfig.DestinationS3Uri, under which\n"
+        "                          records live at {EndpointName}/{variant}/yyyy/mm/dd/HH/\n"
+        "  --data-analysis-start-time, --data-analysis-end-time OFFSET\n"
+        "                          ScheduleConfig's window (e.g. -PT2H), overriding the offsets\n"
+        "  --confine DIR           read and write only beneath DIR (repeatable): the URIs of the\n"
+        "                          job definition must be absolute paths inside one of them, and\n"
+        "                          no symbolic link may lead out; biasmon serve runs its workers "
+        "so\n"
+        "                          (docs/serve.md). Without it, any file the user names is used.\n"
+        "  --result FILE           also write the outcome (status, reason, violations, output\n"
+        "                          folder) to FILE, a local path outside --confine's rule, when\n"
+        "                          the execution reached one: how biasmon serve's workers report\n"
+        "                          to the scheduler (docs/serve.md)\n"
+        "  --summary               print the summary (status, records, headline metrics,\n"
+        "                          violations, report) even when stdout is not a terminal\n"
+        "  --json                  print execution.json (with output and report) to stdout\n"
+        "\n"
+        "Without offsets the window is the hour before T. URIs are local paths or file:// URIs.\n"
+        "Outputs go to {S3Uri}/{EndpointName}/{schedule}/yyyy/mm/dd/HH/: analysis.json,\n"
+        "constraint_violations.json (with a baseline), cloudwatch_metrics.jsonl, report.html\n"
+        "(for people) and execution.json (the status, the window and what was read, joined\n"
+        "and skipped).\n"
+        "The baseline (ConstraintsResource.S3Uri) must be an analysis.json covering the\n"
+        "analysis's stages and facets, or the execution fails saying what is missing; metrics\n"
+        "it has no value for are named in execution.json (baseline_unchecked_metrics).\n"
+        "\n"
+        "Exit status: 0 Completed, 1 CompletedWithViolations, 3 Failed (execution.json and\n"
+        "stderr say why), 2 bad command line, 4 execution.json could not be written (no output\n"
+        "is left), 5 out of memory.\n",
+        out);
 }
 
 int bm_cmd_execute(int argc, char **argv)
@@ -82,25 +84,48 @@ int bm_cmd_execute(int argc, char **argv)
     int ch;
     while ((ch = getopt_long(argc, argv, "j:t:s:c:a:b:C:r:h", opts, NULL)) != -1) {
         switch (ch) {
-        case 'j': jd_path = optarg; break;
-        case 't': when = optarg; break;
-        case 's': p.schedule_name = optarg; break;
-        case 'c': p.capture_uri = optarg; break;
-        case 'a': p.window_start = optarg; break;
-        case 'b': p.window_end = optarg; break;
-        case 'r': result_path = optarg; break;
+        case 'j':
+            jd_path = optarg;
+            break;
+        case 't':
+            when = optarg;
+            break;
+        case 's':
+            p.schedule_name = optarg;
+            break;
+        case 'c':
+            p.capture_uri = optarg;
+            break;
+        case 'a':
+            p.window_start = optarg;
+            break;
+        case 'b':
+            p.window_end = optarg;
+            break;
+        case 'r':
+            result_path = optarg;
+            break;
         case 'C':
             if (nroots == BM_STORE_MAX_ROOTS) {
-                fprintf(stderr, "biasmon execute: at most %d --confine folders\n", BM_STORE_MAX_ROOTS);
+                fprintf(stderr, "biasmon execute: at most %d --confine folders\n",
+                        BM_STORE_MAX_ROOTS);
                 return BM_EXIT_USAGE;
             }
             roots[nroots++] = optarg;
             confine = 1;
             break;
-        case 'S': summary = 1; break;
-        case 'J': as_json = 1; break;
-        case 'h': bm_cmd_execute_usage(stdout); return BM_EXIT_OK;
-        default: bm_cmd_execute_usage(stderr); return BM_EXIT_USAGE;
+        case 'S':
+            summary = 1;
+            break;
+        case 'J':
+            as_json = 1;
+            break;
+        case 'h':
+            bm_cmd_execute_usage(stdout);
+            return BM_EXIT_OK;
+        default:
+            bm_cmd_execute_usage(stderr);
+            return BM_EXIT_USAGE;
         }
     }
     if (optind < argc || !jd_path || !when) {
@@ -115,7 +140,8 @@ int bm_cmd_execute(int argc, char **argv)
         return BM_EXIT_USAGE;
     }
     if (p.schedule_name && !bm_is_resource_name(p.schedule_name)) {
-        fprintf(stderr, "biasmon execute: --schedule-name must match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}\n");
+        fprintf(stderr,
+                "biasmon execute: --schedule-name must match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}\n");
         return BM_EXIT_USAGE;
     }
     bm_job_definition jd;
@@ -136,24 +162,29 @@ int bm_cmd_execute(int argc, char **argv)
     int rc;
     if (r) {
         bm_cli_error(&err);
-        /* the outputs could not be written (or their folder named); everything else ends as Failed */
+        /* the outputs could not be written (or their folder named); everything else ends as Failed
+         */
         rc = r == BM_EIO || r == BM_EACCESS || r == BM_ELIMIT ? BM_EXIT_OUTPUT : BM_EXIT_INTERNAL;
     } else {
         fprintf(stderr, "biasmon: %s: %s\n", bm_exec_status_name(res.status), res.output_uri);
-        if (res.status == BM_EXEC_FAILED) fprintf(stderr, "biasmon: FailureReason: %s\n", res.failure_reason);
+        if (res.status == BM_EXEC_FAILED)
+            fprintf(stderr, "biasmon: FailureReason: %s\n", res.failure_reason);
         if (res.status == BM_EXEC_COMPLETED_WITH_VIOLATIONS)
-            fprintf(stderr, "biasmon: %zu violations (constraint_violations.json)\n", res.violations);
+            fprintf(stderr, "biasmon: %zu violations (constraint_violations.json)\n",
+                    res.violations);
         if (res.status != BM_EXEC_FAILED && res.baseline_unchecked)
-            fprintf(stderr, "biasmon: warning: %zu metric%s not checked: the baseline has no value for %s "
-                            "(execution.json baseline_unchecked_metrics)\n",
+            fprintf(stderr,
+                    "biasmon: warning: %zu metric%s not checked: the baseline has no value for %s "
+                    "(execution.json baseline_unchecked_metrics)\n",
                     res.baseline_unchecked, res.baseline_unchecked == 1 ? "" : "s",
                     res.baseline_unchecked == 1 ? "it" : "them");
         if (as_json || bm_cli_summary_wanted(summary))
-            bm_cli_summary(res.output_uri, res.status == BM_EXEC_FAILED ? NULL : jd.baseline_uri, res.account,
-                           res.status == BM_EXEC_FAILED ? NULL : "report.html", as_json);
-        rc = res.status == BM_EXEC_COMPLETED ? BM_EXIT_OK
+            bm_cli_summary(res.output_uri, res.status == BM_EXEC_FAILED ? NULL : jd.baseline_uri,
+                           res.account, res.status == BM_EXEC_FAILED ? NULL : "report.html",
+                           as_json);
+        rc = res.status == BM_EXEC_COMPLETED                   ? BM_EXIT_OK
              : res.status == BM_EXEC_COMPLETED_WITH_VIOLATIONS ? BM_EXIT_VIOLATIONS
-                                                                : BM_EXIT_FAILED;
+                                                               : BM_EXIT_FAILED;
         /* the outcome for whoever started this process; without it that one knows only the exit */
         if (result_path && (r = bm_execution_result_write(&res, result_path, &err))) {
             bm_cli_error(&err);

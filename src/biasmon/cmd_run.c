@@ -11,10 +11,14 @@
 static void usage(FILE *out)
 {
     fputs("usage: biasmon run SCHEDULE [--at T] [--wait] [--data-dir DIR]\n\n"
-          "Asks the biasmon serve running on DIR (default ./biasmon-data, or BIASMON_DATA_DIR) to run one\n"
-          "execution of SCHEDULE now, for scheduled time T (default: the schedule's latest tick). The\n"
-          "request is signed with the data directory's keys. --wait waits for the execution to finish\n"
-          "and prints its summary. Exit status: 0 queued (or Completed with --wait), 1 CompletedWithViolations,\n"
+          "Asks the biasmon serve running on DIR (default ./biasmon-data, or BIASMON_DATA_DIR) to "
+          "run one\n"
+          "execution of SCHEDULE now, for scheduled time T (default: the schedule's latest tick). "
+          "The\n"
+          "request is signed with the data directory's keys. --wait waits for the execution to "
+          "finish\n"
+          "and prints its summary. Exit status: 0 queued (or Completed with --wait), 1 "
+          "CompletedWithViolations,\n"
           "3 Failed or refused, 2 bad command line, 4 the service cannot be reached.\n",
           out);
 }
@@ -32,11 +36,21 @@ int bm_cmd_run(int argc, char **argv)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "a:wd:h", opts, NULL)) != -1) {
         switch (ch) {
-        case 'a': at = optarg; break;
-        case 'w': wait = 1; break;
-        case 'd': dir = optarg; break;
-        case 'h': usage(stdout); return BM_EXIT_OK;
-        default: usage(stderr); return BM_EXIT_USAGE;
+        case 'a':
+            at = optarg;
+            break;
+        case 'w':
+            wait = 1;
+            break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return BM_EXIT_OK;
+        default:
+            usage(stderr);
+            return BM_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc) {
@@ -72,9 +86,10 @@ int bm_cmd_run(int argc, char **argv)
     json_decref(resp);
     if (!wait) return BM_EXIT_OK;
     for (int i = 0; i < 3600 * 4; i++) { /* at most an hour */
-        json_t *q = json_pack("{s:s,s:I,s:I,s:s,s:s}", "MonitoringScheduleName", name, "ScheduledTimeAfter",
-                              (json_int_t)when - 1, "ScheduledTimeBefore", (json_int_t)when + 1, "SortBy",
-                              "CreationTime", "SortOrder", "Descending");
+        json_t *q =
+            json_pack("{s:s,s:I,s:I,s:s,s:s}", "MonitoringScheduleName", name, "ScheduledTimeAfter",
+                      (json_int_t)when - 1, "ScheduledTimeBefore", (json_int_t)when + 1, "SortBy",
+                      "CreationTime", "SortOrder", "Descending");
         json_t *l = NULL;
         r = bm_client_call(&c, "SageMaker.ListMonitoringExecutions", q, &l, &err);
         json_decref(q);
@@ -84,13 +99,16 @@ int bm_cmd_run(int argc, char **argv)
             return BM_EXIT_OUTPUT;
         }
         json_t *sum = json_array_get(json_object_get(l, "MonitoringExecutionSummaries"), 0);
-        const char *st = sum ? json_string_value(json_object_get(sum, "MonitoringExecutionStatus")) : NULL;
+        const char *st =
+            sum ? json_string_value(json_object_get(sum, "MonitoringExecutionStatus")) : NULL;
         if (st && strcmp(st, "Pending") && strcmp(st, "InProgress") && strcmp(st, "Stopping")) {
             bm_buf out;
             bm_buf_init(&out, 1 << 20);
             if (!bm_json_write(sum, 2, &out)) printf("%s\n", out.data);
             bm_buf_release(&out);
-            int rc = !strcmp(st, "Completed") ? BM_EXIT_OK : !strcmp(st, "CompletedWithViolations") ? BM_EXIT_VIOLATIONS : BM_EXIT_FAILED;
+            int rc = !strcmp(st, "Completed")                 ? BM_EXIT_OK
+                     : !strcmp(st, "CompletedWithViolations") ? BM_EXIT_VIOLATIONS
+                                                              : BM_EXIT_FAILED;
             json_decref(l);
             return rc;
         }

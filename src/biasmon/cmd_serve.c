@@ -42,7 +42,8 @@ typedef struct serve_settings {
     char allow_root[4096];
 } serve_settings;
 
-/* T_PATHS: a list of paths, ':'-separated in the environment; each command-line occurrence adds one */
+/* T_PATHS: a list of paths, ':'-separated in the environment; each command-line occurrence adds one
+ */
 typedef enum { T_STR, T_INT, T_DOUBLE, T_BOOL, T_PATHS } stype;
 
 typedef struct setting {
@@ -57,66 +58,87 @@ typedef struct setting {
 #define F(field) offsetof(serve_settings, field), sizeof(((serve_settings *)0)->field)
 static const setting settings[] = {
     {"data-dir", T_STR, "./biasmon-data", 0, 0, F(data_dir),
-     "Directory of the state (state.db, SQLite in WAL mode), the access keys (credentials, mode 0600, "
-     "created on first start), serve.json (the address clients use) and executions/ (job definitions and "
+     "Directory of the state (state.db, SQLite in WAL mode), the access keys (credentials, mode "
+     "0600, "
+     "created on first start), serve.json (the address clients use) and executions/ (job "
+     "definitions and "
      "logs of each execution)."},
     {"listen", T_STR, "127.0.0.1:8080", 0, 0, F(listen),
      "Address and port of the API and /metrics; port 0 picks a free port (serve.json says which). "
      "Loopback by default."},
     {"auth", T_BOOL, "on", 0, 1, F(auth),
      "Require AWS Signature Version 4 on every API request, with the keys in the data directory. "
-     "\"off\" is for local experiments only: anyone who can reach the port can then change schedules. "
+     "\"off\" is for local experiments only: anyone who can reach the port can then change "
+     "schedules. "
      "Refused on an address other than loopback unless --allow-unauthenticated-remote is on."},
     {"allow-unauthenticated-remote", T_BOOL, "off", 0, 1, F(allow_unauthenticated_remote),
      "Let --auth off serve an address other than loopback (127.0.0.0/8, ::1), such as 0.0.0.0: "
      "anyone on the network can then create, change and delete schedules. Without it, serve "
      "refuses to start with that combination."},
-    {"workers", T_INT, "2", 1, 64, F(workers), "Executions that may run at once (worker processes)."},
+    {"workers", T_INT, "2", 1, 64, F(workers),
+     "Executions that may run at once (worker processes)."},
     {"time-scale", T_DOUBLE, "1", 0.001, 1e7, F(time_scale),
-     "Speed of the service clock that schedules tick on: 3600 makes an hour pass in a second (tests, demos)."},
+     "Speed of the service clock that schedules tick on: 3600 makes an hour pass in a second "
+     "(tests, demos)."},
     {"time-start", T_STR, "", 0, 0, F(time_start),
      "Service time at start-up (e.g. 2026-11-24T00:00:00Z); empty for the current time."},
     {"region", T_STR, "us-east-1", 0, 0, F(region),
-     "Region in ARNs and in the signatures clients send (a request signed for another region is refused)."},
+     "Region in ARNs and in the signatures clients send (a request signed for another region is "
+     "refused)."},
     {"account", T_STR, "123456789012", 0, 0, F(account), "12-digit account id in ARNs."},
     {"http-threads", T_INT, "4", 1, 64, F(http_threads), "Threads answering API requests."},
-    {"max-body", T_INT, "8388608", 1024, 268435456, F(max_body), "Largest request body in bytes (413 beyond)."},
+    {"max-body", T_INT, "8388608", 1024, 268435456, F(max_body),
+     "Largest request body in bytes (413 beyond)."},
     {"max-body-memory", T_INT, "268435456", 1048576, 2147483647, F(max_body_memory),
-     "Bytes of request bodies all connections together may hold while they arrive, not counting the "
-     "first 64 KiB of each (a body is read whole before its signature can be checked, so this bounds "
+     "Bytes of request bodies all connections together may hold while they arrive, not counting "
+     "the "
+     "first 64 KiB of each (a body is read whole before its signature can be checked, so this "
+     "bounds "
      "what unauthenticated clients can make the service hold). A request that would exceed it gets "
      "503 ServiceUnavailable (clients retry). At least --max-body."},
     {"max-connections", T_INT, "4096", 16, 65536, F(max_connections),
-     "Open connections the API and /metrics accept at once (each costs a file descriptor and 64 KiB, "
+     "Open connections the API and /metrics accept at once (each costs a file descriptor and 64 "
+     "KiB, "
      "not a thread; the soft limit on open files is raised to this plus 256, within the hard limit "
      "ulimit -Hn). Beyond it new connections wait in the kernel's queue."},
     {"max-connections-per-address", T_INT, "64", 1, 65536, F(max_connections_per_address),
      "Open connections from one client address (an IPv4 address or a whole IPv6 address); more are "
-     "closed as soon as they are accepted. At most --max-connections. Clients behind one proxy or NAT "
+     "closed as soon as they are accepted. At most --max-connections. Clients behind one proxy or "
+     "NAT "
      "share it."},
     {"idle-timeout", T_INT, "10", 1, 3600, F(idle_timeout),
      "Seconds a connection may stay silent (nothing received or sent) before it is closed: idle "
      "keep-alive connections, clients that stop sending or stop reading their response."},
     {"request-timeout", T_INT, "30", 1, 3600, F(request_timeout),
-     "Seconds a client has to send a whole request (request line, headers and body), counted from its "
-     "connection's accept or its previous response; then the connection is closed, however slowly it "
+     "Seconds a client has to send a whole request (request line, headers and body), counted from "
+     "its "
+     "connection's accept or its previous response; then the connection is closed, however slowly "
+     "it "
      "keeps sending (slowloris)."},
-    {"poll-ms", T_INT, "200", 5, 60000, F(poll_ms), "How often the scheduler looks for due ticks and finished workers (real milliseconds)."},
+    {"poll-ms", T_INT, "200", 5, 60000, F(poll_ms),
+     "How often the scheduler looks for due ticks and finished workers (real milliseconds)."},
     {"capture-max-bytes", T_INT, "67108864", 65536, 2147483647, F(capture_max_bytes),
-     "Bytes of data capture records (InvokeEndpoint) waiting to be written, at most; beyond it records are "
+     "Bytes of data capture records (InvokeEndpoint) waiting to be written, at most; beyond it "
+     "records are "
      "dropped (the invocation still succeeds) and counted in /metrics as "
      "biasmon_capture_records_total{result=\"dropped_queue_full\"}."},
     {"capture-flush", T_INT, "10", 1, 3600, F(capture_flush),
-     "Seconds after its first record a capture file is written (whole, under its final name); what a "
+     "Seconds after its first record a capture file is written (whole, under its final name); what "
+     "a "
      "kill -9 may lose. A file is also written when it reaches 4 MiB, and every file at shutdown."},
     {"log-level", T_STR, "info", 0, 0, F(log_level), "error, warn, info or debug."},
     {"shutdown-grace", T_INT, "30", 0, 3600, F(shutdown_grace),
-     "Seconds running executions get to finish after SIGTERM/SIGINT; then they are stopped and recorded as Failed."},
+     "Seconds running executions get to finish after SIGTERM/SIGINT; then they are stopped and "
+     "recorded as Failed."},
     {"allow-root", T_PATHS, "", 0, 0, F(allow_root),
-     "A folder (absolute path) whose files API requests may name as file:// URIs, besides DATA_DIR/files: "
-     "analysis configs, baselines, capture and ground truth, outputs. Repeat it for several folders (at most 15; "
-     "':'-separated in the environment). It may not contain the data directory (its state and access keys). "
-     "Every other path in a request is refused (docs/serve.md: where the service may touch the file system)."},
+     "A folder (absolute path) whose files API requests may name as file:// URIs, besides "
+     "DATA_DIR/files: "
+     "analysis configs, baselines, capture and ground truth, outputs. Repeat it for several "
+     "folders (at most 15; "
+     "':'-separated in the environment). It may not contain the data directory (its state and "
+     "access keys). "
+     "Every other path in a request is refused (docs/serve.md: where the service may touch the "
+     "file system)."},
 };
 #define NSET (sizeof(settings) / sizeof(settings[0]))
 
@@ -127,17 +149,22 @@ static int set_value(serve_settings *ss, const setting *st, const char *v, char 
     char *p = (char *)ss + st->off;
     switch (st->type) {
     case T_STR:
-        if (strlen(v) >= st->size) return snprintf(why, wl, "--%s: longer than %zu characters", st->name, st->size - 1), 1;
+        if (strlen(v) >= st->size)
+            return snprintf(why, wl, "--%s: longer than %zu characters", st->name, st->size - 1), 1;
         memcpy(p, v, strlen(v) + 1);
         return 0;
     case T_BOOL:
-        if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "1")) *(int *)p = 1;
-        else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0")) *(int *)p = 0;
-        else return snprintf(why, wl, "--%s: expected on or off, got \"%s\"", st->name, v), 1;
+        if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "1"))
+            *(int *)p = 1;
+        else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0"))
+            *(int *)p = 0;
+        else
+            return snprintf(why, wl, "--%s: expected on or off, got \"%s\"", st->name, v), 1;
         return 0;
     case T_PATHS: {
         size_t have = strlen(p);
-        if (have + 1 + strlen(v) >= st->size) return snprintf(why, wl, "--%s: too many folders", st->name), 1;
+        if (have + 1 + strlen(v) >= st->size)
+            return snprintf(why, wl, "--%s: too many folders", st->name), 1;
         snprintf(p + have, st->size - have, "%s%s", have ? ":" : "", v);
         return 0;
     }
@@ -149,9 +176,12 @@ static int set_value(serve_settings *ss, const setting *st, const char *v, char 
         if (end == v || *end || errno || !isfinite(d) || d < st->min || d > st->max ||
             (st->type == T_INT && d != floor(d)))
             return snprintf(why, wl, "--%s: expected %s from %g to %g, got \"%s\"", st->name,
-                            st->type == T_INT ? "an integer" : "a number", st->min, st->max, v), 1;
-        if (st->type == T_INT) *(int *)p = (int)d;
-        else *(double *)p = d;
+                            st->type == T_INT ? "an integer" : "a number", st->min, st->max, v),
+                   1;
+        if (st->type == T_INT)
+            *(int *)p = (int)d;
+        else
+            *(double *)p = d;
         return 0;
     }
     }
@@ -161,21 +191,26 @@ static int set_value(serve_settings *ss, const setting *st, const char *v, char 
 static void env_name(const char *name, char *out, size_t n)
 {
     size_t o = (size_t)snprintf(out, n, "BIASMON_");
-    for (; *name && o + 1 < n; name++) out[o++] = *name == '-' ? '_' : (char)(*name >= 'a' && *name <= 'z' ? *name - 32 : *name);
+    for (; *name && o + 1 < n; name++)
+        out[o++] = *name == '-' ? '_' : (char)(*name >= 'a' && *name <= 'z' ? *name - 32 : *name);
     out[o] = 0;
 }
 
 static void print_help(FILE *out)
 {
-    fputs("usage: biasmon serve [--SETTING VALUE]... [--check-config] [--print-settings-markdown]\n\n"
-          "Runs the SageMaker-compatible model bias monitoring service: the API (AWS JSON 1.1, SigV4),\n"
-          "the scheduler and GET /metrics. Every setting can also come from the environment\n"
-          "(BIASMON_DATA_DIR, ...); the command line wins. SIGTERM or SIGINT stops it gracefully.\n\nsettings:\n",
-          out);
+    fputs(
+        "usage: biasmon serve [--SETTING VALUE]... [--check-config] [--print-settings-markdown]\n\n"
+        "Runs the SageMaker-compatible model bias monitoring service: the API (AWS JSON 1.1, "
+        "SigV4),\n"
+        "the scheduler and GET /metrics. Every setting can also come from the environment\n"
+        "(BIASMON_DATA_DIR, ...); the command line wins. SIGTERM or SIGINT stops it "
+        "gracefully.\n\nsettings:\n",
+        out);
     for (size_t k = 0; k < NSET; k++) {
         char env[64];
         env_name(settings[k].name, env, sizeof(env));
-        fprintf(out, "  --%-16s default \"%s\" (%s)\n      %s\n", settings[k].name, settings[k].def, env, settings[k].help);
+        fprintf(out, "  --%-16s default \"%s\" (%s)\n      %s\n", settings[k].name, settings[k].def,
+                env, settings[k].help);
     }
 }
 
@@ -190,9 +225,11 @@ static void print_markdown(FILE *out)
         char env[64];
         env_name(settings[k].name, env, sizeof(env));
         if (settings[k].def[0])
-            fprintf(out, "| `--%s` | `%s` | `%s` | %s |\n", settings[k].name, env, settings[k].def, settings[k].help);
+            fprintf(out, "| `--%s` | `%s` | `%s` | %s |\n", settings[k].name, env, settings[k].def,
+                    settings[k].help);
         else
-            fprintf(out, "| `--%s` | `%s` | (empty) | %s |\n", settings[k].name, env, settings[k].help);
+            fprintf(out, "| `--%s` | `%s` | (empty) | %s |\n", settings[k].name, env,
+                    settings[k].help);
     }
 }
 
@@ -284,7 +321,8 @@ int bm_cmd_serve(int argc, char **argv)
         const setting *st = NULL;
         size_t idx = 0;
         for (size_t k = 0; k < NSET; k++)
-            if (strlen(settings[k].name) == nl && !strncmp(settings[k].name, a + 2, nl)) st = &settings[k], idx = k;
+            if (strlen(settings[k].name) == nl && !strncmp(settings[k].name, a + 2, nl))
+                st = &settings[k], idx = k;
         if (!st) {
             fprintf(stderr, "biasmon serve: unknown setting \"%s\" (see --help)\n", a);
             return BM_EXIT_USAGE;
@@ -295,10 +333,12 @@ int bm_cmd_serve(int argc, char **argv)
             return BM_EXIT_USAGE;
         }
         if (st->type == T_PATHS && strchr(v, ':')) {
-            fprintf(stderr, "biasmon serve: --%s: one folder per --%s (got \"%s\")\n", st->name, st->name, v);
+            fprintf(stderr, "biasmon serve: --%s: one folder per --%s (got \"%s\")\n", st->name,
+                    st->name, v);
             return BM_EXIT_USAGE;
         }
-        if (st->type == T_PATHS && strcmp(sources[idx], "command line")) /* the command line replaces the environment */
+        if (st->type == T_PATHS &&
+            strcmp(sources[idx], "command line")) /* the command line replaces the environment */
             ((char *)&ss + st->off)[0] = 0;
         if (set_value(&ss, st, v, why, sizeof(why))) {
             fprintf(stderr, "biasmon serve: %s\n", why);
@@ -329,11 +369,14 @@ int bm_cmd_serve(int argc, char **argv)
     bm_error err;
     bm_error_clear(&err);
     const char *problem = NULL;
-    if (level < 0) problem = "--log-level must be error, warn, info or debug";
-    else if (port < 0) problem = "--listen must be HOST:PORT (e.g. 127.0.0.1:8080, [::1]:0)";
+    if (level < 0)
+        problem = "--log-level must be error, warn, info or debug";
+    else if (port < 0)
+        problem = "--listen must be HOST:PORT (e.g. 127.0.0.1:8080, [::1]:0)";
     else if (ss.time_start[0] && bm_time_parse(ss.time_start, strlen(ss.time_start), &start, &err))
         problem = "--time-start must be a UTC time such as 2026-11-24T00:00:00Z";
-    else if (strlen(ss.account) != 12 || strspn(ss.account, "0123456789") != 12) problem = "--account must be 12 digits";
+    else if (strlen(ss.account) != 12 || strspn(ss.account, "0123456789") != 12)
+        problem = "--account must be 12 digits";
     else if (ss.max_body_memory < ss.max_body)
         problem = "--max-body-memory must be at least --max-body";
     else if (ss.max_connections_per_address > ss.max_connections)
@@ -341,8 +384,10 @@ int bm_cmd_serve(int argc, char **argv)
     else if (ss.http_threads > ss.max_connections)
         problem = "--max-connections must be at least --http-threads (each thread takes a share)";
     else if (!ss.auth && !is_loopback(host) && !ss.allow_unauthenticated_remote)
-        problem = "--auth off on an address other than loopback would let anyone on the network change "
-                  "schedules; listen on 127.0.0.1, keep --auth on, or add --allow-unauthenticated-remote on";
+        problem =
+            "--auth off on an address other than loopback would let anyone on the network change "
+            "schedules; listen on 127.0.0.1, keep --auth on, or add --allow-unauthenticated-remote "
+            "on";
     /* the allowed roots: absolute paths, at most BM_SERVICE_MAX_ALLOW_ROOTS */
     const char *roots[BM_SERVICE_MAX_ALLOW_ROOTS];
     size_t nroots = 0;
@@ -351,9 +396,12 @@ int bm_cmd_serve(int argc, char **argv)
     for (char *p = rootbuf, *e; !problem && p && *p; p = e) {
         if ((e = strchr(p, ':'))) *e++ = 0;
         if (!*p) continue;
-        if (*p != '/') problem = "--allow-root must be an absolute path";
-        else if (nroots == BM_SERVICE_MAX_ALLOW_ROOTS) problem = "--allow-root: at most 15 folders";
-        else roots[nroots++] = p;
+        if (*p != '/')
+            problem = "--allow-root must be an absolute path";
+        else if (nroots == BM_SERVICE_MAX_ALLOW_ROOTS)
+            problem = "--allow-root: at most 15 folders";
+        else
+            roots[nroots++] = p;
     }
     if (check || problem) {
         FILE *out = problem ? stderr : stdout;
@@ -362,10 +410,18 @@ int bm_cmd_serve(int argc, char **argv)
             const char *p = (const char *)&ss + settings[k].off;
             switch (settings[k].type) {
             case T_STR:
-            case T_PATHS: snprintf(val, sizeof(val), "%s", p); break;
-            case T_BOOL: snprintf(val, sizeof(val), "%s", *(const int *)p ? "on" : "off"); break;
-            case T_INT: snprintf(val, sizeof(val), "%d", *(const int *)p); break;
-            case T_DOUBLE: snprintf(val, sizeof(val), "%g", *(const double *)p); break;
+            case T_PATHS:
+                snprintf(val, sizeof(val), "%s", p);
+                break;
+            case T_BOOL:
+                snprintf(val, sizeof(val), "%s", *(const int *)p ? "on" : "off");
+                break;
+            case T_INT:
+                snprintf(val, sizeof(val), "%d", *(const int *)p);
+                break;
+            case T_DOUBLE:
+                snprintf(val, sizeof(val), "%g", *(const double *)p);
+                break;
             }
             fprintf(out, "%-16s %-40s (%s)\n", settings[k].name, val, sources[k]);
         }
@@ -393,15 +449,31 @@ int bm_cmd_serve(int argc, char **argv)
     }
     exe[el] = 0;
     bm_service_config cfg = {
-        .data_dir = ss.data_dir, .host = host, .port = port, .auth = ss.auth, .workers = ss.workers,
-        .time_scale = ss.time_scale, .time_start = start, .region = ss.region, .account = ss.account,
-        .http_threads = (unsigned)ss.http_threads, .max_body = (size_t)ss.max_body, .poll_ms = ss.poll_ms,
-        .max_connections = (unsigned)ss.max_connections, .max_body_memory = (size_t)ss.max_body_memory,
+        .data_dir = ss.data_dir,
+        .host = host,
+        .port = port,
+        .auth = ss.auth,
+        .workers = ss.workers,
+        .time_scale = ss.time_scale,
+        .time_start = start,
+        .region = ss.region,
+        .account = ss.account,
+        .http_threads = (unsigned)ss.http_threads,
+        .max_body = (size_t)ss.max_body,
+        .poll_ms = ss.poll_ms,
+        .max_connections = (unsigned)ss.max_connections,
+        .max_body_memory = (size_t)ss.max_body_memory,
         .max_connections_per_address = (unsigned)ss.max_connections_per_address,
-        .idle_timeout_s = (unsigned)ss.idle_timeout, .request_timeout_s = (unsigned)ss.request_timeout,
-        .worker_exe = exe, .log = log_line, .log_ctx = NULL, .log_level = (bm_log_level)level,
-        .allow_roots = roots, .nallow_roots = nroots,
-        .capture_max_bytes = (size_t)ss.capture_max_bytes, .capture_flush_s = (unsigned)ss.capture_flush,
+        .idle_timeout_s = (unsigned)ss.idle_timeout,
+        .request_timeout_s = (unsigned)ss.request_timeout,
+        .worker_exe = exe,
+        .log = log_line,
+        .log_ctx = NULL,
+        .log_level = (bm_log_level)level,
+        .allow_roots = roots,
+        .nallow_roots = nroots,
+        .capture_max_bytes = (size_t)ss.capture_max_bytes,
+        .capture_flush_s = (unsigned)ss.capture_flush,
     };
     bm_service *s = bm_service_start(&cfg, &err);
     if (!s) {
@@ -411,13 +483,18 @@ int bm_cmd_serve(int argc, char **argv)
     /* serve.json tells local clients (biasmon run, tests) where the service listens */
     char path[1200], body[512];
     snprintf(path, sizeof(path), "%s/serve.json", ss.data_dir);
-    int n = snprintf(body, sizeof(body), "{\"pid\": %ld, \"host\": \"%s\", \"port\": %d, \"endpoint_url\": \"http://%s%s%s:%d\", \"region\": \"%s\"}\n",
+    int n = snprintf(body, sizeof(body),
+                     "{\"pid\": %ld, \"host\": \"%s\", \"port\": %d, \"endpoint_url\": "
+                     "\"http://%s%s%s:%d\", \"region\": \"%s\"}\n",
                      (long)getpid(), host, bm_service_port(s), strchr(host, ':') ? "[" : "", host,
                      strchr(host, ':') ? "]" : "", bm_service_port(s), ss.region);
     if (bm_write_file_atomic(path, body, (size_t)n, &err)) bm_cli_error(&err);
     if (!ss.auth && !is_loopback(host) && level >= BM_LOG_WARN) {
         char fields[300];
-        snprintf(fields, sizeof(fields), "host=%s msg=\"--auth off on a non-loopback address: anyone who can reach the port can change schedules\"", host);
+        snprintf(fields, sizeof(fields),
+                 "host=%s msg=\"--auth off on a non-loopback address: anyone who can reach the "
+                 "port can change schedules\"",
+                 host);
         log_line(NULL, BM_LOG_WARN, "unauthenticated_remote", fields);
     }
     int sig = 0;

@@ -364,7 +364,9 @@ static void test_plain_decimals_match_strtod(void **state)
         if ((s >> 5) & 1) text[n++] = '-';
         for (size_t j = 0; j < ndig; j++) {
             if (j == dot) text[n++] = '.';
-            text[n++] = (char)('0' + (j == 0 && (s >> 6) % 4 == 0 ? 0 : (d + j * 7 + (d >> (j % 40))) % 10));
+            text[n++] =
+                (char)('0' +
+                       (j == 0 && (s >> 6) % 4 == 0 ? 0 : (d + j * 7 + (d >> (j % 40))) % 10));
         }
         if (dot == ndig) text[n++] = '.';
         text[n] = 0;

@@ -532,7 +532,8 @@ static void test_predicted_label_optional(void **state)
         assert_non_null(strstr(e.msg, "predicted_label"));
         if (k == 1) {
             /* no methods: both ways out are named, not predicted_label alone */
-            if (!strstr(e.msg, "no methods") || !strstr(e.msg, "add methods") || !strstr(e.msg, "pre_training_bias"))
+            if (!strstr(e.msg, "no methods") || !strstr(e.msg, "add methods") ||
+                !strstr(e.msg, "pre_training_bias"))
                 fail_msg("the message names only predicted_label: %s", e.msg);
         }
     }

@@ -25,7 +25,8 @@ static void expect_plain(const char *why, const char *needle)
 {
     assert_non_null(strstr(why, needle));
     for (const char *p = why; *p; p++)
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) fail_msg("a raw byte in \"%s\"", why);
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            fail_msg("a raw byte in \"%s\"", why);
     assert_null(strstr(why, "evil"));
 }
 
@@ -34,7 +35,8 @@ static void test_score_not_quoted(void **state)
     (void)state;
     bm__extractor x;
     init(&x);
-    bm_slice f[2] = {{"1", 1}, {"\x1b]0;evil\x07\xff", 10}}; /* a feature, then the score (the last column) */
+    bm_slice f[2] = {{"1", 1},
+                     {"\x1b]0;evil\x07\xff", 10}}; /* a feature, then the score (the last column) */
     assert_int_equal(bm__extract_batch_csv(&x, f, 2), BM_EDATA);
     expect_plain(x.why, "the model output (10 bytes) is not a numeric score");
     bm__extractor_release(&x);
@@ -67,9 +69,13 @@ static void test_payload_not_quoted(void **state)
 static void test_score_strictly_above_threshold(void **state)
 {
     (void)state;
-    static const struct { const char *score; double threshold; const char *want; } cases[] = {
-        {"0.5", 0.5, "0"}, {"0.5000001", 0.5, "1"}, {"0.4999999", 0.5, "0"},
-        {"0.8", 0.8, "0"}, {"0.81", 0.8, "1"}, {"0", 0, "0"}, {"1e-9", 0, "1"},
+    static const struct {
+        const char *score;
+        double threshold;
+        const char *want;
+    } cases[] = {
+        {"0.5", 0.5, "0"},  {"0.5000001", 0.5, "1"}, {"0.4999999", 0.5, "0"}, {"0.8", 0.8, "0"},
+        {"0.81", 0.8, "1"}, {"0", 0, "0"},           {"1e-9", 0, "1"},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         bm__extractor x;
@@ -80,8 +86,8 @@ static void test_score_strictly_above_threshold(void **state)
         assert_int_equal(x.preds.n, 1);
         bm_slice got = bm__xval_text(&x, &x.preds.v[0]);
         if (got.n != 1 || got.p[0] != cases[k].want[0])
-            fail_msg("score %s, threshold %g: got %.*s, want %s", cases[k].score, cases[k].threshold, (int)got.n,
-                     got.p, cases[k].want);
+            fail_msg("score %s, threshold %g: got %.*s, want %s", cases[k].score,
+                     cases[k].threshold, (int)got.n, got.p, cases[k].want);
         bm__extractor_release(&x);
     }
 }

@@ -59,7 +59,7 @@ static void test_too_large(void **state)
     assert_string_equal(e.file, p);
     assert_non_null(strstr(e.msg, "larger than 2 MiB"));
     assert_null(strstr(e.msg, "secret")); /* never the content */
-    assert_int_equal(b.len, 4);               /* nothing half-appended */
+    assert_int_equal(b.len, 4);           /* nothing half-appended */
     assert_string_equal(b.data, "kept");
     /* the buffer's own bound is a limit too */
     bm_buf small;

@@ -889,24 +889,32 @@ static void test_tag_pattern_unicode(void **state)
 {
     (void)state;
     static const char *good[] = {
-        "", "team", "a b_c.d:e/f=g+h-i@j 1", "caf\u00e9", "stra\u00dfe", "\u65e5\u672c",
-        "\u03a9", "\u0661\u0662",        /* Arabic-Indic digits (Nd) */
-        "\u2160", "\u00bd",               /* Roman numeral one (Nl), one half (No) */
-        "\u0915",                          /* Devanagari KA (Lo) */
-        "a\u3000b", "a\u00a0b", "a\u2028b", /* ideographic space, no-break space (Zs), line sep (Zl) */
-        "\U00010400",                      /* Deseret capital long I (Lu, outside the BMP) */
-        "\u02b0",                          /* modifier letter small h (Lm) */
-        "\u2e2f",                          /* vertical tilde: Lm inside a punctuation block */
+        "",
+        "team",
+        "a b_c.d:e/f=g+h-i@j 1",
+        "caf\u00e9",
+        "stra\u00dfe",
+        "\u65e5\u672c",
+        "\u03a9",
+        "\u0661\u0662", /* Arabic-Indic digits (Nd) */
+        "\u2160",
+        "\u00bd", /* Roman numeral one (Nl), one half (No) */
+        "\u0915", /* Devanagari KA (Lo) */
+        "a\u3000b",
+        "a\u00a0b",
+        "a\u2028b",   /* ideographic space, no-break space (Zs), line sep (Zl) */
+        "\U00010400", /* Deseret capital long I (Lu, outside the BMP) */
+        "\u02b0",     /* modifier letter small h (Lm) */
+        "\u2e2f",     /* vertical tilde: Lm inside a punctuation block */
     };
     static const char *bad[] = {
-        "!", "#", "a,b", "(x)",
-        "\u0915\u093f",   /* KA + vowel sign I (Mc) */
-        "e\u0301",         /* combining acute accent (Mn) */
-        "\u0e3f",          /* Thai baht sign (Sc) */
-        "\u2100",          /* account of (So, letterlike symbols) */
-        "\u00a9", "\u00bf", "\u20ac", "\U0001f600", /* (c), inverted ?, euro, emoji */
-        "\u0378",          /* unassigned (Cn) */
-        "\u00ad",          /* soft hyphen (Cf) */
+        "!",       "#",      "a,b",    "(x)",        "\u0915\u093f", /* KA + vowel sign I (Mc) */
+        "e\u0301",                                   /* combining acute accent (Mn) */
+        "\u0e3f",                                    /* Thai baht sign (Sc) */
+        "\u2100",                                    /* account of (So, letterlike symbols) */
+        "\u00a9",  "\u00bf", "\u20ac", "\U0001f600", /* (c), inverted ?, euro, emoji */
+        "\u0378",                                    /* unassigned (Cn) */
+        "\u00ad",                                    /* soft hyphen (Cf) */
     };
     /* the literals are UTF-8 (C's \u escapes), put raw into the request's JSON text */
     char tags[256];

@@ -42,8 +42,9 @@ static void test_put_index_find(void **state)
     assert_null(get(&t, "a")); /* empty, no index yet */
     assert_int_equal(bm__gt_put(&t, S("req-1"), S("1"), BM__ENC_CSV, 0), BM_OK);
     assert_int_equal(bm__gt_put(&t, S("req-2"), S("{\"label\":0}"), BM__ENC_JSON, 1), BM_OK);
-    assert_int_equal(bm__gt_put(&t, S(""), S("0"), BM__ENC_CSV, 0), BM_OK); /* an empty id is still a key */
-    assert_null(get(&t, "req-1"));                                          /* not indexed yet */
+    assert_int_equal(bm__gt_put(&t, S(""), S("0"), BM__ENC_CSV, 0),
+                     BM_OK);       /* an empty id is still a key */
+    assert_null(get(&t, "req-1")); /* not indexed yet */
     assert_int_equal(bm__gt_index(&t), BM_OK);
     assert_label(&t, "req-1", "1");
     assert_label(&t, "req-2", "{\"label\":0}");
@@ -81,7 +82,8 @@ static void test_later_upload_wins(void **state)
     assert_label(&t, "y", "\"yes\"");
     assert_int_equal(t.duplicates, 3);
     size_t live = 0;
-    for (size_t k = 0; k < t.n; k++) live += !t.ents[k].superseded;
+    for (size_t k = 0; k < t.n; k++)
+        live += !t.ents[k].superseded;
     assert_int_equal(live, 2);
     /* indexing again with nothing new changes nothing */
     assert_int_equal(bm__gt_index(&t), BM_OK);
@@ -161,7 +163,8 @@ static void test_random_against_reference(void **state)
     int *pending = malloc(IDS * sizeof(int));
     assert_non_null(last);
     assert_non_null(pending);
-    for (int k = 0; k < IDS; k++) last[k] = pending[k] = -1;
+    for (int k = 0; k < IDS; k++)
+        last[k] = pending[k] = -1;
     bm__gt_table t;
     bm__gt_init(&t, PUTS);
     uint64_t dups = 0;
@@ -169,7 +172,8 @@ static void test_random_against_reference(void **state)
         int k = (int)(next_rand() % IDS);
         char id[48], label[16];
         /* ids of varied length, some sharing long prefixes */
-        snprintf(id, sizeof(id), "%.*s%d", (int)(k % 7) * 5, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", k);
+        snprintf(id, sizeof(id), "%.*s%d", (int)(k % 7) * 5,
+                 "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", k);
         snprintf(label, sizeof(label), "%d", p);
         assert_int_equal(bm__gt_put(&t, S(id), S(label), BM__ENC_CSV, 0), BM_OK);
         if (pending[k] >= 0 || last[k] >= 0) dups++;
@@ -182,7 +186,8 @@ static void test_random_against_reference(void **state)
                     pending[j] = -1;
                 }
             for (int j = 0; j < IDS; j += 37) {
-                snprintf(id, sizeof(id), "%.*s%d", (int)(j % 7) * 5, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", j);
+                snprintf(id, sizeof(id), "%.*s%d", (int)(j % 7) * 5,
+                         "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", j);
                 bm__gt_entry *e = get(&t, id);
                 if (last[j] < 0) {
                     assert_null(e);
@@ -195,8 +200,10 @@ static void test_random_against_reference(void **state)
     }
     assert_int_equal(t.duplicates, dups);
     size_t live = 0, present = 0;
-    for (size_t k = 0; k < t.n; k++) live += !t.ents[k].superseded;
-    for (int j = 0; j < IDS; j++) present += last[j] >= 0;
+    for (size_t k = 0; k < t.n; k++)
+        live += !t.ents[k].superseded;
+    for (int j = 0; j < IDS; j++)
+        present += last[j] >= 0;
     assert_int_equal(live, present);
     assert_true(t.nslots >= 2 * present);
     bm__gt_release(&t);

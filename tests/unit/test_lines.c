@@ -117,7 +117,8 @@ static void test_big_lines(void **state)
 /* The text of line k of the ready test's file. */
 static int line_text(int k, char *out, size_t n)
 {
-    return snprintf(out, n, "line %d %.*s", k, k % 50, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    return snprintf(out, n, "line %d %.*s", k, k % 50,
+                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 }
 
 /* While bm__lines_ready says 1, lines returned earlier keep their bytes; when it says 0 the

@@ -128,18 +128,52 @@ static void test_float_repr_round_trips(void **state)
     }
 }
 
-
 /* ==================================================================== against python3 */
 
 /* The hard cases of the brief and of float formatting at large: integers at and beyond 2^53,
  * the fixed/scientific switch at 1e16 and 1e-4, the extremes, sums that do not round trip
  * through fewer digits, exact powers of two and of ten. */
 static const double hard[] = {
-    1e16, 1e16 - 2, 1e15, 9999999999999998.0, 0.1 + 0.2, 5e-324, -0.0, 0.0, 1e22, 1e23,
-    123456789012345680.0, 0.0001, 0.00009999999999999999, 1e-5, 2.0, 1.7976931348623157e308,
-    2.2250738585072014e-308, 2.225073858507201e-308, 4.35, 2.675, 1.0 / 3, 2.0 / 3, 100.0,
-    9007199254740993.0, 1e21, 1e-7, 0.5, 1.5e-323, 123456.789, 0.3, 1e300 * 10, 4.9406564584124654e-324,
-    0.1 * 3, 1.1 * 1.1, 1e-310, 8.41e21, 5e-310, 1e100, 3.14159265358979, 299792458.0,
+    1e16,
+    1e16 - 2,
+    1e15,
+    9999999999999998.0,
+    0.1 + 0.2,
+    5e-324,
+    -0.0,
+    0.0,
+    1e22,
+    1e23,
+    123456789012345680.0,
+    0.0001,
+    0.00009999999999999999,
+    1e-5,
+    2.0,
+    1.7976931348623157e308,
+    2.2250738585072014e-308,
+    2.225073858507201e-308,
+    4.35,
+    2.675,
+    1.0 / 3,
+    2.0 / 3,
+    100.0,
+    9007199254740993.0,
+    1e21,
+    1e-7,
+    0.5,
+    1.5e-323,
+    123456.789,
+    0.3,
+    1e300 * 10,
+    4.9406564584124654e-324,
+    0.1 * 3,
+    1.1 * 1.1,
+    1e-310,
+    8.41e21,
+    5e-310,
+    1e100,
+    3.14159265358979,
+    299792458.0,
 };
 
 /* Writes each value as an exact hex float, one a line, runs python3 on the file and compares
@@ -151,11 +185,13 @@ static int compare_with_python(const double *xs, size_t n)
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
     assert_non_null(f);
-    for (size_t k = 0; k < n; k++) fprintf(f, "%a\n", xs[k]);
+    for (size_t k = 0; k < n; k++)
+        fprintf(f, "%a\n", xs[k]);
     assert_int_equal(fclose(f), 0);
     char cmd[256];
     snprintf(cmd, sizeof(cmd),
-             PYTHON " -c 'import sys\nfor l in open(sys.argv[1]): print(repr(float.fromhex(l)))' %s",
+             PYTHON
+             " -c 'import sys\nfor l in open(sys.argv[1]): print(repr(float.fromhex(l)))' %s",
              path);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
@@ -203,7 +239,8 @@ static void test_many_against_python(void **state)
     assert_non_null(xs);
     size_t n = 0;
     uint64_t seq = 0x6a09e667f3bcc909ULL;
-    for (int e = -1074; e <= 1023; e++) xs[n++] = ldexp(1.0, e);
+    for (int e = -1074; e <= 1023; e++)
+        xs[n++] = ldexp(1.0, e);
     while (n < N / 2) {
         uint64_t s = xorshift(&seq);
         double x;

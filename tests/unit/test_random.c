@@ -33,7 +33,8 @@ static void test_every_byte_value(void **state)
     assert_non_null(p);
     assert_int_equal(bm_random_bytes(p, n), BM_OK);
     size_t count[256] = {0};
-    for (size_t k = 0; k < n; k++) count[p[k]]++;
+    for (size_t k = 0; k < n; k++)
+        count[p[k]]++;
     for (int v = 0; v < 256; v++) {
         assert_true(count[v] > 0);
         assert_true(count[v] < 2 * n / 256);

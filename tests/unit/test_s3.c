@@ -31,9 +31,11 @@ typedef struct s3case {
 
 static const s3case cases[] = {
     {"get", "GET", "/bkt/a%20b/c%2Bd%3De%2A%C3%A9~_-.json", "", NULL, 0, NULL},
-    {"ranged", "GET", "/bkt/capture/ep-1/AllTraffic/2026/11/24/10/00-00-000-x.jsonl", "", "bytes=8388608-16777215", 1, NULL},
+    {"ranged", "GET", "/bkt/capture/ep-1/AllTraffic/2026/11/24/10/00-00-000-x.jsonl", "",
+     "bytes=8388608-16777215", 1, NULL},
     {"list", "GET", "/bkt",
-     "continuation-token=1%2FabC%2B%3D%3D&delimiter=%2F&list-type=2&max-keys=2&prefix=with%20space%2Fx%2B%C3%A9%2F",
+     "continuation-token=1%2FabC%2B%3D%3D&delimiter=%2F&list-type=2&max-keys=2&prefix=with%20space%"
+     "2Fx%2B%C3%A9%2F",
      NULL, 0, NULL},
     {"list-root", "GET", "/bkt", "delimiter=%2F&list-type=2&prefix=", NULL, 0, NULL},
     {"put", "PUT", "/bkt/out/ep-1/analysis.json", "", NULL, 0, "{\"version\": \"1.0\"}\n"},
@@ -64,7 +66,8 @@ static const char botocore_script[] =
     "    botocore.auth.get_current_datetime = lambda *a, **k: FIXED\n"
     "for line in sys.stdin.read().splitlines():\n"
     "    name, method, path, query, rng, token, body = line.split('\\t')\n"
-    "    creds = Credentials('" KEY_ID "', '" KEY_SECRET "', '" TOKEN "' if token == '1' else None)\n"
+    "    creds = Credentials('" KEY_ID "', '" KEY_SECRET "', '" TOKEN
+    "' if token == '1' else None)\n"
     "    headers = {'Range': rng} if rng else {}\n"
     "    url = 'http://127.0.0.1:9000' + path + ('?' + query if query else '')\n"
     "    req = AWSRequest(method=method, url=url, headers=headers, data=bytes.fromhex(body))\n"
@@ -87,9 +90,10 @@ static void test_sign_like_botocore(void **state)
     assert_non_null(f);
     size_t ncases = sizeof(cases) / sizeof(cases[0]);
     for (size_t c = 0; c < ncases; c++) {
-        fprintf(f, "%s\t%s\t%s\t%s\t%s\t%d\t", cases[c].name, cases[c].method, cases[c].path, cases[c].query,
-                cases[c].range ? cases[c].range : "", cases[c].token);
-        for (const char *p = cases[c].body ? cases[c].body : ""; *p; p++) fprintf(f, "%02x", (unsigned char)*p);
+        fprintf(f, "%s\t%s\t%s\t%s\t%s\t%d\t", cases[c].name, cases[c].method, cases[c].path,
+                cases[c].query, cases[c].range ? cases[c].range : "", cases[c].token);
+        for (const char *p = cases[c].body ? cases[c].body : ""; *p; p++)
+            fprintf(f, "%02x", (unsigned char)*p);
         fputc('\n', f);
     }
     fclose(f);
@@ -104,7 +108,9 @@ static void test_sign_like_botocore(void **state)
     unlink(script);
     unlink(input);
     rmdir(dir);
-    if (status != 0) fail_msg("`%s` failed (status %d): python3 with botocore is required (python3-boto3)", cmd, status);
+    if (status != 0)
+        fail_msg("`%s` failed (status %d): python3 with botocore is required (python3-boto3)", cmd,
+                 status);
 
     char *line = out;
     for (size_t c = 0; c < ncases; c++) {
@@ -126,12 +132,15 @@ static void test_sign_like_botocore(void **state)
         hs[nh++] = (bm_http_header){"x-amz-content-sha256", hash};
         if (cases[c].range) hs[nh++] = (bm_http_header){"Range", cases[c].range};
         if (cases[c].token) hs[nh++] = (bm_http_header){"x-amz-security-token", TOKEN};
-        bm_sigv4_request req = {cases[c].method, cases[c].path, cases[c].query, hs, nh, body, strlen(body)};
+        bm_sigv4_request req = {cases[c].method, cases[c].path, cases[c].query, hs, nh, body,
+                                strlen(body)};
         bm_sigv4_key key = {KEY_ID, KEY_SECRET};
-        assert_int_equal(bm_sigv4_sign_s3(&req, &key, "eu-west-3", T, amz_date, sizeof(amz_date), auth, sizeof(auth)),
+        assert_int_equal(bm_sigv4_sign_s3(&req, &key, "eu-west-3", T, amz_date, sizeof(amz_date),
+                                          auth, sizeof(auth)),
                          BM_OK);
         assert_string_equal(amz_date, "20261124T100000Z");
-        if (strcmp(auth, expected) != 0) fail_msg("case %s:\n biasmon  %s\n botocore %s", cases[c].name, auth, expected);
+        if (strcmp(auth, expected) != 0)
+            fail_msg("case %s:\n biasmon  %s\n botocore %s", cases[c].name, auth, expected);
         line = nl + 1;
     }
 }
@@ -143,7 +152,8 @@ static void test_sign_needs_content_sha256(void **state)
     bm_sigv4_request req = {"GET", "/b/k", "", hs, 1, NULL, 0};
     bm_sigv4_key key = {KEY_ID, KEY_SECRET};
     char d[32], a[512];
-    assert_int_equal(bm_sigv4_sign_s3(&req, &key, "us-east-1", T, d, sizeof(d), a, sizeof(a)), BM_EINVAL);
+    assert_int_equal(bm_sigv4_sign_s3(&req, &key, "us-east-1", T, d, sizeof(d), a, sizeof(a)),
+                     BM_EINVAL);
 }
 
 /* S3 does not normalize its paths: "a/./b" and "a//b" are keys of their own, signed as sent,
@@ -157,11 +167,15 @@ static void test_s3_path_not_normalized(void **state)
     bm_sigv4_key key = {KEY_ID, KEY_SECRET};
     bm_sigv4_request r1 = {"GET", "/b/a/./x//y", "", hs, 2, NULL, 0};
     bm_sigv4_request r2 = {"GET", "/b/a/x/y", "", hs, 2, NULL, 0};
-    assert_int_equal(bm_sigv4_sign_s3(&r1, &key, "us-east-1", T, d, sizeof(d), a1, sizeof(a1)), BM_OK);
-    assert_int_equal(bm_sigv4_sign_s3(&r2, &key, "us-east-1", T, d, sizeof(d), a2, sizeof(a2)), BM_OK);
+    assert_int_equal(bm_sigv4_sign_s3(&r1, &key, "us-east-1", T, d, sizeof(d), a1, sizeof(a1)),
+                     BM_OK);
+    assert_int_equal(bm_sigv4_sign_s3(&r2, &key, "us-east-1", T, d, sizeof(d), a2, sizeof(a2)),
+                     BM_OK);
     assert_string_not_equal(a1, a2);
-    assert_int_equal(bm_sigv4_sign(&r1, &key, "us-east-1", "s3", T, d, sizeof(d), a1, sizeof(a1)), BM_OK);
-    assert_int_equal(bm_sigv4_sign(&r2, &key, "us-east-1", "s3", T, d, sizeof(d), a2, sizeof(a2)), BM_OK);
+    assert_int_equal(bm_sigv4_sign(&r1, &key, "us-east-1", "s3", T, d, sizeof(d), a1, sizeof(a1)),
+                     BM_OK);
+    assert_int_equal(bm_sigv4_sign(&r2, &key, "us-east-1", "s3", T, d, sizeof(d), a2, sizeof(a2)),
+                     BM_OK);
     assert_string_equal(a1, a2);
 }
 
@@ -202,8 +216,8 @@ static void test_parse_list_one_folder_down(void **state)
     bm_strlist l = {0};
     int truncated = 1;
     char token[64];
-    assert_int_equal(bm__s3_parse_list(range_xml, strlen(range_xml), "c/v/2026/11/24/", 2, 100, &l, &truncated,
-                                       token, sizeof(token)),
+    assert_int_equal(bm__s3_parse_list(range_xml, strlen(range_xml), "c/v/2026/11/24/", 2, 100, &l,
+                                       &truncated, token, sizeof(token)),
                      BM_OK);
     assert_int_equal(truncated, 0);
     assert_int_equal(l.n, 2);
@@ -218,8 +232,8 @@ static void test_parse_list(void **state)
     bm_strlist l = {0};
     int truncated = 0;
     char token[256];
-    assert_int_equal(bm__s3_parse_list(list_xml, strlen(list_xml), "gt/2026/", 0, 100, &l, &truncated, token,
-                                       sizeof(token)),
+    assert_int_equal(bm__s3_parse_list(list_xml, strlen(list_xml), "gt/2026/", 0, 100, &l,
+                                       &truncated, token, sizeof(token)),
                      BM_OK);
     assert_int_equal(truncated, 1);
     assert_string_equal(token, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
@@ -228,8 +242,8 @@ static void test_parse_list(void **state)
     assert_string_equal(l.v[1], "a <1> \xc3\xa9\xe2\x82\xac.jsonl");
     bm_strlist_release(&l);
 
-    assert_int_equal(bm__s3_parse_list(list_xml, strlen(list_xml), "gt/2026/", 1, 100, &l, &truncated, token,
-                                       sizeof(token)),
+    assert_int_equal(bm__s3_parse_list(list_xml, strlen(list_xml), "gt/2026/", 1, 100, &l,
+                                       &truncated, token, sizeof(token)),
                      BM_OK);
     assert_int_equal(l.n, 2);
     assert_string_equal(l.v[0], "11");
@@ -237,15 +251,17 @@ static void test_parse_list(void **state)
     bm_strlist_release(&l);
 
     /* bounds: max entries, a token buffer too small, every prefix of the answer */
-    assert_int_equal(bm__s3_parse_list(list_xml, strlen(list_xml), "gt/2026/", 0, 1, &l, &truncated, token,
-                                       sizeof(token)),
+    assert_int_equal(bm__s3_parse_list(list_xml, strlen(list_xml), "gt/2026/", 0, 1, &l, &truncated,
+                                       token, sizeof(token)),
                      BM_ELIMIT);
     bm_strlist_release(&l);
-    assert_int_equal(bm__s3_parse_list(list_xml, strlen(list_xml), "gt/2026/", 0, 10, &l, &truncated, token, 8),
-                     BM_ELIMIT);
+    assert_int_equal(
+        bm__s3_parse_list(list_xml, strlen(list_xml), "gt/2026/", 0, 10, &l, &truncated, token, 8),
+        BM_ELIMIT);
     bm_strlist_release(&l);
     for (size_t n = 0; n < sizeof(list_xml); n++) {
-        int rc = bm__s3_parse_list(list_xml, n, "gt/2026/", 0, 100, &l, &truncated, token, sizeof(token));
+        int rc = bm__s3_parse_list(list_xml, n, "gt/2026/", 0, 100, &l, &truncated, token,
+                                   sizeof(token));
         assert_true(rc == BM_OK || rc == BM_EPARSE);
         bm_strlist_release(&l);
     }
@@ -257,7 +273,8 @@ static void test_parse_list(void **state)
         "<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>",
     };
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-        assert_int_equal(bm__s3_parse_list(bad[k], strlen(bad[k]), "", 0, 10, &l, &truncated, token, sizeof(token)),
+        assert_int_equal(bm__s3_parse_list(bad[k], strlen(bad[k]), "", 0, 10, &l, &truncated, token,
+                                           sizeof(token)),
                          BM_EPARSE);
         bm_strlist_release(&l);
     }
@@ -266,8 +283,9 @@ static void test_parse_list(void **state)
 static void test_parse_error(void **state)
 {
     (void)state;
-    static const char xml[] = "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>The specified key "
-                              "does not exist.\x01 &amp; more</Message><Key>k</Key></Error>";
+    static const char xml[] =
+        "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>The specified key "
+        "does not exist.\x01 &amp; more</Message><Key>k</Key></Error>";
     char code[32], msg[64];
     bm__s3_parse_error(xml, strlen(xml), code, sizeof(code), msg, sizeof(msg));
     assert_string_equal(code, "NoSuchKey");

@@ -1275,7 +1275,8 @@ static void test_sigkill_durability(void **state)
         /* bounded: at most `reports` bytes, and EOF when the child ends on its own */
         char buf[256];
         for (long seen = 0; seen < reports;) {
-            size_t want = (size_t)(reports - seen) < sizeof(buf) ? (size_t)(reports - seen) : sizeof(buf);
+            size_t want =
+                (size_t)(reports - seen) < sizeof(buf) ? (size_t)(reports - seen) : sizeof(buf);
             ssize_t got = read(progress[0], buf, want);
             if (got < 0 && errno == EINTR) continue;
             if (got <= 0) break;

@@ -195,7 +195,8 @@ static void confine_to_root(void)
 
 static void expect_code(int rc, int want, const bm_error *e, const char *needle)
 {
-    if (rc != want || (needle && !strstr(e->msg, needle))) fail_msg("got %d (%s), want %d /%s/", rc, e->msg, want, needle ? needle : "");
+    if (rc != want || (needle && !strstr(e->msg, needle)))
+        fail_msg("got %d (%s), want %d /%s/", rc, e->msg, want, needle ? needle : "");
 }
 
 static void test_confine_syntax_and_roots(void **state)
@@ -217,7 +218,8 @@ static void test_confine_syntax_and_roots(void **state)
     /* confinement is of the local file system: s3:// stays allowed */
     expect_code(bm_store_check("s3://bucket/key", &e), BM_OK, &e, NULL);
     bm_error_clear(&e);
-    expect_code(bm_store_check("file:///etc/passwd", &e), BM_EACCESS, &e, root); /* the message names the roots */
+    expect_code(bm_store_check("file:///etc/passwd", &e), BM_EACCESS, &e,
+                root); /* the message names the roots */
     bm_error_clear(&e);
     snprintf(u, sizeof(u), "file://%s/secret", outside);
     bm_buf b;
@@ -342,15 +344,18 @@ static void test_confine_root_through_a_link(void **state)
 static void test_list_range(void **state)
 {
     (void)state;
-    static const char *const dirs[] = {"day", "day/09", "day/10", "day/10/deeper", "day/11", "day/12", "day/11x"};
+    static const char *const dirs[] = {"day",    "day/09", "day/10", "day/10/deeper",
+                                       "day/11", "day/12", "day/11x"};
     for (size_t k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++) {
         char d[256];
         at(d, sizeof(d), dirs[k]);
         assert_int_equal(mkdir(d, 0755), 0);
     }
-    static const char *const files[] = {"day/09/a", "day/10/b", "day/10/a c", "day/10/.hidden", "day/10/deeper/x",
-                                        "day/11/c", "day/11x/d", "day/12/e", "day/top"};
-    for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) put(files[k], "x\n");
+    static const char *const files[] = {"day/09/a",       "day/10/b",        "day/10/a c",
+                                        "day/10/.hidden", "day/10/deeper/x", "day/11/c",
+                                        "day/11x/d",      "day/12/e",        "day/top"};
+    for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++)
+        put(files[k], "x\n");
     char u[256];
     bm_error e;
     bm_error_clear(&e);
@@ -393,7 +398,8 @@ static void test_resolve_one(void **state)
     at(want, sizeof(want), "one/train.csv");
     assert_string_equal(got, want);
     put("one/test.csv", "a\n");
-    expect_code(bm_store_resolve_one(u, got, sizeof(got), &e), BM_EDATA, &e, "holds 2 objects (test.csv, train.csv)");
+    expect_code(bm_store_resolve_one(u, got, sizeof(got), &e), BM_EDATA, &e,
+                "holds 2 objects (test.csv, train.csv)");
     char small[8];
     at(u, sizeof(u), "data.csv");
     expect_code(bm_store_resolve_one(u, small, sizeof(small), &e), BM_ELIMIT, &e, "too long");
@@ -402,7 +408,8 @@ static void test_resolve_one(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_resolve_one, setup, teardown), /* before any confinement */
+        cmocka_unit_test_setup_teardown(test_resolve_one, setup,
+                                        teardown), /* before any confinement */
         cmocka_unit_test_setup_teardown(test_list_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_fifo_directory_device, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_regular_file, setup, teardown),

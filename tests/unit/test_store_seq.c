@@ -52,7 +52,8 @@ static int setup(void **state)
         snprintf(p, sizeof(p), "%s/obj-%d", dir, i);
         FILE *f = fopen(p, "w");
         assert_non_null(f);
-        for (int k = 0; k <= i * 100; k++) fprintf(f, "object %d line %d\n", i, k); /* sizes differ */
+        for (int k = 0; k <= i * 100; k++)
+            fprintf(f, "object %d line %d\n", i, k); /* sizes differ */
         fclose(f);
     }
     alarm(120); /* a sequence that never ends fails the test instead of hanging it */
@@ -123,7 +124,8 @@ static void run(gen *g, unsigned ahead, char *out, size_t outn, bm_error *gen_er
             assert_int_equal(done, 1);
             break;
         }
-        /* never more than `ahead` objects named beyond the ones handed out (none when ahead is 0) */
+        /* never more than `ahead` objects named beyond the ones handed out (none when ahead is 0)
+         */
         assert_true(atomic_load(&g->produced) <= k + 1 + (int)cap);
         int i = -1;
         const char *base = strrchr(it.uri, '/');
@@ -249,8 +251,10 @@ static void test_out_of_memory(void **state)
                 bm_store_item it;
                 assert_int_equal(bm_store_seq_next(s, &it, &done, &e), BM_OK);
                 if (done) break;
-                if (it.reader) bm_store_reader_close(it.reader);
-                else assert_int_equal(it.error.code, BM_ENOMEM);
+                if (it.reader)
+                    bm_store_reader_close(it.reader);
+                else
+                    assert_int_equal(it.error.code, BM_ENOMEM);
                 got++;
             }
             bm_alloc_fail_after(0);

@@ -21,15 +21,17 @@ static json_t *load(const char *text)
 }
 
 /* An analysis with one facet entry per (facet, value) and the given metrics and value. */
-static json_t *analysis(const char *stage, const char *facet, const char *value, const char *const *names,
-                        json_t *v)
+static json_t *analysis(const char *stage, const char *facet, const char *value,
+                        const char *const *names, json_t *v)
 {
     json_t *ms = json_array();
     for (; *names; names++)
-        json_array_append_new(ms, json_pack("{s:s,s:s,s:O}", "name", *names, "description", *names, "value", v));
+        json_array_append_new(
+            ms, json_pack("{s:s,s:s,s:O}", "name", *names, "description", *names, "value", v));
     json_decref(v);
     return json_pack("{s:s,s:{s:s,s:s,s:{s:[{s:s,s:o}]}}}", "version", "1.0", stage, "label", "y",
-                     "label_value_or_threshold", "1", "facets", facet, "value_or_threshold", value, "metrics", ms);
+                     "label_value_or_threshold", "1", "facets", facet, "value_or_threshold", value,
+                     "metrics", ms);
 }
 
 static const char *const PRE3[] = {"CI", "DPL", "KL", NULL};
@@ -46,8 +48,11 @@ static void test_not_an_analysis(void **state)
 {
     (void)state;
     static const char *const docs[] = {
-        "{}", "[]", "3",
-        "{\"label\": \"y\", \"label_values_or_threshold\": [1], \"facet\": [{\"name_or_index\": \"s\"}]}",
+        "{}",
+        "[]",
+        "3",
+        "{\"label\": \"y\", \"label_values_or_threshold\": [1], \"facet\": [{\"name_or_index\": "
+        "\"s\"}]}",
     };
     json_t *cur = analysis("pre_training_bias_metrics", "sex", "F", PRE3, json_real(0.1));
     for (size_t k = 0; k < sizeof(docs) / sizeof(docs[0]); k++) {
@@ -84,7 +89,8 @@ static void test_facet_coverage_messages(void **state)
     json_t *base = analysis("pre_training_bias_metrics", "sex", "M", PRE3, json_real(0.1));
     json_t *facets = json_object_get(json_object_get(base, "pre_training_bias_metrics"), "facets");
     char longname[200] = "x"; /* so that byte 40 falls inside a character */
-    for (int k = 0; k < 30; k++) memcpy(longname + 1 + 2 * k, "\xc3\xa9", 3); /* é: 60 bytes */
+    for (int k = 0; k < 30; k++)
+        memcpy(longname + 1 + 2 * k, "\xc3\xa9", 3); /* é: 60 bytes */
     for (int k = 0; k < 6; k++) {
         char v[16];
         snprintf(v, sizeof(v), "v\x01%d", k);
@@ -99,15 +105,18 @@ static void test_facet_coverage_messages(void **state)
     assert_int_equal(bm_violations_check(cur, base, &out, &nv, &unchecked, &nu, &e), BM_EDATA);
     assert_string_equal(e.path, "$.pre_training_bias_metrics.facets");
     assert_true(valid_utf8(e.msg));
-    if (strncmp(e.msg, "the baseline has no facet sex = F; it covers ", 45) || !strstr(e.msg, " and 2 more") ||
-        !strstr(e.msg, "...") || !strstr(e.msg, "v?") || strchr(e.msg, '\x01'))
+    if (strncmp(e.msg, "the baseline has no facet sex = F; it covers ", 45) ||
+        !strstr(e.msg, " and 2 more") || !strstr(e.msg, "...") || !strstr(e.msg, "v?") ||
+        strchr(e.msg, '\x01'))
         fail_msg("%s", e.msg);
     assert_true(strlen(e.msg) < 480); /* 5 entries of at most 40 + 40 bytes: never truncated */
     json_decref(base);
 
     /* no post stage in the baseline while the analysis has one */
-    json_t *post = analysis("post_training_bias_metrics", "sex", "F", (const char *const[]){"DI", NULL}, json_real(1.0));
-    json_object_set(cur, "post_training_bias_metrics", json_object_get(post, "post_training_bias_metrics"));
+    json_t *post = analysis("post_training_bias_metrics", "sex", "F",
+                            (const char *const[]){"DI", NULL}, json_real(1.0));
+    json_object_set(cur, "post_training_bias_metrics",
+                    json_object_get(post, "post_training_bias_metrics"));
     base = analysis("pre_training_bias_metrics", "sex", "F", PRE3, json_real(0.1));
     bm_error_clear(&e);
     assert_int_equal(bm_violations_check(cur, base, &out, &nv, &unchecked, &nu, &e), BM_EDATA);
@@ -122,13 +131,20 @@ static void test_metric_coverage(void **state)
     (void)state;
     json_t *cur = analysis("pre_training_bias_metrics", "sex", "F", PRE3, json_real(0.5));
     /* CDDL: errored in both (no group variable): neither compared nor named */
-    json_t *ms = json_object_get(json_array_get(json_object_get(json_object_get(json_object_get(cur,
-                 "pre_training_bias_metrics"), "facets"), "sex"), 0), "metrics");
-    json_array_insert_new(ms, 0, json_pack("{s:s,s:n,s:s}", "name", "CDDL", "value", "error", "no group"));
+    json_t *ms = json_object_get(
+        json_array_get(
+            json_object_get(
+                json_object_get(json_object_get(cur, "pre_training_bias_metrics"), "facets"),
+                "sex"),
+            0),
+        "metrics");
+    json_array_insert_new(ms, 0,
+                          json_pack("{s:s,s:n,s:s}", "name", "CDDL", "value", "error", "no group"));
     /* baseline: CI 0.1 (violated), DPL null, no KL, CDDL null */
-    json_t *base = load("{\"pre_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"F\","
-                        " \"metrics\": [{\"name\": \"CDDL\", \"value\": null}, {\"name\": \"CI\", \"value\": 0.1},"
-                        " {\"name\": \"DPL\", \"value\": null, \"error\": \"x\"}]}]}}}");
+    json_t *base = load(
+        "{\"pre_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"F\","
+        " \"metrics\": [{\"name\": \"CDDL\", \"value\": null}, {\"name\": \"CI\", \"value\": 0.1},"
+        " {\"name\": \"DPL\", \"value\": null, \"error\": \"x\"}]}]}}}");
     bm_error e;
     bm_error_clear(&e);
     json_t *out, *unchecked;
@@ -137,8 +153,9 @@ static void test_metric_coverage(void **state)
     assert_int_equal(nv, 1);
     assert_int_equal(nu, 2);
     char *u = json_dumps(unchecked, JSON_COMPACT);
-    assert_string_equal(u, "[{\"stage\":\"pre_training_bias_metrics\",\"facet\":\"sex\",\"facet_value\":\"F\","
-                           "\"metrics\":[\"DPL\",\"KL\"]}]");
+    assert_string_equal(
+        u, "[{\"stage\":\"pre_training_bias_metrics\",\"facet\":\"sex\",\"facet_value\":\"F\","
+           "\"metrics\":[\"DPL\",\"KL\"]}]");
     free(u);
     json_decref(out);
     json_decref(unchecked);
@@ -148,7 +165,8 @@ static void test_metric_coverage(void **state)
     base = analysis("pre_training_bias_metrics", "sex", "F", PRE3, json_null());
     bm_error_clear(&e);
     assert_int_equal(bm_violations_check(cur, base, &out, &nv, &unchecked, &nu, &e), BM_EDATA);
-    assert_non_null(strstr(e.msg, "the baseline has a value for none of the 4 pre-training metrics of facet sex = F"));
+    assert_non_null(strstr(
+        e.msg, "the baseline has a value for none of the 4 pre-training metrics of facet sex = F"));
     json_decref(base);
     json_decref(cur);
 }
@@ -156,7 +174,8 @@ static void test_metric_coverage(void **state)
 static void test_validate_with_config(void **state)
 {
     (void)state;
-    const char *cfgtext = "{\"headers\": [\"a\", \"sex\", \"y\"], \"label\": \"y\", \"label_values_or_threshold\": [1],"
+    const char *cfgtext = "{\"headers\": [\"a\", \"sex\", \"y\"], \"label\": \"y\", "
+                          "\"label_values_or_threshold\": [1],"
                           " \"facet\": [{\"name_or_index\": 1, \"value_or_threshold\": [\"F\"]}],"
                           " \"methods\": {\"pre_training_bias\": {\"methods\": [\"KL\"]}}}";
     bm_analysis_config cfg;
@@ -167,13 +186,16 @@ static void test_validate_with_config(void **state)
     assert_int_equal(bm_baseline_validate(good, &cfg, &e), BM_OK);
     json_t *other = analysis("pre_training_bias_metrics", "race", "1", PRE3, json_real(0.1));
     bm_error_clear(&e);
-    assert_int_equal(bm_baseline_validate(other, &cfg, &e), BM_EDATA); /* the facet by index, named by headers */
+    assert_int_equal(bm_baseline_validate(other, &cfg, &e),
+                     BM_EDATA); /* the facet by index, named by headers */
     assert_string_equal(e.msg, "the baseline has no facet sex; it covers race = 1");
-    json_t *nokl = analysis("pre_training_bias_metrics", "sex", "F", (const char *const[]){"CI", NULL}, json_real(0.1));
+    json_t *nokl = analysis("pre_training_bias_metrics", "sex", "F",
+                            (const char *const[]){"CI", NULL}, json_real(0.1));
     bm_error_clear(&e);
     assert_int_equal(bm_baseline_validate(nokl, &cfg, &e), BM_EDATA);
     assert_non_null(strstr(e.msg, "a value for none of the 1 pre-training metrics of facet sex"));
-    json_t *post = analysis("post_training_bias_metrics", "sex", "F", (const char *const[]){"DI", NULL}, json_real(1.0));
+    json_t *post = analysis("post_training_bias_metrics", "sex", "F",
+                            (const char *const[]){"DI", NULL}, json_real(1.0));
     bm_error_clear(&e);
     assert_int_equal(bm_baseline_validate(post, &cfg, &e), BM_EDATA);
     assert_non_null(strstr(e.msg, "the baseline has no pre_training_bias_metrics"));
@@ -188,8 +210,9 @@ static void test_alloc_failure_sweep(void **state)
 {
     (void)state;
     json_t *cur = analysis("pre_training_bias_metrics", "sex", "F", PRE3, json_real(0.5));
-    json_t *base = load("{\"pre_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"F\","
-                        " \"metrics\": [{\"name\": \"CI\", \"value\": 0.1}]}]}}}");
+    json_t *base = load(
+        "{\"pre_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"F\","
+        " \"metrics\": [{\"name\": \"CI\", \"value\": 0.1}]}]}}}");
     int saw_enomem = 0, saw_ok = 0;
     for (long n = 1; n <= 80; n++) {
         bm_error e;
@@ -224,12 +247,16 @@ static void test_alloc_failure_sweep(void **state)
 static int violates(const char *name, const char *x, const char *b)
 {
     char cur[512], base[512];
-    snprintf(cur, sizeof(cur),
-             "{\"post_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"F\","
-             " \"metrics\": [{\"name\": \"%s\", \"value\": %s}]}]}}}", name, x);
-    snprintf(base, sizeof(base),
-             "{\"post_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"F\","
-             " \"metrics\": [{\"name\": \"%s\", \"value\": %s}]}]}}}", name, b);
+    snprintf(
+        cur, sizeof(cur),
+        "{\"post_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"F\","
+        " \"metrics\": [{\"name\": \"%s\", \"value\": %s}]}]}}}",
+        name, x);
+    snprintf(
+        base, sizeof(base),
+        "{\"post_training_bias_metrics\": {\"facets\": {\"sex\": [{\"value_or_threshold\": \"F\","
+        " \"metrics\": [{\"name\": \"%s\", \"value\": %s}]}]}}}",
+        name, b);
     json_t *c = load(cur), *bl = load(base);
     bm_error e;
     bm_error_clear(&e);
@@ -261,7 +288,7 @@ static void test_rule_farther_from_neutral(void **state)
     assert_int_equal(violates("DI", "1.5", "1.5"), 0);
     /* strictly farther violates, on either side of neutral */
     assert_int_equal(violates("DPPL", "0.2500001", "0.25"), 1);
-    assert_int_equal(violates("DPPL", "-0.3", "0.2"), 1);  /* absolute: below neutral counts */
+    assert_int_equal(violates("DPPL", "-0.3", "0.2"), 1); /* absolute: below neutral counts */
     assert_int_equal(violates("DPPL", "0.3", "-0.2"), 1);
     assert_int_equal(violates("DPPL", "\"Infinity\"", "1e300"), 1);
     assert_int_equal(violates("DPPL", "\"-Infinity\"", "1e300"), 1);
@@ -274,8 +301,9 @@ static void test_rule_farther_from_neutral(void **state)
     assert_int_equal(violates("DI", "1.0", "0.999"), 0);
     assert_int_equal(violates("DI", "0", "0.5"), 1);
     /* every other metric's neutral is 0, the same pairs on other metrics */
-    static const char *const others[] = {"CI", "DPL", "KL", "JS", "LP", "TVD", "KS", "CDDL", "AD", "CDDPL", "DAR",
-                                         "DCA", "DCR", "DPPL", "DRR", "FT", "GE", "RD", "SD", "TE"};
+    static const char *const others[] = {"CI",   "DPL", "KL",    "JS",  "LP",  "TVD", "KS",
+                                         "CDDL", "AD",  "CDDPL", "DAR", "DCA", "DCR", "DPPL",
+                                         "DRR",  "FT",  "GE",    "RD",  "SD",  "TE"};
     for (size_t k = 0; k < sizeof(others) / sizeof(others[0]); k++) {
         if (violates(others[k], "0.8", "1.1") != 0 || violates(others[k], "1.2", "0.7") != 1 ||
             violates(others[k], "0.5", "0.5") != 0)
