@@ -68,7 +68,8 @@ int bm_fmt_fit(char *dst, size_t n, const char *fmt, ...)
     return r;
 }
 
-/* A name longer than its field keeps its end (the file, the innermost key) after "...". */
+/* A name longer than its field keeps its end (the file, the innermost key) after "...";
+ * a JSON path also keeps its root: "$..." then its end. */
 static void keep_end(char *dst, size_t n, const char *src)
 {
     size_t len = strlen(src);
@@ -80,11 +81,14 @@ static void keep_end(char *dst, size_t n, const char *src)
         dst[0] = 0;
         return;
     }
-    const char *tail = src + len - (n - 4);
+    /* a JSON path keeps its root too ("$..."), so it still reads as a path */
+    size_t root = src[0] == '$' && n >= 5 ? 1 : 0;
+    const char *tail = src + len - (n - 4 - root);
     while (*tail && ((unsigned char)*tail & 0xC0) == 0x80)
         tail++;
-    memcpy(dst, "...", 3);
-    memcpy(dst + 3, tail, strlen(tail) + 1);
+    if (root) dst[0] = '$';
+    memcpy(dst + root, "...", 3);
+    memcpy(dst + root + 3, tail, strlen(tail) + 1);
 }
 
 void bm_error_clear(bm_error *e)

@@ -49,6 +49,16 @@ static void test_error_set_and_at(void **state)
     assert_memory_equal(e.file, "...", 3);
     assert_string_equal(e.file + strlen(e.file) - 9, "/data.csv");
     assert_string_equal(e.path, "$.a.b");
+    /* a long JSON path keeps its root and its innermost keys: "$..." then the end, so that a
+     * configuration error's path still starts with "$" (fuzz_jobdef holds that invariant) */
+    char path[600];
+    k = snprintf(path, sizeof(path), "$.Environment.%0500d.Key", 0);
+    assert_true(k > 0 && (size_t)k < sizeof(path));
+    bm_error_at(&e, NULL, 0, 0, path);
+    assert_int_equal(strlen(e.path), sizeof(e.path) - 1);
+    assert_memory_equal(e.path, "$...", 4);
+    assert_string_equal(e.path + strlen(e.path) - 4, ".Key");
+    bm_error_at(&e, NULL, 0, 0, "$.a.b");
     bm_error_at(&e, "short.csv", 3, 2, NULL);
     assert_string_equal(e.file, "short.csv");
     assert_string_equal(e.path, "$.a.b"); /* NULL leaves it */
