@@ -13,8 +13,11 @@
 # Besides the wall times it prints the CPU seconds the S3 server spent on each S3 run (from
 # /proc), and the load average before and after: each server is one process (Python, Node), and
 # what it costs per request and per byte bounds how fast any client can be.
-# BM_S3_SERVER picks the server: moto (default: moto's server, in Python) or s3rver (s3rver 5.0.0,
-# npm, which verifies signatures; `scripts/deps.sh test` installs it into tests/js). s3rver's
+# BM_S3_SERVER picks the server: moto (default: moto's server, in Python), s3rver (s3rver 5.0.0,
+# npm, which verifies signatures; `scripts/deps.sh test` installs it into tests/js) or radosgw
+# (Ceph 16's S3 gateway, C++, which verifies signatures, in front of a one-node Ceph cluster on
+# loopback that bench/lib/radosgw.sh starts, installing the Ceph packages when missing; its CPU
+# column sums radosgw, the OSD and the monitor). s3rver's
 # delimited listing misses folders that hold only folders, so each folder of the layout above the
 # hour folders (variant, year, month, day) gets one plain object (tests/cli/s3_s3rver.sh says more).
 # The data is bench_execute's 24-hour tree (docs/performance.md, "Monitoring executions") under
@@ -38,7 +41,8 @@ case $server in
     moto) ;;
     s3rver) [ -f "$root/tests/js/node_modules/@20minutes/s3rver/package.json" ] ||
         { echo "no s3rver in tests/js: run scripts/deps.sh test" >&2; exit 1; } ;;
-    *) echo "BM_S3_SERVER is moto or s3rver, not $server" >&2; exit 1 ;;
+    radosgw) ;;
+    *) echo "BM_S3_SERVER is moto, s3rver or radosgw, not $server" >&2; exit 1 ;;
 esac
 [ -x "$build/biasmon" ] && [ -x "$build/bench_execute" ] || { echo "build $build first (biasmon, bench_execute)" >&2; exit 1; }
 [ -z "$base" ] || [ -x "$base/biasmon" ] || { echo "no biasmon in $base" >&2; exit 1; }
@@ -50,6 +54,14 @@ if [ "$server" = moto ]; then
     "$PY" -m moto.server -H 127.0.0.1 -p "$port" >/tmp/biasmon-bench-s3-server.log 2>&1 &
     srv=$!
     export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret
+elif [ "$server" = radosgw ]; then
+    export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret
+    rgw=/tmp/biasmon-bench-radosgw
+    trap '"$root/bench/lib/radosgw.sh" stop $rgw' EXIT
+    t0=$(date +%s.%N)
+    port=$("$root/bench/lib/radosgw.sh" start $rgw "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY")
+    echo "radosgw and its one-node Ceph cluster started in $(echo "$(date +%s.%N) - $t0" | bc) s"
+    srv=$("$root/bench/lib/radosgw.sh" pids $rgw | tr '\n' ' ')
 else
     rm -rf /tmp/biasmon-bench-s3rver
     (cd "$root/tests/js" && exec node --openssl-legacy-provider s3rver.mjs /tmp/biasmon-bench-s3rver "$port" bench-exec) \
@@ -57,7 +69,7 @@ else
     srv=$!
     export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 fi
-trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT
+[ "$server" = radosgw ] || trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT
 for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/bench-exec" && break; sleep 0.1; done
 export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$port AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
     AWS_SHARED_CREDENTIALS_FILE=/dev/null
@@ -95,7 +107,11 @@ P
 grep -q 's3://bench-exec/gt' "$dir/jobdef-s3.json" || { echo "jobdef-s3.json has no s3:// ground truth" >&2; exit 1; }
 
 tck=$(getconf CLK_TCK)
-server_cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$srv/stat"; }
+server_cpu() { # every server process (radosgw: three)
+    local p f=()
+    for p in $srv; do f+=("/proc/$p/stat"); done
+    awk -v t="$tck" '{c += $14 + $15} END {printf "%.2f", c / t}' "${f[@]}"
+}
 run() { # label biasmon jobdef capture-uri -> prints "seconds server-cpu-seconds"
     local s e c0 c1
     c0=$(server_cpu); s=$(date +%s.%N)
