@@ -26,6 +26,8 @@ typedef struct bm_execution_params {
     const char *window_start;     /* ScheduleConfig.DataAnalysisStartTime (overrides), or NULL */
     const char *window_end;       /* ScheduleConfig.DataAnalysisEndTime (overrides), or NULL */
     size_t max_pending_ids;       /* bound on ground-truth ids held at once; 0 = 50,000,000 */
+    int looks_per_day; /* executions a day of the schedule (from its cron), for the statistical
+                        * rule's budget; 0 = from the window length alone (docs/alarms.md) */
 } bm_execution_params;
 
 /* The longest output folder, with its terminating NUL (bm_execution_output_folder). */

@@ -120,7 +120,10 @@ int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, j
     rc = bm_alarm_settings_from_env(r->jd->environment, &s, &e); /* validated with the job */
     if (!rc) rc = bm_cube_counts(r->joined, counts, err);
     if (rc) goto out;
+    /* looks a day: the schedule's executions (its cron, passed by the scheduler) or a day over
+     * the window, whichever is more, so overlapping windows never spend more than the budget */
     s.looks_per_day = period >= 86400 ? 1 : 86400.0 / (double)period;
+    if (r->p->looks_per_day > s.looks_per_day) s.looks_per_day = r->p->looks_per_day;
     win[0] = *counts;
     char uri[4200] = "", dir[4200];
     for (int k = 1; k < BM_ALARM_MAX_WINDOWS; k++) {

@@ -35,6 +35,16 @@ int64_t bm__schedule_next_tick(json_t *doc, int64_t after)
     return bm_schedule_next(&x, after);
 }
 
+/* The seconds between a schedule's executions (its cron's period), or 0 when it has none. */
+static int64_t schedule_period(json_t *doc)
+{
+    const char *e =
+        bm_json_string(doc, "MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression");
+    bm_schedule_expr x;
+    if (!e || bm_schedule_parse(e, strlen(e), &x, NULL) || x.now) return 0;
+    return bm_schedule_period(&x);
+}
+
 /* The processing job's name: model-bias-monitoring-{YYYYMMDDHH}00-{24 hex}. */
 static void job_name(const char *schedule, int64_t T, char *out, size_t n)
 {
@@ -292,7 +302,7 @@ static void spawn(bm_service *s, bm_exec_record *e)
     const char *we =
         bm_json_string(sched.doc, "MonitoringScheduleConfig.ScheduleConfig.DataAnalysisEndTime");
     json_t *mrt = bm_json_get(jd.doc, "StoppingCondition.MaxRuntimeInSeconds");
-    char *argv[16 + 2 * (BM_SERVICE_MAX_ALLOW_ROOTS + 1)];
+    char *argv[20 + 2 * (BM_SERVICE_MAX_ALLOW_ROOTS + 1)];
     int a = 0;
     argv[a++] = s->worker_exe;
     argv[a++] = "execute";
@@ -304,6 +314,15 @@ static void spawn(bm_service *s, bm_exec_record *e)
     argv[a++] = e->schedule;
     argv[a++] = "--result";
     argv[a++] = result_path;
+    /* the statistical rule splits its false-alarm budget over the schedule's executions a day */
+    char looks[16];
+    int64_t period = schedule_period(sched.doc);
+    if (period > 0) {
+        int64_t n = period >= 86400 ? 1 : (86400 + period - 1) / period;
+        snprintf(looks, sizeof(looks), "%d", (int)(n > 1440 ? 1440 : n));
+        argv[a++] = "--looks-per-day";
+        argv[a++] = looks;
+    }
     if (capture[0]) {
         argv[a++] = "--capture-uri";
         argv[a++] = capture;

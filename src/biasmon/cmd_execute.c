@@ -1,4 +1,5 @@
 /* biasmon execute: one monitoring execution of a schedule at scheduled time T, offline. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@ void bm_cmd_execute_usage(FILE *out)
         "usage: biasmon execute --job-definition FILE --scheduled-time T [--schedule-name NAME]\n"
         "                       [--capture-uri URI] [--data-analysis-start-time OFFSET]\n"
         "                       [--data-analysis-end-time OFFSET] [--confine DIR]...\n"
-        "                       [--result FILE] [--summary] [--json]\n"
+        "                       [--result FILE] [--looks-per-day N] [--summary] [--json]\n"
         "\n"
         "Runs one execution of a model bias monitoring schedule, as SageMaker Model Monitor\n"
         "does at the schedule's tick T: captured traffic with eventMetadata.inferenceTime in\n"
@@ -39,6 +40,10 @@ void bm_cmd_execute_usage(FILE *out)
         "                          folder) to FILE, a local path outside --confine's rule, when\n"
         "                          the execution reached one: how biasmon serve's workers report\n"
         "                          to the scheduler (docs/serve.md)\n"
+        "  --looks-per-day N       executions a day of the schedule (1-1440), which the\n"
+        "                          statistical rule counts as looks when it splits its budget\n"
+        "                          (the larger of N and a day over the window length is used;\n"
+        "                          biasmon serve passes its cron's)\n"
         "  --summary               print the summary (status, records, headline metrics,\n"
         "                          violations, report) even when stdout is not a terminal\n"
         "  --json                  print execution.json (with output and report) to stdout\n"
@@ -69,6 +74,7 @@ int bm_cmd_execute(int argc, char **argv)
         {"data-analysis-end-time", required_argument, NULL, 'b'},
         {"confine", required_argument, NULL, 'C'},
         {"result", required_argument, NULL, 'r'},
+        {"looks-per-day", required_argument, NULL, 'L'},
         {"summary", no_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
@@ -82,7 +88,7 @@ int bm_cmd_execute(int argc, char **argv)
     memset(&p, 0, sizeof(p));
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "j:t:s:c:a:b:C:r:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "j:t:s:c:a:b:C:r:L:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'j':
             jd_path = optarg;
@@ -105,6 +111,18 @@ int bm_cmd_execute(int argc, char **argv)
         case 'r':
             result_path = optarg;
             break;
+        case 'L': {
+            char *end = NULL;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 1 || v > 1440) {
+                fprintf(stderr, "biasmon execute: --looks-per-day takes a whole number from 1 to "
+                                "1440 (executions a day)\n");
+                return BM_EXIT_USAGE;
+            }
+            p.looks_per_day = (int)v;
+            break;
+        }
         case 'C':
             if (nroots == BM_STORE_MAX_ROOTS) {
                 fprintf(stderr, "biasmon execute: at most %d --confine folders\n",

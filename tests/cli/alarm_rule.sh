@@ -128,6 +128,26 @@ check "baseline without counts: Failed (exit $rc)" test "$rc" = 3
 check "baseline without counts: the reason names bias_counts.json" \
     grep -q "bias_counts.json" "$(folder 12 bare)/execution.json"
 
+# looks a day: the schedule's executions a day (biasmon serve passes its cron's) or a day over the
+# window, whichever is more, split the budget; a schedule that runs 96 times a day spends it
+# over four times the tests of an hourly one; fewer looks than the window implies change nothing
+"$BM_BIN" execute --job-definition "$w/stat.json" --scheduled-time 2026-11-24T12:00:00Z \
+    --capture-uri "file://$w/traffic/capture" --schedule-name looks96 --looks-per-day 96 2>/dev/null
+"$BM_BIN" execute --job-definition "$w/stat.json" --scheduled-time 2026-11-24T12:00:00Z \
+    --capture-uri "file://$w/traffic/capture" --schedule-name looks1 --looks-per-day 1 2>/dev/null
+check "--looks-per-day 96: four times the tests a day, a higher threshold; 1: as the window says" \
+    python3 - "$(folder 12 s)" "$(folder 12 looks96)" "$(folder 12 looks1)" <<'P'
+import json, sys
+e24, e96, e1 = (json.load(open(d + "/bias_evidence.json")) for d in sys.argv[1:4])
+assert e24["looks_per_day"] == 24 and e96["looks_per_day"] == 96 and e1["looks_per_day"] == 24
+assert abs(e96["tests_per_day"] - 4 * e24["tests_per_day"]) < 1e-9, (e96["tests_per_day"], e24["tests_per_day"])
+assert e1["tests_per_day"] == e24["tests_per_day"]
+P
+"$BM_BIN" execute --job-definition "$w/stat.json" --scheduled-time 2026-11-24T12:00:00Z \
+    --capture-uri "file://$w/traffic/capture" --looks-per-day 0 2>"$w/stderr"; rc=$?
+check "--looks-per-day 0: a usage error (exit $rc)" test "$rc" = 2
+check "--looks-per-day 0: says the range" grep -q "1 to 1440" "$w/stderr"
+
 # a bad rule value is refused before anything runs, naming the key
 jobdef "$w/bad.json" '{"BIASMON_ALARM_RULE": "strict"}' "file://$w/base/analysis.json"
 run "$w/bad.json" 12 bad; rc=$?
