@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <openssl/rand.h>
 #include "biasmon/capture_writer.h"
 #include "biasmon/isotime.h"
+#include "biasmon/random.h"
 #include "biasmon/store.h"
 
 typedef struct node {
@@ -52,7 +52,7 @@ static double mono(void)
 int bm_uuid4(char *out, size_t n)
 {
     unsigned char b[16];
-    if (n < 37 || RAND_bytes(b, sizeof(b)) != 1) return BM_EIO;
+    if (n < 37 || bm_random_bytes(b, sizeof(b)) != BM_OK) return BM_EIO;
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
@@ -94,7 +94,7 @@ static void write_out(bm_capture_writer *w, size_t k)
     bm_error e;
     bm_error_clear(&e);
     int rc = BM_OK;
-    if (RAND_bytes(u, sizeof(u)) != 1)
+    if (bm_random_bytes(u, sizeof(u)) != BM_OK)
         rc = bm_error_set(&e, BM_EIO, "no randomness for the file name");
     if (!rc) {
         u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);

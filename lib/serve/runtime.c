@@ -8,10 +8,11 @@
 #include <string.h>
 #include <curl/curl.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
+#include "biasmon/awsjson.h"
 #include "biasmon/capture_writer.h"
 #include "biasmon/isotime.h"
 #include "biasmon/jsonw.h"
+#include "biasmon/random.h"
 #include "biasmon/store.h"
 #include "serve/internal.h"
 #include "serve/runtime.h"
@@ -125,13 +126,6 @@ static void validation(bm_http_response *res, const char *fmt, ...)
 
 /* ==================================================================== requests */
 
-static const char *header(const bm_http_request *req, const char *name)
-{
-    for (size_t k = 0; k < req->nheaders; k++)
-        if (!strcasecmp(req->headers[k].name, name)) return req->headers[k].value;
-    return NULL;
-}
-
 static int name_ok(const char *s, size_t n)
 {
     if (!n || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
@@ -165,7 +159,7 @@ static double rnd(void)
 {
     static __thread uint64_t x;
     if (!x) {
-        if (RAND_bytes((unsigned char *)&x, sizeof(x)) != 1 || !x) x = (uint64_t)(uintptr_t)&x | 1;
+        if (bm_random_bytes(&x, sizeof(x)) != BM_OK || !x) x = (uint64_t)(uintptr_t)&x | 1;
     }
     x ^= x << 13;
     x ^= x >> 7;
@@ -641,10 +635,11 @@ void bm__runtime_invoke(bm_service *s, const bm_http_request *req, bm_http_respo
     memcpy(endpoint, p, n);
     endpoint[n] = 0;
     atomic_fetch_add(&rt->invocations, 1);
-    const char *ctype = header(req, "Content-Type"), *accept = header(req, "Accept");
-    const char *custom = header(req, "X-Amzn-SageMaker-Custom-Attributes");
-    const char *iid = header(req, "X-Amzn-SageMaker-Inference-Id");
-    const char *tv = header(req, "X-Amzn-SageMaker-Target-Variant");
+    const char *ctype = bm_http_header_value(req, "Content-Type"),
+               *accept = bm_http_header_value(req, "Accept");
+    const char *custom = bm_http_header_value(req, "X-Amzn-SageMaker-Custom-Attributes");
+    const char *iid = bm_http_header_value(req, "X-Amzn-SageMaker-Inference-Id");
+    const char *tv = bm_http_header_value(req, "X-Amzn-SageMaker-Target-Variant");
     if (!ctype || !*ctype) ctype = "application/octet-stream";
     if (!ascii_ok(ctype, 1024) || (accept && !ascii_ok(accept, 1024))) {
         atomic_fetch_add(&rt->client_errors, 1);
