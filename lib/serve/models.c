@@ -29,6 +29,38 @@ const char *bm__model_url(json_t *doc)
     return json_string_value(json_object_get(json_object_get(c, "Environment"), BM_MODEL_URL_KEY));
 }
 
+json_t *bm__deployment_new(bm_service *s, json_t *cfg_doc)
+{
+    json_t *vs = json_object_get(cfg_doc, "ProductionVariants"),
+           *dc = json_object_get(cfg_doc, "DataCaptureConfig");
+    json_t *urls = json_object();
+    json_t *d = urls ? json_pack("{s:O,s:O}", "ProductionVariants", vs ? vs : json_null(),
+                                 "ModelUrls", urls)
+                     : NULL;
+    json_decref(urls);
+    if (!d || (dc && json_object_set(d, "DataCaptureConfig", dc))) goto nomem;
+    size_t i;
+    json_t *v;
+    json_array_foreach(vs, i, v)
+    {
+        const char *mn = json_string_value(json_object_get(v, "ModelName"));
+        bm_resource m;
+        bm_error e;
+        bm_error_clear(&e);
+        if (!mn || json_object_get(urls, mn) ||
+            bm_state_resource_get(s->db, BM_RES_MODEL, mn, &m, &e))
+            continue; /* a model created later is looked up at each invocation */
+        const char *url = bm__model_url(m.doc);
+        int bad = url && json_object_set_new(urls, mn, json_string(url));
+        bm_resource_release(&m);
+        if (bad) goto nomem;
+    }
+    return d;
+nomem:
+    json_decref(d);
+    return NULL;
+}
+
 /* http:// or https://, a host, nothing that is not a visible ASCII character. */
 static int url_ok(const char *u)
 {

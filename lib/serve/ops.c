@@ -192,9 +192,11 @@ static int op_delete_endpoint_config(bm_service *s, json_t *req, json_t **resp, 
 /* ==================================================================== endpoints */
 
 /* Sets an endpoint document's ProductionVariants (with their weights) and DataCaptureConfig from
- * its endpoint configuration's document. BM_ENOMEM on failure. */
-static int endpoint_from_config(json_t *doc, json_t *cfg)
+ * its endpoint configuration's document, and its deployment (the copy it serves from, see
+ * bm__deployment_new). BM_ENOMEM on failure. */
+static int endpoint_from_config(bm_service *s, json_t *doc, json_t *cfg)
 {
+    if (json_object_set_new(doc, BM_DEPLOYMENT_KEY, bm__deployment_new(s, cfg))) return BM_ENOMEM;
     json_t *variants = json_array();
     size_t i;
     json_t *v;
@@ -245,7 +247,7 @@ static int op_create_endpoint(bm_service *s, json_t *req, json_t **resp, bm_erro
     r.doc = json_pack("{s:s,s:s,s:s,s:s,s:f,s:f}", "EndpointName", name, "EndpointArn", r.arn,
                       "EndpointConfigName", cname, "EndpointStatus", "InService", "CreationTime",
                       r.created, "LastModifiedTime", r.modified);
-    if (r.doc && endpoint_from_config(r.doc, cfg.doc)) {
+    if (r.doc && endpoint_from_config(s, r.doc, cfg.doc)) {
         json_decref(r.doc);
         r.doc = NULL;
     }
@@ -265,9 +267,13 @@ static int op_describe_endpoint(bm_service *s, json_t *req, json_t **resp, bm_er
     bm_resource r;
     int rc = get_or_validation(s, BM_RES_ENDPOINT, str(req, "EndpointName"), "endpoint", &r, err);
     if (rc) return rc;
-    *resp = json_incref(r.doc);
+    /* the deployment is biasmon's own: SageMaker's answer has no such member */
+    if (!(*resp = json_copy(r.doc)))
+        rc = ENOMEM_RET(err);
+    else
+        json_object_del(*resp, BM_DEPLOYMENT_KEY); /* -1 for an endpoint made before it existed */
     bm_resource_release(&r);
-    return BM_OK;
+    return rc;
 }
 
 static int op_delete_endpoint(bm_service *s, json_t *req, json_t **resp, bm_error *err)
@@ -298,7 +304,7 @@ static int op_update_endpoint(bm_service *s, json_t *req, json_t **resp, bm_erro
     snprintf(r.ref, sizeof(r.ref), "%s", cname);
     if (!doc || json_object_set_new(doc, "EndpointConfigName", json_string(cname)) ||
         json_object_set_new(doc, "LastModifiedTime", json_real(r.modified)) ||
-        endpoint_from_config(doc, cfg.doc)) {
+        endpoint_from_config(s, doc, cfg.doc)) {
         json_decref(doc);
         rc = ENOMEM_RET(err);
     } else {

@@ -275,7 +275,13 @@ static cache_ent *fetch(bm_service *s, const char *endpoint, bm_http_response *r
         runtime_error(res, 500, "InternalFailure", "the state cannot be read", NULL);
         return NULL;
     }
-    if (bm_state_resource_get(s->db, BM_RES_ENDPOINT_CONFIG, c->ep.ref, &c->cfg, &e)) {
+    /* the endpoint's own copy of its config and models (bm__deployment_new), so that deleting
+     * them leaves it serving; an endpoint made before biasmon kept one reads its config */
+    json_t *dep = json_object_get(c->ep.doc, BM_DEPLOYMENT_KEY);
+    json_t *deployed = json_object_get(dep, "ModelUrls");
+    if (dep)
+        c->cfg.doc = json_incref(dep);
+    else if (bm_state_resource_get(s->db, BM_RES_ENDPOINT_CONFIG, c->ep.ref, &c->cfg, &e)) {
         validation(res, "The endpoint configuration %s of endpoint %s does not exist.", c->ep.ref,
                    endpoint);
         ent_release(c);
@@ -290,7 +296,10 @@ static cache_ent *fetch(bm_service *s, const char *endpoint, bm_http_response *r
         if (!mn || json_object_get(c->urls, mn)) continue;
         bm_resource m;
         json_t *u = json_null();
-        if (!bm_state_resource_get(s->db, BM_RES_MODEL, mn, &m, &e)) {
+        json_t *copy = json_object_get(deployed, mn);
+        if (copy)
+            u = json_incref(copy);
+        else if (!bm_state_resource_get(s->db, BM_RES_MODEL, mn, &m, &e)) {
             const char *url = bm__model_url(m.doc);
             u = url ? json_string(url) : json_null();
             bm_resource_release(&m);

@@ -41,6 +41,14 @@ int bm__runtime_metrics(bm_service *s, bm_buf *b) BM_MUST_CHECK;
 /* The model server URL of a model document (PrimaryContainer, else the first of Containers),
  * borrowed from doc; NULL when it has none. */
 const char *bm__model_url(json_t *doc);
+/* What an endpoint serves, copied into its document under BM_DEPLOYMENT_KEY when CreateEndpoint or
+ * UpdateEndpoint deploys an endpoint config, as SageMaker deploys the config's models onto the
+ * endpoint's instances then: {"ProductionVariants", "DataCaptureConfig" (when the config has one),
+ * "ModelUrls": {ModelName: URL}} with the URL of each variant's model that exists at that moment.
+ * DeleteEndpointConfig and DeleteModel, which SageMaker allows while an endpoint uses them, then
+ * leave the endpoint serving. A new reference the caller owns; NULL when out of memory. */
+#define BM_DEPLOYMENT_KEY "BiasmonDeployment"
+json_t *bm__deployment_new(bm_service *s, json_t *cfg_doc);
 /* The operations models.c implements (CreateModel, ..., UpdateEndpoint,
  * UpdateEndpointWeightsAndCapacities), by X-Amz-Target; NULL for others. */
 const struct bm__op *bm__find_model_op(const char *target);
