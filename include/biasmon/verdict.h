@@ -23,15 +23,27 @@ typedef struct bm_alarm_settings {
     double budget;        /* (0, 0.5]; BIASMON_ALARM_BUDGET, default BM_ALARM_DEFAULT_BUDGET */
     double looks_per_day; /* executions a day (>= 1): the caller sets it from the window length */
     double min_coverage; /* [0, 1]; BIASMON_ALARM_MIN_COVERAGE, default BM_ALARM_DEFAULT_COVERAGE */
+    /* [0, BM_ALARM_MAX_REVISIT]; BIASMON_ALARM_REVISIT, default BM_ALARM_DEFAULT_REVISIT: how
+     * many later periods may re-evaluate a window whose labels were incomplete */
+    int revisit;
+    /* >= 1: the looks the judged window may get (1 + revisit when its labels are incomplete,
+     * else 1); the caller sets it */
+    double looks_per_window;
 } bm_alarm_settings;
+#define BM_ALARM_DEFAULT_REVISIT 7
+#define BM_ALARM_MAX_REVISIT 24
+/* a revision is recorded when the verdict changed or a group's labelled share rose by this much
+ * (or reached every row) since the window's latest record */
+#define BM_ALARM_REVISION_MARGIN 0.1
 #define BM_ALARM_DEFAULT_COVERAGE                                                                  \
     0.5 /* labelled share of each facet group's rows to judge a window */
 
 /* Reads BIASMON_ALARM_RULE ("sagemaker" or "statistical"), BIASMON_ALARM_BUDGET (a number in
- * (0, 0.5], as text) and BIASMON_ALARM_MIN_COVERAGE (a number in [0, 1], as text) from env (an
- * Environment object, or NULL: the defaults). Other values are BM_ECONFIG with err->path
+ * (0, 0.5], as text), BIASMON_ALARM_MIN_COVERAGE (a number in [0, 1], as text) and
+ * BIASMON_ALARM_REVISIT (an integer 0 to BM_ALARM_MAX_REVISIT, as text) from env (an Environment
+ * object, or NULL: the defaults). Other values are BM_ECONFIG with err->path
  * "$.ModelBiasAppSpecification.Environment.<key>" and a message naming the allowed values.
- * s->looks_per_day is set to 24. */
+ * s->looks_per_day is set to 24, s->looks_per_window to 1. */
 int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s,
                                bm_error *err) BM_MUST_CHECK;
 
@@ -85,9 +97,33 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
 int bm_alarm_coverage(const json_t *all, const json_t *labelled, double min, json_t **coverage,
                       char *why, size_t whylen);
 
+/* 1 when every group of a coverage array (bm_alarm_coverage) has all its rows labelled. */
+int bm_alarm_coverage_complete(const json_t *coverage);
+
+/* Re-evaluation of a past window whose labels were incomplete (docs/alarms.md "Late labels").
+ * windows[0] are the past window's counts re-joined with the ground truth there is now,
+ * windows[k] the counts of the window k periods before it (the latest revision's, else its
+ * bias_counts.json; NULL when missing); coverage and decidable (bm_alarm_coverage of the
+ * re-joined rows, why its sentence when not decidable); previous the window's latest record (its
+ * bias_evidence.json, or the latest entry of its bias_revisions.json). s->looks_per_window is
+ * the window's share of looks (1 + s->revisit). When the verdict changed (decidable, or the set of
+ * alarms) or a group's labelled share rose by BM_ALARM_REVISION_MARGIN or to every row,
+ * *revision is the record (new reference: "decidable", "why", "coverage", "alarms" [{facet,
+ * facet_value, metric_name}], "previous" {the same of previous}, "verdict" {"old", "new"},
+ * "evidence" the tests, "reason" one sentence) and *new_alarms the violations (SageMaker's
+ * members, as bm_alarm_evaluate's) that the previous record did not have; otherwise both are
+ * NULL and note (n bytes) says why nothing was recorded. BM_OK, BM_ENOMEM, or bm_alarm_evaluate's
+ * BM_EDATA. */
+int bm_alarm_revise(const json_t *baseline, const json_t *const *windows, size_t nwindows,
+                    const json_t *analysis, const bm_alarm_settings *s, const json_t *previous,
+                    json_t *coverage, int decidable, const char *why, json_t **revision,
+                    json_t **new_alarms, char *note, size_t n, bm_error *err) BM_MUST_CHECK;
+
 /* The name of a schedule's (or a baseline's) counts document, beside its analysis.json. */
 #define BM_COUNTS_NAME "bias_counts.json"
 #define BM_EVIDENCE_NAME "bias_evidence.json"
+/* beside a past window's analysis.json: its revisions, append-only (docs/alarms.md) */
+#define BM_REVISIONS_NAME "bias_revisions.json"
 
 /* Reads a counts document from a store URI: *out a new reference, or NULL when the object does
  * not exist (BM_OK). BM_EDATA (naming the URI, not quoting it) when it is not a counts document;

@@ -89,29 +89,42 @@ int bm_execute(const bm_execution_params *p, bm_execution_result *res, bm_error 
                           p->job->output_uri, sizeof(res->output_uri) - 1);
         goto out;
     }
-    if ((rc = bm__setup(&r, err))) goto out;
-    if (res->status != BM_EXEC_FAILED && (rc = bm__read_ground_truth(&r, err))) goto out;
-    if (res->status != BM_EXEC_FAILED) {
-        if ((rc = r.jd->input.batch ? bm__read_batch(&r, err) : bm__read_capture(&r, err)))
-            goto out;
-    }
-    bm__count_unmatched_gt(&r);
-    if (res->status != BM_EXEC_FAILED && r.rows == 0) bm__explain_no_data(&r);
+    if ((rc = bm__gather(&r, err))) goto out;
     rc = bm__finish(&r, err);
 out:
-    if (r.have_cfg) bm_analysis_config_release(&r.cfg);
-    bm_free(r.names);
-    bm_free(r.cells);
-    bm_free(r.fields);
-    bm_cube_free(r.joined);
-    bm_cube_free(r.all);
-    bm_plan_free(r.plan);
-    bm__gt_release(&r.gt);
-    json_decref(r.unchecked);
-    json_decref(r.baseline);
-    bm__extractor_release(&r.x);
-    bm_capture_scanner_free(r.scan[0]);
-    bm_capture_scanner_free(r.scan[1]);
-    bm_free(r.stage);
+    bm__run_release(&r);
     return rc;
+}
+
+int bm__gather(bm__run *r, bm_error *err)
+{
+    int rc;
+    if ((rc = bm__setup(r, err))) return rc;
+    if (r->res->status != BM_EXEC_FAILED && (rc = bm__read_ground_truth(r, err))) return rc;
+    if (r->res->status != BM_EXEC_FAILED) {
+        if ((rc = r->jd->input.batch ? bm__read_batch(r, err) : bm__read_capture(r, err)))
+            return rc;
+    }
+    bm__count_unmatched_gt(r);
+    if (r->res->status != BM_EXEC_FAILED && r->rows == 0) bm__explain_no_data(r);
+    return BM_OK;
+}
+
+void bm__run_release(bm__run *r)
+{
+    if (r->have_cfg) bm_analysis_config_release(&r->cfg);
+    bm_free(r->names);
+    bm_free(r->cells);
+    bm_free(r->fields);
+    bm_cube_free(r->joined);
+    bm_cube_free(r->all);
+    bm_plan_free(r->plan);
+    bm__gt_release(&r->gt);
+    json_decref(r->unchecked);
+    json_decref(r->baseline);
+    bm__extractor_release(&r->x);
+    bm_capture_scanner_free(r->scan[0]);
+    bm_capture_scanner_free(r->scan[1]);
+    bm_free(r->stage);
+    memset(r, 0, sizeof(*r));
 }

@@ -14,6 +14,7 @@
 #include "biasmon/execution.h"
 #include "biasmon/jobdef.h"
 #include "biasmon/store.h"
+#include "biasmon/verdict.h"
 #include "biasmon/capture_extract.h"
 #include "biasmon/capture_join.h"
 #include "biasmon/capture_lines.h"
@@ -67,6 +68,7 @@ typedef struct bm__run {
     bm_capture_scanner *scan[2]; /* one per stage slot of bm__each_line (see there) */
     bm__staged *stage;           /* [2] */
     int64_t ws, we, T;
+    int64_t gt_end; /* ground truth is read up to this hour; 0: T (a revisit: the current T) */
     /* the account */
     uint64_t capture_files, capture_records, in_window, outside_window, malformed_capture;
     uint64_t gt_files, gt_records, malformed_gt, gt_bytes_seen;
@@ -126,6 +128,13 @@ void bm__note_problem(bm__run *r, const char *file, long line, const char *fmt, 
 void bm__in_window_problem(bm__run *r, const char *file, long line);
 /* Marks the run Failed with a reason; the first reason is kept. */
 void bm__fail_run(bm__run *r, const char *fmt, ...) BM_PRINTF(2, 3);
+
+/* Reads the window's rows into the cubes: set-up, ground truth, capture or batch output, and the
+ * reason when nothing joined. BM_OK with the run Failed when an input cannot be used; an error
+ * when memory ran out or the execution cannot go on. */
+int bm__gather(bm__run *r, bm_error *err) BM_MUST_CHECK;
+/* Frees what a run holds and zeroes it (r->p, r->jd and r->res are the caller's). */
+void bm__run_release(bm__run *r);
 
 /* ==================================================================== setup.c */
 
@@ -208,6 +217,14 @@ int bm__check_baseline(bm__run *r, json_t *analysis, json_t **violations) BM_MUS
  * and *evidence, or the run Failed (a baseline without counts). BM_ENOMEM only. */
 int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, json_t **evidence,
                             json_t **counts, bm_error *err) BM_MUST_CHECK;
+/* Late labels (revisions.c): re-evaluates the windows of the s->revisit periods before whose
+ * latest record has incomplete labels, records each revision in that window's
+ * bias_revisions.json, and fills win[1..BM_ALARM_MAX_WINDOWS - 1] with the counts the current
+ * pools use (revised where revised; new references or NULL), *alarms with the revisions' new
+ * alarms (violations with "window") and *revisits with what each revisit found. A revision that
+ * cannot be written fails the run (BM_OK). BM_ENOMEM only. */
+int bm__revisit(bm__run *r, const bm_alarm_settings *s, const json_t *base, const json_t *analysis,
+                json_t **win, json_t *alarms, json_t *revisits, bm_error *err) BM_MUST_CHECK;
 /* The output folder into r->res->output_uri; BM_ELIMIT when it does not fit. */
 int bm__output_folder(bm__run *r) BM_MUST_CHECK;
 /* The output folder of the same schedule's execution at T; BM_ELIMIT when it does not fit in n. */

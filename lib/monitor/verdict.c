@@ -108,7 +108,8 @@ int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, j
     bm_alarm_settings s;
     bm_error e;
     bm_error_clear(&e);
-    json_t *win[BM_ALARM_MAX_WINDOWS] = {NULL}, *base = NULL;
+    json_t *win[BM_ALARM_MAX_WINDOWS] = {NULL}, *base = NULL, *all = NULL, *lab = NULL, *cov = NULL,
+           *revised = NULL, *revisits = NULL;
     int64_t period = r->we - r->ws > 0 ? r->we - r->ws : 3600;
     /* the baseline analysis.json is checked as under SageMaker's rule (and kept for report.html);
      * that rule's violations are not this rule's */
@@ -125,13 +126,7 @@ int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, j
     s.looks_per_day = period >= 86400 ? 1 : 86400.0 / (double)period;
     if (r->p->looks_per_day > s.looks_per_day) s.looks_per_day = r->p->looks_per_day;
     win[0] = *counts;
-    char uri[4200] = "", dir[4200];
-    for (int k = 1; k < BM_ALARM_MAX_WINDOWS; k++) {
-        if (bm__folder_at(r, r->T - k * period, dir, sizeof(dir)) ||
-            bm_uri_join(dir, BM_COUNTS_NAME, uri, sizeof(uri)) ||
-            bm_alarm_counts_read(uri, &win[k], &e))
-            win[k] = NULL;
-    }
+    char uri[4200] = "";
     if (bm_alarm_sibling_uri(r->jd->baseline_uri, BM_COUNTS_NAME, uri, sizeof(uri)) ||
         bm_alarm_counts_read(uri, &base, &e) || !base) {
         bm__fail_run(r,
@@ -141,6 +136,25 @@ int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, j
                      uri, BM_COUNTS_NAME);
         goto out;
     }
+    /* label coverage: a window with too few labelled rows in a group is not judged yet */
+    char why[600];
+    int decidable = 0;
+    if ((rc = bm_cube_facet_groups(r->all, &all, err)) ||
+        (rc = bm_cube_facet_groups(r->joined, &lab, err)))
+        goto out;
+    decidable = bm_alarm_coverage(all, lab, s.min_coverage, &cov, why, sizeof(why));
+    if (decidable < 0) goto nomem;
+    /* late labels: the earlier windows whose labels were incomplete are re-evaluated first, and
+     * the pools below use their revised counts; revisions that turn into alarms are reported
+     * here (docs/alarms.md "Late labels") */
+    revised = json_array();
+    revisits = json_array();
+    if (!revised || !revisits) goto nomem;
+    if ((rc = bm__revisit(r, &s, base, analysis, win, revised, revisits, err))) goto out;
+    if (r->res->status == BM_EXEC_FAILED) goto out;
+    /* a window whose labels are complete is never revisited: it spends its whole share of the
+     * budget now; otherwise this look is one of 1 + BIASMON_ALARM_REVISIT */
+    s.looks_per_window = bm_alarm_coverage_complete(cov) ? 1 : 1 + s.revisit;
     rc = bm_alarm_evaluate(base, (const json_t *const *)win, BM_ALARM_MAX_WINDOWS, analysis, &s,
                            violations, &r->res->violations, evidence, &e);
     if (rc == BM_ENOMEM) {
@@ -152,25 +166,27 @@ int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, j
         rc = BM_OK;
         goto out;
     }
-    /* label coverage: a window with too few labelled rows in a group is not judged yet */
-    json_t *all = NULL, *lab = NULL, *cov = NULL;
-    char why[600];
-    if ((rc = bm_cube_facet_groups(r->all, &all, err)) == BM_OK &&
-        (rc = bm_cube_facet_groups(r->joined, &lab, err)) == BM_OK) {
-        int decidable = bm_alarm_coverage(all, lab, s.min_coverage, &cov, why, sizeof(why));
-        if (decidable < 0 || json_object_set_new(*evidence, "coverage", cov) ||
-            json_object_set_new(*evidence, "min_coverage", json_real(s.min_coverage)) ||
-            json_object_set_new(*evidence, "decidable", json_boolean(decidable > 0)) ||
-            json_object_set_new(*evidence, "why", decidable > 0 ? json_null() : json_string(why)) ||
-            (decidable == 0 && json_array_clear(json_object_get(*violations, "violations"))))
-            rc = bm_error_set(err, BM_ENOMEM, "out of memory");
-        if (decidable == 0) r->res->violations = 0;
-    }
-    json_decref(all);
-    json_decref(lab);
+    json_t *list = json_object_get(*violations, "violations");
+    if (json_object_set(*evidence, "coverage", cov) ||
+        json_object_set_new(*evidence, "min_coverage", json_real(s.min_coverage)) ||
+        json_object_set_new(*evidence, "decidable", json_boolean(decidable > 0)) ||
+        json_object_set_new(*evidence, "why", decidable > 0 ? json_null() : json_string(why)) ||
+        json_object_set_new(*evidence, "revisit", json_integer(s.revisit)) ||
+        json_object_set(*evidence, "revisions", revisits) ||
+        (decidable == 0 && json_array_clear(list)) || json_array_extend(list, revised))
+        goto nomem;
+    r->res->violations = json_array_size(list);
+    goto out;
+nomem:
+    rc = bm_error_set(err, BM_ENOMEM, "out of memory");
 out:
     for (int k = 1; k < BM_ALARM_MAX_WINDOWS; k++)
         json_decref(win[k]);
     json_decref(base);
+    json_decref(all);
+    json_decref(lab);
+    json_decref(cov);
+    json_decref(revised);
+    json_decref(revisits);
     return rc;
 }

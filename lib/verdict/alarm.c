@@ -14,6 +14,8 @@ int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s, bm_error
     s->budget = BM_ALARM_DEFAULT_BUDGET;
     s->looks_per_day = 24;
     s->min_coverage = BM_ALARM_DEFAULT_COVERAGE;
+    s->revisit = BM_ALARM_DEFAULT_REVISIT;
+    s->looks_per_window = 1;
     if (!env) return BM_OK;
     json_t *rule = json_object_get(env, "BIASMON_ALARM_RULE");
     if (rule) {
@@ -58,6 +60,23 @@ int bm_alarm_settings_from_env(const json_t *env, bm_alarm_settings *s, bm_error
             return BM_ECONFIG;
         }
         s->min_coverage = c;
+    }
+    json_t *rev = json_object_get(env, "BIASMON_ALARM_REVISIT");
+    if (rev) {
+        const char *v = json_string_value(rev);
+        char *end = NULL;
+        long k = v ? strtol(v, &end, 10) : -1;
+        if (!v || end == v || *end || *v == '-' || *v == '+' || k < 0 || k > BM_ALARM_MAX_REVISIT) {
+            bm_error_set(err, BM_ECONFIG,
+                         "BIASMON_ALARM_REVISIT must be an integer from 0 to %d as text, the "
+                         "later periods that re-evaluate a window whose labels were incomplete "
+                         "(default \"%d\")",
+                         BM_ALARM_MAX_REVISIT, BM_ALARM_DEFAULT_REVISIT);
+            bm_error_at(err, NULL, 0, 0,
+                        "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_REVISIT");
+            return BM_ECONFIG;
+        }
+        s->revisit = (int)k;
     }
     return BM_OK;
 }
@@ -413,7 +432,8 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
         if (json_is_array(entries)) nentries += json_array_size(entries);
     }
     double per_day = s->looks_per_day >= 1 ? s->looks_per_day : 1;
-    double ntests = per_day * BM_ALARM_NLENGTHS * (double)(nentries ? nentries : 1) *
+    double per_window = s->looks_per_window >= 1 ? s->looks_per_window : 1;
+    double ntests = per_day * per_window * BM_ALARM_NLENGTHS * (double)(nentries ? nentries : 1) *
                     (double)(nnames ? nnames : 1);
     double alpha = s->budget / ntests, alpha_l[BM_ALARM_NLENGTHS], zcrit_l[BM_ALARM_NLENGTHS];
     for (int l = 0; l < BM_ALARM_NLENGTHS; l++) {
@@ -552,6 +572,7 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
     {
         if (json_object_set_new(ev, "budget", json_real(s->budget)) ||
             json_object_set_new(ev, "looks_per_day", json_real(per_day)) ||
+            json_object_set_new(ev, "looks_per_window", json_real(per_window)) ||
             json_object_set_new(
                 ev, "lengths",
                 json_pack("[iiii]", lengths[0], lengths[1], lengths[2], lengths[3])) ||
@@ -575,6 +596,222 @@ out:
     json_decref(list);
     json_decref(ev);
     if (rc) *nviolations = 0;
+    return rc;
+}
+
+/* ==================================================================== revisions */
+
+int bm_alarm_coverage_complete(const json_t *coverage)
+{
+    size_t i;
+    json_t *c;
+    if (!json_is_array(coverage)) return 0;
+    json_array_foreach(coverage, i, c)
+    {
+        if (json_integer_value(json_object_get(c, "labelled_rows")) <
+                json_integer_value(json_object_get(c, "rows")) ||
+            json_integer_value(json_object_get(c, "other_labelled_rows")) <
+                json_integer_value(json_object_get(c, "other_rows")))
+            return 0;
+    }
+    return 1;
+}
+
+static int has_alarm(const json_t *list, const char *facet, const char *value, const char *name)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(list, i, a)
+    {
+        const char *f = json_string_value(json_object_get(a, "facet"));
+        const char *v = json_string_value(json_object_get(a, "facet_value"));
+        const char *m = json_string_value(json_object_get(a, "metric_name"));
+        if (f && v && m && !strcmp(f, facet) && !strcmp(v, value) && !strcmp(m, name)) return 1;
+    }
+    return 0;
+}
+
+static int append_alarm(json_t *list, const char *facet, const char *value, const char *name)
+{
+    return json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "facet", facet, "facet_value",
+                                                 value, "metric_name", name));
+}
+
+/* The alarms of a record: its "alarms" (a revision), else the alarmed metrics of an evidence
+ * document that was decidable. A new reference, or NULL when out of memory. */
+static json_t *alarms_of(const json_t *rec)
+{
+    json_t *a = json_object_get(rec, "alarms");
+    if (json_is_array(a)) return json_deep_copy(a);
+    json_t *out = json_array();
+    if (!out || json_is_false(json_object_get(rec, "decidable"))) return out;
+    const char *facet;
+    json_t *entries;
+    json_object_foreach(json_object_get(rec, "facets"), facet, entries)
+    {
+        size_t i, j;
+        json_t *e, *m;
+        json_array_foreach(entries, i, e)
+        {
+            const char *v = json_string_value(json_object_get(e, "value_or_threshold"));
+            json_array_foreach(json_object_get(e, "metrics"), j, m)
+            {
+                const char *name = json_string_value(json_object_get(m, "name"));
+                if (!v || !name || !json_is_true(json_object_get(m, "alarm"))) continue;
+                if (append_alarm(out, facet, v, name)) {
+                    json_decref(out);
+                    return NULL;
+                }
+            }
+        }
+    }
+    return out;
+}
+
+/* "not yet decidable", "no alarm" or "alarm on DPPL, DI" (names cut to fit). */
+static void verdict_words(int decidable, const json_t *alarms, char *out, size_t n)
+{
+    if (!decidable) {
+        snprintf(out, n, "not yet decidable");
+        return;
+    }
+    if (json_array_size(alarms) == 0) {
+        snprintf(out, n, "no alarm");
+        return;
+    }
+    size_t len = (size_t)snprintf(out, n, "alarm on");
+    size_t i;
+    json_t *a;
+    json_array_foreach(alarms, i, a)
+    {
+        if (len >= n) break;
+        len += (size_t)snprintf(out + len, n - len, "%s %s", i ? "," : "",
+                                json_string_value(json_object_get(a, "metric_name")));
+    }
+}
+
+/* The largest rise of a group's labelled share from old to new coverage, described in what
+ * (n bytes); *full is 1 when a group short of labels before has all of them now. */
+static double coverage_rise(const json_t *old, const json_t *cur, int *full, char *what, size_t n)
+{
+    static const char *const keys[2][2] = {{"rows", "labelled_rows"},
+                                           {"other_rows", "other_labelled_rows"}};
+    double best = -1;
+    *full = 0;
+    snprintf(what, n, "the labelled rows did not change");
+    size_t i;
+    json_t *c;
+    json_array_foreach(cur, i, c)
+    {
+        const char *facet = json_string_value(json_object_get(c, "facet"));
+        const char *value = json_string_value(json_object_get(c, "value_or_threshold"));
+        const json_t *o = NULL;
+        size_t j;
+        json_t *e;
+        json_array_foreach(old, j, e)
+        {
+            const char *f = json_string_value(json_object_get(e, "facet"));
+            const char *v = json_string_value(json_object_get(e, "value_or_threshold"));
+            if (facet && value && f && v && !strcmp(f, facet) && !strcmp(v, value)) o = e;
+        }
+        for (int g = 0; g < 2 && facet && value; g++) {
+            json_int_t rows = json_integer_value(json_object_get(c, keys[g][0]));
+            json_int_t lab = json_integer_value(json_object_get(c, keys[g][1]));
+            json_int_t orows = o ? json_integer_value(json_object_get(o, keys[g][0])) : 0;
+            json_int_t olab = o ? json_integer_value(json_object_get(o, keys[g][1])) : 0;
+            if (rows <= 0) continue;
+            double was = orows > 0 ? (double)olab / (double)orows : 0,
+                   now = (double)lab / (double)rows;
+            if (lab >= rows && !(orows > 0 && olab >= orows)) *full = 1;
+            if (now - was > best) {
+                best = now - was;
+                snprintf(what, n,
+                         "the labelled rows %s %s = %s went from %lld of %lld (%.0f%%) to %lld of "
+                         "%lld (%.0f%%)",
+                         g ? "outside" : "of", facet, value, (long long)olab, (long long)orows,
+                         100 * was, (long long)lab, (long long)rows, 100 * now);
+            }
+        }
+    }
+    return best;
+}
+
+int bm_alarm_revise(const json_t *baseline, const json_t *const *windows, size_t nwindows,
+                    const json_t *analysis, const bm_alarm_settings *s, const json_t *previous,
+                    json_t *coverage, int decidable, const char *why, json_t **revision,
+                    json_t **new_alarms, char *note, size_t n, bm_error *err)
+{
+    json_t *viol = NULL, *ev = NULL, *alarms_new = NULL, *alarms_old = NULL, *fresh = NULL,
+           *rec = NULL;
+    size_t nv = 0;
+    *revision = *new_alarms = NULL;
+    if (n) note[0] = 0;
+    int rc = bm_alarm_evaluate(baseline, windows, nwindows, analysis, s, &viol, &nv, &ev, err);
+    if (rc) return rc;
+    rc = BM_ENOMEM;
+    alarms_new = json_array();
+    fresh = json_array();
+    alarms_old = alarms_of(previous);
+    if (!alarms_new || !fresh || !alarms_old) goto out;
+    size_t i;
+    json_t *v;
+    json_array_foreach(decidable ? json_object_get(viol, "violations") : NULL, i, v)
+    {
+        const char *f = json_string_value(json_object_get(v, "facet"));
+        const char *fv = json_string_value(json_object_get(v, "facet_value"));
+        const char *m = json_string_value(json_object_get(v, "metric_name"));
+        if (!f || !fv || !m) continue;
+        if (append_alarm(alarms_new, f, fv, m)) goto out;
+        if (!has_alarm(alarms_old, f, fv, m) && json_array_append(fresh, v)) goto out;
+    }
+    int was_decidable = !json_is_false(json_object_get(previous, "decidable"));
+    int changed = was_decidable != decidable ||
+                  json_array_size(alarms_old) != json_array_size(alarms_new) ||
+                  json_array_size(fresh) > 0;
+    const json_t *old_cov = json_object_get(previous, "coverage");
+    int full;
+    char rose[400];
+    double rise = coverage_rise(old_cov, coverage, &full, rose, sizeof(rose));
+    if (!changed && !full && rise < BM_ALARM_REVISION_MARGIN - 1e-12) {
+        snprintf(note, n,
+                 "no revision: %s, less than the %.0f points a revision needs, and the verdict is "
+                 "the same",
+                 rose, 100 * BM_ALARM_REVISION_MARGIN);
+        rc = BM_OK;
+        goto out;
+    }
+    char was[200], now[200], reason[900];
+    verdict_words(was_decidable, alarms_old, was, sizeof(was));
+    verdict_words(decidable, alarms_new, now, sizeof(now));
+    if (changed)
+        snprintf(reason, sizeof(reason),
+                 "With the labels that arrived since, %s; the verdict went from %s to %s.", rose,
+                 was, now);
+    else
+        snprintf(reason, sizeof(reason),
+                 "With the labels that arrived since, %s; the verdict stays %s.", rose, was);
+    /* json_pack's "o" takes each reference, even when it fails */
+    rec =
+        json_pack("{s:{s:b,s:o,s:o},s:b,s:o,s:O,s:o,s:{s:s,s:s},s:s,s:o}", "previous", "decidable",
+                  was_decidable, "coverage", old_cov ? json_deep_copy(old_cov) : json_null(),
+                  "alarms", alarms_old, "decidable", decidable, "why",
+                  why && *why ? json_string(why) : json_null(), "coverage", coverage, "alarms",
+                  alarms_new, "verdict", "old", was, "new", now, "reason", reason, "evidence", ev);
+    alarms_old = alarms_new = ev = NULL;
+    if (!rec) goto out;
+    *revision = rec;
+    rec = NULL;
+    *new_alarms = fresh;
+    fresh = NULL;
+    rc = BM_OK;
+out:
+    if (rc == BM_ENOMEM) bm_error_set(err, rc, "out of memory");
+    json_decref(viol);
+    json_decref(ev);
+    json_decref(alarms_new);
+    json_decref(alarms_old);
+    json_decref(fresh);
+    json_decref(rec);
     return rc;
 }
 

@@ -221,7 +221,7 @@ static void test_evaluate(void **state)
     bm_alarm_cells drift = cells(203, 30, 48, 54, 146, 1, 16, 2); /* the facet's rate 0.018 */
     json_t *bd = counts_doc(&b), *sd = counts_doc(&same), *dd = counts_doc(&drift);
     json_t *an = load(ANALYSIS);
-    bm_alarm_settings s = {BM_RULE_STATISTICAL, 0.01, 24, 0.5};
+    bm_alarm_settings s = {BM_RULE_STATISTICAL, 0.01, 24, 0.5, 7, 1};
     json_t *viol = NULL, *ev = NULL;
     size_t nv = 99;
     bm_error e;
@@ -284,7 +284,7 @@ static void test_alloc_failure_sweep(void **state)
     bm_alarm_cells b = cells(13190, 1938, 3103, 3559, 8311, 1281, 581, 598);
     bm_alarm_cells drift = cells(203, 30, 48, 54, 146, 1, 16, 2);
     json_t *bd = counts_doc(&b), *dd = counts_doc(&drift), *an = load(ANALYSIS);
-    bm_alarm_settings s = {BM_RULE_STATISTICAL, 0.01, 24, 0.5};
+    bm_alarm_settings s = {BM_RULE_STATISTICAL, 0.01, 24, 0.5, 7, 1};
     const json_t *w[2] = {dd, dd};
     int saw_enomem = 0, saw_ok = 0;
     for (long n = 1; n <= 400 && !saw_ok; n++) {
@@ -314,6 +314,156 @@ static void test_alloc_failure_sweep(void **state)
     json_decref(an);
 }
 
+/* BIASMON_ALARM_REVISIT: 0 to 24, default 7; each look of a window with incomplete labels gets
+ * 1 / (1 + K) of its share of the budget. */
+static void test_revisit_settings(void **state)
+{
+    (void)state;
+    bm_alarm_settings s;
+    bm_error e;
+    bm_error_clear(&e);
+    assert_int_equal(bm_alarm_settings_from_env(NULL, &s, &e), BM_OK);
+    assert_int_equal(s.revisit, BM_ALARM_DEFAULT_REVISIT);
+    assert_true(s.looks_per_window == 1);
+    json_t *env = load("{\"BIASMON_ALARM_REVISIT\": \"24\"}");
+    assert_int_equal(bm_alarm_settings_from_env(env, &s, &e), BM_OK);
+    assert_int_equal(s.revisit, 24);
+    json_decref(env);
+    static const char *const bad[] = {"\"25\"", "\"-1\"", "\"+3\"", "\"3.5\"", "\"\"", "7"};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        char text[100];
+        snprintf(text, sizeof(text), "{\"BIASMON_ALARM_REVISIT\": %s}", bad[k]);
+        env = load(text);
+        bm_error_clear(&e);
+        assert_int_equal(bm_alarm_settings_from_env(env, &s, &e), BM_ECONFIG);
+        assert_string_equal(e.path,
+                            "$.ModelBiasAppSpecification.Environment.BIASMON_ALARM_REVISIT");
+        json_decref(env);
+    }
+    /* the threshold of a look that is one of 8: alpha / 8 */
+    bm_alarm_cells b = cells(13190, 1938, 3103, 3559, 8311, 1281, 581, 598);
+    json_t *bd = counts_doc(&b), *an = load(ANALYSIS);
+    const json_t *w[1] = {bd};
+    bm_alarm_settings s1 = {BM_RULE_STATISTICAL, 0.01, 24, 0.5, 7, 1}, s8 = s1;
+    s8.looks_per_window = 8;
+    json_t *v1 = NULL, *e1 = NULL, *v8 = NULL, *e8 = NULL;
+    size_t n1, n8;
+    assert_int_equal(bm_alarm_evaluate(bd, w, 1, an, &s1, &v1, &n1, &e1, &e), BM_OK);
+    assert_int_equal(bm_alarm_evaluate(bd, w, 1, an, &s8, &v8, &n8, &e8, &e), BM_OK);
+    double a1 = json_real_value(json_array_get(json_object_get(e1, "alpha_per_test"), 0));
+    double a8 = json_real_value(json_array_get(json_object_get(e8, "alpha_per_test"), 0));
+    assert_true(fabs(a1 / a8 - 8) < 1e-9);
+    assert_true(json_real_value(json_object_get(e8, "looks_per_window")) == 8);
+    double z8 = json_real_value(json_array_get(json_object_get(e8, "thresholds"), 0));
+    assert_true(fabs(z8 - bm_alarm_zcrit(a8)) < 1e-12 && z8 > 4.36);
+    json_decref(v1);
+    json_decref(e1);
+    json_decref(v8);
+    json_decref(e8);
+    json_decref(bd);
+    json_decref(an);
+}
+
+static json_t *coverage_of(long rows, long lab, long other, long olab)
+{
+    return json_pack("[{s:s,s:s,s:i,s:i,s:i,s:i}]", "facet", "sex", "value_or_threshold", "Female",
+                     "rows", (int)rows, "labelled_rows", (int)lab, "other_rows", (int)other,
+                     "other_labelled_rows", (int)olab);
+}
+
+/* A revision is recorded when the verdict changes or a group's labelled share rises by the
+ * margin (or to every row); its new alarms are those the previous record lacked. */
+static void test_revise(void **state)
+{
+    (void)state;
+    bm_alarm_cells b = cells(13190, 1938, 3103, 3559, 8311, 1281, 581, 598);
+    bm_alarm_cells drift = cells(203, 30, 48, 54, 146, 1, 16, 2);
+    json_t *bd = counts_doc(&b), *dd = counts_doc(&drift), *an = load(ANALYSIS);
+    const json_t *w[2] = {dd, dd};
+    bm_alarm_settings s = {BM_RULE_STATISTICAL, 0.01, 24, 0.5, 7, 8};
+    bm_error e;
+    bm_error_clear(&e);
+    char note[400];
+    json_t *rev = NULL, *fresh = NULL;
+    /* not yet decidable at 20%, decidable now: the drift alarms, a revision with new alarms */
+    json_t *prev = json_pack("{s:b,s:o,s:{}}", "decidable", 0, "coverage",
+                             coverage_of(168, 33, 332, 300), "facets");
+    json_t *cov = coverage_of(168, 168, 332, 332);
+    assert_int_equal(
+        bm_alarm_revise(bd, w, 2, an, &s, prev, cov, 1, NULL, &rev, &fresh, note, sizeof(note), &e),
+        BM_OK);
+    assert_non_null(rev);
+    assert_true(json_array_size(fresh) >= 1);
+    assert_true(json_array_size(json_object_get(rev, "alarms")) == json_array_size(fresh));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rev, "verdict"), "old")),
+                        "not yet decidable");
+    assert_non_null(strstr(json_string_value(json_object_get(rev, "reason")),
+                           "the labelled rows of sex = Female went from 33 of 168 (20%) to 168 of "
+                           "168 (100%); the verdict went from not yet decidable to alarm on "));
+    assert_true(json_real_value(
+                    json_object_get(json_object_get(rev, "evidence"), "looks_per_window")) == 8);
+    json_decref(fresh);
+    /* the same again from that revision: nothing new, nothing recorded */
+    json_t *again = NULL;
+    assert_int_equal(bm_alarm_revise(bd, w, 2, an, &s, rev, cov, 1, NULL, &again, &fresh, note,
+                                     sizeof(note), &e),
+                     BM_OK);
+    assert_null(again);
+    assert_non_null(strstr(note, "no revision: "));
+    /* an alarm the previous record had is not new; a rise of 5 points alone records nothing,
+     * of 10 points it does (the verdict stays) */
+    json_decref(cov);
+    cov = coverage_of(168, 150, 332, 332);
+    json_t *prev2 =
+        json_pack("{s:b,s:o,s:O}", "decidable", 1, "coverage", coverage_of(168, 142, 332, 332),
+                  "alarms", json_object_get(rev, "alarms"));
+    assert_int_equal(bm_alarm_revise(bd, w, 2, an, &s, prev2, cov, 1, NULL, &again, &fresh, note,
+                                     sizeof(note), &e),
+                     BM_OK);
+    assert_null(again);
+    assert_null(fresh);
+    json_decref(prev2);
+    prev2 = json_pack("{s:b,s:o,s:O}", "decidable", 1, "coverage", coverage_of(168, 133, 332, 332),
+                      "alarms", json_object_get(rev, "alarms"));
+    assert_int_equal(bm_alarm_revise(bd, w, 2, an, &s, prev2, cov, 1, NULL, &again, &fresh, note,
+                                     sizeof(note), &e),
+                     BM_OK);
+    assert_non_null(again);
+    assert_int_equal(json_array_size(fresh), 0);
+    assert_non_null(strstr(json_string_value(json_object_get(again, "reason")), "verdict stays"));
+    json_decref(again);
+    json_decref(fresh);
+    /* allocation failure: BM_ENOMEM and nothing handed out, never a crash or a leak */
+    int saw_enomem = 0, saw_ok = 0;
+    for (long n = 1; n <= 2000 && !saw_ok; n++) {
+        json_t *r2 = NULL, *f2 = NULL;
+        bm_error_clear(&e);
+        bm_alloc_fail_after(n);
+        int r =
+            bm_alarm_revise(bd, w, 2, an, &s, prev, cov, 1, NULL, &r2, &f2, note, sizeof(note), &e);
+        bm_alloc_fail_after(0);
+        if (r == BM_OK) {
+            saw_ok = 1;
+            assert_non_null(r2);
+        } else {
+            assert_int_equal(r, BM_ENOMEM);
+            assert_null(r2);
+            assert_null(f2);
+            saw_enomem = 1;
+        }
+        json_decref(r2);
+        json_decref(f2);
+    }
+    assert_true(saw_enomem && saw_ok);
+    json_decref(prev2);
+    json_decref(rev);
+    json_decref(prev);
+    json_decref(cov);
+    json_decref(bd);
+    json_decref(dd);
+    json_decref(an);
+}
+
 int main(void)
 {
     json_set_alloc_funcs(bm_malloc, bm_free); /* so the sweep reaches jansson's allocations */
@@ -322,7 +472,8 @@ int main(void)
         cmocka_unit_test(test_di_hand_maths), cmocka_unit_test(test_te_hand_maths),
         cmocka_unit_test(test_not_decidable), cmocka_unit_test(test_settings),
         cmocka_unit_test(test_evaluate),      cmocka_unit_test(test_alloc_failure_sweep),
-        cmocka_unit_test(test_coverage),
+        cmocka_unit_test(test_coverage),      cmocka_unit_test(test_revisit_settings),
+        cmocka_unit_test(test_revise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Late labels under the statistical rule (docs/alarms.md "Late labels"): hourly executions over
+# traffic whose model drifts at 12:00; the labels of the hour 13:00-14:00 first arrive at 20%
+# (the execution of 14:00 finds it not yet decidable) and the rest two hours later. The
+# execution of 15:00 revisits that window and finds nothing new; the one of 16:00 re-joins it
+# with every label, records the revision in the window's bias_revisions.json (the first verdict's
+# files byte-unchanged), reports the window's new alarm in its own constraint_violations.json and
+# pools the revised counts; run again it replaces its revision instead of adding one; with
+# BIASMON_ALARM_REVISIT 0 nothing is revisited; a bad value is refused naming the key.
+set -u
+: "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
+w=${KEEP_DIR:-$(mktemp -d)}; [ -n "${KEEP_DIR:-}" ] || trap 'rm -rf "$w"' EXIT
+fails=0; passes=0
+check() { # name, condition command...
+    local name=$1; shift
+    if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
+}
+DEMO_OUT="$w/base" DEMO_STEPS=baseline bash "$BM_SOURCE_DIR/scripts/demo.sh" "$BM_BIN" >"$w/base.log" 2>&1 ||
+    { echo "FAIL: the demo's baseline"; cat "$w/base.log"; exit 1; }
+python3 "$BM_SOURCE_DIR/scripts/make_sample_monitoring.py" --out "$w/traffic" --start 2026-11-24T10:00:00Z \
+    --hours 7 --per-hour 500 --drift-from 2 >/dev/null || { echo "FAIL: traffic"; exit 1; }
+# the labels of 13:00-14:00 are uploaded at 14:00 (folder 14); keep a fifth there, the rest at 16:00
+gt="$w/traffic/ground-truth/2026/11/24"
+awk 'NR % 5 == 0' "$gt/14/labels.jsonl" >"$w/first" && awk 'NR % 5 != 0' "$gt/14/labels.jsonl" >"$w/late" ||
+    exit 1
+mv "$w/first" "$gt/14/labels.jsonl" && cat "$w/late" >>"$gt/16/labels.jsonl" || exit 1
+
+jobdef() { # output file, environment JSON
+    cat >"$1" <<J
+{"JobDefinitionName": "rev-jd",
+ "ModelBiasAppSpecification": {"ImageUri": "biasmon", "ConfigUri": "file://$BM_SOURCE_DIR/data/sample-monitoring/analysis_config.json",
+   "Environment": $2},
+ "ModelBiasBaselineConfig": {"ConstraintsResource": {"S3Uri": "file://$w/base/analysis.json"}},
+ "ModelBiasJobInput": {"EndpointInput": {"EndpointName": "adult-income", "LocalPath": "/opt/ml/processing/input/endpoint",
+     "StartTimeOffset": "-PT1H", "EndTimeOffset": "-PT0H", "InferenceAttribute": "0"},
+   "GroundTruthS3Input": {"S3Uri": "file://$w/traffic/ground-truth"}},
+ "ModelBiasJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": "file://$w/out", "LocalPath": "/opt/ml/processing/output"}}]},
+ "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}},
+ "RoleArn": "arn:aws:iam::012345678901:role/SageMakerRole"}
+J
+}
+run() { # job definition, hour, schedule
+    "$BM_BIN" execute --job-definition "$1" --scheduled-time "2026-11-24T$2:00:00Z" \
+        --capture-uri "file://$w/traffic/capture" --schedule-name "$3" 2>>"$w/stderr"
+}
+folder() { echo "$w/out/adult-income/$2/2026/11/24/$1"; }
+sums() { (cd "$1" && sha256sum analysis.json bias_evidence.json bias_counts.json constraint_violations.json execution.json); }
+
+jobdef "$w/stat.json" '{"BIASMON_ALARM_RULE": "statistical"}'
+for h in 11 12 13 14; do run "$w/stat.json" $h s; done
+check "14:00 (a fifth of its labels): not yet decidable, a look of 1 + 7" python3 - "$(folder 14 s)" "$(folder 13 s)" <<'P'
+import json, sys
+ev = json.load(open(sys.argv[1] + "/bias_evidence.json"))
+assert ev["decidable"] is False and ev["looks_per_window"] == 8 and ev["revisit"] == 7, ev.get("why")
+assert json.load(open(sys.argv[2] + "/bias_evidence.json"))["looks_per_window"] == 1
+P
+sums "$(folder 14 s)" >"$w/sums14"
+run "$w/stat.json" 15 s
+check "15:00: revisits 14:00, finds no new label, records nothing" python3 - "$(folder 15 s)" "$(folder 14 s)" <<'P'
+import json, os, sys
+ev = json.load(open(sys.argv[1] + "/bias_evidence.json"))
+r = [x for x in ev["revisions"] if x["scheduled_time"] == "2026-11-24T14:00:00Z"]
+assert len(r) == 1 and r[0]["revised"] is False and r[0]["note"].startswith("no revision: "), ev["revisions"]
+assert not os.path.exists(sys.argv[2] + "/bias_revisions.json")
+P
+run "$w/stat.json" 16 s; rc16=$?
+check "16:00: the revision of 14:00 recorded beside its first verdict, which is byte-unchanged" python3 - "$(folder 14 s)" <<'P'
+import json, sys
+d = json.load(open(sys.argv[1] + "/bias_revisions.json"))
+assert d["scheduled_time"] == "2026-11-24T14:00:00Z" and d["window"] == {"start": "2026-11-24T13:00:00Z", "end": "2026-11-24T14:00:00Z"}, d
+assert len(d["revisions"]) == 1, d["revisions"]
+v = d["revisions"][0]
+assert v["scheduled_time"] == "2026-11-24T16:00:00Z" and v["ground_truth_hours"] == {"start": "2026-11-24T13:00:00Z", "end": "2026-11-24T16:00:00Z"}
+old, new = v["previous"]["coverage"][0], v["coverage"][0]
+assert old["labelled_rows"] * 4 < old["rows"] and new["labelled_rows"] == new["rows"] == old["rows"], (old, new)
+assert new["other_labelled_rows"] == new["other_rows"] == old["other_rows"]
+assert v["previous"]["decidable"] is False and v["decidable"] is True and v["previous"]["alarms"] == []
+assert v["verdict"]["old"] == "not yet decidable" and v["verdict"]["new"].startswith("alarm on "), v["verdict"]
+assert "DPPL" in {a["metric_name"] for a in v["alarms"]}, v["alarms"]
+assert v["reason"].startswith("The window [2026-11-24T13:00:00Z, 2026-11-24T14:00:00Z), first judged by the execution of 2026-11-24T14:00:00Z, was re-evaluated by the execution of 2026-11-24T16:00:00Z."), v["reason"]
+assert v["evidence"]["looks_per_window"] == 8
+c = v["counts"]["facets"]["sex"][0]
+assert sum(c["a"].values()) + sum(c["d"].values()) == new["rows"] + new["other_rows"]
+P
+check "16:00: the first verdict's files are byte-unchanged" cmp -s "$w/sums14" <(sums "$(folder 14 s)")
+check "16:00: reports the revised window's alarms (exit $rc16) with the window they belong to" python3 - "$(folder 16 s)" "$(folder 14 s)" <<'P'
+import json, sys
+cv = json.load(open(sys.argv[1] + "/constraint_violations.json"))["violations"]
+ex = json.load(open(sys.argv[1] + "/execution.json"))
+rev = [x for x in cv if "window" in x]
+assert rev, cv
+d = json.load(open(sys.argv[2] + "/bias_revisions.json"))["revisions"][0]
+assert {x["metric_name"] for x in rev} == {a["metric_name"] for a in d["alarms"]}, (rev, d["alarms"])
+for x in rev:
+    assert x["window"] == {"start": "2026-11-24T13:00:00Z", "end": "2026-11-24T14:00:00Z"} and x["revised_execution"] == "2026-11-24T14:00:00Z"
+    assert x["constraint_check_type"] == "bias_drift_check" and x["revision"] == d["reason"]
+assert ex["Status"] == "CompletedWithViolations" and ex["violations"] == len(cv), ex
+ev = json.load(open(sys.argv[1] + "/bias_evidence.json"))
+r = [x for x in ev["revisions"] if x["scheduled_time"] == "2026-11-24T14:00:00Z"]
+assert len(r) == 1 and r[0]["revised"] is True and r[0]["reason"] == d["reason"], ev["revisions"]
+P
+check "16:00: its pools hold the revised counts of 14:00" python3 - "$(folder 16 s)" "$(folder 15 s)" "$(folder 14 s)" <<'P'
+import json, sys
+def rows(c):
+    e = c["facets"]["sex"][0]
+    return sum(e["d"].values())
+own = [rows(json.load(open(d + "/bias_counts.json"))) for d in sys.argv[1:3]]
+revised = rows(json.load(open(sys.argv[3] + "/bias_revisions.json"))["revisions"][0]["counts"])
+ev = json.load(open(sys.argv[1] + "/bias_evidence.json"))
+t3 = [t for t in ev["facets"]["sex"][0]["metrics"][0]["tests"] if t["windows"] == 3][0]
+assert t3["rows"]["d"] == sum(own) + revised, (t3["rows"], own, revised)
+P
+# restart-safe: the execution of 16:00 run again replaces its own revision, reports the same
+cp "$(folder 16 s)/constraint_violations.json" "$w/cv16"
+run "$w/stat.json" 16 s
+check "16:00 run again: one revision, the same violations" python3 - "$(folder 14 s)" "$(folder 16 s)" "$w/cv16" <<'P'
+import json, sys
+d = json.load(open(sys.argv[1] + "/bias_revisions.json"))
+assert [v["scheduled_time"] for v in d["revisions"]] == ["2026-11-24T16:00:00Z"], d["revisions"]
+assert json.load(open(sys.argv[2] + "/constraint_violations.json")) == json.load(open(sys.argv[3]))
+P
+run "$w/stat.json" 17 s
+check "17:00: 14:00's labels are complete now: not revisited again" python3 - "$(folder 17 s)" "$(folder 14 s)" <<'P'
+import json, sys
+ev = json.load(open(sys.argv[1] + "/bias_evidence.json"))
+assert all(x["scheduled_time"] != "2026-11-24T14:00:00Z" for x in ev["revisions"]), ev["revisions"]
+assert len(json.load(open(sys.argv[2] + "/bias_revisions.json"))["revisions"]) == 1
+P
+
+# BIASMON_ALARM_REVISIT 0: nothing revisited, the incomplete window spends a whole look
+jobdef "$w/off.json" '{"BIASMON_ALARM_RULE": "statistical", "BIASMON_ALARM_REVISIT": "0"}'
+for h in 14 16; do run "$w/off.json" $h off; done
+check "BIASMON_ALARM_REVISIT 0: no revision, no revised alarm" python3 - "$(folder 14 off)" "$(folder 16 off)" <<'P'
+import json, os, sys
+assert not os.path.exists(sys.argv[1] + "/bias_revisions.json")
+assert json.load(open(sys.argv[1] + "/bias_evidence.json"))["looks_per_window"] == 1
+ev = json.load(open(sys.argv[2] + "/bias_evidence.json"))
+assert ev["revisions"] == [] and ev["revisit"] == 0
+assert all("window" not in x for x in json.load(open(sys.argv[2] + "/constraint_violations.json"))["violations"])
+P
+jobdef "$w/bad.json" '{"BIASMON_ALARM_RULE": "statistical", "BIASMON_ALARM_REVISIT": "25"}'
+: >"$w/stderr"
+run "$w/bad.json" 14 bad; rc=$?
+check "BIASMON_ALARM_REVISIT 25: refused (exit $rc), naming the key" \
+    bash -c "test '$rc' != 0 -a '$rc' != 1 && grep -q 'Environment.BIASMON_ALARM_REVISIT' '$w/stderr' && test ! -e '$(folder 14 bad)'"
+
+echo "alarm_revisions: $passes passed, $fails failed"
+[ "$fails" = 0 ]
