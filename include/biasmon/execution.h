@@ -28,6 +28,8 @@ typedef struct bm_execution_params {
     size_t max_pending_ids;       /* bound on ground-truth ids held at once; 0 = 50,000,000 */
     int looks_per_day; /* executions a day of the schedule (from its cron), for the statistical
                         * rule's budget; 0 = from the window length alone (docs/alarms.md) */
+    int no_partials;   /* 1: read every capture hour, neither using nor saving hour partials
+                        * (docs/partials.md) */
 } bm_execution_params;
 
 /* The longest output folder, with its terminating NUL (bm_execution_output_folder). */

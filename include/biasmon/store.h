@@ -47,6 +47,13 @@ int bm_uri_join(const char *uri, const char *key, char *out, size_t outlen) BM_M
 int bm_store_list(const char *prefix, int dirs, size_t max, bm_strlist *out,
                   bm_error *err) BM_MUST_CHECK;
 
+/* bm_store_list of the files under prefix, each entry "NAME\tSIZE\tSTAMP" where STAMP changes
+ * whenever the object is replaced: the modification time in nanoseconds and the inode locally,
+ * the ETag in S3. Sorted by NAME; same bounds and errors as bm_store_list. For callers that must
+ * notice a changed object without reading it (an execution's hour partials). */
+int bm_store_list_stamped(const char *prefix, size_t max, bm_strlist *out,
+                          bm_error *err) BM_MUST_CHECK;
+
 /* Lists the objects one folder down from prefix whose folder's name lies between from and to
  * (inclusive, bytewise), each as "FOLDER/NAME", sorted: for each such folder what bm_store_list
  * of it with dirs == 0 gives (hidden ".names" skipped, deeper folders not entered). At most max

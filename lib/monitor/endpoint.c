@@ -58,6 +58,7 @@ static int capture_line(bm__run *r, const char *uri, bm__staged *s, bm_error *er
                                                : "no eventMetadata.inferenceTime");
         return BM_OK;
     }
+    if (r->hb) bm__hour_time(r->hb, t);
     if (t < r->ws || t >= r->we) {
         r->outside_window++;
         return BM_OK;
@@ -72,7 +73,7 @@ static int capture_line(bm__run *r, const char *uri, bm__staged *s, bm_error *er
     return take_record(r, uri, lineno, rec, s->key_hash, err);
 }
 
-static int read_capture_file(bm__run *r, bm_store_item *it, bm_error *err)
+int bm__read_capture_file(bm__run *r, bm_store_item *it, bm_error *err)
 {
     return bm__each_item_line(r, it, &r->capture_files, &r->capture_records, &r->malformed_capture,
                               capture_scan, capture_line, err);
@@ -120,7 +121,9 @@ int bm__read_capture(bm__run *r, bm_error *err)
         bm__hours_release(&one);
     }
     bm__folder_walk w = {.root = root, .variants = &variants, .hs = &hs};
-    if (!rc) rc = bm__read_walk(r, &w, read_capture_file, err);
+    if (!rc)
+        rc = r->partials ? bm__read_capture_hours(r, root, &variants, &hs, err)
+                         : bm__read_walk(r, &w, bm__read_capture_file, err);
     bm__hours_release(&hs);
     bm_strlist_release(&variants);
     if (rc == BM_ENOMEM) return rc;

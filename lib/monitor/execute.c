@@ -35,11 +35,12 @@ int bm_execution_time_check(int64_t T, bm_error *err)
 
 void bm__note_problem(bm__run *r, const char *file, long line, const char *fmt, const char *a)
 {
-    if (r->nfirst >= MAX_FIRST) return;
-    bm__problem *p = &r->first[r->nfirst++];
+    bm__problem q, *p = r->nfirst < MAX_FIRST ? &r->first[r->nfirst++] : &q;
+    if (p == &q && !r->hb) return;
     (void)bm_fmt_fit(p->file, sizeof(p->file), "%s", file);
     p->line = line;
     (void)bm_fmt_fit(p->reason, sizeof(p->reason), fmt, a); /* shown only: ends in "..." if cut */
+    if (r->hb) bm__hour_problem(r->hb, p);
 }
 
 /* An in-window record that could not be used: counted as malformed, and the first one kept for
@@ -48,8 +49,8 @@ void bm__in_window_problem(bm__run *r, const char *file, long line)
 {
     r->malformed_capture++;
     bm__note_problem(r, file, line, "%s", r->x.why);
-    if (r->malformed_in_window++) return;
-    bm__problem *p = &r->first_in_window;
+    bm__problem q, *p = r->malformed_in_window++ ? &q : &r->first_in_window;
+    if (p == &q && !r->hb) return;
     (void)bm_fmt_fit(p->file, sizeof(p->file), "%s", file);
     p->line = line;
     if (r->x.why_setting)
@@ -58,6 +59,7 @@ void bm__in_window_problem(bm__run *r, const char *file, long line)
                          r->x.why_setting);
     else
         (void)bm_fmt_fit(p->reason, sizeof(p->reason), "%s", r->x.why);
+    if (r->hb) bm__hour_window_problem(r->hb, p);
 }
 
 void bm__fail_run(bm__run *r, const char *fmt, ...)

@@ -82,6 +82,14 @@ typedef struct bm__run {
     uint64_t malformed_in_window; /* in-window records that could not be used (extraction) */
     bm__problem
         first_in_window; /* the first of them, with the setting's JSON path when one is at fault */
+    /* hour partials (partials.c) */
+    int partials;              /* on for this run: capture is read hour by hour */
+    char cfg_hex[65];          /* what the reduction of an hour depends on, as SHA-256 */
+    char partials_root[4096];  /* {S3Uri}/{endpoint}/_partials/{first 16 of cfg_hex} */
+    struct bm__hour_build *hb; /* the hour whose partial is being recorded, or NULL */
+    uint64_t partials_reused, partials_built, partials_rejected, partials_unsaved;
+    char partial_notes[MAX_FIRST][700]; /* why partials were rejected or not saved */
+    size_t npartial_notes;
 } bm__run;
 
 /* Hours in time order (epoch seconds of each hour's start). */
@@ -205,6 +213,31 @@ bm_slice bm__join_key(const bm_capture_record *rec);
 /* The window's rows from endpoint capture or from batch transform output. */
 int bm__read_capture(bm__run *r, bm_error *err) BM_MUST_CHECK;
 int bm__read_batch(bm__run *r, bm_error *err) BM_MUST_CHECK;
+
+/* One capture file of the window read into the cubes (a bm__read_walk take function). */
+int bm__read_capture_file(bm__run *r, bm_store_item *it, bm_error *err) BM_MUST_CHECK;
+
+/* ==================================================================== partials.c */
+
+typedef struct bm__hour_build bm__hour_build;
+/* Whether this run uses hour partials (not asked off, endpoint input, an output URI, no FT),
+ * and what they depend on: the config's text and the job input's extraction settings. */
+int bm__partials_setup(bm__run *r, const char *config_text, size_t config_len,
+                       bm_error *err) BM_MUST_CHECK;
+/* The capture hours hs (of the variants under root), each from its partial when one fits this
+ * run, else read and its partial saved. An error as bm__read_walk's. */
+int bm__read_capture_hours(bm__run *r, const char *root, const bm_strlist *variants,
+                           const bm__hours *hs, bm_error *err) BM_MUST_CHECK;
+/* What the stages tell the hour being recorded (r->hb): a problem noted, the hour's first
+ * in-window problem, a record's inference time, a part of a file lost to a read error, and a
+ * record's join (outcome: 0 no ground truth, 1 a second delivery, 2 labelled, 3 a label that
+ * could not be used; gt the entry it found). */
+void bm__hour_problem(bm__hour_build *hb, const bm__problem *p);
+void bm__hour_window_problem(bm__hour_build *hb, const bm__problem *p);
+void bm__hour_time(bm__hour_build *hb, int64_t t);
+void bm__hour_lost(bm__hour_build *hb);
+void bm__hour_join(bm__run *r, bm_slice key, uint32_t tag, size_t nrows, int outcome,
+                   const bm__gt_entry *gt);
 
 /* ==================================================================== verdict.c, outputs.c */
 

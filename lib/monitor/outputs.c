@@ -46,6 +46,26 @@ static json_t *account_json(bm__run *r, json_t *groups)
         "first_unmatched_ground_truth_id",
         r->first_unmatched_gt[0] ? json_string(r->first_unmatched_gt) : json_null(), "facet_groups",
         groups ? groups : json_object(), "violations", (json_int_t)r->res->violations);
+    /* hour partials: how this run read its capture (docs/partials.md); null when it read every
+     * hour from the capture itself */
+    json_t *parts = NULL;
+    if (o && r->partials) {
+        json_t *notes = json_array();
+        for (size_t k = 0; notes && k < r->npartial_notes; k++)
+            json_array_append_new(notes, json_string(r->partial_notes[k]));
+        parts = json_pack("{s:s,s:I,s:I,s:I,s:I,s:o}", "folder", r->partials_root, "reused",
+                          (json_int_t)r->partials_reused, "built", (json_int_t)r->partials_built,
+                          "rejected", (json_int_t)r->partials_rejected, "not_saved",
+                          (json_int_t)r->partials_unsaved, "notes", notes ? notes : json_array());
+        if (!parts) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    if (o && json_object_set_new(o, "partials", parts ? parts : json_null())) {
+        json_decref(o);
+        return NULL;
+    }
     /* metrics a baseline could not check (null without a baseline or before the check) */
     if (o && json_object_set_new(o, "baseline_unchecked_metrics",
                                  r->unchecked ? json_incref(r->unchecked) : json_null())) {

@@ -78,6 +78,7 @@ static int each_open_line(bm__run *r, const char *uri, bm__lines *lines, uint64_
                 continue;
             }
             rc = BM_OK; /* cannot read on: the rest of the file is lost, and said so */
+            if (r->hb) bm__hour_lost(r->hb);
             break;
         }
         if (done) break;

@@ -59,6 +59,7 @@ int bm__take_rows(bm__run *r, bm_slice key, uint64_t key_hash, bm_slice event, b
         tag = bm__gt_event_tag(event.n && event.p != key.p ? bm__gt_hash(event) : key_hash);
         if (gt->matched && gt->event_tag == tag) {
             r->duplicate_capture++;
+            if (r->hb) bm__hour_join(r, key, tag, x->nfeat_rows, 1, gt);
             return BM_OK;
         }
     }
@@ -89,6 +90,7 @@ int bm__take_rows(bm__run *r, bm_slice key, uint64_t key_hash, bm_slice event, b
             snprintf(r->first_unmatched_capture, sizeof(r->first_unmatched_capture), "%.*s",
                      (int)(key.n > 200 ? 200 : key.n), key.p);
     }
+    if (r->hb) bm__hour_join(r, key, tag, x->nfeat_rows, !gt ? 0 : labelled ? 2 : 3, gt);
     for (size_t row = 0; row < x->nfeat_rows; row++) {
         if ((rc = add_row(r, r->all, row, NULL, err))) return rc;
         if (labelled) {

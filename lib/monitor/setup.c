@@ -6,6 +6,7 @@
 #include "biasmon/bias.h"
 #include "biasmon/config.h"
 #include "biasmon/jmespath.h"
+#include "biasmon/sigv4.h"
 #include "biasmon/store.h"
 #include "internal.h"
 
@@ -60,6 +61,8 @@ int bm__setup(bm__run *r, bm_error *err)
         bm_buf_release(&text);
         return BM_OK;
     }
+    char config_sum[65]; /* what hour partials depend on (bm__partials_setup) */
+    bm_sigv4_sha256_hex(text.data ? text.data : "", text.len, config_sum);
     rc = bm_analysis_config_parse(text.data ? text.data : "", text.len, jd->config_uri, &r->cfg,
                                   err);
     bm_buf_release(&text);
@@ -169,5 +172,5 @@ int bm__setup(bm__run *r, bm_error *err)
         }
     }
 
-    return BM_OK;
+    return bm__partials_setup(r, config_sum, 64, err);
 }

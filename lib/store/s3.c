@@ -1022,6 +1022,8 @@ static int xml_text(bm_slice t, char *out, size_t n, size_t *len)
     return BM_OK;
 }
 
+static void printable(bm_slice t, char *out, size_t n);
+
 int bm__s3_parse_list(const char *xml, size_t n, const char *prefix, int dirs, size_t max,
                       bm_strlist *out, int *truncated, char *token, size_t toklen)
 {
@@ -1057,7 +1059,7 @@ int bm__s3_parse_list(const char *xml, size_t n, const char *prefix, int dirs, s
             if (!slash || slash == rel || slash + 1 == rel + rl || slash[1] == '.' ||
                 memchr(slash + 1, '/', (size_t)(rel + rl - slash - 1)))
                 continue;
-        } else if (dirs) {
+        } else if (dirs == 1) {
             if (rl && rel[rl - 1] == '/') rl--;
             if (!rl || memchr(rel, '/', rl)) continue;
         } else if (!rl || memchr(rel, '/', rl) || rel[0] == '.') {
@@ -1065,6 +1067,17 @@ int bm__s3_parse_list(const char *xml, size_t n, const char *prefix, int dirs, s
         }
         if (memchr(rel, 0, rl)) continue;
         if (out->n >= max) return BM_ELIMIT;
+        if (dirs == 3) { /* NAME\tSIZE\tETAG: what identifies this version of the object */
+            char stamped[1400], sz[32] = "", tag[200] = "";
+            const char *q2 = block.p;
+            if (element(&q2, block.p + block.n, "Size", &t)) printable(t, sz, sizeof(sz));
+            q2 = block.p;
+            if (element(&q2, block.p + block.n, "ETag", &t)) printable(t, tag, sizeof(tag));
+            int w = snprintf(stamped, sizeof(stamped), "%.*s\t%s\t%s", (int)rl, rel, sz, tag);
+            if (w < 0 || (size_t)w >= sizeof(stamped)) continue;
+            if (bm_strlist_push(out, stamped, (size_t)w)) return BM_ENOMEM;
+            continue;
+        }
         if (bm_strlist_push(out, rel, rl)) return BM_ENOMEM;
     }
     return BM_OK;

@@ -45,7 +45,8 @@ void bm__s3_reader_close(bm__s3_reader *r);
 /* A ListObjectsV2 result: appends the names under prefix (the request's prefix, "" or ending in
  * '/') to out, files (Contents keys directly under it, hidden ".names" skipped) when dirs == 0,
  * sub-prefixes without their '/' when dirs == 1, "FOLDER/NAME" for the keys exactly one folder
- * down (NAME not hidden) when dirs == 2; at most max in out (BM_ELIMIT). *truncated and
+ * down (NAME not hidden) when dirs == 2, files as "NAME\tSIZE\tETAG" when dirs == 3
+ * (bm_store_list_stamped); at most max in out (BM_ELIMIT). *truncated and
  * token (NextContinuationToken, NUL-terminated, toklen bytes) say whether to go on. BM_EPARSE for
  * a body that is not such a result; BM_ENOMEM. */
 int bm__s3_parse_list(const char *xml, size_t n, const char *prefix, int dirs, size_t max,

@@ -257,13 +257,22 @@ static int file_list(const target *t, int dirs, size_t max, bm_strlist *out, bm_
         if (e->d_name[0] == '.') continue; /* hidden and temporary files */
         struct stat st;
         if (fstatat(dirfd(d), e->d_name, &st, 0) != 0) continue;
-        if (dirs ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) continue;
+        if (dirs == 1 ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) continue;
         if (out->n >= max) {
             bm_error_at(err, t->path, 0, 0, NULL);
             r = bm_error_set(err, BM_ELIMIT, "more than %zu entries", max);
             break;
         }
-        if (bm_strlist_push(out, e->d_name, strlen(e->d_name))) {
+        char stamped[600];
+        const char *name = e->d_name;
+        if (dirs == 3) { /* NAME\tSIZE\tMTIME.NS:INODE: what identifies this version */
+            int w = snprintf(stamped, sizeof(stamped), "%s\t%lld\t%lld.%09ld:%llu", e->d_name,
+                             (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                             st.st_mtim.tv_nsec, (unsigned long long)st.st_ino);
+            if (w < 0 || (size_t)w >= sizeof(stamped)) continue;
+            name = stamped;
+        }
+        if (bm_strlist_push(out, name, strlen(name))) {
             r = bm_error_set(err, BM_ENOMEM, "out of memory");
             break;
         }
@@ -516,6 +525,14 @@ int bm_store_list(const char *prefix, int dirs, size_t max, bm_strlist *out, bm_
     const backend *b = resolve(prefix, &t, err);
     if (!b) return err->code;
     return b->list(&t, dirs, max, out, err);
+}
+
+int bm_store_list_stamped(const char *prefix, size_t max, bm_strlist *out, bm_error *err)
+{
+    target t;
+    const backend *b = resolve(prefix, &t, err);
+    if (!b) return err->code;
+    return b->list(&t, 3, max, out, err);
 }
 
 int bm_store_list_range(const char *prefix, const char *from, const char *to, size_t max,

@@ -16,7 +16,8 @@ void bm_cmd_execute_usage(FILE *out)
         "usage: biasmon execute --job-definition FILE --scheduled-time T [--schedule-name NAME]\n"
         "                       [--capture-uri URI] [--data-analysis-start-time OFFSET]\n"
         "                       [--data-analysis-end-time OFFSET] [--confine DIR]...\n"
-        "                       [--result FILE] [--looks-per-day N] [--summary] [--json]\n"
+        "                       [--result FILE] [--looks-per-day N] [--no-partials]\n"
+        "                       [--summary] [--json]\n"
         "\n"
         "Runs one execution of a model bias monitoring schedule, as SageMaker Model Monitor\n"
         "does at the schedule's tick T: captured traffic with eventMetadata.inferenceTime in\n"
@@ -44,6 +45,11 @@ void bm_cmd_execute_usage(FILE *out)
         "                          statistical rule counts as looks when it splits its budget\n"
         "                          (the larger of N and a day over the window length is used;\n"
         "                          biasmon serve passes its cron's)\n"
+        "  --no-partials           read every capture hour of the window from the capture,\n"
+        "                          neither using nor saving hour partials (by default each\n"
+        "                          hour is reduced once to a partial under\n"
+        "                          {S3Uri}/{EndpointName}/_partials/ that later executions\n"
+        "                          reuse; docs/partials.md)\n"
         "  --summary               print the summary (status, records, headline metrics,\n"
         "                          violations, report) even when stdout is not a terminal\n"
         "  --json                  print execution.json (with output and report) to stdout\n"
@@ -75,6 +81,7 @@ int bm_cmd_execute(int argc, char **argv)
         {"confine", required_argument, NULL, 'C'},
         {"result", required_argument, NULL, 'r'},
         {"looks-per-day", required_argument, NULL, 'L'},
+        {"no-partials", no_argument, NULL, 'P'},
         {"summary", no_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
@@ -132,6 +139,9 @@ int bm_cmd_execute(int argc, char **argv)
             roots[nroots++] = optarg;
             confine = 1;
             break;
+        case 'P':
+            p.no_partials = 1;
+            break;
         case 'S':
             summary = 1;
             break;
@@ -187,6 +197,12 @@ int bm_cmd_execute(int argc, char **argv)
         fprintf(stderr, "biasmon: %s: %s\n", bm_exec_status_name(res.status), res.output_uri);
         if (res.status == BM_EXEC_FAILED)
             fprintf(stderr, "biasmon: FailureReason: %s\n", res.failure_reason);
+        /* hour partials rejected (stale, corrupt) or not saved, and the hours read again */
+        json_t *parts = json_object_get(res.account, "partials"), *note;
+        size_t k;
+        json_array_foreach(json_object_get(parts, "notes"), k, note)
+            fprintf(stderr, "biasmon: hour partial %s; the hour was read from its capture\n",
+                    json_string_value(note));
         if (res.status == BM_EXEC_COMPLETED_WITH_VIOLATIONS)
             fprintf(stderr, "biasmon: %zu violations (constraint_violations.json)\n",
                     res.violations);
