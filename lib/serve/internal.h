@@ -1,9 +1,9 @@
 /* biasmon serve internals shared by its files. They call each other in one direction, from the
  * top: service.c (HTTP entry, lifecycle) -> ops.c (the API operations) -> scheduler.c (ticks,
  * executions) -> processing.c (Clarify processing jobs) -> workers.c (the process pool) ->
- * metrics.c -> runtime.c (InvokeEndpoint, capture) -> models.c -> client.c -> base.c (logging,
- * ARNs, the scheduler's doorbell, URI checks). scripts/check-serve-layers.sh holds the order
- * (docs/design.md). */
+ * metrics.c -> webhooks.c (notifications) -> runtime.c (InvokeEndpoint, capture) -> models.c ->
+ * client.c -> base.c (logging, ARNs, the scheduler's doorbell, URI checks).
+ * scripts/check-serve-layers.sh holds the order (docs/design.md). */
 #ifndef BIASMON_SERVE_INTERNAL_H
 #define BIASMON_SERVE_INTERNAL_H
 
@@ -63,6 +63,8 @@ struct bm_service {
     json_t *metrics_cache; /* {schedule: {"exec": id, "text": "..."}} */
     /* InvokeEndpoint and data capture (runtime.c) */
     struct bm__runtime *runtime;
+    /* webhook notifications of finished executions (webhooks.c) */
+    struct bm__webhooks *webhooks;
 };
 
 /* ---- base.c ---- */
@@ -155,5 +157,29 @@ int bm__processing_summaries(bm_service *s, json_t *arr, bm_error *err);
 /* GET /metrics (metrics.c): appends the Prometheus text exposition. */
 /* http: what the HTTP server's connection limits have done (NULL: those metrics are left out). */
 int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *out);
+
+/* ---- webhooks.c (docs/serve.md, "Webhooks") ---- */
+
+/* A job definition's ModelBiasAppSpecification.Environment keys of its schedules' webhook. */
+#define BM_WEBHOOK_URL_KEY "BIASMON_WEBHOOK_URL"
+#define BM_WEBHOOK_FORMAT_KEY "BIASMON_WEBHOOK_FORMAT"
+#define BM_WEBHOOK_ON_KEY "BIASMON_WEBHOOK_ON"
+/* Checks the settings (s->cfg.webhook_*), reads or creates DATA_DIR/webhook-secret (0600) and
+ * starts the sender thread. NULL with err set (BM_EINVAL: a setting, naming it; BM_EIO, BM_ECONFIG:
+ * the secret file) on failure. */
+struct bm__webhooks *bm__webhooks_new(bm_service *s, bm_error *err);
+/* Stops the sender (a transfer in flight is abandoned); deliveries not made are counted as
+ * outcome "shutdown" and logged. NULL is a no-op. */
+void bm__webhooks_free(struct bm__webhooks *w);
+/* Checks the webhook keys of a job definition's Environment (env may be NULL): a URL must be
+ * http(s), and is refused unless --webhook-allow names a prefix of it; BM_ECONFIG with err->path
+ * "$.ModelBiasAppSpecification.Environment.<key>" and a message that never quotes the value. */
+int bm__webhook_check_env(bm_service *s, json_t *env, bm_error *err);
+/* Queues the notification of execution e, which ended, when the global settings or env (its job
+ * definition's Environment, or NULL) ask for one. Never blocks on the network: a full queue
+ * drops it (counted). Safe from any thread. */
+void bm__webhook_notify(bm_service *s, const bm_exec_record *e, json_t *env);
+/* Appends the webhook counters to /metrics; nothing when webhooks are not running. */
+int bm__webhook_metrics(bm_service *s, bm_buf *b);
 
 #endif

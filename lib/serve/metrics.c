@@ -288,6 +288,7 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
             "biasmon_http_refused_total{reason=\"body_memory\"} %llu\n",
             (unsigned long long)http->open, (unsigned long long)http->deadline_closed,
             (unsigned long long)http->body_memory_refused);
+    if (!r) r = bm__webhook_metrics(s, b);
     if (!r) r = bm__runtime_metrics(s, b);
     bm_free(st);
     bm_free(v);

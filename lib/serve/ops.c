@@ -428,7 +428,7 @@ static int op_create_job_definition(bm_service *s, json_t *req, json_t **resp, b
     int rc = bm_job_definition_from_json(req, &jd, err);
     if (rc) return rc;
     if ((rc = bm__check_uris(req, bm__job_definition_uris, err)) ||
-        (rc = check_baseline(req, err))) {
+        (rc = bm__webhook_check_env(s, jd.environment, err)) || (rc = check_baseline(req, err))) {
         bm_job_definition_release(&jd);
         return rc;
     }

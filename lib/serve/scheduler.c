@@ -195,6 +195,14 @@ static void finish_record(bm_service *s, bm_exec_record *e, const char *status, 
                 err.msg);
     bm__log(s, BM_LOG_INFO, "execution_finished", "schedule=%s id=%lld status=%s reason=\"%s\"",
             e->schedule, (long long)e->id, status, reason ? reason : "");
+    /* the notification: queued, never sent from this thread (webhooks.c) */
+    bm_resource jd;
+    bm_error_clear(&err);
+    int have_jd =
+        !bm_state_resource_get(s->db, BM_RES_JOB_DEFINITION, e->job_definition, &jd, &err);
+    bm__webhook_notify(
+        s, e, have_jd ? bm_json_get(jd.doc, "ModelBiasAppSpecification.Environment") : NULL);
+    if (have_jd) bm_resource_release(&jd);
 }
 
 /* Starts execution e in a worker process. */

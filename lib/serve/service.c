@@ -269,6 +269,7 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
         goto fail;
     }
     if (!(s->runtime = bm__runtime_new(s, err))) goto fail;
+    if (!(s->webhooks = bm__webhooks_new(s, err))) goto fail;
     if (bm__scheduler_start(s, err)) goto fail;
     bm_http_opts ho = {
         .host = cfg->host,
@@ -307,6 +308,8 @@ void bm_service_stop(bm_service *s, int grace_s)
     bm__runtime_free(s->runtime); /* no request runs now: writes out the capture still queued */
     s->runtime = NULL;
     bm__scheduler_stop(s, grace_s);
+    bm__webhooks_free(s->webhooks); /* after the scheduler: its last executions were queued */
+    s->webhooks = NULL;
     bm_state_close(s->db);
     json_decref(s->metrics_cache);
     pthread_mutex_destroy(&s->mu);

@@ -40,11 +40,19 @@ typedef struct serve_settings {
     char log_level[16];
     int shutdown_grace;
     char allow_root[4096];
+    char webhook_url[2048];
+    char webhook_format[16];
+    char webhook_on[64];
+    char webhook_allow[4096];
+    int webhook_queue;
+    int webhook_attempts;
+    double webhook_retry_base;
+    int webhook_timeout;
 } serve_settings;
 
 /* T_PATHS: a list of paths, ':'-separated in the environment; each command-line occurrence adds one
- */
-typedef enum { T_STR, T_INT, T_DOUBLE, T_BOOL, T_PATHS } stype;
+ * T_SECRET: a string --check-config does not print (a webhook URL may hold a token) */
+typedef enum { T_STR, T_INT, T_DOUBLE, T_BOOL, T_PATHS, T_SECRET } stype;
 
 typedef struct setting {
     const char *name;
@@ -139,6 +147,35 @@ static const setting settings[] = {
      "access keys). "
      "Every other path in a request is refused (docs/serve.md: where the service may touch the "
      "file system)."},
+    {"webhook-url", T_SECRET, "", 0, 0, F(webhook_url),
+     "An http:// or https:// URL that is sent a notification (an HMAC-signed POST) when an "
+     "execution of any schedule ends as --webhook-on says; empty for none. A job definition's "
+     "Environment BIASMON_WEBHOOK_URL replaces it for its schedules. --check-config does not print "
+     "it (docs/serve.md, \"Webhooks\")."},
+    {"webhook-format", T_STR, "json", 0, 0, F(webhook_format),
+     "Body of --webhook-url's notifications: json (biasmon's) or slack (a Slack incoming webhook's "
+     "text and blocks). A job definition's BIASMON_WEBHOOK_FORMAT replaces it."},
+    {"webhook-on", T_STR, "violations,failed", 0, 0, F(webhook_on),
+     "Which executions are notified, ','-separated: violations (CompletedWithViolations), failed "
+     "(Failed, Stopped), completed (Completed). A job definition's BIASMON_WEBHOOK_ON replaces "
+     "it."},
+    {"webhook-allow", T_STR, "", 0, 0, F(webhook_allow),
+     "URL prefixes, ','-separated, each with a path after its host (https://hooks.slack.com/), "
+     "that a job definition's BIASMON_WEBHOOK_URL may start with. Empty: job definitions may not "
+     "name a URL (CreateModelBiasJobDefinition refuses it), since API clients would otherwise make "
+     "the service post to any address it can reach."},
+    {"webhook-queue", T_INT, "1000", 1, 100000, F(webhook_queue),
+     "Notifications waiting to be sent or retried, at most; beyond it they are dropped, logged and "
+     "counted in /metrics as biasmon_webhook_deliveries_total{outcome=\"queue_full\"}."},
+    {"webhook-attempts", T_INT, "6", 1, 20, F(webhook_attempts),
+     "Attempts per notification: connection errors, timeouts, 429 and 5xx are retried, other "
+     "answers are not."},
+    {"webhook-retry-base", T_DOUBLE, "20", 0.01, 3600, F(webhook_retry_base),
+     "Seconds before the first retry; each next one waits twice as long, times a random factor in "
+     "[0.5, 1.5), and at least what a Retry-After header asks (up to an hour). 20 with 6 attempts "
+     "spreads them over about 10 minutes."},
+    {"webhook-timeout", T_INT, "10", 1, 300, F(webhook_timeout),
+     "Seconds one attempt may take (connecting, sending, the answer)."},
 };
 #define NSET (sizeof(settings) / sizeof(settings[0]))
 
@@ -149,6 +186,7 @@ static int set_value(serve_settings *ss, const setting *st, const char *v, char 
     char *p = (char *)ss + st->off;
     switch (st->type) {
     case T_STR:
+    case T_SECRET:
         if (strlen(v) >= st->size)
             return snprintf(why, wl, "--%s: longer than %zu characters", st->name, st->size - 1), 1;
         memcpy(p, v, strlen(v) + 1);
@@ -263,6 +301,20 @@ static int is_loopback(const char *host)
         return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
     }
     return 0;
+}
+
+/* --webhook-on: violations, failed and completed, ','-separated (the service checks it again) */
+static int webhook_events_ok(const char *v)
+{
+    for (const char *p = v; *p;) {
+        size_t k = strcspn(p, ",");
+        if (!((k == 10 && !strncmp(p, "violations", k)) || (k == 6 && !strncmp(p, "failed", k)) ||
+              (k == 9 && !strncmp(p, "completed", k))))
+            return 0;
+        p += k;
+        if (*p == ',') p++;
+    }
+    return 1;
 }
 
 static int parse_level(const char *s)
@@ -383,6 +435,13 @@ int bm_cmd_serve(int argc, char **argv)
         problem = "--max-connections-per-address may not exceed --max-connections";
     else if (ss.http_threads > ss.max_connections)
         problem = "--max-connections must be at least --http-threads (each thread takes a share)";
+    else if (strcmp(ss.webhook_format, "json") && strcmp(ss.webhook_format, "slack"))
+        problem = "--webhook-format must be json or slack";
+    else if (ss.webhook_url[0] && strncmp(ss.webhook_url, "http://", 7) &&
+             strncmp(ss.webhook_url, "https://", 8))
+        problem = "--webhook-url must be an http:// or https:// URL";
+    else if (!webhook_events_ok(ss.webhook_on))
+        problem = "--webhook-on must be a ','-separated list of violations, failed and completed";
     else if (!ss.auth && !is_loopback(host) && !ss.allow_unauthenticated_remote)
         problem =
             "--auth off on an address other than loopback would let anyone on the network change "
@@ -412,6 +471,9 @@ int bm_cmd_serve(int argc, char **argv)
             case T_STR:
             case T_PATHS:
                 snprintf(val, sizeof(val), "%s", p);
+                break;
+            case T_SECRET:
+                snprintf(val, sizeof(val), "%s", *p ? "(set, not shown)" : "");
                 break;
             case T_BOOL:
                 snprintf(val, sizeof(val), "%s", *(const int *)p ? "on" : "off");
@@ -474,6 +536,14 @@ int bm_cmd_serve(int argc, char **argv)
         .nallow_roots = nroots,
         .capture_max_bytes = (size_t)ss.capture_max_bytes,
         .capture_flush_s = (unsigned)ss.capture_flush,
+        .webhook_url = ss.webhook_url,
+        .webhook_format = ss.webhook_format,
+        .webhook_on = ss.webhook_on,
+        .webhook_allow = ss.webhook_allow,
+        .webhook_queue = (unsigned)ss.webhook_queue,
+        .webhook_attempts = (unsigned)ss.webhook_attempts,
+        .webhook_retry_base_s = ss.webhook_retry_base,
+        .webhook_timeout_s = (unsigned)ss.webhook_timeout,
     };
     bm_service *s = bm_service_start(&cfg, &err);
     if (!s) {
