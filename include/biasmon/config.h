@@ -64,6 +64,26 @@ extern const char *const bm_post_metric_names[BM_POST_COUNT];
 
 typedef enum bm_dataset_type { BM_DATASET_CSV, BM_DATASET_JSONLINES } bm_dataset_type;
 
+/* The config's `predictor` (what the SDK's ModelConfig and ModelPredictedLabelConfig write): the
+ * model Clarify asks for predictions when the dataset has none. Strings are owned, NULL when
+ * absent; other members of the SDK's (instance_type, initial_instance_count, ...) are accepted
+ * and ignored, since biasmon calls a model server that already runs. */
+typedef struct bm_predictor_cfg {
+    int set;                /* the key was present */
+    char *model_name;       /* a biasmon model (CreateModel) */
+    char *endpoint_name;    /* or a biasmon endpoint */
+    char *content_type;     /* of the requests: text/csv (NULL), application/jsonlines, or
+                               application/json */
+    char *accept_type;      /* of the answers: NULL means as content_type */
+    char *content_template; /* JSON Lines: "$features" per row; JSON: "$records" (or "$record") */
+    char *record_template;  /* JSON: "$features" or "$features_kvp" */
+    char *custom_attributes;
+    bm_colref label;       /* index (CSV answers) or JMESPath (JSON answers) of the prediction */
+    bm_colref probability; /* the same, of the score(s) */
+    char **label_headers;  /* a label per score, for the highest score's label */
+    size_t nlabel_headers;
+} bm_predictor_cfg;
+
 typedef struct bm_analysis_config {
     bm_dataset_type dataset_type;
     char **headers; /* owned; NULL when absent */
@@ -88,6 +108,7 @@ typedef struct bm_analysis_config {
     int report_requested; /* methods.report present: write the reports beside analysis.json */
     char *report_name;    /* methods.report.name (a plain file name), or NULL: "report" */
     char *report_title;   /* methods.report.title, or NULL */
+    bm_predictor_cfg predictor;
 } bm_analysis_config;
 
 /* Parses and validates an analysis config held in memory (text of len bytes). Unknown keys,

@@ -337,6 +337,128 @@ static int add_excluded(bm_analysis_config *c, json_t *v, const char *path, bm_e
     return BM_OK;
 }
 
+/* A string member of the predictor (NULL when absent), at most max bytes. */
+static int predictor_string(json_t *p, const char *key, size_t max, char **out, bm_error *err)
+{
+    json_t *v = json_object_get(p, key);
+    char path[64];
+    snprintf(path, sizeof(path), "$.predictor.%s", key);
+    if (!v || json_is_null(v)) return BM_OK;
+    if (!json_is_string(v)) return fail(err, path, "expected a string, got %s", type_name(v));
+    if (json_string_length(v) == 0 || json_string_length(v) > max) {
+        bm_error_set(err, BM_ECONFIG, "must be 1 to %zu characters", max);
+        bm_error_at(err, NULL, 0, 0, path);
+        return BM_ECONFIG;
+    }
+    *out = bm_strndup(json_string_value(v), json_string_length(v));
+    return *out ? BM_OK : bm_error_set(err, BM_ENOMEM, "out of memory");
+}
+
+static int media_type_ok(const char *t)
+{
+    return !t || !strcmp(t, "text/csv") || !strcmp(t, "application/jsonlines") ||
+           !strcmp(t, "application/json");
+}
+
+static int parse_predictor(json_t *p, bm_predictor_cfg *pc, bm_error *err)
+{
+    if (!json_is_object(p))
+        return fail(err, "$.predictor", "expected an object, got %s", type_name(p));
+    pc->set = 1;
+    int r;
+    if ((r = predictor_string(p, "model_name", 63, &pc->model_name, err)) ||
+        (r = predictor_string(p, "endpoint_name", 63, &pc->endpoint_name, err)) ||
+        (r = predictor_string(p, "content_type", 256, &pc->content_type, err)) ||
+        (r = predictor_string(p, "accept_type", 256, &pc->accept_type, err)) ||
+        (r = predictor_string(p, "content_template", 65536, &pc->content_template, err)) ||
+        (r = predictor_string(p, "record_template", 65536, &pc->record_template, err)) ||
+        (r = predictor_string(p, "custom_attributes", 1024, &pc->custom_attributes, err)))
+        return r;
+    if (pc->model_name && pc->endpoint_name)
+        return fail(err, "$.predictor.endpoint_name",
+                    "give model_name or endpoint_name, not both%s", "");
+    if (!media_type_ok(pc->content_type))
+        return fail(err, "$.predictor.content_type",
+                    "biasmon sends text/csv, application/jsonlines or application/json; "
+                    "not \"%s\"",
+                    pc->content_type);
+    if (!media_type_ok(pc->accept_type))
+        return fail(err, "$.predictor.accept_type",
+                    "biasmon reads text/csv, application/jsonlines or application/json answers; "
+                    "not \"%s\"",
+                    pc->accept_type);
+    const char *ct = pc->content_type ? pc->content_type : "text/csv";
+    if (!strcmp(ct, "application/jsonlines") &&
+        (!pc->content_template || !strstr(pc->content_template, "$features")))
+        return fail(err, "$.predictor.content_template",
+                    "application/jsonlines requests need a content_template with the placeholder "
+                    "$features (such as {\"features\":$features})%s",
+                    "");
+    if (!strcmp(ct, "application/json")) {
+        if (!pc->content_template || !strstr(pc->content_template, "$record"))
+            return fail(err, "$.predictor.content_template",
+                        "application/json requests need a content_template with the placeholder "
+                        "$records (or $record)%s",
+                        "");
+        if (!pc->record_template || (strcmp(pc->record_template, "$features") &&
+                                     strcmp(pc->record_template, "$features_kvp")))
+            return fail(err, "$.predictor.record_template",
+                        "biasmon builds application/json records from \"$features\" or "
+                        "\"$features_kvp\"%s",
+                        "");
+    }
+    json_t *v;
+    if ((v = json_object_get(p, "label")) && !json_is_null(v) &&
+        (r = parse_colref(v, "$.predictor.label", 1, &pc->label, err)))
+        return r;
+    if ((v = json_object_get(p, "probability")) && !json_is_null(v) &&
+        (r = parse_colref(v, "$.predictor.probability", 1, &pc->probability, err)))
+        return r;
+    if ((v = json_object_get(p, "label_headers")) && !json_is_null(v)) {
+        if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > MAX_LIST)
+            return fail(err, "$.predictor.label_headers",
+                        "expected a list of 1 to 10000 label values%s", "");
+        pc->label_headers = bm_calloc(json_array_size(v), sizeof(char *));
+        if (!pc->label_headers) return bm_error_set(err, BM_ENOMEM, "out of memory");
+        for (size_t k = 0; k < json_array_size(v); k++) {
+            json_t *h = json_array_get(v, k);
+            char sub[64];
+            snprintf(sub, sizeof(sub), "$.predictor.label_headers[%zu]", k);
+            char num[64];
+            const char *text = num;
+            if (json_is_string(h))
+                text = json_string_value(h);
+            else if (json_is_integer(h))
+                snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(h));
+            else if (json_is_real(h))
+                bm_py_float_repr(json_real_value(h), num, sizeof(num));
+            else
+                return fail(err, sub, "expected a string or a number, got %s", type_name(h));
+            if (!(pc->label_headers[k] = bm_strdup(text)))
+                return bm_error_set(err, BM_ENOMEM, "out of memory");
+            pc->nlabel_headers = k + 1;
+        }
+    }
+    return BM_OK;
+}
+
+static void release_predictor(bm_predictor_cfg *pc)
+{
+    bm_free(pc->model_name);
+    bm_free(pc->endpoint_name);
+    bm_free(pc->content_type);
+    bm_free(pc->accept_type);
+    bm_free(pc->content_template);
+    bm_free(pc->record_template);
+    bm_free(pc->custom_attributes);
+    release_colref(&pc->label);
+    release_colref(&pc->probability);
+    for (size_t k = 0; k < pc->nlabel_headers; k++)
+        bm_free(pc->label_headers[k]);
+    bm_free(pc->label_headers);
+    memset(pc, 0, sizeof(*pc));
+}
+
 static int parse_root(json_t *root, bm_analysis_config *c, bm_error *err)
 {
     if (!json_is_object(root)) return fail(err, "$", "expected an object, got %s", type_name(root));
@@ -429,9 +551,7 @@ static int parse_root(json_t *root, bm_analysis_config *c, bm_error *err)
         } else if (strcmp(key, "methods") == 0) {
             r = parse_methods(val, c, err);
         } else if (strcmp(key, "predictor") == 0) {
-            /* Clarify would call a model; biasmon reads predictions from the data instead. */
-            if (!json_is_object(val))
-                return fail(err, path, "expected an object, got %s", type_name(val));
+            r = parse_predictor(val, &c->predictor, err);
         } else {
             return fail(err, path, "unknown key%s", "");
         }
@@ -513,6 +633,7 @@ void bm_analysis_config_release(bm_analysis_config *c)
     bm_free(c->excluded);
     bm_free(c->report_name);
     bm_free(c->report_title);
+    release_predictor(&c->predictor);
     memset(c, 0, sizeof(*c));
 }
 

@@ -435,12 +435,12 @@ static int needs_predictions(const bm_analysis_config *cfg, bm_error *err)
                 err, BM_ECONFIG,
                 "no methods are given, so every pre- and post-training metric is computed, and "
                 "post-training metrics need predicted_label: add predicted_label (the dataset "
-                "column of the model's predictions; biasmon does not call a model), or add "
-                "methods with pre_training_bias only");
+                "column of the model's predictions) or a predictor (the model to ask for them), "
+                "or add methods with pre_training_bias only");
         return bm_error_set(
             err, BM_ECONFIG,
-            "post_training_bias needs predicted_label (biasmon reads predictions from "
-            "the dataset; it does not call a model): add predicted_label, or remove "
+            "post_training_bias needs predicted_label (the dataset column of the model's "
+            "predictions) or a predictor (the model to ask for them): add one, or remove "
             "methods.post_training_bias");
     }
     return BM_OK;

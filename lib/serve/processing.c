@@ -18,6 +18,7 @@
 #include "biasmon/store.h"
 #include "biasmon/sagemaker.h"
 #include "serve/internal.h"
+#include "serve/runtime.h"
 
 /* SageMaker's FailureReason and ExitMessage are at most 1,024 characters */
 #define MAX_REASON 1024
@@ -140,6 +141,151 @@ static int check_job_uris(json_t *doc, bm_error *err)
     return BM_OK;
 }
 
+/* ==================================================================== the predictor */
+
+/* The job document's member that records the model a config's predictor names (resolved to its
+ * URL when the job starts); never described. */
+#define PREDICTOR_KEY "BiasmonPredictor"
+#define MAX_CONFIG_BYTES (16u << 20)
+
+/* When the job's analysis config has a `predictor` and no `predicted_label` (the SDK's
+ * suggest_baseline(model_config=...)), the model or endpoint it names must exist: recorded in
+ * doc as {"ModelName"} or {"EndpointName"}. A config that cannot be read now is left to the
+ * worker, which reports it as it does without a predictor. */
+static int check_predictor(bm_service *s, json_t *req, json_t *doc, bm_error *err)
+{
+    size_t at = 0;
+    const char *uri = bm_json_string(input_named(req, "analysis_config", &at), "S3Input.S3Uri");
+    char one[4096];
+    bm_error e;
+    bm_error_clear(&e);
+    if (!uri || bm_store_resolve_one(uri, one, sizeof(one), &e)) return BM_OK;
+    bm_buf b;
+    bm_buf_init(&b, MAX_CONFIG_BYTES + 1);
+    json_t *cfg = NULL;
+    if (!bm_store_read(one, MAX_CONFIG_BYTES, &b, &e))
+        cfg = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+    bm_buf_release(&b);
+    json_t *p = json_object_get(cfg, "predictor");
+    int rc = BM_OK;
+    if (!json_is_object(p) || json_object_get(cfg, "predicted_label")) goto out;
+    const char *model = json_string_value(json_object_get(p, "model_name"));
+    const char *ep = json_string_value(json_object_get(p, "endpoint_name"));
+    bm_resource r;
+    char path[96];
+    snprintf(path, sizeof(path), "$.ProcessingInputs[%zu].S3Input.S3Uri", at);
+    if (model) {
+        if (bm_state_resource_get(s->db, BM_RES_MODEL, model, &r, &e)) {
+            rc = fail_at(err, BM_ECONFIG, path, "");
+            bm_error_set(err, BM_ECONFIG,
+                         "the analysis config's predictor.model_name is %.64s, and there is no "
+                         "such model: CreateModel it first (its container's Environment gives "
+                         "%s, the URL of the model server biasmon asks for predictions)",
+                         model, BM_MODEL_URL_KEY);
+            goto out;
+        }
+        bm_resource_release(&r);
+        json_object_set_new(doc, PREDICTOR_KEY, json_pack("{s:s}", "ModelName", model));
+    } else if (ep) {
+        if (bm_state_resource_get(s->db, BM_RES_ENDPOINT, ep, &r, &e)) {
+            rc = fail_at(err, BM_ECONFIG, path, "");
+            bm_error_set(err, BM_ECONFIG,
+                         "the analysis config's predictor.endpoint_name is %.64s, and there is no "
+                         "such endpoint: CreateEndpoint it first, or name a model (model_name)",
+                         ep);
+            goto out;
+        }
+        bm_resource_release(&r);
+        json_object_set_new(doc, PREDICTOR_KEY, json_pack("{s:s}", "EndpointName", ep));
+    } else {
+        rc = fail_at(err, BM_ECONFIG, path,
+                     "the analysis config has a predictor with neither model_name nor "
+                     "endpoint_name, and no predicted_label: name the model biasmon asks for "
+                     "predictions");
+    }
+out:
+    json_decref(cfg);
+    return rc;
+}
+
+/* The weight an endpoint gives variant v: its CurrentWeight, else InitialVariantWeight, else 1. */
+static double variant_weight(json_t *ep_doc, json_t *v)
+{
+    const char *name = json_string_value(json_object_get(v, "VariantName"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(ep_doc, "ProductionVariants"), i, e)
+    {
+        const char *n = json_string_value(json_object_get(e, "VariantName"));
+        json_t *w = json_object_get(e, "CurrentWeight");
+        if (w && name && n && !strcmp(n, name)) return json_number_value(w);
+    }
+    json_t *w = json_object_get(v, "InitialVariantWeight");
+    return w ? json_number_value(w) : 1.0;
+}
+
+/* The URL of the model server a job's predictor names (an endpoint: its variant of the largest
+ * weight, the first of equals) into url; "" when the job has no predictor. Returns 0, or -1 with
+ * why filled. */
+static int predictor_url(bm_service *s, json_t *doc, char *url, size_t n, char *why, size_t whyn)
+{
+    url[0] = 0;
+    json_t *p = json_object_get(doc, PREDICTOR_KEY);
+    if (!p) return 0;
+    const char *model = json_string_value(json_object_get(p, "ModelName"));
+    const char *ep = json_string_value(json_object_get(p, "EndpointName"));
+    bm_error e;
+    bm_error_clear(&e);
+    bm_resource r, c, m;
+    char mname[64] = "";
+    if (ep) {
+        if (bm_state_resource_get(s->db, BM_RES_ENDPOINT, ep, &r, &e)) {
+            snprintf(why, whyn,
+                     "ClientError: predictor.endpoint_name: the endpoint %s no longer exists", ep);
+            return -1;
+        }
+        if (bm_state_resource_get(s->db, BM_RES_ENDPOINT_CONFIG, r.ref, &c, &e)) {
+            snprintf(why, whyn,
+                     "ClientError: predictor.endpoint_name: the configuration of endpoint %s "
+                     "does not exist",
+                     ep);
+            bm_resource_release(&r);
+            return -1;
+        }
+        double best = -1;
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(c.doc, "ProductionVariants"), i, v)
+        {
+            double w = variant_weight(r.doc, v);
+            const char *mn = json_string_value(json_object_get(v, "ModelName"));
+            if (mn && w > best) {
+                best = w;
+                snprintf(mname, sizeof(mname), "%s", mn);
+            }
+        }
+        bm_resource_release(&c);
+        bm_resource_release(&r);
+        model = mname;
+    }
+    if (!model || !model[0] || bm_state_resource_get(s->db, BM_RES_MODEL, model, &m, &e)) {
+        snprintf(why, whyn,
+                 "ClientError: predictor: the model %s no longer exists: CreateModel it and "
+                 "create the job again",
+                 model && model[0] ? model : "(none)");
+        return -1;
+    }
+    const char *u = bm__model_url(m.doc);
+    int rc = 0;
+    if (!u || snprintf(url, n, "%s", u) >= (int)n) {
+        snprintf(why, whyn, "ClientError: predictor: the model %s has no usable %s", model,
+                 BM_MODEL_URL_KEY);
+        rc = -1;
+    }
+    bm_resource_release(&m);
+    return rc;
+}
+
 static const char *public_status(const char *status)
 {
     return !strcmp(status, "Pending") ? "InProgress" : status;
@@ -213,6 +359,10 @@ int bm__processing_create(bm_service *s, json_t *req, json_t **resp, bm_error *e
         json_t *v = json_object_get(req, *k);
         if (v && !json_is_null(v)) json_object_set(r.doc, *k, v);
     }
+    if ((rc = check_predictor(s, req, r.doc, err))) {
+        bm_resource_release(&r);
+        return rc;
+    }
     json_object_set_new(r.doc, "ProcessingJobName", json_string(name));
     json_object_set_new(r.doc, "ProcessingJobArn", json_string(r.arn));
     json_object_set_new(r.doc, "ProcessingJobStatus", json_string("InProgress"));
@@ -268,8 +418,10 @@ int bm__processing_describe(bm_service *s, const char *name, json_t **out, bm_er
     int rc = bm_state_resource_get(s->db, BM_RES_PROCESSING_JOB, name, &r, err);
     if (rc) return rc;
     *out = json_deep_copy(r.doc);
-    if (*out)
+    if (*out) {
+        json_object_del(*out, PREDICTOR_KEY);
         json_object_set_new(*out, "ProcessingJobStatus", json_string(public_status(r.status)));
+    }
     bm_resource_release(&r);
     return *out ? BM_OK : bm_error_set(err, BM_ENOMEM, "out of memory");
 }
@@ -348,7 +500,11 @@ static void start(bm_service *s, bm_resource *r)
              "InternalServerError: biasmon cannot prepare the job's folder; see its log", NULL);
         return;
     }
-    char cfg[1100], data[1100], out[1100];
+    char cfg[1100], data[1100], out[1100], model_url[1100];
+    if (predictor_url(s, r->doc, model_url, sizeof(model_url), why, sizeof(why))) {
+        save(s, r, "Failed", why, why);
+        return;
+    }
     snprintf(cfg, sizeof(cfg), "%s", input_uri(r->doc, "analysis_config"));
     snprintf(data, sizeof(data), "%s", input_uri(r->doc, "dataset"));
     snprintf(out, sizeof(out), "%s", output_uri(r->doc));
@@ -362,6 +518,10 @@ static void start(bm_service *s, bm_resource *r)
     argv[a++] = data;
     argv[a++] = "--output";
     argv[a++] = out;
+    if (model_url[0]) { /* the predictor's model server, which only CreateModel configures */
+        argv[a++] = "--model-url";
+        argv[a++] = model_url;
+    }
     for (size_t k = 0; k < s->nroots; k++) { /* the worker is confined as this process is */
         argv[a++] = "--confine";
         argv[a++] = s->roots[k];

@@ -1,4 +1,7 @@
 /* biasmon analyze: what a SageMaker Clarify bias processing job does, on local files. */
+#define _GNU_SOURCE /* mkostemp */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +11,7 @@
 #include "biasmon/config.h"
 #include "biasmon/dataset.h"
 #include "biasmon/jsonw.h"
+#include "biasmon/predict.h"
 #include "biasmon/reportdoc.h"
 #include "biasmon/store.h"
 #include "biasmon/verdict.h"
@@ -17,7 +21,7 @@ void bm_cmd_analyze_usage(FILE *out)
 {
     fputs(
         "usage: biasmon analyze --analysis-config URI --dataset URI [--output URI] [--threads N]\n"
-        "                       [--cube URI] [--confine DIR]...\n"
+        "                       [--cube URI] [--confine DIR]... [--model-url URL]\n"
         "\n"
         "Computes SageMaker Clarify's pre-training (CI, DPL, KL, JS, LP, TVD, KS, CDDL) and\n"
         "post-training (AD, CDDPL, DAR, DCA, DCR, DI, DPPL, DRR, FT, GE, RD, SD, TE) bias\n"
@@ -42,6 +46,10 @@ void bm_cmd_analyze_usage(FILE *out)
         "  --confine DIR           read and write local files only beneath DIR (repeatable), as\n"
         "                          biasmon serve's processing jobs do: a path outside, or a link\n"
         "                          that leads out, is refused\n"
+        "  --model-url URL         when the config has a predictor and the dataset no\n"
+        "                          predicted_label: the model server the rows' features are\n"
+        "                          POSTed to for predictions, as Clarify asks its model\n"
+        "                          (biasmon serve passes its model's BIASMON_MODEL_URL)\n"
         "  --summary               print the summary (rows, headline metrics, report) even when\n"
         "                          stdout is not a terminal\n"
         "  --json                  print {counts, facet_groups, output, report} to stdout\n"
@@ -77,6 +85,39 @@ static int write_report(const bm_analysis_config *cfg, const bm_cube *cube, json
     return r;
 }
 
+/* Asks the model at url for the predictions of the dataset (read from `read`, named `shown`) and
+ * leaves the dataset with them in *fd, a temporary file already unlinked; cfg then reads it. */
+static int predict(bm_analysis_config *cfg, const char *read, const char *shown, const char *url,
+                   int *fd, bm_error *err)
+{
+    char local[4096], tmp[4096];
+    int temporary = 0, r;
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    if (snprintf(tmp, sizeof(tmp), "%s/biasmon-predicted-XXXXXX", dir) >= (int)sizeof(tmp))
+        return bm_error_set(err, BM_ELIMIT, "TMPDIR path too long");
+    if (!strncmp(read, "/proc/self/fd/", 14))
+        snprintf(local, sizeof(local), "%s", read);
+    else if ((r = bm_store_local_copy(read, local, sizeof(local), &temporary, err)))
+        return r;
+    *fd = mkostemp(tmp, O_CLOEXEC);
+    if (*fd < 0) {
+        int e = errno;
+        if (temporary) unlink(local);
+        bm_error_at(err, dir, 0, 0, NULL);
+        return bm_error_set(err, BM_EIO, "cannot make a temporary file: %s", strerror(e));
+    }
+    unlink(tmp);
+    bm_predict_opts o = {url, 0, 0};
+    bm_predict_stats st;
+    r = bm_predict_dataset(cfg, local, shown, &o, *fd, &st, err);
+    if (temporary) unlink(local);
+    if (!r)
+        fprintf(stderr, "biasmon: the model predicted %llu rows (%llu requests, %llu retried)\n",
+                st.rows, st.requests, st.retries);
+    return r;
+}
+
 int bm_cmd_analyze(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -88,10 +129,12 @@ int bm_cmd_analyze(int argc, char **argv)
         {"confine", required_argument, NULL, 'C'},
         {"summary", no_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'J'},
+        {"model-url", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL, *data_path = NULL, *out_dir = ".", *cube_path = NULL;
+    const char *model_url = NULL;
     const char *roots[BM_STORE_MAX_ROOTS];
     size_t nroots = 0;
     int threads = 0, summary = 0, as_json = 0;
@@ -135,6 +178,14 @@ int bm_cmd_analyze(int argc, char **argv)
         case 'J':
             as_json = 1;
             break;
+        case 'M':
+            if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8)) {
+                fprintf(stderr,
+                        "biasmon analyze: --model-url must be an http:// or https:// URL\n");
+                return BM_EXIT_USAGE;
+            }
+            model_url = optarg;
+            break;
         case 'h':
             bm_cmd_analyze_usage(stdout);
             return BM_EXIT_OK;
@@ -177,6 +228,8 @@ int bm_cmd_analyze(int argc, char **argv)
         data_read = data_fd_path;
     }
     bm_analysis_config cfg;
+    int pred_fd = -1;
+    char pred_path[64];
     bm_dataset_result ds;
     memset(&ds, 0, sizeof(ds));
     json_t *analysis = NULL, *counts = NULL;
@@ -190,8 +243,22 @@ int bm_cmd_analyze(int argc, char **argv)
         if (data_fd >= 0) close(data_fd);
         return r == BM_ENOMEM ? BM_EXIT_INTERNAL : BM_EXIT_INPUT;
     }
-    r = data_fd >= 0 ? bm_dataset_read_local(&cfg, data_read, data_uri, threads, &ds, &err)
-                     : bm_dataset_read(&cfg, data_uri, threads, &ds, &err);
+    /* a config with a predictor and no predicted_label: the model's predictions are added as a
+     * column of a temporary copy of the dataset, which is then analysed as one that had them */
+    if (cfg.predictor.set && !cfg.predicted_label.set && cfg.post_requested && cfg.post_mask) {
+        r = predict(&cfg, data_fd >= 0 ? data_read : data_uri, data_uri, model_url, &pred_fd, &err);
+        if (r) {
+            if (err.path[0] && !err.file[0]) bm_error_at(&err, config_path, 0, 0, NULL);
+            bm_cli_error(&err);
+            rc = r == BM_ENOMEM || r == BM_EINTERNAL ? BM_EXIT_INTERNAL : BM_EXIT_INPUT;
+            goto out;
+        }
+        snprintf(pred_path, sizeof(pred_path), "/proc/self/fd/%d", pred_fd);
+        r = bm_dataset_read_local(&cfg, pred_path, data_uri, threads, &ds, &err);
+    } else {
+        r = data_fd >= 0 ? bm_dataset_read_local(&cfg, data_read, data_uri, threads, &ds, &err)
+                         : bm_dataset_read(&cfg, data_uri, threads, &ds, &err);
+    }
     if (r) {
         if (err.path[0] && !err.file[0]) bm_error_at(&err, config_path, 0, 0, NULL);
         bm_cli_error(&err);
@@ -268,6 +335,7 @@ int bm_cmd_analyze(int argc, char **argv)
     rc = BM_EXIT_OK;
 out:
     if (data_fd >= 0) close(data_fd);
+    if (pred_fd >= 0) close(pred_fd);
     json_decref(analysis);
     json_decref(counts);
     bm_buf_release(&cbuf);

@@ -556,6 +556,63 @@ static void test_predicted_label_optional(void **state)
     if (r != BM_OK) fail_msg("pre-training read: %d %s", r, e.msg);
 }
 
+/* The SDK's predictor (ModelConfig + ModelPredictedLabelConfig): what biasmon reads of it, and
+ * refusals that name the member. */
+static void test_predictor(void **state)
+{
+    (void)state;
+    bm_analysis_config c;
+    bm_error e;
+    assert_int_equal(
+        parse(with("\"predictor\": {\"model_name\": \"m\", \"instance_type\": \"ml.m5.xlarge\", "
+                   "\"initial_instance_count\": 1, \"content_type\": \"application/jsonlines\", "
+                   "\"content_template\": \"{\\\"f\\\":$features}\", \"accept_type\": "
+                   "\"application/json\", \"label\": \"predictions[*].l\", \"probability\": 1, "
+                   "\"label_headers\": [\"no\", 1, 2.5], \"custom_attributes\": \"a=b\"}"),
+              &c, &e),
+        BM_OK);
+    assert_true(c.predictor.set);
+    assert_string_equal(c.predictor.model_name, "m");
+    assert_null(c.predictor.endpoint_name);
+    assert_string_equal(c.predictor.content_type, "application/jsonlines");
+    assert_string_equal(c.predictor.content_template, "{\"f\":$features}");
+    assert_string_equal(c.predictor.accept_type, "application/json");
+    assert_string_equal(c.predictor.label.name, "predictions[*].l");
+    assert_null(c.predictor.probability.name);
+    assert_int_equal(c.predictor.probability.index, 1);
+    assert_int_equal(c.predictor.nlabel_headers, 3);
+    assert_string_equal(c.predictor.label_headers[0], "no");
+    assert_string_equal(c.predictor.label_headers[1], "1");
+    assert_string_equal(c.predictor.label_headers[2], "2.5");
+    assert_string_equal(c.predictor.custom_attributes, "a=b");
+    bm_analysis_config_release(&c);
+    assert_int_equal(parse(with("\"predictor\": {\"endpoint_name\": \"ep\"}"), &c, &e), BM_OK);
+    assert_string_equal(c.predictor.endpoint_name, "ep");
+    assert_null(c.predictor.content_type); /* text/csv */
+    bm_analysis_config_release(&c);
+    expect_error(with("\"predictor\": {\"model_name\": \"m\", \"endpoint_name\": \"e\"}"),
+                 BM_ECONFIG, "$.predictor.endpoint_name", "not both");
+    expect_error(with("\"predictor\": {\"model_name\": 5}"), BM_ECONFIG, "$.predictor.model_name",
+                 NULL);
+    expect_error(with("\"predictor\": {\"model_name\": \"m\", \"content_type\": \"image/png\"}"),
+                 BM_ECONFIG, "$.predictor.content_type", "image/png");
+    expect_error(with("\"predictor\": {\"model_name\": \"m\", \"accept_type\": \"text/plain\"}"),
+                 BM_ECONFIG, "$.predictor.accept_type", "text/plain");
+    expect_error(
+        with("\"predictor\": {\"model_name\": \"m\", \"content_type\": \"application/jsonlines\"}"),
+        BM_ECONFIG, "$.predictor.content_template", "$features");
+    expect_error(with("\"predictor\": {\"model_name\": \"m\", \"content_type\": "
+                      "\"application/json\", \"content_template\": \"$records\", "
+                      "\"record_template\": \"${A}\"}"),
+                 BM_ECONFIG, "$.predictor.record_template", "$features_kvp");
+    expect_error(with("\"predictor\": {\"model_name\": \"m\", \"label\": -1}"), BM_ECONFIG,
+                 "$.predictor.label", NULL);
+    expect_error(with("\"predictor\": {\"model_name\": \"m\", \"label_headers\": [[1]]}"),
+                 BM_ECONFIG, "$.predictor.label_headers[0]", NULL);
+    expect_error(with("\"predictor\": {\"model_name\": \"m\", \"label_headers\": []}"), BM_ECONFIG,
+                 "$.predictor.label_headers", NULL);
+}
+
 static void test_unknown_metric(void **state)
 {
     (void)state;
@@ -669,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_missing_keys),
         cmocka_unit_test(test_predicted_label_optional),
+        cmocka_unit_test(test_predictor),
         cmocka_unit_test(test_unknown_metric),
         cmocka_unit_test(test_malformed_json),
         cmocka_unit_test(test_error_format),
