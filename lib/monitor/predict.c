@@ -43,6 +43,7 @@ typedef struct predictor {
     char where[300]; /* the model's URL without credentials or query, for messages */
     const char *ct, *accept;
     int csv_answer, json_answer; /* else JSON Lines */
+    int one_record;              /* "$record": a request holds one row, its answer is that row's */
     bm_jmespath *label, *prob;
     long label_at, prob_at; /* CSV answers: column indexes, -1 when not given */
     size_t ncols, label_col;
@@ -609,7 +610,7 @@ static int write_batch(predictor *P, batch *B, size_t index, bm_error *err)
         } else { /* JSON Lines: one value a line */
             while (line < end && (*line == '\n' || *line == '\r' || *line == ' '))
                 line++;
-            const char *nl = memchr(line, '\n', (size_t)(end - line));
+            const char *nl = P->one_record ? NULL : memchr(line, '\n', (size_t)(end - line));
             const char *stop = nl ? nl : end;
             json_error_t je;
             json_t *v =
@@ -735,8 +736,11 @@ static int check_predictor(predictor *P, bm_error *err)
             *(k ? &P->prob : &P->label) = j;
         }
     }
-    if (!strcmp(P->ct, "application/json") && !strstr(pc->content_template, "$records"))
-        P->batch_rows = 1; /* "$record": one record a request */
+    if (!strcmp(P->ct, "application/json") && !strstr(pc->content_template, "$records")) {
+        P->batch_rows = 1; /* "$record": one record a request, answered as one JSON value */
+        P->one_record = 1;
+        P->json_answer = 0;
+    }
     return BM_OK;
 }
 
