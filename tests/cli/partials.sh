@@ -10,7 +10,13 @@ set -u
 here="$BM_SOURCE_DIR/tests/cli"
 data="$BM_GOLDEN_DIR/basic_binary_cat_facet/data.csv"
 [ -f "$data" ] || { echo "missing $data"; exit 1; }
-w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
+w=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    rm -rf "$w"
+}
+trap cleanup EXIT
 fails=0; passes=0
 check() { # name, condition command...
     local name=$1; shift
@@ -206,7 +212,83 @@ check "statistical: bias_counts.json identical" cmp -s "$w/full/$folder/bias_cou
 check "statistical: bias_evidence.json identical" cmp -s "$w/full/$folder/bias_evidence.json" "$w/part/$folder/bias_evidence.json"
 check "statistical: reused (the rule does not change the hour's reduction)" partials statistical reused 1
 
-# 7. --no-partials neither reads nor writes partials; FT in the methods turns them off
+# 7. partials in S3 (moto's server on loopback): everything under s3://, the same outputs, the
+#    partial reused, then rejected when an object is added to the hour in the bucket
+. "$BM_SOURCE_DIR/tests/cli/lib/s3_servers.sh"
+find_python 'import moto.server, boto3'
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_ENDPOINT_URL AWS_CA_BUNDLE \
+    AWS_MAX_ATTEMPTS
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
+    PYTHONNOUSERSITE=1 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing \
+    AWS_SECRET_ACCESS_KEY=testing-secret-0123456789
+start_moto EP
+export AWS_ENDPOINT_URL_S3=$EP
+cat >"$w/s3.py" <<'P'
+import boto3, os, sys
+ep, cmd = sys.argv[1:3]
+s3 = boto3.client("s3", endpoint_url=ep)
+if cmd == "put":  # put BUCKET DIR PREFIX: every file under DIR
+    bucket, root, prefix = sys.argv[3:6]
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    for d, _, files in os.walk(root):
+        for f in files:
+            p = os.path.join(d, f)
+            s3.upload_file(p, bucket, prefix + os.path.relpath(p, root))
+elif cmd == "get":  # get BUCKET KEY FILE
+    s3.download_file(sys.argv[3], sys.argv[4], sys.argv[5])
+elif cmd == "keys":  # keys BUCKET PREFIX: the keys under PREFIX
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=sys.argv[3], Prefix=sys.argv[4]):
+        for o in page.get("Contents", []):
+            print(o["Key"])
+P
+mkdir -p "$w/s3up"
+cp "$w/ac.json" "$w/s3up/ac.json"
+cp -r "$w/tree" "$w/s3up/tree"
+rm -f "$w/s3up/tree/capture/ep-1/AllTraffic/2026/11/24/11/99-new.jsonl"
+mkdir -p "$w/s3up/base" && cp "$w/base/analysis.json" "$w/base/bias_counts.json" "$w/s3up/base/"
+"$PY" "$w/s3.py" "$EP" put bm-part "$w/s3up" "" || { echo "FAIL: cannot upload to moto"; exit 1; }
+sed -e "s|file://$w/ac.json|s3://bm-part/ac.json|" -e "s|$w/tree/gt|s3://bm-part/tree/gt|" \
+    -e "s|$w/base/analysis.json|s3://bm-part/base/analysis.json|" -e "s|\"S3Uri\": \"$w/part\"|\"S3Uri\": \"s3://bm-part/out\"|" \
+    "$w/jd_part.json" >"$w/jd_s3.json"
+s3run() { # name
+    "$BM_BIN" execute --job-definition "$w/jd_s3.json" --scheduled-time $T \
+        --capture-uri s3://bm-part/tree/capture 2>"$w/$1.err" >/dev/null
+    rm -f "$w/$1.execution.json" "$w/$1.analysis.json"
+    "$PY" "$w/s3.py" "$EP" get bm-part "out/$folder/execution.json" "$w/$1.execution.json"
+    "$PY" "$w/s3.py" "$EP" get bm-part "out/$folder/analysis.json" "$w/$1.analysis.json"
+}
+s3partials() { # name field value
+    "$PY" -c 'import json, sys
+p = json.load(open(sys.argv[1]))["partials"]
+sys.exit(0 if p[sys.argv[2]] == int(sys.argv[3]) else (print("partials:", p) or 1))' "$w/$1.execution.json" "$2" "$3"
+}
+# the same tree locally, without the object added in 4, read whole
+mv "$w/tree/capture/ep-1/AllTraffic/2026/11/24/11/99-new.jsonl" "$w/99-new.jsonl"
+run s3_local
+s3run s3_first
+s3run s3_reuse
+check "s3: the first execution built the partial of hour 11" s3partials s3_first built 1
+check "s3: the partial is an object under s3://bm-part/out/ep-1/_partials/" \
+    sh -c '"$1" "$2" "$3" keys bm-part out/ep-1/_partials/ | grep -q "/2026/11/24/11.bmp$"' _ "$PY" "$w/s3.py" "$EP"
+check "s3: the second execution reused it" s3partials s3_reuse reused 1
+check "s3: analysis.json identical to a local full rescan" cmp -s "$w/full/$folder/analysis.json" "$w/s3_reuse.analysis.json"
+check "s3: analysis.json identical on the first run" cmp -s "$w/full/$folder/analysis.json" "$w/s3_first.analysis.json"
+mkdir -p "$w/s3new/tree/capture/ep-1/AllTraffic/2026/11/24/11"
+cp "$w/99-new.jsonl" "$w/s3new/tree/capture/ep-1/AllTraffic/2026/11/24/11/"
+mv "$w/99-new.jsonl" "$w/tree/capture/ep-1/AllTraffic/2026/11/24/11/99-new.jsonl"
+"$PY" "$w/s3.py" "$EP" put bm-part "$w/s3new" ""
+run s3_local_new
+s3run s3_new
+check "s3: a new object in the hour: the partial rejected" s3partials s3_new rejected 1
+check "s3: a new object in the hour: a log line says so" \
+    grep -q "hour partial 2026-11-24T11: the hour had 12 capture objects, it has 13 now" "$w/s3_new.err"
+check "s3: a new object in the hour: analysis.json identical to a local full rescan" \
+    cmp -s "$w/full/$folder/analysis.json" "$w/s3_new.analysis.json"
+
+# 8. --no-partials neither reads nor writes partials; FT in the methods turns them off
 rm -rf "$w/part/ep-1/_partials"
 "$BM_BIN" execute --job-definition "$w/jd_part.json" --scheduled-time $T \
     --capture-uri "$w/tree/capture" --no-partials 2>/dev/null >/dev/null
