@@ -11,11 +11,12 @@
 
 #define MAX_DOC (64u << 20) /* bytes of one bias_evidence.json or bias_revisions.json */
 
-/* Reads a JSON object from uri: *out a new reference, or NULL when there is none or it is not
- * a JSON object (a broken record is left alone, never rewritten from a guess). */
-static int read_object(const char *uri, json_t **out)
+/* Reads a JSON object from uri: *out a new reference, or NULL when there is none or it cannot
+ * be read as a JSON object (then *bad is 1, when bad is not NULL). */
+static int read_object(const char *uri, json_t **out, int *bad)
 {
     *out = NULL;
+    if (bad) *bad = 0;
     bm_buf b;
     bm_buf_init(&b, MAX_DOC);
     bm_error e;
@@ -33,6 +34,7 @@ static int read_object(const char *uri, json_t **out)
         else
             json_decref(doc);
     }
+    if (bad) *bad = rc != BM_ENOTFOUND && !*out;
     bm_buf_release(&b);
     return BM_OK;
 }
@@ -80,6 +82,7 @@ typedef struct past {
     json_t *counts;    /* the latest revision's counts, else bias_counts.json; or NULL */
     json_t *evidence;  /* its bias_evidence.json (the first verdict), or NULL */
     json_t *revisions; /* its bias_revisions.json, or NULL */
+    int bad;           /* its bias_revisions.json cannot be read: left alone, never rewritten */
 } past;
 
 /* Re-joins the window of the execution at P->T with the ground truth up to r->T. *counts,
@@ -191,9 +194,9 @@ int bm__revisit(bm__run *r, const bm_alarm_settings *s, const json_t *base, cons
         bm_error e;
         bm_error_clear(&e);
         if ((k <= K && ((rc = bm_uri_join(q->dir, BM_EVIDENCE_NAME, uri, sizeof(uri))) ||
-                        (rc = read_object(uri, &q->evidence)))) ||
+                        (rc = read_object(uri, &q->evidence, NULL)))) ||
             (rc = bm_uri_join(q->dir, BM_REVISIONS_NAME, uri, sizeof(uri))) ||
-            (rc = read_object(uri, &q->revisions)))
+            (rc = read_object(uri, &q->revisions, &q->bad)))
             goto fail;
         json_t *latest = latest_before(q->revisions, T);
         if (latest) {
@@ -212,6 +215,16 @@ int bm__revisit(bm__run *r, const bm_alarm_settings *s, const json_t *base, cons
         if (bm_alarm_coverage_complete(json_object_get(prev, "coverage"))) continue;
         char when[32], why[1200], note[1200];
         bm_time_format(q->T, when, sizeof(when));
+        if (q->bad) {
+            snprintf(why, sizeof(why),
+                     "not revisited: its %s cannot be read as a JSON object; move it away to "
+                     "let later executions revise the window again",
+                     BM_REVISIONS_NAME);
+            if (json_array_append_new(revisits, json_pack("{s:s,s:b,s:s}", "scheduled_time", when,
+                                                          "revised", 0, "note", why)))
+                goto nomem;
+            continue;
+        }
         json_t *counts = NULL, *cov = NULL, *rev = NULL, *fresh = NULL;
         int decidable;
         if ((rc = rejoin(r, s, q, &counts, &cov, &decidable, why, sizeof(why), err))) goto fail;

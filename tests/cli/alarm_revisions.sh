@@ -6,7 +6,8 @@
 # with every label, records the revision in the window's bias_revisions.json (the first verdict's
 # files byte-unchanged), reports the window's new alarm in its own constraint_violations.json and
 # pools the revised counts; run again it replaces its revision instead of adding one; with
-# BIASMON_ALARM_REVISIT 0 nothing is revisited; a bad value is refused naming the key.
+# BIASMON_ALARM_REVISIT 0 nothing is revisited; a broken bias_revisions.json is left alone; a bad
+# value is refused naming the key.
 set -u
 : "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
 w=${KEEP_DIR:-$(mktemp -d)}; [ -n "${KEEP_DIR:-}" ] || trap 'rm -rf "$w"' EXIT
@@ -82,7 +83,8 @@ assert v["evidence"]["looks_per_window"] == 8
 c = v["counts"]["facets"]["sex"][0]
 assert sum(c["a"].values()) + sum(c["d"].values()) == new["rows"] + new["other_rows"]
 P
-check "16:00: the first verdict's files are byte-unchanged" cmp -s "$w/sums14" <(sums "$(folder 14 s)")
+unchanged() { test -s "$1/bias_revisions.json" && sums "$1" | cmp -s "$2" -; }
+check "16:00: beside the revision, the first verdict's files are byte-unchanged" unchanged "$(folder 14 s)" "$w/sums14"
 check "16:00: reports the revised window's alarms (exit $rc16) with the window they belong to" python3 - "$(folder 16 s)" "$(folder 14 s)" <<'P'
 import json, sys
 cv = json.load(open(sys.argv[1] + "/constraint_violations.json"))["violations"]
@@ -136,6 +138,17 @@ assert not os.path.exists(sys.argv[1] + "/bias_revisions.json")
 assert json.load(open(sys.argv[1] + "/bias_evidence.json"))["looks_per_window"] == 1
 ev = json.load(open(sys.argv[2] + "/bias_evidence.json"))
 assert ev["revisions"] == [] and ev["revisit"] == 0
+assert all("window" not in x for x in json.load(open(sys.argv[2] + "/constraint_violations.json"))["violations"])
+P
+# a bias_revisions.json that is not JSON is left as it is, and the window is not revised
+run "$w/stat.json" 14 broken && echo '{"revisions": [' >"$(folder 14 broken)/bias_revisions.json"
+run "$w/stat.json" 16 broken
+check "a broken bias_revisions.json: left alone, the window not revised, the evidence says why" python3 - "$(folder 14 broken)" "$(folder 16 broken)" <<'P'
+import json, sys
+assert open(sys.argv[1] + "/bias_revisions.json").read() == '{"revisions": [\n'
+ev = json.load(open(sys.argv[2] + "/bias_evidence.json"))
+r = [x for x in ev["revisions"] if x["scheduled_time"] == "2026-11-24T14:00:00Z"]
+assert len(r) == 1 and r[0]["revised"] is False and "cannot be read" in r[0]["note"], ev["revisions"]
 assert all("window" not in x for x in json.load(open(sys.argv[2] + "/constraint_violations.json"))["violations"])
 P
 jobdef "$w/bad.json" '{"BIASMON_ALARM_RULE": "statistical", "BIASMON_ALARM_REVISIT": "25"}'
