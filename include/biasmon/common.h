@@ -111,6 +111,9 @@ int bm_buf_append(bm_buf *b, const void *p, size_t n) BM_MUST_CHECK;
 int bm_buf_puts(bm_buf *b, const char *s) BM_MUST_CHECK;
 int bm_buf_putc(bm_buf *b, char c) BM_MUST_CHECK;
 int bm_buf_printf(bm_buf *b, const char *fmt, ...) BM_PRINTF(2, 3) BM_MUST_CHECK;
+/* Makes room for extra more bytes (and the NUL) in one allocation, so that appends up to that
+ * size neither reallocate nor copy; BM_ELIMIT past max (nothing changes), BM_ENOMEM. */
+int bm_buf_reserve(bm_buf *b, size_t extra) BM_MUST_CHECK;
 /* Hands the data over to the caller (who frees it with bm_free) and resets b. */
 char *bm_buf_take(bm_buf *b, size_t *len);
 

@@ -80,6 +80,14 @@ typedef struct bm_store_reader bm_store_reader;
 bm_store_reader *bm_store_reader_open(const char *uri, bm_error *err);
 /* Reads up to n bytes into buf; returns the count, 0 at the end, -1 on error (err set). */
 long bm_store_reader_read(bm_store_reader *r, void *buf, size_t n, bm_error *err);
+/* When the reader holds every byte of the object in memory and none was read yet (an S3 object
+ * that its first ranged GET fetched whole), hands them over without a copy: a buffer of *len
+ * bytes followed by a NUL, the caller's to bm_free; the reader is then at the end (reads return
+ * 0). NULL otherwise (a local file, a larger object, bytes already read): read as usual. */
+char *bm_store_reader_take_all(bm_store_reader *r, size_t *len);
+/* The object's size in bytes: a local file's as it is now, an S3 object's as its first GET
+ * said. BM_ENOTFOUND when it is not known (not a regular file). */
+int bm_store_reader_size(bm_store_reader *r, uint64_t *size) BM_MUST_CHECK;
 /* Closes the reader and frees it; NULL is a no-op. */
 void bm_store_reader_close(bm_store_reader *r);
 

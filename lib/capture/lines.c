@@ -6,6 +6,17 @@ int bm__lines_take(bm__lines *l, bm_store_reader *r, size_t max, bm_error *err)
 {
     memset(l, 0, sizeof(*l));
     l->max = max;
+    /* an object already whole in memory (S3) becomes the buffer itself: no copy, no refill */
+    size_t len;
+    char *all = bm_store_reader_take_all(r, &len);
+    if (all) {
+        l->buf = all;
+        l->len = len;
+        l->cap = len + 1;
+        l->eof = 1;
+        l->r = r;
+        return BM_OK;
+    }
     l->cap = 1u << 20;
     if (l->cap > max + 1) l->cap = max + 1;
     l->buf = bm_malloc(l->cap);
@@ -60,6 +71,12 @@ int bm__lines_next(bm__lines *l, bm_slice *line, int *done, bm_error *err)
         l->nl = NULL;
         if (nl || (l->eof && l->pos < l->len)) {
             size_t end = nl ? (size_t)(nl - l->buf) : l->len;
+            if (end - l->pos > l->max) { /* only in a buffer taken whole: refused as in fill's */
+                l->pos = nl ? end + 1 : end;
+                l->line++;
+                bm_error_at(err, NULL, l->line, 0, NULL);
+                return bm_error_set(err, BM_ELIMIT, "line longer than %zu bytes", l->max);
+            }
             line->p = l->buf + l->pos;
             line->n = end - l->pos;
             if (line->n && line->p[line->n - 1] == '\r') line->n--;

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include "biasmon/isotime.h"
 #include "biasmon/store.h"
 #include "internal.h"
@@ -60,15 +59,11 @@ static int gt_line(bm__run *r, const char *uri, bm__staged *s, bm_error *err)
 
 static int read_gt_file(bm__run *r, bm_store_item *it, bm_error *err)
 {
-    const char *uri = it->uri;
-    /* size the join table from the file (a record is rarely under 100 bytes) instead of growing it
-     */
-    char path[4096];
-    struct stat st;
-    bm_error ignored;
-    if (!bm_store_local_path(uri, path, sizeof(path), &ignored) && !stat(path, &st) &&
-        st.st_size > 0) {
-        r->gt_bytes_seen += (uint64_t)st.st_size;
+    /* size the join table from the object (a record is rarely under 100 bytes) instead of
+     * growing it */
+    uint64_t size;
+    if (it->reader && !bm_store_reader_size(it->reader, &size) && size > 0) {
+        r->gt_bytes_seen += size;
         int rc = bm__gt_reserve(&r->gt, (size_t)(r->gt_bytes_seen / 100),
                                 (size_t)(r->gt_bytes_seen / 3));
         if (rc) return bm_error_set(err, rc, "out of memory");

@@ -39,6 +39,11 @@ int bm__s3_size(const char *rest, uint64_t *size, bm_error *err) BM_MUST_CHECK;
 typedef struct bm__s3_reader bm__s3_reader;
 bm__s3_reader *bm__s3_reader_open(const char *rest, bm_error *err);
 long bm__s3_reader_read(bm__s3_reader *r, void *buf, size_t n, bm_error *err);
+/* The object's bytes when the first GET fetched them all and none was read yet: a buffer of
+ * *len bytes and a NUL, the caller's to bm_free; the reader is then at the end. NULL otherwise. */
+char *bm__s3_reader_take(bm__s3_reader *r, size_t *len);
+/* The object's size (known after the first GET, so always once open); BM_ENOTFOUND when not. */
+int bm__s3_reader_size(const bm__s3_reader *r, uint64_t *size) BM_MUST_CHECK;
 void bm__s3_reader_close(bm__s3_reader *r);
 
 /* ---- S3's XML answers (bounded, no allocation beyond the outputs; for tests and fuzzing) ---- */

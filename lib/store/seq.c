@@ -21,9 +21,10 @@ struct bm_store_seq {
     int gen_rc;
     bm_error gen_err;
     int stop;
-    int locks; /* 1 when mu and cv were made (threads or not) */
+    int locks; /* 1 when mu and the two conditions were made (threads or not) */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t work;  /* the workers wait here: each change that makes work wakes one */
+    pthread_cond_t ready; /* the caller waits here: an object READY, or the generator's end */
     pthread_t th[BM_STORE_SEQ_MAX_AHEAD];
 };
 
@@ -51,7 +52,7 @@ static void *worker(void *arg)
             open_item(&todo->item); /* the slot is this thread's until it is READY */
             pthread_mutex_lock(&s->mu);
             todo->state = SLOT_READY;
-            pthread_cond_broadcast(&s->cv);
+            pthread_cond_signal(&s->ready);
             continue;
         }
         if (!s->gen_end && !s->gen_busy && s->tail - s->head < s->ahead) {
@@ -68,14 +69,16 @@ static void *worker(void *arg)
                 s->gen_end = 1;
                 s->gen_rc = rc;
                 s->gen_err = e;
+                pthread_cond_signal(&s->ready);
             } else {
                 sl->state = SLOT_LISTED;
                 s->tail++;
+                /* this thread opens what it listed; another may list the next meanwhile */
+                pthread_cond_signal(&s->work);
             }
-            pthread_cond_broadcast(&s->cv);
             continue;
         }
-        pthread_cond_wait(&s->cv, &s->mu);
+        pthread_cond_wait(&s->work, &s->mu);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -101,7 +104,13 @@ bm_store_seq *bm_store_seq_new(bm_store_seq_fn next, void *ctx, unsigned ahead, 
         s->ahead = 0; /* no threads: the caller's thread does everything */
         return s;
     }
-    if (pthread_cond_init(&s->cv, NULL)) {
+    if (pthread_cond_init(&s->work, NULL)) {
+        pthread_mutex_destroy(&s->mu);
+        s->ahead = 0;
+        return s;
+    }
+    if (pthread_cond_init(&s->ready, NULL)) {
+        pthread_cond_destroy(&s->work);
         pthread_mutex_destroy(&s->mu);
         s->ahead = 0;
         return s;
@@ -142,7 +151,7 @@ int bm_store_seq_next(bm_store_seq *s, bm_store_item *it, int *done, bm_error *e
     pthread_mutex_lock(&s->mu);
     while (!(s->head < s->tail && s->ring[s->head % s->ahead].state == SLOT_READY) &&
            !(s->head == s->tail && s->gen_end))
-        pthread_cond_wait(&s->cv, &s->mu);
+        pthread_cond_wait(&s->ready, &s->mu);
     int rc = BM_OK;
     if (s->head == s->tail) {
         rc = s->gen_rc;
@@ -154,7 +163,7 @@ int bm_store_seq_next(bm_store_seq *s, bm_store_item *it, int *done, bm_error *e
         sl->item.reader = NULL;
         sl->state = 0;
         s->head++;
-        pthread_cond_broadcast(&s->cv);
+        pthread_cond_signal(&s->work); /* room for one more */
     }
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -166,11 +175,12 @@ void bm_store_seq_free(bm_store_seq *s)
     if (s->locks) {
         pthread_mutex_lock(&s->mu);
         s->stop = 1;
-        pthread_cond_broadcast(&s->cv);
+        pthread_cond_broadcast(&s->work);
         pthread_mutex_unlock(&s->mu);
         for (unsigned k = 0; k < s->nthreads; k++)
             pthread_join(s->th[k], NULL);
-        pthread_cond_destroy(&s->cv);
+        pthread_cond_destroy(&s->ready);
+        pthread_cond_destroy(&s->work);
         pthread_mutex_destroy(&s->mu);
     }
     for (unsigned k = 0; s->ring && k < s->ahead; k++)

@@ -688,6 +688,22 @@ long bm_store_reader_read(bm_store_reader *r, void *buf, size_t n, bm_error *err
     }
 }
 
+char *bm_store_reader_take_all(bm_store_reader *r, size_t *len)
+{
+    *len = 0;
+    return r->s3 ? bm__s3_reader_take(r->s3, len) : NULL;
+}
+
+int bm_store_reader_size(bm_store_reader *r, uint64_t *size)
+{
+    *size = 0;
+    if (r->s3) return bm__s3_reader_size(r->s3, size);
+    struct stat st;
+    if (fstat(r->fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 0) return BM_ENOTFOUND;
+    *size = (uint64_t)st.st_size;
+    return BM_OK;
+}
+
 void bm_store_reader_close(bm_store_reader *r)
 {
     if (!r) return;

@@ -39,6 +39,18 @@ static int reserve(bm_buf *b, size_t extra)
     return BM_OK;
 }
 
+int bm_buf_reserve(bm_buf *b, size_t extra)
+{
+    if (extra > b->max || b->len > b->max - extra) return BM_ELIMIT;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return BM_OK;
+    char *p = bm_realloc(b->data, need);
+    if (!p) return BM_ENOMEM;
+    b->data = p;
+    b->cap = need;
+    return BM_OK;
+}
+
 int bm_buf_append(bm_buf *b, const void *p, size_t n)
 {
     int r = reserve(b, n);

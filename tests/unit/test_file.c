@@ -42,6 +42,33 @@ static void test_reads_whole_file(void **state)
     bm_buf_release(&b);
 }
 
+/* bm_buf_reserve: one allocation that later appends fill without moving, within max */
+static void test_buf_reserve(void **state)
+{
+    (void)state;
+    bm_buf b;
+    bm_buf_init(&b, 1000);
+    assert_int_equal(bm_buf_puts(&b, "ab"), BM_OK);
+    assert_int_equal(bm_buf_reserve(&b, 998), BM_OK);
+    assert_true(b.cap >= 1001);
+    const char *at = b.data;
+    char fill[998];
+    memset(fill, 'x', sizeof(fill));
+    assert_int_equal(bm_buf_append(&b, fill, sizeof(fill)), BM_OK);
+    assert_ptr_equal(b.data, at); /* no reallocation */
+    assert_int_equal(b.len, 1000);
+    assert_memory_equal(b.data, "abxx", 4);
+    assert_int_equal(b.data[1000], 0);
+    assert_int_equal(bm_buf_reserve(&b, 0), BM_OK);
+    assert_int_equal(bm_buf_reserve(&b, 1), BM_ELIMIT); /* past max: nothing changes */
+    assert_int_equal(b.len, 1000);
+    bm_buf_release(&b);
+    bm_buf_init(&b, 10);
+    assert_int_equal(bm_buf_reserve(&b, (size_t)-1), BM_ELIMIT);
+    assert_null(b.data);
+    bm_buf_release(&b);
+}
+
 static void test_too_large(void **state)
 {
     (void)state;
@@ -133,6 +160,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_whole_file),
+        cmocka_unit_test(test_buf_reserve),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_missing_and_special),
         cmocka_unit_test(test_empty),

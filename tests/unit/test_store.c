@@ -113,6 +113,13 @@ static void test_read_regular_file(void **state)
     bm_store_reader *r = bm_store_reader_open(p, &e);
     assert_non_null(r);
     char buf[64];
+    /* a local file has a size and is read as a stream: nothing to take whole */
+    uint64_t size = 0;
+    size_t len = 1;
+    assert_int_equal(bm_store_reader_size(r, &size), BM_OK);
+    assert_int_equal(size, 9);
+    assert_null(bm_store_reader_take_all(r, &len));
+    assert_int_equal(len, 0);
     assert_int_equal(bm_store_reader_read(r, buf, sizeof(buf), &e), 9);
     bm_store_reader_close(r);
 }
