@@ -305,18 +305,36 @@ static int replay(bm__run *r, const decoded *o, char *why, size_t whyn)
     snprintf(first_unjoined, sizeof(first_unjoined), "%s", r->first_unmatched_capture);
     cursor c = {(const unsigned char *)o->recs.p, (const unsigned char *)o->recs.p + o->recs.n, 0};
     int rc = BM_OK;
+    /* records are read RING - 1 ahead of their lookup, whose index slot is loaded meanwhile */
+    enum { RING = 16 };
+    struct replayed {
+        bm_slice key;
+        uint64_t h, print;
+        uint32_t w, nrows;
+    } ring[RING];
+    uint64_t ahead = 0;
     for (uint64_t k = 0; k < o->nrecs && !rc; k++) {
-        bm_slice key = get_bytes(&c);
-        uint32_t w = get_u32(&c), nrows = get_u32(&c);
-        uint64_t print = get_u64(&c);
+        for (; ahead < o->nrecs && ahead < k + RING; ahead++) {
+            struct replayed *a = &ring[ahead % RING];
+            a->key = get_bytes(&c);
+            a->w = get_u32(&c);
+            a->nrows = get_u32(&c);
+            a->print = get_u64(&c);
+            if (c.bad) break;
+            a->h = bm__gt_hash(a->key);
+            bm__gt_prefetch(&r->gt, a->h);
+        }
         if (c.bad) {
             snprintf(why, whyn, "malformed records (its checksum matched)");
             rc = BM_EDATA;
             break;
         }
+        bm_slice key = ring[k % RING].key;
+        uint32_t w = ring[k % RING].w, nrows = ring[k % RING].nrows;
+        uint64_t print = ring[k % RING].print;
         uint32_t tag = w & ((1u << 27) - 1);
         int was = (int)(w >> 28), now;
-        bm__gt_entry *gt = bm__gt_find(&r->gt, key, bm__gt_hash(key));
+        bm__gt_entry *gt = bm__gt_find(&r->gt, key, ring[k % RING].h);
         if (!gt)
             now = JOIN_NONE;
         else if (gt->matched && gt->event_tag == tag)
