@@ -16,6 +16,10 @@ typedef struct bm_report_input {
                          * ({"counts": {"rows": N}, "facet_groups": ...}); NULL: no counts shown.
                          * Members read: MonitoringScheduleName, ScheduledTime, Status, window,
                          * counts, facet_groups, baseline_unchecked_metrics. */
+    json_t *evidence;   /* bias_evidence.json under the statistical rule (docs/alarms.md), or
+                         * NULL: each tested post-training metric then gets a row of its tests
+                         * (windows, rows per group, window and baseline values, change, interval,
+                         * |z|, threshold) and the verdict in a sentence (the alarm's reason). */
 } bm_report_input;
 
 /* Appends report.html to out: one self-contained page (inline CSS and SVG, no script, nothing

@@ -158,13 +158,13 @@ static const char *const out_name[NOUT] = {"analysis.json",
                                            BM_EVIDENCE_NAME};
 
 /* report.html beside analysis.json: the analysis, the baseline, the violations and the account as
- * execution.json will have it. */
-static int render_report(bm__run *r, json_t *analysis, json_t *violations, json_t *groups,
-                         bm_buf *b, bm_error *err)
+ * execution.json will have it, and the statistical rule's evidence (NULL under SageMaker's). */
+static int render_report(bm__run *r, json_t *analysis, json_t *violations, json_t *evidence,
+                         json_t *groups, bm_buf *b, bm_error *err)
 {
     json_t *account = account_json(r, json_incref(groups));
     if (!account) return bm_error_set(err, BM_ENOMEM, "out of memory");
-    bm_report_input in = {NULL, analysis, r->baseline, violations, account};
+    bm_report_input in = {NULL, analysis, r->baseline, violations, account, evidence};
     int rc = bm_report_html(&in, b);
     json_decref(account);
     return rc ? bm_error_set(err, rc, "cannot render %s", out_name[OUT_REPORT]) : BM_OK;
@@ -310,7 +310,7 @@ int bm__finish(bm__run *r, bm_error *err)
             goto out;
         }
         if (have[OUT_ANALYSIS] &&
-            (rc = render_report(r, analysis, violations, groups, &body[OUT_REPORT], err)))
+            (rc = render_report(r, analysis, violations, evidence, groups, &body[OUT_REPORT], err)))
             goto out;
         have[OUT_REPORT] = have[OUT_ANALYSIS];
     }

@@ -364,6 +364,11 @@ static const char css[] =
     ".dot.bad{fill:var(--bad)}svg.chart .tick{font-size:8px;fill:var(--mute)}\n"
     "ul.viol li{margin:2px 0}a{color:#1f4f99}\n"
     ".legend{color:var(--mute);font-size:12.5px}\n"
+    "tr.evidence>td{background:#f6f8fb;padding:2px 8px 8px 24px}\n"
+    "table.tests{width:auto;margin:2px 0 4px;font-size:12.5px}table.tests th,table.tests "
+    "td{padding:2px 8px}\n"
+    "table.tests tr.alarm td{color:var(--bad);font-weight:600}\n"
+    "p.verdict{margin:2px 0;font-size:12.5px}p.verdict.alarm{color:var(--bad)}\n"
     "footer{margin-top:32px;color:var(--mute);font-size:12px}\n"
     "@media "
     "print{body{padding:0;max-width:none;font-size:11px}@page{size:A4;margin:12mm}a{color:inherit;"
@@ -454,6 +459,113 @@ static void group_sizes(out *o, json_t *account, const char *facet, const char *
     put(o, "</p>\n");
 }
 
+/* ---- the statistical rule's evidence (docs/alarms.md) ---- */
+
+/* bias_evidence.json's entry of metric name for facet = value, or NULL. */
+static json_t *find_evidence(json_t *evidence, const char *facet, const char *value,
+                             const char *name)
+{
+    return find_metric(find_entry(evidence, facet, value), name);
+}
+
+static void num_cell(out *o, const char *cls, json_t *v)
+{
+    if (json_is_number(v) || json_is_string(v))
+        value_cell(o, cls, v);
+    else
+        putf(o, "<td class=\"num %s\" data-value=\"null\">&ndash;</td>", cls);
+}
+
+/* A count (windows, rows): exact as the file has it, shown whole. */
+static void count_cell(out *o, const char *cls, json_t *v)
+{
+    double x;
+    char ex[64];
+    if (!number(v, &x) || isinf(x)) {
+        num_cell(o, cls, v);
+        return;
+    }
+    exact(v, ex, sizeof(ex));
+    putf(o, "<td class=\"num %s\" data-value=\"", cls);
+    esc(o, ex);
+    putf(o, "\">%.0f</td>", x);
+}
+
+/* A row under the metric's: each test (pooled windows, rows per group, the window's value, the
+ * baseline's, the change, its interval, z against the threshold) and the verdict in a sentence. */
+static void evidence_row(out *o, int columns, const char *name, json_t *me)
+{
+    json_t *tests = json_object_get(me, "tests");
+    if (!json_is_array(tests)) return;
+    put(o, "<tr class=\"evidence\" data-evidence=\"");
+    esc(o, name);
+    putf(o, "\"><td colspan=\"%d\">", columns);
+    put(o, "<table class=\"tests\"><thead><tr><th>windows</th><th>rows d</th><th>rows "
+           "a</th><th>window</th><th>baseline</th><th>change</th><th>interval</th><th>|z|</th>"
+           "<th>threshold</th><th>verdict</th></tr></thead><tbody>");
+    size_t i;
+    json_t *t;
+    int decided = 0;
+    const char *why = NULL;
+    json_array_foreach(tests, i, t)
+    {
+        json_t *rows = json_object_get(t, "rows");
+        int alarm = json_is_true(json_object_get(t, "alarm"));
+        putf(o, "<tr data-test=\"%zu\"%s>", i, alarm ? " class=\"alarm\"" : "");
+        count_cell(o, "windows", json_object_get(t, "windows"));
+        count_cell(o, "rows-d", json_object_get(rows, "d"));
+        count_cell(o, "rows-a", json_object_get(rows, "a"));
+        if (json_is_false(json_object_get(t, "decidable"))) {
+            if (!why) why = str(t, "why");
+            put(o, "<td colspan=\"6\" class=\"legend\">");
+            esc(o, str(t, "why"));
+            put(o, "</td><td>not decidable</td></tr>");
+            continue;
+        }
+        decided++;
+        json_t *iv = json_object_get(t, "interval");
+        num_cell(o, "window", json_object_get(t, "window"));
+        num_cell(o, "baseline", json_object_get(t, "baseline"));
+        num_cell(o, "change", json_object_get(t, "change"));
+        put(o, "<td class=\"num interval\">[");
+        char ex[64], sh[64];
+        for (int k = 0; k < 2; k++) {
+            json_t *x = json_array_get(iv, (size_t)k);
+            exact(x, ex, sizeof(ex));
+            shown(x, sh, sizeof(sh));
+            putf(o, "%s<span class=\"%s\" data-value=\"", k ? ", " : "", k ? "hi" : "lo");
+            esc(o, ex);
+            put(o, "\">");
+            esc(o, sh);
+            put(o, "</span>");
+        }
+        put(o, "]</td>");
+        /* |z|: the statistic's size against the threshold it is compared with */
+        json_t *z = json_object_get(t, "z");
+        double zx;
+        json_t *az = number(z, &zx) ? json_real(fabs(zx)) : NULL;
+        num_cell(o, "z", az ? az : z);
+        json_decref(az);
+        num_cell(o, "threshold", json_object_get(t, "threshold"));
+        put(o, alarm ? "<td>alarm</td></tr>" : "<td>within</td></tr>");
+    }
+    put(o, "</tbody></table>");
+    const char *reason = str(me, "reason");
+    int alarm = json_is_true(json_object_get(me, "alarm"));
+    put(o, alarm ? "<p class=\"verdict alarm\">" : "<p class=\"verdict\">");
+    if (alarm && reason)
+        esc(o, reason);
+    else if (decided)
+        put(o, "No alarm: in every test the change from the baseline is within its interval of "
+               "chance (|z| at most the threshold, the test's share of the daily false-alarm "
+               "budget).");
+    else {
+        put(o, "Not decided: ");
+        esc(o, why ? why : "no test could run");
+    }
+    put(o, "</p></td></tr>\n");
+}
+
 static void metric_row(out *o, const bm_report_input *in, const char *stage, json_t *bstage,
                        const char *facet, const char *value, json_t *m)
 {
@@ -510,6 +622,11 @@ static void metric_row(out *o, const bm_report_input *in, const char *stage, jso
         put(o, "</td>");
     }
     put(o, "</tr>\n");
+    /* the statistical rule tests post-training metrics only */
+    json_t *me = in->evidence && !strcmp(stage, "post_training_bias_metrics")
+                     ? find_evidence(in->evidence, facet, value, name)
+                     : NULL;
+    if (me) evidence_row(o, 4 + (in->baseline != NULL) + (in->violations != NULL), name, me);
 }
 
 static void stage_section(out *o, const bm_report_input *in, int s)
@@ -692,6 +809,13 @@ int bm_report_html(const bm_report_input *in, bm_buf *b)
                 "others); the dot is the value.</p>\n");
     put(&o,
         "<p class=\"legend\">d is the group the facet value selects, a is every other row.</p>\n");
+    if (in->evidence)
+        put(&o, "<p class=\"legend\">Under the statistical rule (docs/alarms.md) each tested "
+                "metric has a row of tests: the latest windows pooled, the rows of each group, "
+                "the metric over them and in the baseline, the change, the interval change "
+                "&plusmn; threshold &times; its standard error, and |z| against the threshold "
+                "(the test's share of the daily false-alarm budget); it alarms when |z| exceeds "
+                "it.</p>\n");
     for (int s = 0; s < 2; s++)
         stage_section(&o, in, s);
     put(&o,

@@ -70,7 +70,7 @@ static int write_report(const bm_analysis_config *cfg, const bm_cube *cube, json
     json_t *account = json_pack("{s:{s:I},s:o}", "counts", "rows", (json_int_t)bm_cube_rows(cube),
                                 "facet_groups", groups);
     if (!account) return bm_error_set(err, BM_ENOMEM, "out of memory");
-    bm_report_input in = {cfg->report_title, analysis, NULL, NULL, account};
+    bm_report_input in = {cfg->report_title, analysis, NULL, NULL, account, NULL};
     /* the PDF is printed by Debian's chromium when it is installed (BIASMON_CHROMIUM names another)
      */
     const char *chromium = getenv("BIASMON_CHROMIUM");

@@ -59,7 +59,7 @@ void bm_cli_summary(const char *dir, const char *baseline_uri, json_t *account, 
             baseline = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
         bm_buf_release(&b);
     }
-    bm_report_input in = {NULL, analysis, baseline, violations, account};
+    bm_report_input in = {NULL, analysis, baseline, violations, account, NULL};
     if (analysis && !bm_report_text(&in, &out)) fputs(out.data ? out.data : "", stdout);
     if (path[0]) printf("report: %s\n", path);
     fflush(stdout);

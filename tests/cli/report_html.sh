@@ -216,5 +216,50 @@ else
     [ -n "${BM_SCREENSHOT_DIR:-}" ] && cp "$w"/report-*.png "$BM_SCREENSHOT_DIR/"
 fi
 
+# 6. under the statistical rule (docs/alarms.md): each tested metric's row of tests shows
+#    bias_evidence.json (the demo's baseline with its counts, 6 hours drifted from 12:00)
+DEMO_OUT="$w/demo" DEMO_STEPS=baseline bash "$BM_SOURCE_DIR/scripts/demo.sh" "$BM_BIN" >"$w/demo.log" 2>&1 ||
+    { echo "FAIL: the demo's baseline"; fails=$((fails + 1)); }
+python3 "$BM_SOURCE_DIR/scripts/make_sample_monitoring.py" --out "$w/traffic" --start 2026-11-24T10:00:00Z \
+    --hours 6 --per-hour 500 --drift-from 2 >/dev/null || { echo "FAIL: traffic"; fails=$((fails + 1)); }
+cat >"$w/stat.json" <<J
+{"JobDefinitionName": "alarm-jd",
+ "ModelBiasAppSpecification": {"ImageUri": "biasmon", "ConfigUri": "file://$BM_SOURCE_DIR/data/sample-monitoring/analysis_config.json",
+   "Environment": {"BIASMON_ALARM_RULE": "statistical"}},
+ "ModelBiasBaselineConfig": {"ConstraintsResource": {"S3Uri": "file://$w/demo/analysis.json"}},
+ "ModelBiasJobInput": {"EndpointInput": {"EndpointName": "adult-income", "LocalPath": "/opt/ml/processing/input/endpoint",
+     "StartTimeOffset": "-PT1H", "EndTimeOffset": "-PT0H", "InferenceAttribute": "0"},
+   "GroundTruthS3Input": {"S3Uri": "file://$w/traffic/ground-truth"}},
+ "ModelBiasJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": "file://$w/stat", "LocalPath": "/opt/ml/processing/output"}}]},
+ "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}},
+ "RoleArn": "arn:aws:iam::012345678901:role/SageMakerRole"}
+J
+for h in 11 12 13 14 15 16; do
+    "$BM_BIN" execute --job-definition "$w/stat.json" --scheduled-time "2026-11-24T$h:00:00Z" \
+        --capture-uri "file://$w/traffic/capture" --schedule-name s 2>>"$w/stat.err" >/dev/null
+done
+sd="$w/stat/adult-income/s/2026/11/24/16"
+check "statistical rule: the 16:00 execution alarms and writes its evidence beside report.html" \
+    bash -c 'grep -q "\"Status\": \"CompletedWithViolations\"" "$1/execution.json" && test -s "$1/bias_evidence.json" -a -s "$1/report.html"' _ "$sd"
+check "statistical rule: one row of tests per tested metric, with the alarm's reason" python3 - "$sd" <<'P'
+import html, json, re, sys
+d = sys.argv[1]
+page, ev = open(d + "/report.html", encoding="utf-8").read(), json.load(open(d + "/bias_evidence.json"))
+tested = [(f, e["value_or_threshold"], m) for f, es in ev["facets"].items() for e in es for m in e["metrics"] if "tests" in m]
+assert tested and page.count('<tr class="evidence"') == len(tested), (len(tested), page.count('<tr class="evidence"'))
+alarms = [m for _, _, m in tested if m["alarm"]]
+assert alarms, "no alarm at 16:00"
+shown = [html.unescape(t) for t in re.findall(r'<p class="verdict alarm">(.*?)</p>', page, re.S)]
+assert sorted(shown) == sorted(m["reason"] for m in alarms), (shown, [m["reason"] for m in alarms])
+P
+check "statistical rule: the report still shows analysis.json, the baseline and the violations" \
+    python3 "$w/readback.py" "$sd/report.html" "$sd/analysis.json" "$w/demo/analysis.json" "$sd/constraint_violations.json" "$sd/execution.json"
+if [ -x /usr/bin/chromium ] && [ -d "$js/node_modules/playwright-core" ]; then
+    browse "Chromium shows the statistical rule's tests as bias_evidence.json says" "$sd/report.html" "$sd/analysis.json" \
+        "$w/report-statistical.png" "$w/demo/analysis.json" "$sd/constraint_violations.json" "$sd/execution.json" \
+        "$sd/bias_evidence.json"
+    [ -n "${BM_SCREENSHOT_DIR:-}" ] && cp "$w/report-statistical.png" "$BM_SCREENSHOT_DIR/"
+fi
+
 echo "report_html: $passes passed, $fails failed"
 [ "$fails" = 0 ]

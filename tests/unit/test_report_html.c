@@ -64,7 +64,7 @@ static const char ACCOUNT[] =
 
 static char *render(json_t *a, json_t *b, json_t *v, json_t *acc)
 {
-    bm_report_input in = {"My <title>", a, b, v, acc};
+    bm_report_input in = {"My <title>", a, b, v, acc, NULL};
     bm_buf out;
     bm_buf_init(&out, 1 << 22);
     assert_int_equal(bm_report_html(&in, &out), BM_OK);
@@ -172,7 +172,7 @@ static void test_allocation_failure(void **state)
 {
     (void)state;
     json_t *a = load(ANALYSIS), *b = load(BASELINE), *v = load(VIOLATIONS), *acc = load(ACCOUNT);
-    bm_report_input in = {NULL, a, b, v, acc};
+    bm_report_input in = {NULL, a, b, v, acc, NULL};
     int ok = 0;
     for (long n = 1; n < 200 && !ok; n++) {
         bm_buf out;
@@ -191,12 +191,71 @@ static void test_allocation_failure(void **state)
     json_decref(acc);
 }
 
+/* The statistical rule's evidence: a row of tests under each tested post-training metric, exact
+ * values kept, |z| shown, an undecidable test's reason and the alarm's sentence escaped. */
+static const char EVIDENCE[] =
+    "{\"facets\": {\"se\\\"x<script>alert(1)</script>\": [{\"value_or_threshold\": \"F'&<b>\", "
+    "\"metrics\": ["
+    " {\"name\": \"DI\", \"alarm\": true, \"reason\": \"DI <moved> & alarmed\", \"tests\": ["
+    "  {\"windows\": 2, \"rows\": {\"a\": 680.0, \"d\": 320.0}, \"window\": 0.6123456789012345,"
+    "   \"baseline\": 0.9, \"change\": -0.2876543210987655, \"se\": 0.05, \"interval\": [-0.51, "
+    "-0.06],"
+    "   \"z\": -5.25, \"threshold\": 4.36, \"alarm\": true},"
+    "  {\"windows\": 3, \"rows\": {\"a\": 9.0, \"d\": 1.0}, \"decidable\": false, \"why\": \"fewer "
+    "than 5 <expected>\"}]},"
+    " {\"name\": \"DPPL\", \"alarm\": false, \"reason\": null, \"tests\": ["
+    "  {\"windows\": 2, \"rows\": {\"a\": 680.0, \"d\": 320.0}, \"window\": 0.1, \"baseline\": 0.2,"
+    "   \"change\": -0.1, \"se\": 0.05, \"interval\": [-0.3, 0.1], \"z\": -2.0, \"threshold\": "
+    "4.36, \"alarm\": false}]}"
+    "]}]}}";
+
+static void test_evidence(void **state)
+{
+    (void)state;
+    json_t *a = load(ANALYSIS), *b = load(BASELINE), *v = load(VIOLATIONS), *acc = load(ACCOUNT),
+           *ev = load(EVIDENCE);
+    bm_report_input in = {NULL, a, b, v, acc, ev};
+    bm_buf out;
+    bm_buf_init(&out, 1 << 22);
+    assert_int_equal(bm_report_html(&in, &out), BM_OK);
+    const char *h = out.data;
+    assert_non_null(strstr(h, "<tr class=\"evidence\" data-evidence=\"DI\"><td colspan=\"6\">"));
+    assert_non_null(strstr(h, "<tr class=\"evidence\" data-evidence=\"DPPL\">"));
+    assert_null(strstr(h, "data-evidence=\"TE\"")); /* no tests in the evidence: no row */
+    assert_non_null(strstr(h, "<tr data-test=\"0\" class=\"alarm\"><td class=\"num windows\" "
+                              "data-value=\"2\">2</td><td class=\"num rows-d\" "
+                              "data-value=\"320.0\">320</td>"));
+    assert_non_null(strstr(h, "data-value=\"0.6123456789012345\">0.6123</td>"));
+    assert_non_null(strstr(h, "<span class=\"lo\" data-value=\"-0.51\">-0.5100</span>, <span "
+                              "class=\"hi\" data-value=\"-0.06\">-0.0600</span>]"));
+    assert_non_null(strstr(h, "<td class=\"num z\" data-value=\"5.25\">5.2500</td>"));
+    assert_non_null(strstr(h, "fewer than 5 &lt;expected&gt;</td><td>not decidable</td>"));
+    assert_non_null(strstr(h, "<p class=\"verdict alarm\">DI &lt;moved&gt; &amp; alarmed</p>"));
+    assert_non_null(strstr(h, "<p class=\"verdict\">No alarm:"));
+    assert_null(strstr(h, "<moved>"));
+    bm_buf_release(&out);
+    for (long n = 1; n < 400; n++) { /* allocation failure anywhere: an error, never a crash */
+        bm_buf_init(&out, 1 << 22);
+        bm_alloc_fail_after(n);
+        int r = bm_report_html(&in, &out);
+        bm_alloc_fail_after(0);
+        bm_buf_release(&out);
+        assert_true(r == BM_OK || r == BM_ENOMEM);
+        if (r == BM_OK) break;
+    }
+    json_decref(a);
+    json_decref(b);
+    json_decref(v);
+    json_decref(acc);
+    json_decref(ev);
+}
+
 /* The notebook: nbformat 4 JSON whose Markdown holds no markup from the inputs. */
 static void test_notebook(void **state)
 {
     (void)state;
     json_t *a = load(ANALYSIS), *b = load(BASELINE), *v = load(VIOLATIONS), *acc = load(ACCOUNT);
-    bm_report_input in = {"T <1>", a, b, v, acc};
+    bm_report_input in = {"T <1>", a, b, v, acc, NULL};
     bm_buf out;
     bm_buf_init(&out, 1 << 22);
     assert_int_equal(bm_report_ipynb(&in, &out), BM_OK);
@@ -238,9 +297,13 @@ static void test_notebook(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escaped_and_marked),     cmocka_unit_test(test_analysis_alone),
-        cmocka_unit_test(test_every_metric_explained), cmocka_unit_test(test_refusals_and_bounds),
-        cmocka_unit_test(test_allocation_failure),     cmocka_unit_test(test_notebook),
+        cmocka_unit_test(test_evidence),
+        cmocka_unit_test(test_escaped_and_marked),
+        cmocka_unit_test(test_analysis_alone),
+        cmocka_unit_test(test_every_metric_explained),
+        cmocka_unit_test(test_refusals_and_bounds),
+        cmocka_unit_test(test_allocation_failure),
+        cmocka_unit_test(test_notebook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
