@@ -42,7 +42,10 @@ typedef struct bm_predict_stats {
  * BM_EDATA when the model fails (the message names the rows, their lines, the HTTP status or the
  * connection error, and at most BM_PREDICT_EXCERPT bytes of the answer, made printable), the
  * CSV reader's errors with line and field, BM_EIO when out_fd cannot be written, BM_ENOMEM.
- * JSON Lines datasets are BM_ECONFIG (not yet supported). stats may be NULL. */
+ * A JSON Lines dataset (cfg's features, headers) sends each record's features less the excluded
+ * ones, and writes each record back with the prediction as its first member, named
+ * "__biasmon_prediction", which predicted_label then names (a record that has it is BM_EDATA).
+ * stats may be NULL. */
 int bm_predict_dataset(bm_analysis_config *cfg, const char *local, const char *shown,
                        const bm_predict_opts *opts, int out_fd, bm_predict_stats *stats,
                        bm_error *err) BM_MUST_CHECK;

@@ -16,6 +16,9 @@
 #include "biasmon/pynum.h"
 
 #define MAX_COLUMN_NAME_TRIES 100
+#define MAX_JSONL_LINE (16u << 20)
+/* JSON Lines datasets: the member each record gets for its prediction (a JMESPath identifier) */
+#define PREDICTION_KEY "__biasmon_prediction"
 #define OUT_FLUSH (1u << 20)
 
 /* ==================================================================== the batches */
@@ -44,6 +47,9 @@ typedef struct predictor {
     const char *ct, *accept;
     int csv_answer, json_answer; /* else JSON Lines */
     int one_record;              /* "$record": a request holds one row, its answer is that row's */
+    int jsonl;                   /* a JSON Lines dataset: rows are records, features a JMESPath */
+    bm_jmespath *features;       /* JSON Lines: the config's features */
+    size_t nfeat;                /* JSON Lines: the features' count (headers but the last) */
     bm_jmespath *label, *prob;
     long label_at, prob_at; /* CSV answers: column indexes, -1 when not given */
     size_t ncols, label_col;
@@ -214,6 +220,58 @@ static int add_row(predictor *P, batch *B, const bm_csv_record *rec)
         size_t *n = bm_reallocarray(B->ends, cap, sizeof(*n));
         if (!n) return BM_ENOMEM;
         B->ends = n;
+        B->cap = cap;
+    }
+    if (!r) B->ends[B->nrows++] = B->rows.len;
+    return r;
+}
+
+/* A JSON Lines row's features (fv, a list of nfeat values: headers[k] names the k-th) into batch
+ * B's request, and the record's text (line, n bytes, an object) as its output. */
+static int add_json_row(predictor *P, batch *B, json_t *fv, const char *line, size_t n)
+{
+    int r = BM_OK;
+    bm_buf *q = &B->req;
+    int kvp = P->cfg->predictor.record_template &&
+              !strcmp(P->cfg->predictor.record_template, "$features_kvp");
+    const char *tpl = P->cfg->predictor.content_template;
+    int csv = !strcmp(P->ct, "text/csv"), json = !strcmp(P->ct, "application/json");
+    if (json && B->nrows) r = bm_buf_putc(q, ',');
+    /* the template's text around each $features (JSON Lines), or the bare list (JSON) */
+    while (!r) {
+        const char *at = csv || json ? NULL : strstr(tpl, "$features");
+        int tkvp = at && !strncmp(at, "$features_kvp", 13);
+        if (!csv && !json) r = bm_buf_append(q, tpl, at ? (size_t)(at - tpl) : strlen(tpl));
+        if (r || (!csv && !json && !at)) break;
+        int first = 1;
+        if (!csv) r = bm_buf_putc(q, (json ? kvp : tkvp) ? '{' : '[');
+        for (size_t k = 0; !r && k < P->nfeat; k++) {
+            if (!P->feature[k]) continue;
+            if (!first) r = bm_buf_putc(q, ',');
+            first = 0;
+            json_t *v = json_array_get(fv, k);
+            if (!r && !csv && (json ? kvp : tkvp))
+                r = put_json_string(q, P->names[k], strlen(P->names[k])) || bm_buf_putc(q, ':');
+            if (r) break;
+            if (csv && json_is_string(v)) {
+                r = put_csv_field(q, json_string_value(v), json_string_length(v), 0);
+            } else if (!(csv && json_is_null(v))) {
+                char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
+                r = t ? bm_buf_puts(q, t) : BM_ENOMEM;
+                free(t);
+            }
+        }
+        if (!r && !csv) r = bm_buf_putc(q, (json ? kvp : tkvp) ? '}' : ']');
+        if (csv || json) break;
+        tpl = at + (tkvp ? 13 : 9);
+    }
+    if (!r && !json) r = bm_buf_putc(q, '\n');
+    if (!r) r = bm_buf_append(&B->rows, line, n);
+    if (!r && B->nrows == B->cap) {
+        size_t cap = B->cap ? B->cap * 2 : 16;
+        size_t *e = bm_reallocarray(B->ends, cap, sizeof(*e));
+        if (!e) return BM_ENOMEM;
+        B->ends = e;
         B->cap = cap;
     }
     if (!r) B->ends[B->nrows++] = B->rows.len;
@@ -455,9 +513,13 @@ static int answer_bad(predictor *P, const batch *B, size_t row, const char *what
                 B->first_row + row, what);
 }
 
-/* text of a JSON scalar into out (a prediction); 0 when v is not one. */
-static int scalar_text(json_t *v, char *out, size_t n)
+/* What a prediction's text was, for writing it into a JSON Lines record. */
+enum { PK_TEXT, PK_STRING, PK_NUMBER, PK_BOOL };
+
+/* text of a JSON scalar into out (a prediction) and its kind; 0 when v is not one. */
+static int scalar_text(json_t *v, char *out, size_t n, int *kind)
 {
+    *kind = json_is_string(v) ? PK_STRING : json_is_boolean(v) ? PK_BOOL : PK_NUMBER;
     if (json_is_string(v))
         snprintf(out, n, "%s", json_string_value(v));
     else if (json_is_integer(v))
@@ -469,6 +531,16 @@ static int scalar_text(json_t *v, char *out, size_t n)
     else
         return 0;
     return 1;
+}
+
+/* A prediction as a JSON value: strings as strings, numbers and booleans as such, a text from a
+ * CSV answer or label_headers as a number when it is one, else as a string. */
+static int put_json_prediction(bm_buf *b, const char *p, int kind)
+{
+    size_t n = strlen(p);
+    if (kind == PK_BOOL) return bm_buf_puts(b, !strcmp(p, "True") ? "true" : "false");
+    if (kind != PK_STRING && json_number(p, n)) return bm_buf_append(b, p, n);
+    return put_json_string(b, p, n);
 }
 
 /* The index of the largest of a list of numbers (the first of equals); -1 when not numbers. */
@@ -489,7 +561,7 @@ static long argmax_json(json_t *a)
 /* The prediction of one row from its label and probability values (either may be NULL: not
  * configured) or the whole answer value. */
 static int json_prediction(predictor *P, json_t *label, json_t *prob, json_t *whole, char *out,
-                           size_t n, const char **why)
+                           size_t n, int *kind, const char **why)
 {
     const bm_predictor_cfg *pc = &P->cfg->predictor;
     if (label && json_is_array(label)) {
@@ -510,13 +582,14 @@ static int json_prediction(predictor *P, json_t *label, json_t *prob, json_t *wh
             return 0;
         }
         snprintf(out, n, "%s", pc->label_headers[at]);
+        *kind = PK_TEXT;
         return 1;
     }
     if (!v || json_is_null(v)) {
         *why = label || prob ? "label or probability selects nothing" : "no prediction";
         return 0;
     }
-    if (!scalar_text(v, out, n)) {
+    if (!scalar_text(v, out, n, kind)) {
         *why = "the prediction is not a string, a number or a boolean";
         return 0;
     }
@@ -536,6 +609,7 @@ static int write_batch(predictor *P, batch *B, size_t index, bm_error *err)
     const char *body = B->answer.data ? B->answer.data : "";
     size_t len = B->answer.len, row = 0;
     char pred[4096];
+    int kind = PK_TEXT;
     const char *why = NULL;
     int r = BM_OK;
     json_t *doc = NULL, *labels = NULL, *probs = NULL;
@@ -563,6 +637,7 @@ static int write_batch(predictor *P, batch *B, size_t index, bm_error *err)
     }
     for (row = 0; row < B->nrows; row++) {
         int ok = 0;
+        kind = PK_TEXT;
         if (P->csv_answer) {
             bm_csv_record rec;
             bm_error e;
@@ -606,7 +681,8 @@ static int write_batch(predictor *P, batch *B, size_t index, bm_error *err)
         } else if (P->json_answer) {
             json_t *l = labels ? json_array_get(labels, row) : NULL;
             json_t *p = probs ? json_array_get(probs, row) : NULL;
-            ok = json_prediction(P, l, p, json_array_get(doc, row), pred, sizeof(pred), &why);
+            ok =
+                json_prediction(P, l, p, json_array_get(doc, row), pred, sizeof(pred), &kind, &why);
         } else { /* JSON Lines: one value a line */
             while (line < end && (*line == '\n' || *line == '\r' || *line == ' '))
                 line++;
@@ -620,7 +696,7 @@ static int write_batch(predictor *P, batch *B, size_t index, bm_error *err)
                 why = "fewer JSON lines than rows were sent, or a line that is not JSON";
             } else {
                 json_t *l = eval_or_null(P->label, v), *p = eval_or_null(P->prob, v);
-                ok = json_prediction(P, l, p, v, pred, sizeof(pred), &why);
+                ok = json_prediction(P, l, p, v, pred, sizeof(pred), &kind, &why);
                 json_decref(l);
                 json_decref(p);
                 json_decref(v);
@@ -631,10 +707,25 @@ static int write_batch(predictor *P, batch *B, size_t index, bm_error *err)
             goto out;
         }
         size_t from = row ? B->ends[row - 1] : 0;
-        if ((r = bm_buf_append(&P->out, B->rows.data + from, B->ends[row] - from)) ||
-            (r = bm_buf_putc(&P->out, ',')) ||
-            (r = put_csv_field(&P->out, pred, strlen(pred), 0)) ||
-            (r = bm_buf_putc(&P->out, '\n'))) {
+        if (P->jsonl) { /* the record with the prediction its first member */
+            const char *rec = B->rows.data + from, *open = memchr(rec, '{', B->ends[row] - from);
+            size_t head = (size_t)(open - rec) + 1, k = head;
+            while (k < B->ends[row] - from && (rec[k] == ' ' || rec[k] == '\t'))
+                k++;
+            int empty = k < B->ends[row] - from && rec[k] == '}';
+            if ((r = bm_buf_append(&P->out, rec, head)) ||
+                (r = bm_buf_puts(&P->out, "\"" PREDICTION_KEY "\":")) ||
+                (r = put_json_prediction(&P->out, pred, kind)) ||
+                (!empty && (r = bm_buf_putc(&P->out, ','))) ||
+                (r = bm_buf_append(&P->out, rec + head, B->ends[row] - from - head)) ||
+                (r = bm_buf_putc(&P->out, '\n'))) {
+                r = bm_error_set(err, BM_ENOMEM, "out of memory");
+                goto out;
+            }
+        } else if ((r = bm_buf_append(&P->out, B->rows.data + from, B->ends[row] - from)) ||
+                   (r = bm_buf_putc(&P->out, ',')) ||
+                   (r = put_csv_field(&P->out, pred, strlen(pred), 0)) ||
+                   (r = bm_buf_putc(&P->out, '\n'))) {
             r = bm_error_set(err, BM_ENOMEM, "out of memory");
             goto out;
         }
@@ -704,10 +795,7 @@ static int same_as_headers(const bm_csv_record *rec, const bm_analysis_config *c
 static int check_predictor(predictor *P, bm_error *err)
 {
     bm_predictor_cfg *pc = &P->cfg->predictor;
-    if (P->cfg->dataset_type != BM_DATASET_CSV)
-        return fail(err, BM_ECONFIG, "$.dataset_type",
-                    "biasmon asks a model for the predictions of text/csv datasets only; give "
-                    "this dataset a predicted_label column instead");
+    P->jsonl = P->cfg->dataset_type == BM_DATASET_JSONLINES;
     P->ct = pc->content_type ? pc->content_type : "text/csv";
     P->accept = pc->accept_type ? pc->accept_type : P->ct;
     P->csv_answer = !strcmp(P->accept, "text/csv");
@@ -750,7 +838,7 @@ static int point_config(predictor *P, const char *column, bm_error *err)
     bm_analysis_config *cfg = P->cfg;
     char *name = bm_strdup(column);
     if (!name) return bm_error_set(err, BM_ENOMEM, "out of memory");
-    if (cfg->headers) {
+    if (cfg->headers && !P->jsonl) {
         char **h = bm_reallocarray(cfg->headers, cfg->nheaders + 1, sizeof(char *));
         char *copy = bm_strdup(column);
         if (!h || !copy) {
@@ -771,6 +859,106 @@ static int point_config(predictor *P, const char *column, bm_error *err)
         cfg->probability_threshold = 0.5;
     }
     return BM_OK;
+}
+
+/* A JSON Lines dataset: each record's features, the prediction written into the record. */
+static int predict_jsonl(predictor *P, const char *local, bm_error *err)
+{
+    bm_analysis_config *cfg = P->cfg;
+    int r = BM_OK;
+    if (cfg->nheaders < 2)
+        return fail(err, BM_ECONFIG, "$.headers",
+                    "JSON Lines datasets need headers for the features and the label (last)");
+    P->nfeat = cfg->nheaders - 1;
+    P->names = (const char **)cfg->headers;
+    if (!(P->feature = bm_malloc(P->nfeat))) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    memset(P->feature, 1, P->nfeat);
+    for (size_t k = 0; k < cfg->nexcluded; k++) {
+        long x = column_of(&cfg->excluded[k], P->names, P->nfeat);
+        if (x >= 0) P->feature[x] = 0;
+    }
+    bm_error e;
+    bm_error_clear(&e);
+    if (!(P->features = bm_jmespath_compile(cfg->features, &e)))
+        return e.code == BM_ENOMEM ? bm_error_set(err, BM_ENOMEM, "out of memory")
+                                   : fail(err, BM_ECONFIG, "$.features", "%s", e.msg);
+    FILE *f = fopen(local, "rb");
+    if (!f) return bm_error_set(err, BM_EIO, "cannot open: %s", strerror(errno));
+    bm_buf line;
+    bm_buf_init(&line, MAX_JSONL_LINE);
+    long lineno = 0;
+    unsigned long long row = 0;
+    size_t nb = 0;
+    for (int eof = 0; !eof;) {
+        bm_buf_reset(&line);
+        int ch;
+        while ((ch = getc(f)) != EOF && ch != '\n')
+            if ((r = bm_buf_putc(&line, (char)ch))) {
+                bm_error_at(err, NULL, lineno + 1, 0, NULL);
+                bm_error_set(err, r, r == BM_ELIMIT ? "line longer than 16 MiB" : "out of memory");
+                goto out;
+            }
+        eof = ch == EOF;
+        if (!eof || line.len) lineno++;
+        size_t n = line.len;
+        while (n &&
+               (line.data[n - 1] == '\r' || line.data[n - 1] == ' ' || line.data[n - 1] == '\t'))
+            n--;
+        if (n) {
+            json_error_t je;
+            json_t *doc = json_loadb(line.data, n, 0, &je);
+            json_t *fv = doc ? bm_jmespath_eval(P->features, doc) : NULL;
+            if (!doc || !json_is_object(doc)) {
+                bm_error_at(err, NULL, lineno, doc ? 0 : je.column, NULL);
+                r = bm_error_set(err, BM_EPARSE, "%s",
+                                 doc ? "a record the model is asked about must be a JSON object"
+                                     : je.text);
+            } else if (json_object_get(doc, PREDICTION_KEY)) {
+                bm_error_at(err, NULL, lineno, 0, NULL);
+                r = bm_error_set(err, BM_EDATA,
+                                 "the record has a member %s, which biasmon "
+                                 "gives the model's prediction",
+                                 PREDICTION_KEY);
+            } else if (!fv) {
+                r = bm_error_set(err, BM_ENOMEM, "out of memory");
+            } else if (!json_is_array(fv) || json_array_size(fv) != P->nfeat) {
+                bm_error_at(err, NULL, lineno, 0, "$.features");
+                r = bm_error_set(err, BM_EDATA,
+                                 "features expression \"%s\" must give a list of %zu values (one "
+                                 "per header but the last)",
+                                 cfg->features, P->nfeat);
+            } else {
+                batch *B = &P->b[nb];
+                if (!B->nrows) {
+                    B->first_row = row + 1;
+                    B->first_line = lineno;
+                }
+                if ((r = add_json_row(P, B, fv, line.data, n)))
+                    r = bm_error_set(err, BM_ENOMEM, "out of memory");
+                B->last_line = lineno;
+                row++;
+            }
+            json_decref(fv);
+            json_decref(doc);
+            if (r) goto out;
+        }
+        batch *B = &P->b[nb];
+        if (B->nrows &&
+            (B->nrows >= P->batch_rows || B->req.len >= BM_PREDICT_BATCH_BYTES || eof)) {
+            nb++;
+            if (nb == BM_PREDICT_IN_FLIGHT || eof) {
+                if ((r = round_trip(P, nb, err))) goto out;
+                nb = 0;
+            }
+        }
+    }
+    if (nb && (r = round_trip(P, nb, err))) goto out;
+    if (row == 0) r = fail(err, BM_EDATA, NULL, "the dataset has no rows to ask the model about");
+out:
+    if (!r && ferror(f)) r = bm_error_set(err, BM_EIO, "cannot read: %s", strerror(errno));
+    fclose(f);
+    bm_buf_release(&line);
+    return r;
 }
 
 int bm_predict_dataset(bm_analysis_config *cfg, const char *local, const char *shown,
@@ -805,6 +993,16 @@ int bm_predict_dataset(bm_analysis_config *cfg, const char *local, const char *s
     }
     url_shown(opts->model_url, P.where, sizeof(P.where));
     if ((r = check_predictor(&P, err))) goto out;
+    if (P.jsonl) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(P.multi = curl_multi_init())) {
+            r = bm_error_set(err, BM_ENOMEM, "cannot start the HTTP client");
+            goto out;
+        }
+        curl_multi_setopt(P.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)BM_PREDICT_IN_FLIGHT);
+        if (!(r = predict_jsonl(&P, local, err)) && !(r = flush_out(&P, 1, err)))
+            r = point_config(&P, PREDICTION_KEY, err);
+        goto out;
+    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(P.multi = curl_multi_init())) {
         r = bm_error_set(err, BM_ENOMEM, "cannot start the HTTP client");
         goto out;
@@ -940,6 +1138,7 @@ out:
         batch_release(&P.b[k]);
     if (P.multi) curl_multi_cleanup(P.multi);
     bm_jmespath_free(P.label);
+    bm_jmespath_free(P.features);
     bm_jmespath_free(P.prob);
     bm_buf_release(&P.out);
     return r;

@@ -168,7 +168,11 @@ static int check_predictor(bm_service *s, json_t *req, json_t *doc, bm_error *er
     bm_buf_release(&b);
     json_t *p = json_object_get(cfg, "predictor");
     int rc = BM_OK;
-    if (!json_is_object(p) || json_object_get(cfg, "predicted_label")) goto out;
+    json_t *methods = json_object_get(cfg, "methods");
+    /* the model is asked only for post-training metrics (all of them when methods is absent) */
+    if (!json_is_object(p) || json_object_get(cfg, "predicted_label") ||
+        (methods && !json_object_get(methods, "post_training_bias")))
+        goto out;
     const char *model = json_string_value(json_object_get(p, "model_name"));
     const char *ep = json_string_value(json_object_get(p, "endpoint_name"));
     bm_resource r;

@@ -5,7 +5,8 @@
 # whose text column holds commas and quotes; CSV answers of two scores read by label_headers;
 # application/json requests of $records with $features_kvp, answered with lists of labels and
 # scores (label at the largest score); application/json with $record (one row a request) and
-# $features, answered with one object; a model that answers with fewer lines than rows and one
+# $features, answered with one object; a JSON Lines dataset asked with CSV and with JSON Lines
+# requests; a model that answers with fewer lines than rows and one
 # that answers 429 at first. Each analysis.json must be byte-identical to `biasmon analyze` on the
 # same rows with the predictions computed here by the same rule.
 set -u
@@ -58,9 +59,21 @@ cfg("records", content_type="application/json", content_template='{"instances":$
 cfg("record", content_type="application/json", content_template='{"instance":$record}',
     record_template="$features", accept_type="application/json", label="label")
 cfg("short", label_headers=[0, 1])
+# the same rows as a JSON Lines dataset, asked with CSV requests and with JSON Lines requests
+with open(f"{W}/data.jsonl", "w") as f:
+    for r in rows: f.write(json.dumps({"features": r[:5], "label": r[5]}) + "\n")
+with open(f"{W}/with_predictions.jsonl", "w") as f:
+    for r in rows: f.write(json.dumps({"features": r[:5], "label": r[5], "Prediction": rule(r)}) + "\n")
+jl = dict(base, dataset_type="application/jsonlines", features="features", label="label")
+json.dump(dict(jl, predicted_label="Prediction"), open(f"{W}/local_jsonl.json", "w"))
+json.dump(dict(jl, predictor={"model_name": "m", "label_headers": [0, 1]}), open(f"{W}/jsonl.json", "w"))
+json.dump(dict(jl, predictor={"endpoint_name": "e", "content_type": "application/jsonlines",
+                              "content_template": '{"features":$features}', "label": "p"}),
+          open(f"{W}/jsonl_lines.json", "w"))
 cfg("busy", label_headers=[0, 1])
 P
-"$BM_BIN" analyze --analysis-config "$w/local.json" --dataset "$w/with_predictions.csv" --output "$w/local" 2>"$w/err" ||
+"$BM_BIN" analyze --analysis-config "$w/local.json" --dataset "$w/with_predictions.csv" --output "$w/local" 2>"$w/err" &&
+    "$BM_BIN" analyze --analysis-config "$w/local_jsonl.json" --dataset "$w/with_predictions.jsonl" --output "$w/local_jsonl" 2>"$w/err" ||
     { echo "FAIL: analyze on the precomputed predictions"; cat "$w/err"; exit 1; }
 
 cat >"$w/model.py" <<'P'
@@ -87,6 +100,10 @@ class H(http.server.BaseHTTPRequestHandler):
                 p = [rule(r["name"], r["sex"], r["age"], r["hours"]) for r in inst]
                 out = {"predictions": [{"labels": [0, 1], "scores": [0.2, 0.8] if x else [0.7, 0.3]} for x in p]}
                 return self.answer(200, json.dumps(out), "application/json")
+            if self.path == "/lines":
+                rows = [json.loads(l)["features"] for l in body.splitlines() if l]
+                assert all(len(r) == 4 and isinstance(r[2], int) for r in rows), rows[:2]
+                return self.answer(200, "".join(json.dumps({"p": rule(*r)}) + "\n" for r in rows), "application/jsonlines")
             if self.path == "/record":
                 f = json.loads(body)["instance"]
                 assert isinstance(f, list) and len(f) == 4, f
@@ -126,6 +143,15 @@ run "application/json \$records of \$features_kvp, label at the largest score" r
 run "application/json \$record of \$features, one row a request" record record
 check "one row a request: 600 requests" grep -q "the model predicted 600 rows (600 requests" "$w/record.err"
 run "429 twice, then answers" busy busy
+for cfg in jsonl jsonl_lines; do
+    path=scores; [ $cfg = jsonl_lines ] && path=lines
+    "$BM_BIN" analyze --analysis-config "$w/$cfg.json" --dataset "$w/data.jsonl" --output "$w/$cfg" \
+        --model-url "$murl/$path" 2>"$w/$cfg.err"
+    rc=$?
+    check "a JSON Lines dataset ($cfg): exit 0 ($(head -c 600 "$w/$cfg.err"))" test "$rc" = 0
+    check "a JSON Lines dataset ($cfg): byte-identical to analyze on records with their predictions" \
+        cmp -s "$w/$cfg/analysis.json" "$w/local_jsonl/analysis.json"
+done
 check "429: the two refused requests were sent again" grep -q "(8 requests, 2 retried)" "$w/busy.err"
 
 "$BM_BIN" analyze --analysis-config "$w/short.json" --dataset "$w/data.csv" --output "$w/short" \
