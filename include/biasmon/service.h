@@ -54,6 +54,10 @@ typedef struct bm_service_config {
     size_t capture_max_bytes; /* records waiting to be written, at most (64 MiB) */
     unsigned capture_flush_s; /* a capture file is written at most this long after its first record
                                  (10) */
+    /* InvokeEndpoint's calls to model servers (docs/serve.md); 0 takes the default. */
+    unsigned invoke_max_inflight;              /* in flight at once, all endpoints (512) */
+    unsigned invoke_max_inflight_per_endpoint; /* in flight at once, one endpoint (128) */
+    unsigned invoke_timeout_s;                 /* a model server's whole answer (60) */
     const char *const *allow_roots;
     size_t nallow_roots; /* at most BM_SERVICE_MAX_ALLOW_ROOTS */
     /* Webhook notifications of finished executions (docs/serve.md, "Webhooks"); NULL and 0 take
@@ -76,8 +80,10 @@ typedef struct bm_service bm_service;
  * missed ticks handled as docs/serve.md says), starts the HTTP server and the scheduler. */
 bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err);
 int bm_service_port(const bm_service *s);
-/* Stops accepting requests and ticks, waits for running executions (up to grace_s real seconds,
- * then kills them; they are then recorded as Failed), closes everything. NULL is a no-op. */
+/* Answers every InvokeEndpoint waiting for its model server (given the idle timeout to finish,
+ * then 503 ServiceUnavailable), stops accepting requests and ticks, waits for running executions
+ * (up to grace_s real seconds, then kills them; they are then recorded as Failed), closes
+ * everything. NULL is a no-op. */
 void bm_service_stop(bm_service *s, int grace_s);
 
 #endif

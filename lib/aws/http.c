@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -81,6 +82,16 @@ struct bm_http_server {
     pthread_t reaper;
 };
 
+/* A request answered later (bm_http_defer): its connection is suspended from the handler's
+ * return until bm_http_deferred_finish has built the response and resumed it; the server thread
+ * then queues `ready`. */
+struct bm_http_deferred {
+    struct MHD_Connection *conn;
+    bm_http_response res;       /* what the owner fills */
+    struct MHD_Response *ready; /* built by finish, queued on the server thread */
+    unsigned status;
+};
+
 /* One request: created when the request line arrives, freed when MHD reports it completed. */
 struct request {
     bm_http_server *srv;
@@ -94,7 +105,9 @@ struct request {
     unsigned too_large : 1;
     unsigned oom : 1;
     unsigned no_memory : 1; /* body_memory is spent: 503 */
-    size_t charged;         /* bytes charged to body_memory */
+    unsigned deferred : 1;  /* answered later: d */
+    struct bm_http_deferred d;
+    size_t charged; /* bytes charged to body_memory */
     char request_id[40];
     char remote[INET6_ADDRSTRLEN + 8];
 };
@@ -265,12 +278,11 @@ static struct conn *conn_of(struct MHD_Connection *mc)
 /* Responses                                                                            */
 /* ==================================================================================== */
 
-/* Queues a response; takes `data` (freed with bm_free, also on failure). */
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct request *rq, int status,
-                                     const char *content_type, char *data, size_t len,
-                                     const bm_http_header *extra, size_t nextra)
+/* Builds a response (on any thread: it is not yet tied to a connection); takes `data` (freed
+ * with bm_free, also on failure). NULL when out of memory. */
+static struct MHD_Response *build_response(struct request *rq, const char *content_type, char *data,
+                                           size_t len, const bm_http_header *extra, size_t nextra)
 {
-    conn_busy(rq->srv, rq->conn);
     struct MHD_Response *resp;
     if (data)
         resp = MHD_create_response_from_buffer_with_free_callback(len, data, bm_free);
@@ -278,7 +290,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct request
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         bm_free(data);
-        return MHD_NO;
+        return NULL;
     }
     for (size_t i = 0; i < nextra; i++) {
         /* libmicrohttpd refuses Content-Length and malformed headers; those are skipped. */
@@ -293,6 +305,17 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct request
     (void)MHD_add_response_header(resp, "x-amzn-RequestId", rq->request_id);
     if (atomic_load(&rq->srv->stopping))
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    return resp;
+}
+
+/* Queues a response; takes `data` (freed with bm_free, also on failure). */
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct request *rq, int status,
+                                     const char *content_type, char *data, size_t len,
+                                     const bm_http_header *extra, size_t nextra)
+{
+    conn_busy(rq->srv, rq->conn);
+    struct MHD_Response *resp = build_response(rq, content_type, data, len, extra, nextra);
+    if (!resp) return MHD_NO;
     enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return r;
@@ -347,6 +370,10 @@ static int body_charge(struct request *rq, uint64_t total)
 static void request_free(struct request *rq)
 {
     if (!rq) return;
+    if (rq->deferred) {
+        bm_buf_release(&rq->d.res.body);
+        if (rq->d.ready) MHD_destroy_response(rq->d.ready);
+    }
     if (rq->charged) atomic_fetch_sub(&rq->srv->body_used, rq->charged);
     bm_buf_release(&rq->body);
     bm_free(rq->target);
@@ -544,6 +571,19 @@ static enum MHD_Result on_complete(struct MHD_Connection *conn, const char *meth
 
     srv->handler(srv->ctx, &req, &res);
 
+    if (res.defer_start) {
+        /* answered later: suspended before start runs, so its finish always finds it suspended */
+        bm_buf_release(&res.body);
+        rq->deferred = 1;
+        rq->d.conn = conn;
+        rq->d.res.status = 500;
+        bm_buf_init(&rq->d.res.body, MAX_RESPONSE);
+        memcpy(rq->d.res.request_id, rq->request_id, sizeof(rq->d.res.request_id));
+        MHD_suspend_connection(conn);
+        res.defer_start(res.defer_arg, &rq->d);
+        return MHD_YES;
+    }
+
     int status = res.status;
     if (status < 200 || status > 599) {
         status = 500;
@@ -555,12 +595,58 @@ static enum MHD_Result on_complete(struct MHD_Connection *conn, const char *meth
     return send_response(conn, rq, status, res.content_type, data, len, res.extra, nextra);
 }
 
+/* ==================================================================================== */
+/* Answering later                                                                      */
+/* ==================================================================================== */
+
+void bm_http_defer(bm_http_response *res, bm_http_start_fn start, void *arg)
+{
+    res->defer_start = start;
+    res->defer_arg = arg;
+}
+
+bm_http_response *bm_http_deferred_response(bm_http_deferred *d)
+{
+    return &d->res;
+}
+
+void bm_http_deferred_finish(bm_http_deferred *d)
+{
+    struct request *rq = (struct request *)(void *)((char *)d - offsetof(struct request, d));
+    bm_http_response *res = &d->res;
+    int status = res->status;
+    if (status < 200 || status > 599) {
+        status = 500;
+        bm_buf_release(&res->body);
+    }
+    size_t nextra = res->nextra < 8 ? res->nextra : 8;
+    size_t len;
+    char *data = bm_buf_take(&res->body, &len);
+    d->status = (unsigned)status;
+    d->ready = build_response(rq, res->content_type, data, len, res->extra, nextra);
+    /* the server thread sees `ready` through libmicrohttpd's lock around the resumption */
+    MHD_resume_connection(d->conn);
+}
+
+/* The access handler's call after the resumption: the response finish built, or none (the
+ * connection is then closed). */
+static enum MHD_Result send_deferred(struct MHD_Connection *conn, struct request *rq)
+{
+    struct MHD_Response *resp = rq->d.ready;
+    rq->d.ready = NULL;
+    if (!resp) return MHD_NO;
+    enum MHD_Result r = MHD_queue_response(conn, rq->d.status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
 {
     struct request *rq = *con_cls;
     if (!rq) return MHD_NO; /* out of memory at the request line: drop the connection */
+    if (rq->deferred) return send_deferred(conn, rq);
     if (!rq->started) return on_headers(conn, rq);
     if (*upload_data_size) {
         size_t n = *upload_data_size;
@@ -624,10 +710,11 @@ static int parse_host(const char *host, int port, struct sockaddr_storage *addr,
 }
 
 /* Each connection holds a file descriptor: raises the soft limit on open files to what
- * max_conn connections and the rest of the process need, within the hard limit. */
-static int ensure_files(unsigned max_conn, bm_error *err)
+ * max_conn connections, the caller's extra descriptors and the rest of the process need, within
+ * the hard limit. */
+static int ensure_files(unsigned max_conn, unsigned extra, bm_error *err)
 {
-    rlim_t need = (rlim_t)max_conn + FD_RESERVE;
+    rlim_t need = (rlim_t)max_conn + FD_RESERVE + extra;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return BM_OK; /* nothing to learn: MHD will say */
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return BM_OK;
@@ -635,9 +722,10 @@ static int ensure_files(unsigned max_conn, bm_error *err)
         bm_error_set(err, BM_EINVAL,
                      "%u connections need %" PRIu64 " open files, but this process may open at "
                      "most %" PRIu64
-                     " (ulimit -Hn): lower the connection limit (--max-connections) "
+                     " (ulimit -Hn): lower the connection limit (--max-connections%s) "
                      "or raise that limit",
-                     max_conn, (uint64_t)need, (uint64_t)rl.rlim_max);
+                     max_conn, (uint64_t)need, (uint64_t)rl.rlim_max,
+                     extra ? ", --invoke-max-inflight" : "");
         return BM_EINVAL;
     }
     rl.rlim_cur = need;
@@ -693,7 +781,12 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
         bm_error_set(err, BM_EINVAL, "listen address '%s' is not an IPv4 or IPv6 literal", host);
         return NULL;
     }
-    if (ensure_files(max_conn, err) != BM_OK) return NULL;
+    if (o.extra_files > MAX_CONNECTIONS) {
+        bm_error_set(err, BM_EINVAL, "%u extra files is more than %u", o.extra_files,
+                     MAX_CONNECTIONS);
+        return NULL;
+    }
+    if (ensure_files(max_conn, o.extra_files, err) != BM_OK) return NULL;
 
     bm_http_server *s = bm_calloc(1, sizeof(*s));
     if (!s) {
@@ -716,7 +809,7 @@ bm_http_server *bm_http_start(const bm_http_opts *opts, bm_http_handler handler,
     s->request_timeout_ns = (uint64_t)request_timeout_s * 1000000000u;
     atomic_store(&s->log_capture, 1);
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
         flags |= MHD_USE_EPOLL;
     else if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)

@@ -1,8 +1,9 @@
 /* biasmon serve internals shared by its files. They call each other in one direction, from the
  * top: service.c (HTTP entry, lifecycle) -> ops.c (the API operations) -> scheduler.c (ticks,
  * executions) -> processing.c (Clarify processing jobs) -> workers.c (the process pool) ->
- * metrics.c -> webhooks.c (notifications) -> runtime.c (InvokeEndpoint, capture) -> models.c ->
- * client.c -> base.c (logging, ARNs, the scheduler's doorbell, URI checks).
+ * metrics.c -> webhooks.c (notifications) -> runtime.c (InvokeEndpoint, capture) -> invoke.c (the
+ * invocation engine) -> models.c -> client.c -> base.c (logging, ARNs, the scheduler's doorbell,
+ * URI checks).
  * scripts/check-serve-layers.sh holds the order (docs/design.md). */
 #ifndef BIASMON_SERVE_INTERNAL_H
 #define BIASMON_SERVE_INTERNAL_H

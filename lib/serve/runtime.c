@@ -1,5 +1,6 @@
 /* InvokeEndpoint (the SageMaker runtime protocol): POST /endpoints/{name}/invocations is sent on
- * to the model server of one of the endpoint's production variants, and captured as SageMaker
+ * to the model server of one of the endpoint's production variants through the invocation engine
+ * (invoke.c: the HTTP thread is let go while the model server works), and captured as SageMaker
  * captures it (spec §5.1, §5.2) through the capture writer, never waiting for its storage. */
 #include <ctype.h>
 #include <math.h>
@@ -15,21 +16,22 @@
 #include "biasmon/random.h"
 #include "biasmon/store.h"
 #include "serve/internal.h"
+#include "serve/invoke.h"
 #include "serve/runtime.h"
 
 #define MAX_MODEL_RESPONSE (6u << 20) /* SageMaker's limit on an invocation's response */
-#define MODEL_TIMEOUT_S 60            /* SageMaker's limit on a container's answer */
+#define MODEL_TIMEOUT_S 60            /* SageMaker's limit on a container's answer (default) */
 #define MODEL_CONNECT_TIMEOUT_S 5
-#define MAX_POOL 64
+#define MAX_INFLIGHT 512              /* invocations in flight, all endpoints (default) */
+#define MAX_INFLIGHT_PER_ENDPOINT 128 /* (default) */
 
 struct bm__runtime {
     bm_service *s;
     bm_capture_writer *cw;
-    pthread_mutex_t pool_mu;
-    CURL *pool[MAX_POOL];
-    size_t npool;
-    atomic_uint_least64_t generation, invocations, oks, model_errors, client_errors, sampled_out,
-        not_captured_encoding;
+    bm__invoker *inv;
+    unsigned max_inflight, max_per_endpoint;
+    atomic_uint_least64_t generation, invocations, oks, model_errors, client_errors, refused,
+        sampled_out, not_captured_encoding;
 };
 
 /* ==================================================================== set-up */
@@ -61,27 +63,41 @@ bm__runtime *bm__runtime_new(bm_service *s, bm_error *err)
         return NULL;
     }
     rt->s = s;
-    pthread_mutex_init(&rt->pool_mu, NULL);
+    rt->max_inflight = s->cfg.invoke_max_inflight ? s->cfg.invoke_max_inflight : MAX_INFLIGHT;
+    rt->max_per_endpoint = s->cfg.invoke_max_inflight_per_endpoint
+                               ? s->cfg.invoke_max_inflight_per_endpoint
+                               : MAX_INFLIGHT_PER_ENDPOINT;
+    if (rt->max_per_endpoint > rt->max_inflight) rt->max_per_endpoint = rt->max_inflight;
+    bm__invoker_opts io = {
+        .max_inflight = rt->max_inflight,
+        .max_per_key = rt->max_per_endpoint,
+        .timeout_s = s->cfg.invoke_timeout_s ? s->cfg.invoke_timeout_s : MODEL_TIMEOUT_S,
+        .connect_timeout = MODEL_CONNECT_TIMEOUT_S,
+        .max_response = MAX_MODEL_RESPONSE,
+    };
     bm_capture_writer_opts o = {
         .max_queued_bytes = s->cfg.capture_max_bytes,
         .flush_s = s->cfg.capture_flush_s,
         .on_fail = capture_failed,
         .ctx = rt,
     };
-    if (!(rt->cw = bm_capture_writer_new(&o, err))) {
+    if (!(rt->cw = bm_capture_writer_new(&o, err)) || !(rt->inv = bm__invoker_start(&io, err))) {
         bm__runtime_free(rt);
         return NULL;
     }
     return rt;
 }
 
+void bm__runtime_stop_invocations(bm__runtime *rt, unsigned grace_s)
+{
+    if (rt) bm__invoker_stop(rt->inv, grace_s);
+}
+
 void bm__runtime_free(bm__runtime *rt)
 {
     if (!rt) return;
+    bm__invoker_free(rt->inv);      /* every invocation answered (their captures queued) */
     bm_capture_writer_free(rt->cw); /* writes out what is queued */
-    for (size_t k = 0; k < rt->npool; k++)
-        curl_easy_cleanup(rt->pool[k]);
-    pthread_mutex_destroy(&rt->pool_mu);
     bm_free(rt);
 }
 
@@ -368,137 +384,29 @@ static int resolve(bm_service *s, const char *endpoint, const char *wanted, cach
     return 1;
 }
 
-/* ---- the call to the model server ---- */
+/* ==================================================================== an invocation */
 
-typedef struct upstream {
-    bm_buf body;
-    char content_type[257];
-    char custom[1025];
-    int too_big;
-} upstream;
+/* One invocation from its admission to its answer: made on an HTTP thread, handed to the
+ * invocation engine once its connection is suspended, answered and freed on the engine's thread.
+ * The request body is the HTTP server's, valid until the answer is sent. */
+typedef struct job {
+    bm__upcall call; /* first: the engine's done gives it back */
+    bm__runtime *rt;
+    bm_http_deferred *d;
+    target t;          /* t.capture holds a reference of its own */
+    char endpoint[64]; /* as the endpoint's document spells it */
+    char ctype[1025], custom[1025], iid[65];
+    int has_custom, has_iid;
+    const char *body;
+    size_t body_len;
+} job;
 
-static size_t on_body(char *p, size_t sz, size_t n, void *u)
+static void job_free(job *j)
 {
-    upstream *up = u;
-    if (bm_buf_append(&up->body, p, sz * n)) {
-        up->too_big = 1;
-        return 0;
-    }
-    return sz * n;
-}
-
-static void header_value(const char *p, size_t n, size_t name_len, char *out, size_t outn)
-{
-    const char *v = p + name_len, *end = p + n;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-        end--;
-    size_t len = (size_t)(end - v) < outn - 1 ? (size_t)(end - v) : outn - 1;
-    memcpy(out, v, len);
-    out[len] = 0;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *u)
-{
-    upstream *up = u;
-    size_t len = sz * n;
-    static const char ct[] = "content-type:", ca[] = "x-amzn-sagemaker-custom-attributes:";
-    if (len > sizeof(ct) - 1 && !strncasecmp(p, ct, sizeof(ct) - 1))
-        header_value(p, len, sizeof(ct) - 1, up->content_type, sizeof(up->content_type));
-    else if (len > sizeof(ca) - 1 && !strncasecmp(p, ca, sizeof(ca) - 1))
-        header_value(p, len, sizeof(ca) - 1, up->custom, sizeof(up->custom));
-    else if (len >= 5 && !strncmp(p, "HTTP/", 5)) /* a new response (after 100 Continue) */
-        up->content_type[0] = up->custom[0] = 0;
-    return len;
-}
-
-static CURL *pool_get(bm__runtime *rt)
-{
-    CURL *h = NULL;
-    pthread_mutex_lock(&rt->pool_mu);
-    if (rt->npool) h = rt->pool[--rt->npool];
-    pthread_mutex_unlock(&rt->pool_mu);
-    if (h)
-        curl_easy_reset(h); /* keeps its connections */
-    else
-        h = curl_easy_init();
-    return h;
-}
-
-static void pool_put(bm__runtime *rt, CURL *h)
-{
-    pthread_mutex_lock(&rt->pool_mu);
-    if (rt->npool < MAX_POOL) {
-        rt->pool[rt->npool++] = h;
-        h = NULL;
-    }
-    pthread_mutex_unlock(&rt->pool_mu);
-    if (h) curl_easy_cleanup(h);
-}
-
-/* Returns the model server's HTTP status, or 0 with why filled when it could not be reached. */
-static long call_model(bm__runtime *rt, const char *url, const bm_http_request *req,
-                       const char *ctype, const char *accept, const char *custom,
-                       const char *inference_id, upstream *up, char *why, size_t whyn)
-{
-    CURL *h = pool_get(rt);
-    if (!h) {
-        snprintf(why, whyn, "out of memory");
-        return 0;
-    }
-    struct curl_slist *hl = NULL, *t;
-    char line[1200];
-    int ok = 1;
-#define ADD(fmt, v)                                                                                \
-    do {                                                                                           \
-        snprintf(line, sizeof(line), fmt, v);                                                      \
-        if (ok && !(t = curl_slist_append(hl, line)))                                              \
-            ok = 0;                                                                                \
-        else if (ok)                                                                               \
-            hl = t;                                                                                \
-    } while (0)
-    ADD("Content-Type: %s", ctype);
-    if (accept) ADD("Accept: %s", accept);
-    if (custom) ADD("X-Amzn-SageMaker-Custom-Attributes: %s", custom);
-    if (inference_id) ADD("X-Amzn-SageMaker-Inference-Id: %s", inference_id);
-    ADD("%s", "Expect:");
-#undef ADD
-    long status = 0;
-    if (!ok) {
-        snprintf(why, whyn, "out of memory");
-        goto out;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, up);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, up);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)MODEL_CONNECT_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)MODEL_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    CURLcode c = curl_easy_perform(h);
-    if (c == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    else if (up->too_big)
-        snprintf(why, whyn, "the model's response is larger than %u MiB", MAX_MODEL_RESPONSE >> 20);
-    else if (c == CURLE_OPERATION_TIMEDOUT)
-        snprintf(
-            why, whyn,
-            "Your invocation timed out while waiting for a response from the model server (%d s).",
-            MODEL_TIMEOUT_S);
-    else
-        snprintf(why, whyn, "the model server cannot be reached: %s", curl_easy_strerror(c));
-out:
-    curl_slist_free_all(hl);
-    pool_put(rt, h);
-    return status;
+    json_decref(j->t.capture);
+    curl_slist_free_all(j->call.headers);
+    bm_buf_release(&j->call.body_out);
+    bm_free(j);
 }
 
 /* ==================================================================== capture */
@@ -557,10 +465,14 @@ static int wants(json_t *dc, const char *mode)
     return 0;
 }
 
-static void capture(bm__runtime *rt, const char *endpoint, const target *t,
-                    const bm_http_request *req, const char *ctype, const upstream *up,
-                    const char *inference_id, const char *custom)
+static void capture(const job *j)
 {
+    bm__runtime *rt = j->rt;
+    const char *endpoint = j->endpoint, *ctype = j->ctype;
+    const target *t = &j->t;
+    const bm__upcall *up = &j->call;
+    const char *inference_id = j->has_iid ? j->iid : NULL,
+               *custom = j->has_custom ? j->custom : NULL;
     json_t *dc = t->capture;
     json_t *pct = json_object_get(dc, "InitialSamplingPercentage");
     double p = pct ? json_number_value(pct) : 100;
@@ -578,13 +490,13 @@ static void capture(bm__runtime *rt, const char *endpoint, const target *t,
     json_t *cd = json_object(), *rec = NULL;
     int ok = dest && cd && !bm_uuid4(id, sizeof(id));
     if (ok && wants(dc, "Input")) {
-        json_t *in = capture_side(dc, "INPUT", ctype, req->body, req->body_len);
+        json_t *in = capture_side(dc, "INPUT", ctype, j->body, j->body_len);
         ok = in && !json_object_set_new(cd, "endpointInput", in);
     }
     if (ok && wants(dc, "Output")) {
         const char *oct = up->content_type[0] ? up->content_type : "application/octet-stream";
-        json_t *out =
-            capture_side(dc, "OUTPUT", oct, up->body.data ? up->body.data : "", up->body.len);
+        json_t *out = capture_side(dc, "OUTPUT", oct, up->body_out.data ? up->body_out.data : "",
+                                   up->body_out.len);
         ok = out && !json_object_set_new(cd, "endpointOutput", out);
     }
     json_t *meta = ok ? json_pack("{s:s}", "eventId", id) : NULL;
@@ -621,11 +533,105 @@ static void capture(bm__runtime *rt, const char *endpoint, const target *t,
 
 /* ==================================================================== InvokeEndpoint */
 
+/* The answer of a finished call (engine thread): the model's response and its capture, or the
+ * error. */
+static void answer(job *j, bm_http_response *res)
+{
+    bm__runtime *rt = j->rt;
+    bm__upcall *up = &j->call;
+    long status = up->status;
+    if (up->cancelled) {
+        atomic_fetch_add(&rt->refused, 1);
+        runtime_error(res, 503, "ServiceUnavailable",
+                      "The service is shutting down; the invocation was not answered by the model. "
+                      "Try your call again.",
+                      NULL);
+    } else if (status >= 200 && status < 300) {
+        if (j->t.capture) capture(j);
+        atomic_fetch_add(&rt->oks, 1);
+        res->status = 200;
+        res->content_type = up->content_type[0] ? up->content_type : "application/octet-stream";
+        bm_buf_release(&res->body);
+        res->body = up->body_out; /* handed over whole */
+        bm_buf_init(&up->body_out, 0);
+        res->extra[res->nextra].name = "X-Amzn-Invoked-Production-Variant";
+        res->extra[res->nextra++].value = j->t.variant;
+        if (up->custom[0]) {
+            res->extra[res->nextra].name = "X-Amzn-SageMaker-Custom-Attributes";
+            res->extra[res->nextra++].value = up->custom;
+        }
+    } else {
+        atomic_fetch_add(&rt->model_errors, 1);
+        char msg[1400];
+        json_t *extra = json_object();
+        if (status) {
+            /* the model's own words, as text; bytes that are not UTF-8 are left out */
+            json_t *orig = json_stringn(up->body_out.data ? up->body_out.data : "",
+                                        up->body_out.len < 4096 ? up->body_out.len : 4096);
+            snprintf(msg, sizeof(msg), "Received %s error (%ld) from %s with message \"%.*s\".",
+                     status >= 500 ? "server" : "client", status, j->t.variant, orig ? 1000 : 0,
+                     orig ? json_string_value(orig) : "");
+            if (extra) {
+                json_object_set_new(extra, "OriginalStatusCode", json_integer(status));
+                json_object_set_new(extra, "OriginalMessage", orig ? orig : json_string(""));
+            } else
+                json_decref(orig);
+        } else
+            snprintf(msg, sizeof(msg), "%s (variant %s)", up->why, j->t.variant);
+        bm__log(rt->s, BM_LOG_INFO, "model_error",
+                "endpoint=%s variant=%s status=%ld reason=\"%s\"", j->endpoint, j->t.variant,
+                status, status ? "error status" : up->why);
+        runtime_error(res, 424, "ModelError", msg, extra);
+        json_decref(extra);
+    }
+}
+
+/* The engine is done with the call (its thread, or the submitting one when it has stopped). */
+static void job_done(bm__upcall *c)
+{
+    job *j = (job *)(void *)c;
+    answer(j, bm_http_deferred_response(j->d));
+    bm_http_deferred_finish(j->d); /* copies the response's headers */
+    job_free(j);
+}
+
+/* The connection is suspended: the call may start. */
+static void job_start(void *arg, bm_http_deferred *d)
+{
+    job *j = arg;
+    j->d = d;
+    bm__invoker_submit(j->rt->inv, &j->call);
+}
+
+/* The request headers for the model server; 0 when out of memory. */
+static int job_headers(job *j, const char *accept)
+{
+    struct curl_slist *hl = NULL, *t;
+    char line[1200];
+    int ok = 1;
+#define ADD(fmt, v)                                                                                \
+    do {                                                                                           \
+        snprintf(line, sizeof(line), fmt, v);                                                      \
+        if (ok && !(t = curl_slist_append(hl, line)))                                              \
+            ok = 0;                                                                                \
+        else if (ok)                                                                               \
+            hl = t;                                                                                \
+    } while (0)
+    ADD("Content-Type: %s", j->ctype);
+    if (accept) ADD("Accept: %s", accept);
+    if (j->has_custom) ADD("X-Amzn-SageMaker-Custom-Attributes: %s", j->custom);
+    if (j->has_iid) ADD("X-Amzn-SageMaker-Inference-Id: %s", j->iid);
+    ADD("%s", "Expect:");
+#undef ADD
+    j->call.headers = hl;
+    return ok;
+}
+
+/* ==================================================================== InvokeEndpoint */
+
 void bm__runtime_invoke(bm_service *s, const bm_http_request *req, bm_http_response *res)
 {
     bm__runtime *rt = s->runtime;
-    /* response header values live until the server copies them, right after this returns */
-    static __thread char h_variant[64], h_ctype[257], h_custom[1025];
     const char *p = req->path + strlen("/endpoints/");
     const char *slash = strchr(p, '/');
     if (!slash || strcmp(slash, "/invocations")) {
@@ -678,57 +684,63 @@ void bm__runtime_invoke(bm_service *s, const bm_http_request *req, bm_http_respo
         atomic_fetch_add(&rt->client_errors, 1);
         return;
     }
-    upstream up;
-    memset(&up, 0, sizeof(up));
-    bm_buf_init(&up.body, MAX_MODEL_RESPONSE);
-    char why[300] = "";
-    long status = call_model(rt, t.url, req, ctype, accept, custom, iid, &up, why, sizeof(why));
-    if (status >= 200 && status < 300) {
-        if (t.capture)
-            capture(rt, json_string_value(json_object_get(ce->ep.doc, "EndpointName")) ?: endpoint,
-                    &t, req, ctype, &up, iid, custom);
-        snprintf(h_variant, sizeof(h_variant), "%s", t.variant);
-        snprintf(h_ctype, sizeof(h_ctype), "%s",
-                 up.content_type[0] ? up.content_type : "application/octet-stream");
-        atomic_fetch_add(&rt->oks, 1);
-        res->status = 200;
-        res->content_type = h_ctype;
-        bm_buf_reset(&res->body);
-        if (up.body.len && bm_buf_append(&res->body, up.body.data, up.body.len)) {
-            runtime_error(res, 500, "InternalFailure", "the model's response cannot be sent", NULL);
+    const char *name = json_string_value(json_object_get(ce->ep.doc, "EndpointName")) ?: endpoint;
+    /* bounded: beyond the caps the caller is told to come back, nothing waits here */
+    int r = bm__invoker_admit(rt->inv, name);
+    if (r) {
+        atomic_fetch_add(&rt->refused, 1);
+        char msg[300];
+        if (r == BM_ELIMIT) {
+            snprintf(msg, sizeof(msg),
+                     "Endpoint %s has %u invocations in flight, its limit "
+                     "(--invoke-max-inflight-per-endpoint). Try your call again later.",
+                     name, rt->max_per_endpoint);
+            runtime_error(res, 429, "ThrottlingException", msg, NULL);
+        } else if (r == BM_EBUSY) {
+            snprintf(msg, sizeof(msg),
+                     "The service has %u invocations in flight, its limit "
+                     "(--invoke-max-inflight). Try your call again later.",
+                     rt->max_inflight);
+            runtime_error(res, 503, "ServiceUnavailable", msg, NULL);
         } else {
-            res->extra[res->nextra].name = "X-Amzn-Invoked-Production-Variant";
-            res->extra[res->nextra++].value = h_variant;
-            if (up.custom[0]) {
-                snprintf(h_custom, sizeof(h_custom), "%s", up.custom);
-                res->extra[res->nextra].name = "X-Amzn-SageMaker-Custom-Attributes";
-                res->extra[res->nextra++].value = h_custom;
-            }
+            runtime_error(res, 503, "ServiceUnavailable",
+                          "The service is shutting down. Try your call again.", NULL);
         }
-    } else {
-        atomic_fetch_add(&rt->model_errors, 1);
-        char msg[1400];
-        json_t *extra = json_object();
-        if (status) {
-            /* the model's own words, as text; bytes that are not UTF-8 are left out */
-            json_t *orig = json_stringn(up.body.data ? up.body.data : "",
-                                        up.body.len < 4096 ? up.body.len : 4096);
-            snprintf(msg, sizeof(msg), "Received %s error (%ld) from %s with message \"%.*s\".",
-                     status >= 500 ? "server" : "client", status, t.variant, orig ? 1000 : 0,
-                     orig ? json_string_value(orig) : "");
-            if (extra) {
-                json_object_set_new(extra, "OriginalStatusCode", json_integer(status));
-                json_object_set_new(extra, "OriginalMessage", orig ? orig : json_string(""));
-            } else
-                json_decref(orig);
-        } else
-            snprintf(msg, sizeof(msg), "%s (variant %s)", why, t.variant);
-        bm__log(s, BM_LOG_INFO, "model_error", "endpoint=%s variant=%s status=%ld reason=\"%s\"",
-                endpoint, t.variant, status, status ? "error status" : why);
-        runtime_error(res, 424, "ModelError", msg, extra);
-        json_decref(extra);
+        return;
     }
-    bm_buf_release(&up.body);
+    job *j = bm_calloc(1, sizeof(*j));
+    if (!j) {
+        bm__invoker_release(rt->inv, name);
+        runtime_error(res, 500, "InternalFailure", "out of memory", NULL);
+        return;
+    }
+    j->rt = rt;
+    j->t = t;
+    json_incref(t.capture); /* the thread's cache entry may go before the call ends */
+    snprintf(j->endpoint, sizeof(j->endpoint), "%s", name);
+    snprintf(j->ctype, sizeof(j->ctype), "%s", ctype); /* at most 1024: checked above */
+    if (custom) {
+        j->has_custom = 1;
+        snprintf(j->custom, sizeof(j->custom), "%s", custom);
+    }
+    if (iid) {
+        j->has_iid = 1;
+        snprintf(j->iid, sizeof(j->iid), "%s", iid);
+    }
+    j->body = req->body;
+    j->body_len = req->body_len;
+    snprintf(j->call.key, sizeof(j->call.key), "%s", name);
+    j->call.url = j->t.url;
+    j->call.body = req->body;
+    j->call.body_len = req->body_len;
+    j->call.done = job_done;
+    if (!job_headers(j, accept)) {
+        bm__invoker_release(rt->inv, name);
+        job_free(j);
+        runtime_error(res, 500, "InternalFailure", "out of memory", NULL);
+        return;
+    }
+    bm_http_defer(res, job_start, j);
 }
 
 /* ==================================================================== ground truth by id */
@@ -804,6 +816,11 @@ int bm__runtime_metrics(bm_service *s, bm_buf *b)
         "biasmon_invocations_total{outcome=\"ok\"} %llu\n"
         "biasmon_invocations_total{outcome=\"model_error\"} %llu\n"
         "biasmon_invocations_total{outcome=\"client_error\"} %llu\n"
+        "biasmon_invocations_total{outcome=\"refused\"} %llu\n"
+        "# HELP biasmon_invocations_in_flight InvokeEndpoint requests waiting for their model "
+        "server now.\n"
+        "# TYPE biasmon_invocations_in_flight gauge\n"
+        "biasmon_invocations_in_flight %u\n"
         "# HELP biasmon_capture_records_total Capture records of successful invocations, by what "
         "became of them.\n"
         "# TYPE biasmon_capture_records_total counter\n"
@@ -819,8 +836,9 @@ int bm__runtime_metrics(bm_service *s, bm_buf *b)
         "biasmon_capture_queued_bytes %llu\n",
         (unsigned long long)atomic_load(&rt->oks),
         (unsigned long long)atomic_load(&rt->model_errors),
-        (unsigned long long)atomic_load(&rt->client_errors), (unsigned long long)st.written,
-        (unsigned long long)atomic_load(&rt->sampled_out), (unsigned long long)st.dropped_full,
-        (unsigned long long)(st.failed + enc), (unsigned long long)st.files,
-        (unsigned long long)st.queued_bytes);
+        (unsigned long long)atomic_load(&rt->client_errors),
+        (unsigned long long)atomic_load(&rt->refused), bm__invoker_inflight(rt->inv),
+        (unsigned long long)st.written, (unsigned long long)atomic_load(&rt->sampled_out),
+        (unsigned long long)st.dropped_full, (unsigned long long)(st.failed + enc),
+        (unsigned long long)st.files, (unsigned long long)st.queued_bytes);
 }

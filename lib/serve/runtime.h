@@ -11,8 +11,12 @@ typedef struct bm__runtime bm__runtime;
 /* The runtime of a service: the pool of connections to model servers and the capture writer
  * (its thread starts here). NULL with err set on failure. */
 bm__runtime *bm__runtime_new(bm_service *s, bm_error *err);
-/* Writes out the capture still queued, then frees. NULL is a no-op. Call after the HTTP server
- * stopped (no request may be running). */
+/* Shutdown, before the HTTP server stops: new invocations are refused (503 ServiceUnavailable),
+ * those in flight get up to grace_s seconds to be answered by their model server, then the rest
+ * are answered 503; returns when every invocation has been answered. NULL is a no-op. */
+void bm__runtime_stop_invocations(bm__runtime *rt, unsigned grace_s);
+/* Answers any invocation still in flight (503), writes out the capture still queued, then frees.
+ * NULL is a no-op. Call after the HTTP server stopped (no request may be running). */
 void bm__runtime_free(bm__runtime *rt);
 /* Something the runtime reads (an endpoint, its config, a model) may have changed: invocations
  * read the state again instead of what their thread kept. Called after every API call that
@@ -22,7 +26,11 @@ void bm__runtime_changed(bm_service *s);
 void bm__runtime_flush(bm__runtime *rt);
 
 /* POST /endpoints/{EndpointName}/invocations, already authenticated: answers res as the
- * SageMaker runtime does (docs/serve.md, "Endpoints that serve"). Safe from any server thread. */
+ * SageMaker runtime does (docs/serve.md, "Endpoints that serve"): errors found at once are
+ * answered in res; otherwise the call to the model server is admitted against
+ * --invoke-max-inflight and --invoke-max-inflight-per-endpoint (429 ThrottlingException or 503
+ * ServiceUnavailable beyond them) and the response deferred (bm_http_defer) until the invocation
+ * engine has the model's answer. Never waits for a model server. Safe from any server thread. */
 void bm__runtime_invoke(bm_service *s, const bm_http_request *req, bm_http_response *res);
 
 /* Biasmon.PutGroundTruth: {"GroundTruthS3Uri", "Labels": [{"InferenceId", "Data", "Encoding"}]}

@@ -17,6 +17,9 @@
 #include "serve/internal.h"
 #include "serve/runtime.h"
 
+/* bm_http_opts's default idle timeout: what requests in flight get at shutdown */
+#define DEFAULT_IDLE_S 10
+
 /* ==================================================================== clock */
 
 static double real_now(void)
@@ -281,6 +284,8 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
         .per_address = cfg->max_connections_per_address,
         .timeout_s = cfg->idle_timeout_s,
         .request_timeout_s = cfg->request_timeout_s,
+        /* every invocation in flight holds a connection to its model server */
+        .extra_files = cfg->invoke_max_inflight ? cfg->invoke_max_inflight : 512,
     };
     if (!(s->http = bm_http_start(&ho, handle, s, err))) goto fail;
     char roots[1200];
@@ -303,6 +308,9 @@ int bm_service_port(const bm_service *s)
 void bm_service_stop(bm_service *s, int grace_s)
 {
     if (!s) return;
+    /* invocations first: each suspended connection is answered before the server stops */
+    bm__runtime_stop_invocations(s->runtime,
+                                 s->cfg.idle_timeout_s ? s->cfg.idle_timeout_s : DEFAULT_IDLE_S);
     bm_http_stop(s->http);
     s->http = NULL;
     bm__runtime_free(s->runtime); /* no request runs now: writes out the capture still queued */

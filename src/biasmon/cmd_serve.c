@@ -37,6 +37,9 @@ typedef struct serve_settings {
     int poll_ms;
     int capture_max_bytes;
     int capture_flush;
+    int invoke_max_inflight;
+    int invoke_max_inflight_per_endpoint;
+    int invoke_timeout;
     char log_level[16];
     int shutdown_grace;
     char allow_root[4096];
@@ -134,6 +137,19 @@ static const setting settings[] = {
      "Seconds after its first record a capture file is written (whole, under its final name); what "
      "a "
      "kill -9 may lose. A file is also written when it reaches 4 MiB, and every file at shutdown."},
+    {"invoke-max-inflight", T_INT, "512", 1, 65536, F(invoke_max_inflight),
+     "InvokeEndpoint requests waiting for their model server at once, all endpoints together; "
+     "beyond it an invocation is answered 503 ServiceUnavailable at once (clients retry). The "
+     "waiting costs no HTTP thread: each holds its connection, a connection to its model server "
+     "(the soft limit on open files is raised by this much) and its response (up to 6 MiB)."},
+    {"invoke-max-inflight-per-endpoint", T_INT, "128", 1, 65536,
+     F(invoke_max_inflight_per_endpoint),
+     "InvokeEndpoint requests waiting for the model servers of one endpoint at once; beyond it an "
+     "invocation of that endpoint is answered 429 ThrottlingException at once, so that one slow "
+     "model cannot take every place of --invoke-max-inflight. At most --invoke-max-inflight."},
+    {"invoke-timeout", T_INT, "60", 1, 3600, F(invoke_timeout),
+     "Seconds a model server has to answer an invocation (connecting included, at most 5 s of "
+     "it); then the caller gets ModelError (424)."},
     {"log-level", T_STR, "info", 0, 0, F(log_level), "error, warn, info or debug."},
     {"shutdown-grace", T_INT, "30", 0, 3600, F(shutdown_grace),
      "Seconds running executions get to finish after SIGTERM/SIGINT; then they are stopped and "
@@ -433,6 +449,8 @@ int bm_cmd_serve(int argc, char **argv)
         problem = "--max-body-memory must be at least --max-body";
     else if (ss.max_connections_per_address > ss.max_connections)
         problem = "--max-connections-per-address may not exceed --max-connections";
+    else if (ss.invoke_max_inflight_per_endpoint > ss.invoke_max_inflight)
+        problem = "--invoke-max-inflight-per-endpoint may not exceed --invoke-max-inflight";
     else if (ss.http_threads > ss.max_connections)
         problem = "--max-connections must be at least --http-threads (each thread takes a share)";
     else if (strcmp(ss.webhook_format, "json") && strcmp(ss.webhook_format, "slack"))
@@ -544,6 +562,9 @@ int bm_cmd_serve(int argc, char **argv)
         .webhook_attempts = (unsigned)ss.webhook_attempts,
         .webhook_retry_base_s = ss.webhook_retry_base,
         .webhook_timeout_s = (unsigned)ss.webhook_timeout,
+        .invoke_max_inflight = (unsigned)ss.invoke_max_inflight,
+        .invoke_max_inflight_per_endpoint = (unsigned)ss.invoke_max_inflight_per_endpoint,
+        .invoke_timeout_s = (unsigned)ss.invoke_timeout,
     };
     bm_service *s = bm_service_start(&cfg, &err);
     if (!s) {

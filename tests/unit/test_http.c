@@ -63,6 +63,37 @@ static void put_json(bm_http_response *res, json_t *j)
     res->content_type = "application/json";
 }
 
+/* Deferred responses: /defer hands its request to the test (start stores d here), /defer-now
+ * answers from within start. */
+struct deferred_slot {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bm_http_deferred *d;
+    const char *body; /* the request's body, read after the handler returned */
+    size_t body_len;
+};
+static struct deferred_slot dslot = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL,
+                                     NULL, 0};
+
+static void defer_start(void *arg, bm_http_deferred *d)
+{
+    struct deferred_slot *sl = arg;
+    pthread_mutex_lock(&sl->mu);
+    sl->d = d;
+    pthread_cond_broadcast(&sl->cv);
+    pthread_mutex_unlock(&sl->mu);
+}
+
+static void defer_now(void *arg, bm_http_deferred *d)
+{
+    (void)arg;
+    bm_http_response *res = bm_http_deferred_response(d);
+    res->status = 202;
+    res->content_type = "text/plain";
+    if (bm_buf_puts(&res->body, "now") != BM_OK) res->status = 500;
+    bm_http_deferred_finish(d);
+}
+
 static void handler(void *ctx, const bm_http_request *req, bm_http_response *res)
 {
     struct hctx *h = ctx;
@@ -100,6 +131,12 @@ static void handler(void *ctx, const bm_http_request *req, bm_http_response *res
     } else if (strcmp(req->path, "/badstatus") == 0) {
         res->status = 42;
         if (bm_buf_puts(&res->body, "dropped") != BM_OK) res->status = 500;
+    } else if (strcmp(req->path, "/defer") == 0) {
+        dslot.body = req->body;
+        dslot.body_len = req->body_len;
+        bm_http_defer(res, defer_start, &dslot);
+    } else if (strcmp(req->path, "/defer-now") == 0) {
+        bm_http_defer(res, defer_now, NULL);
     } else if (strcmp(req->path, "/nostatus") == 0) {
         /* leaves the preset status */
     } else {
@@ -717,6 +754,85 @@ static void test_concurrent_clients(void **state)
 }
 
 /* ==================================================================================== */
+/* Answering later                                                                      */
+/* ==================================================================================== */
+
+struct deferred_client {
+    int port;
+    long status;
+    struct reply r;
+};
+
+static void *deferred_client_main(void *arg)
+{
+    struct deferred_client *c = arg;
+    c->status = simple(c->port, "POST", "/defer", "hello", 5, NULL, &c->r);
+    return NULL;
+}
+
+/* A deferred request leaves its (only) server thread free: another request is answered while it
+ * waits; its response, given later from another thread, arrives whole with the request's body
+ * still readable and the extra headers copied at finish. */
+static void test_deferred(void **state)
+{
+    (void)state;
+    bm_http_server *s = start(0, 1, 10);
+    pthread_mutex_lock(&dslot.mu);
+    dslot.d = NULL;
+    pthread_mutex_unlock(&dslot.mu);
+    static struct deferred_client c;
+    memset(&c, 0, sizeof(c));
+    c.port = bm_http_port(s);
+    reply_init(&c.r);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, deferred_client_main, &c), 0);
+
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&dslot.mu);
+    while (!dslot.d)
+        if (pthread_cond_timedwait(&dslot.cv, &dslot.mu, &deadline) == ETIMEDOUT) break;
+    bm_http_deferred *d = dslot.d;
+    pthread_mutex_unlock(&dslot.mu);
+    assert_non_null(d);
+
+    /* the one thread is free: another request is answered meanwhile */
+    struct reply r;
+    reply_init(&r);
+    assert_int_equal(simple(c.port, "POST", "/raw", "abc", 3, NULL, &r), 200);
+    assert_int_equal(r.body.len, 3);
+    assert_int_equal(simple(c.port, "GET", "/defer-now", NULL, 0, NULL, &r), 202);
+    assert_string_equal(r.body.data, "now");
+
+    /* the answer, from this thread; its header value lives only until finish returns */
+    bm_http_response *res = bm_http_deferred_response(d);
+    assert_int_equal(res->status, 500); /* preset */
+    assert_true(is_uuid4(res->request_id));
+    char value[32];
+    snprintf(value, sizeof(value), "later-%d", 7);
+    res->status = 201;
+    res->content_type = "text/x-later";
+    assert_int_equal(bm_buf_puts(&res->body, "later:"), BM_OK);
+    assert_int_equal(bm_buf_append(&res->body, dslot.body, dslot.body_len), BM_OK);
+    res->extra[0] = (bm_http_header){"X-Later", value};
+    res->nextra = 1;
+    bm_http_deferred_finish(d);
+    memset(value, 'x', sizeof(value) - 1); /* copied by finish */
+
+    pthread_join(t, NULL);
+    assert_int_equal(c.status, 201);
+    assert_int_equal(c.r.body.len, 11);
+    assert_memory_equal(c.r.body.data, "later:hello", 11);
+    assert_string_equal(reply_header(&c.r, "X-Later", NULL), "later-7");
+    assert_string_equal(reply_header(&c.r, "Content-Type", NULL), "text/x-later");
+    assert_true(is_uuid4(reply_header(&c.r, "x-amzn-RequestId", NULL)));
+    bm_buf_release(&c.r.body);
+    bm_buf_release(&r.body);
+    stop_bounded(s, 30);
+}
+
+/* ==================================================================================== */
 /* Misbehaving clients                                                                  */
 /* ==================================================================================== */
 
@@ -1285,23 +1401,15 @@ static int global_teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_post_echo),
-        cmocka_unit_test(test_get_and_raw_path),
-        cmocka_unit_test(test_status_and_headers),
-        cmocka_unit_test(test_body_limit),
-        cmocka_unit_test(test_header_limit),
-        cmocka_unit_test(test_concurrent_clients),
-        cmocka_unit_test(test_client_disconnects),
-        cmocka_unit_test(test_request_deadline),
-        cmocka_unit_test(test_per_address_limit),
-        cmocka_unit_test(test_many_connections),
-        cmocka_unit_test(test_body_memory),
-        cmocka_unit_test(test_stop_idle),
-        cmocka_unit_test(test_stop_in_flight),
-        cmocka_unit_test(test_stop_refuses_new),
-        cmocka_unit_test(test_out_of_memory),
-        cmocka_unit_test(test_start_errors),
-        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_post_echo),          cmocka_unit_test(test_get_and_raw_path),
+        cmocka_unit_test(test_status_and_headers), cmocka_unit_test(test_body_limit),
+        cmocka_unit_test(test_header_limit),       cmocka_unit_test(test_concurrent_clients),
+        cmocka_unit_test(test_deferred),           cmocka_unit_test(test_client_disconnects),
+        cmocka_unit_test(test_request_deadline),   cmocka_unit_test(test_per_address_limit),
+        cmocka_unit_test(test_many_connections),   cmocka_unit_test(test_body_memory),
+        cmocka_unit_test(test_stop_idle),          cmocka_unit_test(test_stop_in_flight),
+        cmocka_unit_test(test_stop_refuses_new),   cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_start_errors),       cmocka_unit_test(test_ipv6),
     };
     return cmocka_run_group_tests(tests, global_setup, global_teardown);
 }
