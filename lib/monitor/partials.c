@@ -398,8 +398,16 @@ int bm__partials_setup(bm__run *r, const char *config_text, size_t config_len, b
     const bm_job_definition *jd = r->jd;
     const bm_job_input *in = &jd->input;
     r->partials = 0;
-    if (r->p->no_partials || in->batch || !jd->output_uri || !jd->output_uri[0] ||
-        !in->endpoint_name || bm_plan_wants_ft(r->plan))
+    /* the job's own switch, for executions the service runs: BIASMON_PARTIALS "on" or "off" */
+    json_t *sw = json_object_get(jd->environment, "BIASMON_PARTIALS");
+    const char *swv = json_string_value(sw);
+    if (sw && (!swv || (strcmp(swv, "on") && strcmp(swv, "off")))) {
+        bm__fail_run(r, "$.ModelBiasAppSpecification.Environment.BIASMON_PARTIALS must be \"on\" "
+                        "(the default) or \"off\" (docs/partials.md)");
+        return BM_OK;
+    }
+    if ((swv && !strcmp(swv, "off")) || r->p->no_partials || in->batch || !jd->output_uri ||
+        !jd->output_uri[0] || !in->endpoint_name || bm_plan_wants_ft(r->plan))
         return BM_OK;
     /* what the reduction of an hour depends on besides its capture */
     bm_buf m;

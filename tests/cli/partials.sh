@@ -293,6 +293,18 @@ rm -rf "$w/part/ep-1/_partials"
 "$BM_BIN" execute --job-definition "$w/jd_part.json" --scheduled-time $T \
     --capture-uri "$w/tree/capture" --no-partials 2>/dev/null >/dev/null
 check "--no-partials writes no partial" test ! -e "$w/part/ep-1/_partials"
+sed -e 's/"BIASMON_ALARM_RULE": "statistical"/"BIASMON_ALARM_RULE": "statistical", "BIASMON_PARTIALS": "off"/' \
+    "$w/jd_part.json" >"$w/jd_off.json"
+"$BM_BIN" execute --job-definition "$w/jd_off.json" --scheduled-time $T \
+    --capture-uri "$w/tree/capture" 2>/dev/null >/dev/null
+check "Environment BIASMON_PARTIALS off writes no partial" test ! -e "$w/part/ep-1/_partials"
+check "Environment BIASMON_PARTIALS off: execution.json partials is null" python3 -c '
+import json, sys; sys.exit(json.load(open(sys.argv[1]))["partials"] is not None)' "$w/part/$folder/execution.json"
+sed -e 's/"BIASMON_PARTIALS": "off"/"BIASMON_PARTIALS": "no"/' "$w/jd_off.json" >"$w/jd_bad.json"
+"$BM_BIN" execute --job-definition "$w/jd_bad.json" --scheduled-time $T \
+    --capture-uri "$w/tree/capture" 2>"$w/bad.err" >/dev/null; rc=$?
+check "BIASMON_PARTIALS neither on nor off fails the execution naming it (rc $rc)" \
+    sh -c '[ "$1" = 3 ] && grep -q "Environment.BIASMON_PARTIALS must be" "$2"' _ "$rc" "$w/bad.err"
 sed -i 's/"TE"\]/"TE","FT"]/' "$w/ac.json"
 "$BM_BIN" execute --job-definition "$w/jd_part.json" --scheduled-time $T \
     --capture-uri "$w/tree/capture" 2>/dev/null >/dev/null
