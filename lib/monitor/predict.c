@@ -730,6 +730,23 @@ static int write_batch(predictor *P, batch *B, size_t index, bm_error *err)
             goto out;
         }
     }
+    /* an answer with more predictions than rows answers something else */
+    if (P->csv_answer) {
+        bm_csv_record rec;
+        bm_error e;
+        bm_error_clear(&e);
+        if (bm_csv_next(csv, &rec, &e) || rec.nfields) {
+            r = answer_bad(P, B, B->nrows - 1, "more CSV lines than rows were sent", err);
+            goto out;
+        }
+    } else if (!P->json_answer) {
+        while (line < end && (*line == '\n' || *line == '\r' || *line == ' ' || *line == '\t'))
+            line++;
+        if (line < end) {
+            r = answer_bad(P, B, B->nrows - 1, "more JSON lines than rows were sent", err);
+            goto out;
+        }
+    }
     P->st.rows += B->nrows;
 out:
     bm_csv_close(csv);

@@ -6,8 +6,8 @@
 # application/json requests of $records with $features_kvp, answered with lists of labels and
 # scores (label at the largest score); application/json with $record (one row a request) and
 # $features, answered with one object; a JSON Lines dataset asked with CSV and with JSON Lines
-# requests; a model that answers with fewer lines than rows and one
-# that answers 429 at first. Each analysis.json must be byte-identical to `biasmon analyze` on the
+# requests; a model that answers with a line too few or too many, and one that answers 429 at
+# first. Each analysis.json must be byte-identical to `biasmon analyze` on the
 # same rows with the predictions computed here by the same rule.
 set -u
 : "${BM_BIN:?}"
@@ -112,6 +112,7 @@ class H(http.server.BaseHTTPRequestHandler):
             assert all(len(r) == 4 for r in rows), rows[:2]
             p = [rule(*r) for r in rows]
             if self.path == "/short": p = p[:-1]
+            if self.path == "/long": p = p + [1]
             if self.path == "/busy":
                 with lock:
                     busy["n"] += 1
@@ -160,6 +161,12 @@ rc=$?
 check "an answer with a line too few: exit 3 naming the rows and the problem ($(head -c 600 "$w/short.err"))" \
     eval 'test $rc = 3 && grep -q "rows 1-100 (lines 1-100): row 100: fewer CSV lines than rows" "$w/short.err"'
 check "an answer with a line too few: no analysis.json" test ! -e "$w/short/analysis.json"
+"$BM_BIN" analyze --analysis-config "$w/short.json" --dataset "$w/data.csv" --output "$w/long" \
+    --model-url "$murl/long" 2>"$w/long.err"
+rc=$?
+check "an answer with a line too many: exit 3 naming the rows ($(head -c 600 "$w/long.err"))" \
+    eval 'test $rc = 3 && grep -q "rows 1-100 (lines 1-100): row 100: more CSV lines than rows" "$w/long.err"'
+
 "$BM_BIN" analyze --analysis-config "$w/scores.json" --dataset "$w/data.csv" --output "$w/bad" \
     --model-url "$murl/record" 2>"$w/bad.err"
 rc=$?
