@@ -144,6 +144,31 @@ mutant analyze-score-at-threshold lib/bias/cube.c \
     '!isnan(x) && x >= p->cfg->probability_threshold;' \
     0 'unit/test_bias' \
     'analyze: a score strictly above probability_threshold is positive'
+mutant predictor-sends-label lib/monitor/predict.c \
+    'P.feature[label] = 0;' \
+    'P.feature[label] = 1;' \
+    0 'cli/serve_predictor cli/predict_formats' \
+    'the model is sent every column but the label and the excluded ones'
+mutant predictor-sends-excluded lib/monitor/predict.c \
+    'if (x >= 0) P.feature[x] = 0;' \
+    'if (x >= 0) P.feature[x] = 1;' \
+    0 'cli/serve_predictor cli/predict_formats' \
+    'excluded_columns are not sent to the model'
+mutant predictor-no-retry lib/monitor/predict.c \
+    'if (retryable(B) && B->attempts < BM_PREDICT_ATTEMPTS) pending[again++] = pending[k];' \
+    'if (0 && retryable(B)) pending[again++] = pending[k];' \
+    0 'cli/serve_predictor cli/predict_formats' \
+    'a 5xx or 429 answer or a lost connection is tried again'
+mutant predictor-first-score lib/monitor/predict.c \
+    'if (best < 0 || json_number_value(v) > bv) best = (long)i, bv = json_number_value(v);' \
+    'if (best < 0 || json_number_value(v) < bv) best = (long)i, bv = json_number_value(v);' \
+    0 'cli/predict_formats' \
+    'a list of scores gives the label of the largest'
+mutant predictor-no-default-threshold lib/monitor/predict.c \
+    'cfg->probability_threshold = 0.5;' \
+    'cfg->probability_threshold = 0.0;' \
+    0 'cli/predict_formats' \
+    'scores without probability_threshold are cut at 0.5'
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/biasmon-mutants.XXXXXX") || exit 2
 cleanup() { if [ "$keep" = 1 ]; then echo "mutants: scratch tree kept in $scratch"; else rm -rf "$scratch"; fi; }

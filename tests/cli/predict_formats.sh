@@ -5,7 +5,7 @@
 # whose text column holds commas and quotes; CSV answers of two scores read by label_headers;
 # application/json requests of $records with $features_kvp, answered with lists of labels and
 # scores (label at the largest score); application/json with $record (one row a request) and
-# $features, answered with one object; a JSON Lines dataset asked with CSV and with JSON Lines
+# $features, answered with one object; scores without probability_threshold (Clarify's 0.5); a JSON Lines dataset asked with CSV and with JSON Lines
 # requests; a model that answers with a line too few or too many, and one that answers 429 at
 # first. Each analysis.json must be byte-identical to `biasmon analyze` on the
 # same rows with the predictions computed here by the same rule.
@@ -49,6 +49,11 @@ base = {"dataset_type": "text/csv", "headers": headers, "label": "y", "label_val
         "facet": [{"name_or_index": "sex", "value_or_threshold": ["F"]}], "excluded_columns": ["id"],
         "methods": {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": "all"}}}
 json.dump(dict(base, headers=headers + ["Prediction"], predicted_label="Prediction"), open(f"{W}/local.json", "w"))
+# scores: 0.75 for the rule's 1, 0.25 for 0, with Clarify's default threshold written out
+with open(f"{W}/with_scores.csv", "w", newline="") as f:
+    csv.writer(f, lineterminator="\n").writerows(r + [0.75 if rule(r) else 0.25] for r in rows)
+json.dump(dict(base, headers=headers + ["Prediction"], predicted_label="Prediction", probability_threshold=0.5),
+          open(f"{W}/local_scores.json", "w"))
 def cfg(name, **p):
     json.dump(dict(base, predictor=dict({"model_name": "m", "instance_type": "ml.m5.xlarge", "initial_instance_count": 1}, **p)),
               open(f"{W}/{name}.json", "w"))
@@ -59,6 +64,7 @@ cfg("records", content_type="application/json", content_template='{"instances":$
 cfg("record", content_type="application/json", content_template='{"instance":$record}',
     record_template="$features", accept_type="application/json", label="label")
 cfg("short", label_headers=[0, 1])
+cfg("threshold", probability=1)  # no probability_threshold: Clarify's default, 0.5
 # the same rows as a JSON Lines dataset, asked with CSV requests and with JSON Lines requests
 with open(f"{W}/data.jsonl", "w") as f:
     for r in rows: f.write(json.dumps({"features": r[:5], "label": r[5]}) + "\n")
@@ -73,7 +79,8 @@ json.dump(dict(jl, predictor={"endpoint_name": "e", "content_type": "application
 cfg("busy", label_headers=[0, 1])
 P
 "$BM_BIN" analyze --analysis-config "$w/local.json" --dataset "$w/with_predictions.csv" --output "$w/local" 2>"$w/err" &&
-    "$BM_BIN" analyze --analysis-config "$w/local_jsonl.json" --dataset "$w/with_predictions.jsonl" --output "$w/local_jsonl" 2>"$w/err" ||
+    "$BM_BIN" analyze --analysis-config "$w/local_jsonl.json" --dataset "$w/with_predictions.jsonl" --output "$w/local_jsonl" 2>"$w/err" &&
+    "$BM_BIN" analyze --analysis-config "$w/local_scores.json" --dataset "$w/with_scores.csv" --output "$w/local_scores" 2>"$w/err" ||
     { echo "FAIL: analyze on the precomputed predictions"; cat "$w/err"; exit 1; }
 
 cat >"$w/model.py" <<'P'
@@ -144,6 +151,11 @@ run "application/json \$records of \$features_kvp, label at the largest score" r
 run "application/json \$record of \$features, one row a request" record record
 check "one row a request: 600 requests" grep -q "the model predicted 600 rows (600 requests" "$w/record.err"
 run "429 twice, then answers" busy busy
+"$BM_BIN" analyze --analysis-config "$w/threshold.json" --dataset "$w/data.csv" --output "$w/threshold" \
+    --model-url "$murl/scores" 2>"$w/threshold.err"
+check "scores without probability_threshold: exit 0 ($(head -c 600 "$w/threshold.err"))" test $? = 0
+check "scores without probability_threshold: Clarify's default 0.5, byte-identical to analyze with it" \
+    cmp -s "$w/threshold/analysis.json" "$w/local_scores/analysis.json"
 for cfg in jsonl jsonl_lines; do
     path=scores; [ $cfg = jsonl_lines ] && path=lines
     "$BM_BIN" analyze --analysis-config "$w/$cfg.json" --dataset "$w/data.jsonl" --output "$w/$cfg" \
