@@ -1,6 +1,7 @@
 /* Hour partials: each capture hour of an execution reduced once to its cubes and its records'
  * join keys, stored beside the outputs and reused by later executions whose windows cover the
  * hour (docs/partials.md has the format and the rules). */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include "biasmon/bias.h"
@@ -454,19 +455,25 @@ static void partial_note(bm__run *r, int64_t h, const char *why)
 /* Tries the hour's partial: *used = 1 when it was used (the run's account and cubes have the
  * hour), 0 when the hour must be read (why says why, "" when there was no partial). BM_OK, or
  * BM_ENOMEM (the run ends). */
-static int try_partial(bm__run *r, int64_t h, const char *uri, const bm_strlist *inputs, char *why,
-                       size_t whyn, int *used_out, bm_error *err)
+static int try_partial(bm__run *r, int64_t h, const char *uri, const bm_strlist *inputs,
+                       bm_buf *read, int read_rc, const bm_error *read_err, char *why, size_t whyn,
+                       int *used_out, bm_error *err)
 {
-    bm_buf text;
-    bm_buf_init(&text, PARTIAL_MAX);
-    bm_error e;
-    bm_error_clear(&e);
+    bm_buf text = *read; /* the partial as the prefetch read it (up to PREFETCH_MAX bytes) */
+    bm_buf_init(read, PARTIAL_MAX);
+    bm_error e = *read_err;
     decoded o;
     memset(&o, 0, sizeof(o));
     bm_cube *all = NULL, *joined = NULL;
     int used = 0, status = BM_OK;
     why[0] = 0;
-    int rc = bm_store_read(uri, PARTIAL_MAX, &text, &e);
+    int rc = read_rc;
+    if (rc == BM_ELIMIT) { /* larger than a prefetch holds: read now, up to a partial's bound */
+        bm_buf_release(&text);
+        bm_buf_init(&text, PARTIAL_MAX);
+        bm_error_clear(&e);
+        rc = bm_store_read(uri, PARTIAL_MAX, &text, &e);
+    }
     if (rc == BM_ENOMEM) {
         status = bm_error_set(err, BM_ENOMEM, "out of memory");
         goto out;
@@ -589,60 +596,176 @@ out:
     return rc;
 }
 
+/* ==================================================================== reading ahead */
+
+/* What an hour needs before the run can use or rebuild its partial: the listing of its capture
+ * objects and the partial itself. Over S3 each is a request; made one hour after the other on
+ * the run's thread they were most of a reused execution's time (two round trips an hour), so
+ * the next hours' are made on threads while the run takes the current one's. */
+#define PREFETCH_HOURS 4u       /* hours fetched at once; two such batches at most */
+#define PREFETCH_MAX (8u << 20) /* bytes of a partial read ahead; a larger one later */
+
+typedef struct hour_ahead {
+    /* in */
+    const char *root, *proot;
+    const bm_strlist *variants;
+    int64_t h;
+    /* out */
+    int list_rc; /* BM_OK, BM_ELIMIT (more objects than a partial records) or the error */
+    bm_error list_err;
+    bm_strlist inputs; /* "VARIANT/NAME\tSIZE\tSTAMP" */
+    int read_rc;       /* the partial's read (when inputs.n): BM_ELIMIT past PREFETCH_MAX */
+    bm_error read_err;
+    bm_buf text;
+    char uri[4200];
+    pthread_t th;
+    int threaded; /* a thread fetches it */
+    int fetched;
+} hour_ahead;
+
+/* Lists hour a->h's capture objects and reads its partial; touches nothing but *a. */
+static void *fetch_hour(void *arg)
+{
+    hour_ahead *a = arg;
+    char key[32], dir[4200];
+    bm_strlist one = {0};
+    bm__hour_key(a->h, key, sizeof(key));
+    bm_error_clear(&a->list_err);
+    bm_error_clear(&a->read_err);
+    a->list_rc = a->read_rc = BM_OK;
+    for (size_t v = 0; !a->list_rc && v < a->variants->n; v++) {
+        char vdir[4096];
+        bm_strlist_release(&one);
+        if (bm_uri_join(a->root, a->variants->v[v], vdir, sizeof(vdir)) ||
+            bm_uri_join(vdir, key, dir, sizeof(dir))) {
+            a->list_rc = bm_error_set(&a->list_err, BM_ELIMIT,
+                                      "the hour folder %s of variant %s has a URI longer than "
+                                      "%zu bytes",
+                                      key, a->variants->v[v], sizeof(vdir) - 1);
+            break;
+        }
+        if ((a->list_rc = bm_store_list_stamped(dir, PARTIAL_INPUTS, &one, &a->list_err))) break;
+        for (size_t k = 0; !a->list_rc && k < one.n; k++) {
+            char entry[8400];
+            int n = snprintf(entry, sizeof(entry), "%s/%s", a->variants->v[v], one.v[k]);
+            if (n < 0 || (size_t)n >= sizeof(entry) ||
+                bm_strlist_push(&a->inputs, entry, (size_t)n))
+                a->list_rc = bm_error_set(&a->list_err, BM_ENOMEM, "out of memory");
+        }
+    }
+    bm_strlist_release(&one);
+    snprintf(a->uri, sizeof(a->uri), "%s/%s.bmp", a->proot, key);
+    if (!a->list_rc && a->inputs.n)
+        a->read_rc = bm_store_read(a->uri, PREFETCH_MAX, &a->text, &a->read_err);
+    return NULL;
+}
+
+/* Starts hours [from, from + PREFETCH_HOURS) of hs into batch b: on threads when ahead, else
+ * (local files, or a thread that cannot start) in fetch_wait, on the run's thread. */
+static void fetch_start(hour_ahead *b, size_t from, const bm__hours *hs, const char *root,
+                        const char *proot, const bm_strlist *variants, int ahead)
+{
+    for (size_t k = 0; k < PREFETCH_HOURS; k++) {
+        hour_ahead *a = &b[k];
+        memset(a, 0, sizeof(*a));
+        if (from + k >= hs->n) continue;
+        a->root = root;
+        a->proot = proot;
+        a->variants = variants;
+        a->h = hs->v[from + k];
+        bm_buf_init(&a->text, PREFETCH_MAX);
+        a->threaded = ahead && !pthread_create(&a->th, NULL, fetch_hour, a);
+    }
+}
+
+/* Hour a's listing and partial, fetched (waiting for its thread, or here). */
+static void fetch_wait(hour_ahead *a)
+{
+    if (a->threaded)
+        pthread_join(a->th, NULL);
+    else if (a->root && !a->fetched)
+        fetch_hour(a);
+    a->threaded = 0;
+    a->fetched = 1;
+}
+
+/* Frees what hour a holds, its thread ended first; an hour not fetched is not fetched now. */
+static void fetch_release(hour_ahead *a)
+{
+    if (a->threaded) pthread_join(a->th, NULL);
+    a->threaded = 0;
+    bm_strlist_release(&a->inputs);
+    bm_buf_release(&a->text);
+    a->root = NULL;
+}
+
 int bm__read_capture_hours(bm__run *r, const char *root, const bm_strlist *variants,
                            const bm__hours *hs, bm_error *err)
 {
     int rc = BM_OK;
-    bm_strlist inputs = {0}, one = {0};
-    for (size_t i = 0; !rc && i < hs->n && r->res->status != BM_EXEC_FAILED; i++) {
-        int64_t h = hs->v[i];
-        char key[32], uri[4200], dir[4200];
-        bm__hour_key(h, key, sizeof(key));
-        bm_strlist_release(&inputs);
-        /* the hour's capture objects as they are now: "VARIANT/NAME\tSIZE\tSTAMP" */
-        for (size_t v = 0; !rc && v < variants->n; v++) {
-            char vdir[4096];
-            bm_strlist_release(&one);
-            if (bm_uri_join(root, variants->v[v], vdir, sizeof(vdir)) ||
-                bm_uri_join(vdir, key, dir, sizeof(dir))) {
-                rc = bm_error_set(err, BM_ELIMIT,
-                                  "the hour folder %s of variant %s has a URI longer than %zu "
-                                  "bytes",
-                                  key, variants->v[v], sizeof(vdir) - 1);
-                break;
+    /* local files are listed and read on this thread as they come, as before */
+    int ahead = !bm_store_is_local(root) || !bm_store_is_local(r->partials_root);
+    hour_ahead *batch[2] = {NULL, NULL};
+    if (!(batch[0] = bm_calloc(2 * PREFETCH_HOURS, sizeof(hour_ahead))))
+        return bm_error_set(err, BM_ENOMEM, "out of memory");
+    batch[1] = batch[0] + PREFETCH_HOURS;
+    size_t nb = (hs->n + PREFETCH_HOURS - 1) / PREFETCH_HOURS;
+    if (nb && ahead) fetch_start(batch[0], 0, hs, root, r->partials_root, variants, 1);
+    for (size_t b = 0; b < nb; b++) {
+        hour_ahead *cur = batch[b & 1];
+        if (!ahead) fetch_start(cur, b * PREFETCH_HOURS, hs, root, r->partials_root, variants, 0);
+        /* the batch after this one is fetched while this one is taken */
+        if (ahead && b + 1 < nb && !rc && r->res->status != BM_EXEC_FAILED) {
+            for (size_t k = 0; k < PREFETCH_HOURS; k++)
+                fetch_wait(&cur[k]);
+            fetch_start(batch[(b + 1) & 1], (b + 1) * PREFETCH_HOURS, hs, root, r->partials_root,
+                        variants, 1);
+        }
+        for (size_t k = 0; k < PREFETCH_HOURS; k++) {
+            hour_ahead *a = &cur[k];
+            if (!a->root) continue;
+            if (rc || r->res->status == BM_EXEC_FAILED) {
+                fetch_release(a);
+                continue;
             }
-            if ((rc = bm_store_list_stamped(dir, PARTIAL_INPUTS, &one, err))) break;
-            for (size_t k = 0; !rc && k < one.n; k++) {
-                char entry[8400];
-                int n = snprintf(entry, sizeof(entry), "%s/%s", variants->v[v], one.v[k]);
-                if (n < 0 || (size_t)n >= sizeof(entry) ||
-                    bm_strlist_push(&inputs, entry, (size_t)n))
-                    rc = bm_error_set(err, BM_ENOMEM, "out of memory");
+            fetch_wait(a);
+            int64_t h = a->h;
+            if (a->list_rc ==
+                BM_ELIMIT) { /* more objects than a partial records: read it as before */
+                bm__hours single = {&a->h, 1, 1};
+                bm__folder_walk w = {.root = root, .variants = variants, .hs = &single};
+                rc = bm__read_walk(r, &w, bm__read_capture_file, err);
+                fetch_release(a);
+                continue;
             }
+            if (a->list_rc) {
+                *err = a->list_err;
+                rc = a->list_rc;
+                fetch_release(a);
+                continue;
+            }
+            if (!a->inputs.n) { /* nothing captured in the hour: nothing to read */
+                fetch_release(a);
+                continue;
+            }
+            char why[600];
+            int used = 0;
+            rc = try_partial(r, h, a->uri, &a->inputs, &a->text, a->read_rc, &a->read_err, why,
+                             sizeof(why), &used, err);
+            if (!rc && used) r->partials_reused++;
+            if (!rc && !used) {
+                if (why[0]) {
+                    r->partials_rejected++;
+                    partial_note(r, h, why);
+                }
+                rc = build_hour(r, root, variants, h, a->uri, &a->inputs, err);
+            }
+            fetch_release(a);
         }
-        if (rc == BM_ELIMIT) { /* more objects than a partial records: read it as before */
-            bm__hours single = {&hs->v[i], 1, 1};
-            bm__folder_walk w = {.root = root, .variants = variants, .hs = &single};
-            rc = bm__read_walk(r, &w, bm__read_capture_file, err);
-            continue;
-        }
-        if (rc) break;
-        if (!inputs.n) continue; /* nothing captured in the hour: nothing to read */
-        snprintf(uri, sizeof(uri), "%s/%s.bmp", r->partials_root, key);
-        char why[600];
-        int used = 0;
-        if ((rc = try_partial(r, h, uri, &inputs, why, sizeof(why), &used, err))) break;
-        if (used) {
-            r->partials_reused++;
-            continue;
-        }
-        if (why[0]) {
-            r->partials_rejected++;
-            partial_note(r, h, why);
-        }
-        rc = build_hour(r, root, variants, h, uri, &inputs, err);
     }
-    bm_strlist_release(&inputs);
-    bm_strlist_release(&one);
+    /* a batch started and not taken (the run ended early) */
+    for (size_t k = 0; k < 2 * PREFETCH_HOURS; k++)
+        fetch_release(&batch[0][k]);
+    bm_free(batch[0]);
     return rc;
 }
