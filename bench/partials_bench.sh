@@ -7,7 +7,7 @@
 # the next tick (which then rejects that hour's partial and reads it again), as in service.
 # Also, for reference: the -P7D tick with --no-partials (every hour read), at the last tick.
 # Prints a table; asserts nothing about timings (the 7-day tick's analysis.json is checked
-# against the rescan's, byte for byte).
+# against the rescan's byte for byte, and its execution.json but for "partials").
 #
 # Usage: bench/partials_bench.sh [BIASMON] [--dir DIR] [--records-per-hour N] [--reps R]
 #   BIASMON   the biasmon binary (default build-rel/biasmon: a Release build)
@@ -92,7 +92,12 @@ for i in $(seq 1 "$reps"); do
 done
 full=$(one "$dir/jd-full.json" "$T" --no-partials)
 same=no
-cmp -s "$(folder "$dir/out-7d" "$T")/analysis.json" "$(folder "$dir/out-full" "$T")/analysis.json" && same=yes
+cmp -s "$(folder "$dir/out-7d" "$T")/analysis.json" "$(folder "$dir/out-full" "$T")/analysis.json" &&
+    python3 -c 'import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+a.pop("partials"); b.pop("partials")
+sys.exit(a != b)' "$(folder "$dir/out-7d" "$T")/execution.json" "$(folder "$dir/out-full" "$T")/execution.json" &&
+    same=yes
 w1=$(awk '{print $1}' "$dir/ticks.txt" | median); c1=$(awk '{print $2}' "$dir/ticks.txt" | median)
 w7=$(awk '{print $3}' "$dir/ticks.txt" | median); c7=$(awk '{print $4}' "$dir/ticks.txt" | median)
 echo
@@ -101,5 +106,5 @@ echo "  -PT1H window                    $w1  $c1"
 echo "  -P7D window, partials           $w7  $c7"
 echo "  -P7D / -PT1H                    $(awk -v a="$w7" -v b="$w1" 'BEGIN {printf "%.1fx", a / b}')  $(awk -v a="$c7" -v b="$c1" 'BEGIN {printf "%.1fx", a / b}')"
 echo "  -P7D, --no-partials (one tick)  $full"
-echo "  analysis.json of the last -P7D tick identical to the rescan's: $same"
+echo "  analysis.json and execution.json (but partials) of the last -P7D tick identical to the rescan's: $same"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
