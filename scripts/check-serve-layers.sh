@@ -6,7 +6,7 @@
 # A file of lib/serve/ not in LAYERS fails: place it.
 # Usage: scripts/check-serve-layers.sh BUILD_DIR     exit 0 clean, 1 violations, 2 cannot check
 set -u
-LAYERS=(service ops scheduler processing workers metrics webhooks runtime invoke models client base)
+LAYERS=(service ui series ops scheduler processing workers metrics webhooks runtime invoke models client base)
 build=${1:?usage: check-serve-layers.sh BUILD_DIR}
 objdir="$build/CMakeFiles/biasmon_core.dir/lib/serve"
 [ -d "$objdir" ] || { echo "check-serve-layers: no objects in $objdir (build first)" >&2; exit 2; }

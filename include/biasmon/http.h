@@ -113,6 +113,9 @@ bm_http_response *bm_http_deferred_response(bm_http_deferred *d);
  * any thread. When the response cannot be built (out of memory) the connection is closed. */
 void bm_http_deferred_finish(bm_http_deferred *d);
 
+/* 1 when host is a loopback literal: 127.0.0.0/8, ::1 or ::ffff:127.x.y.z (brackets allowed).
+ * Anything else, wildcards (0.0.0.0, ::) and NULL included, reaches beyond this machine: 0. */
+int bm_http_host_is_loopback(const char *host);
 /* Stops accepting, finishes requests in flight, frees the server. NULL is a no-op.
  * Requests arriving meanwhile get 503 with Connection: close; requests in flight get up to
  * timeout_s + 1 seconds to complete before their connections are closed. */

@@ -2,6 +2,7 @@
 #ifndef BIASMON_REPORTDOC_H
 #define BIASMON_REPORTDOC_H
 
+#include <stdint.h>
 #include <jansson.h>
 #include "biasmon/common.h"
 
@@ -66,5 +67,57 @@ int bm_report_text(const bm_report_input *in, bm_buf *out) BM_MUST_CHECK;
 /* One sentence (English) on what a metric measures and which sign favours whom, for any of the
  * 21 metric codes ("DI", "CDDL", ...); NULL for an unknown code. Static storage. */
 const char *bm_report_metric_meaning(const char *code);
+
+/* A page being written: every call appends to b unless an earlier one failed, so a page is
+ * written as a list of calls and rc checked once at the end (BM_OK, BM_ELIMIT, BM_ENOMEM, or
+ * BM_EINTERNAL for a bm_html_putf longer than 600 bytes: only numbers and fixed words go there). */
+typedef struct bm_html_out {
+    bm_buf *b;
+    int rc;
+} bm_html_out;
+void bm_html_put(bm_html_out *o, const char *s);
+void bm_html_putf(bm_html_out *o, const char *fmt, ...) BM_PRINTF(2, 3);
+void bm_html_esc(bm_html_out *o, const char *s); /* s escaped as bm_html_escape does */
+
+/* Appends s to out escaped for HTML element content and quoted attributes alike (& < > " ' as
+ * entities); NULL appends nothing. BM_OK, BM_ELIMIT (out's max) or BM_ENOMEM. */
+int bm_html_escape(bm_buf *out, const char *s) BM_MUST_CHECK;
+
+/* A metric value (a JSON number, "Infinity"/"-Infinity" or another string, null) as text in buf:
+ * exact (1) as analysis.json has it (Python's repr of a float, the string, "null"), or as a person
+ * reads it (0): 4 decimals (%.4e from 1e6 on), infinities as their sign, "n/a" for null. */
+void bm_report_value_text(json_t *v, int exact, char *buf, size_t n);
+
+/* A table cell of a metric value: <td class="num CLS" data-value="EXACT">SHOWN</td>, the texts of
+ * bm_report_value_text (escaped). */
+void bm_report_value_cell(bm_html_out *o, const char *cls, json_t *v);
+
+/* One point of a metric's time series (an execution). */
+typedef struct bm_report_point {
+    int64_t t;     /* the scheduled time, epoch seconds */
+    double value;  /* NAN: none (errored metric); +-INFINITY drawn at the chart's edge */
+    double lo, hi; /* the statistical rule's interval around the baseline; NAN: none */
+    int violated;  /* 1: marked as a violation */
+} bm_report_point;
+
+typedef struct bm_report_series {
+    const char *metric;         /* its code ("DI"...), for the neutral value (1 for DI, else 0) */
+    const bm_report_point *pts; /* n points, ascending t */
+    size_t n;
+    double baseline; /* NAN: no baseline line */
+    int64_t t0, t1;  /* the time axis (t0 < t1) */
+} bm_report_series;
+
+/* Appends an inline SVG chart of a series to out (no script, nothing fetched): the value as a
+ * line (broken where there is none), the baseline as a line, the interval as a shaded band, the
+ * violations as red marks, the value axis' bounds and the time axis' ends as labels. The svg
+ * element has class "series" and data-points / data-violations with the counts drawn. BM_OK,
+ * BM_EINVAL (no series), BM_ELIMIT or BM_ENOMEM (out holds a partial chart then). */
+int bm_report_series_svg(const bm_report_series *s, bm_buf *out) BM_MUST_CHECK;
+
+/* Appends a small inline SVG bar chart of the violations of n executions, oldest first: a bar per
+ * execution as high as its violations (counts[i] >= 0), a grey mark for a failed one (-1), nothing
+ * for one without an outcome (-2). Returns as bm_report_series_svg. */
+int bm_report_sparkline_svg(const int64_t *counts, size_t n, bm_buf *out) BM_MUST_CHECK;
 
 #endif

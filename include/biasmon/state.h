@@ -81,6 +81,11 @@ int bm_state_exec_get(bm_state *s, int64_t id, bm_exec_record *out, bm_error *er
  * at most max rows (0: no limit). The caller frees *out with bm_free. */
 int bm_state_exec_list(bm_state *s, const char *schedule, const char *status, size_t max,
                        bm_exec_record **out, size_t *n, bm_error *err) BM_MUST_CHECK;
+/* The executions of a schedule scheduled before `before` (epoch seconds; INT64_MAX: all), newest
+ * scheduled first, at most max (>= 1) of them: a page of a schedule's history, found through the
+ * (schedule, scheduled_time) index. The caller frees *out with bm_free. */
+int bm_state_exec_recent(bm_state *s, const char *schedule, int64_t before, size_t max,
+                         bm_exec_record **out, size_t *n, bm_error *err) BM_MUST_CHECK;
 /* The execution with the latest created time of a schedule; BM_ENOTFOUND when none. */
 int bm_state_exec_latest(bm_state *s, const char *schedule, bm_exec_record *out,
                          bm_error *err) BM_MUST_CHECK;

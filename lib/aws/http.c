@@ -897,3 +897,21 @@ void bm_http_stop(bm_http_server *s)
     MHD_stop_daemon(s->daemon);
     server_free(s);
 }
+
+int bm_http_host_is_loopback(const char *host)
+{
+    char h[64];
+    size_t n = host ? strlen(host) : 0;
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') host++, n -= 2;
+    if (!n || n >= sizeof(h)) return 0;
+    memcpy(h, host, n);
+    h[n] = 0;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, h, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, h, &a6) == 1) {
+        if (IN6_IS_ADDR_LOOPBACK(&a6)) return 1;
+        return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+    }
+    return 0;
+}

@@ -83,56 +83,11 @@ const char *bm_report_metric_meaning(const char *code)
 
 /* ---- a writer with a sticky status: after the first failure every call does nothing ---- */
 
-typedef struct out {
-    bm_buf *b;
-    int rc;
-} out;
-
-static void put(out *o, const char *s)
-{
-    if (!o->rc) o->rc = bm_buf_puts(o->b, s);
-}
-
-static void BM_PRINTF(2, 3) putf(out *o, const char *fmt, ...)
-{
-    if (o->rc) return;
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    /* only numbers and fixed words go through here: longer means a bug in this file */
-    if (n < 0 || (size_t)n >= sizeof(tmp))
-        o->rc = BM_EINTERNAL;
-    else
-        o->rc = bm_buf_append(o->b, tmp, (size_t)n);
-}
-
-/* Text from the inputs, escaped for element content and quoted attributes alike. */
-static void esc(out *o, const char *s)
-{
-    for (const char *p = s; p && *p && !o->rc; p++) {
-        switch (*p) {
-        case '&':
-            put(o, "&amp;");
-            break;
-        case '<':
-            put(o, "&lt;");
-            break;
-        case '>':
-            put(o, "&gt;");
-            break;
-        case '"':
-            put(o, "&quot;");
-            break;
-        case '\'':
-            put(o, "&#39;");
-            break;
-        default:
-            o->rc = bm_buf_putc(o->b, *p);
-        }
-    }
-}
+/* The page is written through bm_html_out (chart.c): put, putf and esc below are its calls. */
+typedef bm_html_out out;
+#define put bm_html_put
+#define putf bm_html_putf
+#define esc bm_html_esc
 
 static const char *str(json_t *o, const char *key)
 {
@@ -155,24 +110,19 @@ static int number(json_t *v, double *x)
     return 0;
 }
 
-/* The exact value as analysis.json has it (repr of a float, the string otherwise). */
-static void exact(json_t *v, char *buf, size_t n)
-{
-    if (json_is_integer(v))
-        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        bm_py_float_repr(json_real_value(v), buf, n);
-    else if (json_is_string(v))
-        snprintf(buf, n, "%s", json_string_value(v));
-    else
-        snprintf(buf, n, "null");
-}
-
-/* The value as a person reads it: 4 decimals, infinities as the sign. */
-static void shown(json_t *v, char *buf, size_t n)
+void bm_report_value_text(json_t *v, int exact, char *buf, size_t n)
 {
     double x;
-    if (!number(v, &x))
+    if (exact) {
+        if (json_is_integer(v))
+            snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            bm_py_float_repr(json_real_value(v), buf, n);
+        else if (json_is_string(v))
+            snprintf(buf, n, "%s", json_string_value(v));
+        else
+            snprintf(buf, n, "null");
+    } else if (!number(v, &x))
         snprintf(buf, n, "%s", json_is_string(v) ? json_string_value(v) : "n/a");
     else if (isinf(x))
         snprintf(buf, n, "%s", x > 0 ? "+\xe2\x88\x9e" : "\xe2\x88\x92\xe2\x88\x9e");
@@ -182,11 +132,11 @@ static void shown(json_t *v, char *buf, size_t n)
         snprintf(buf, n, "%.4f", x);
 }
 
-static void value_cell(out *o, const char *cls, json_t *v)
+void bm_report_value_cell(bm_html_out *o, const char *cls, json_t *v)
 {
     char ex[64], sh[64];
-    exact(v, ex, sizeof(ex));
-    shown(v, sh, sizeof(sh));
+    bm_report_value_text(v, 1, ex, sizeof(ex));
+    bm_report_value_text(v, 0, sh, sizeof(sh));
     putf(o, "<td class=\"num %s\" data-value=\"", cls);
     esc(o, ex);
     put(o, "\">");
@@ -471,7 +421,7 @@ static json_t *find_evidence(json_t *evidence, const char *facet, const char *va
 static void num_cell(out *o, const char *cls, json_t *v)
 {
     if (json_is_number(v) || json_is_string(v))
-        value_cell(o, cls, v);
+        bm_report_value_cell(o, cls, v);
     else
         putf(o, "<td class=\"num %s\" data-value=\"null\">&ndash;</td>", cls);
 }
@@ -485,7 +435,7 @@ static void count_cell(out *o, const char *cls, json_t *v)
         num_cell(o, cls, v);
         return;
     }
-    exact(v, ex, sizeof(ex));
+    bm_report_value_text(v, 1, ex, sizeof(ex));
     putf(o, "<td class=\"num %s\" data-value=\"", cls);
     esc(o, ex);
     putf(o, "\">%.0f</td>", x);
@@ -531,8 +481,8 @@ static void evidence_row(out *o, int columns, const char *name, json_t *me)
         char ex[64], sh[64];
         for (int k = 0; k < 2; k++) {
             json_t *x = json_array_get(iv, (size_t)k);
-            exact(x, ex, sizeof(ex));
-            shown(x, sh, sizeof(sh));
+            bm_report_value_text(x, 1, ex, sizeof(ex));
+            bm_report_value_text(x, 0, sh, sizeof(sh));
             putf(o, "%s<span class=\"%s\" data-value=\"", k ? ", " : "", k ? "hi" : "lo");
             esc(o, ex);
             put(o, "\">");
@@ -593,13 +543,13 @@ static void metric_row(out *o, const bm_report_input *in, const char *stage, jso
     esc(o, str(m, "description"));
     put(o, "</span></td>");
     if (json_is_number(v) || json_is_string(v))
-        value_cell(o, "value", v);
+        bm_report_value_cell(o, "value", v);
     else {
         put(o, "<td class=\"num value err\" data-value=\"null\">error</td>");
     }
     if (in->baseline) {
         if (bv && (json_is_number(bv) || json_is_string(bv)))
-            value_cell(o, "baseline", bv);
+            bm_report_value_cell(o, "baseline", bv);
         else
             put(o, "<td class=\"num baseline\" data-value=\"null\">&ndash;</td>");
     }

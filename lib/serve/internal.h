@@ -1,9 +1,9 @@
 /* biasmon serve internals shared by its files. They call each other in one direction, from the
- * top: service.c (HTTP entry, lifecycle) -> ops.c (the API operations) -> scheduler.c (ticks,
- * executions) -> processing.c (Clarify processing jobs) -> workers.c (the process pool) ->
- * metrics.c -> webhooks.c (notifications) -> runtime.c (InvokeEndpoint, capture) -> invoke.c (the
- * invocation engine) -> models.c -> client.c -> base.c (logging, ARNs, the scheduler's doorbell,
- * URI checks).
+ * top: service.c (HTTP entry, lifecycle) -> ui.c (the dashboard) -> series.c (its index) -> ops.c
+ * (the API operations) -> scheduler.c (ticks, executions) -> processing.c (Clarify processing jobs)
+ * -> workers.c (the process pool) -> metrics.c -> webhooks.c (notifications) -> runtime.c
+ * (InvokeEndpoint, capture) -> invoke.c (the invocation engine) -> models.c -> client.c -> base.c
+ * (logging, ARNs, the scheduler's doorbell, URI checks).
  * scripts/check-serve-layers.sh holds the order (docs/design.md). */
 #ifndef BIASMON_SERVE_INTERNAL_H
 #define BIASMON_SERVE_INTERNAL_H
@@ -16,6 +16,7 @@
 #include "biasmon/state.h"
 
 #define BM__MAX_WORKERS 64
+#define BM__UI_TOKEN_MAX 128
 
 typedef struct bm__worker {
     pid_t pid;       /* 0: free slot */
@@ -66,6 +67,12 @@ struct bm_service {
     struct bm__runtime *runtime;
     /* webhook notifications of finished executions (webhooks.c) */
     struct bm__webhooks *webhooks;
+    /* the dashboard (ui.c): its token (DATA_DIR/ui-token), needed when the service listens
+     * beyond loopback, and the cookie that carries it; series_mu: one sync of the index at once */
+    int ui_token_required;
+    char ui_token[BM__UI_TOKEN_MAX + 1];
+    char ui_cookie[BM__UI_TOKEN_MAX + 64];
+    pthread_mutex_t series_mu;
 };
 
 /* ---- base.c ---- */
@@ -89,6 +96,38 @@ extern const char *const bm__endpoint_config_uris[];
  * failure err->path is "$.<member>" and the code BM_EINVAL (ValidationException) or BM_EACCESS
  * (AccessDeniedException). */
 int bm__check_uris(json_t *doc, const char *const *members, bm_error *err);
+
+/* ---- ui.c ---- */
+
+/* Reads DATA_DIR/ui-token (letters and digits, 32-128 of them; refused when group or others may
+ * read it), or creates it with 32 random bytes in hex, mode 0600; decides whether the dashboard
+ * needs it (the listen address is not loopback). BM_EINVAL / BM_EIO with err naming the file. */
+int bm__ui_start(bm_service *s, bm_error *err) BM_MUST_CHECK;
+/* Answers GET /ui and the paths below it (the overview, /ui/schedules/NAME, an execution's
+ * report.html and analysis.json, /ui/login?token=...): returns 1 when req was the dashboard's,
+ * 0 (res untouched) otherwise. Read-only; security headers on every answer. */
+int bm__ui_handle(bm_service *s, const bm_http_request *req, bm_http_response *res);
+
+/* ---- series.c ---- */
+
+/* DATA_DIR/series/<schedule, lower-cased>.jsonl; BM_EINVAL for a name that is not a schedule's,
+ * BM_ELIMIT when out is too small. */
+int bm__series_path(const char *data_dir, const char *schedule, char *out, size_t n) BM_MUST_CHECK;
+/* The latest max executions of a schedule, oldest first, as a new JSON array of objects: id, t
+ * (the scheduled time), st (status), v (violations) and, for a completed execution whose
+ * analysis.json could be read, end (its end time) and m: one array per metric of each facet
+ * entry, [stage (0 pre-training, 1 post-training), facet, facet value, metric, value (as in
+ * analysis.json), the baseline's value or null, the statistical rule's interval low and high (the
+ * baseline +- threshold x SE of its first test) or null, violated]. The values of completed
+ * executions come from the schedule's index file; those missing from it (or whose end time
+ * changed: a re-run) are read from their outputs and the file is rewritten atomically with the
+ * executions of this window only. A file that cannot be written is logged, not an error. */
+int bm__series_load(bm_service *s, const char *schedule, size_t max, json_t **out,
+                    bm_error *err) BM_MUST_CHECK;
+/* Writes lines (objects as above) as the schedule's index file in data_dir (whose series/
+ * folder must exist), replacing it whole. */
+int bm__series_save(const char *data_dir, const char *schedule, json_t *lines,
+                    bm_error *err) BM_MUST_CHECK;
 
 /* ---- ops.c ---- */
 

@@ -69,6 +69,7 @@ static int authenticate(bm_service *s, const bm_http_request *req, bm_http_respo
 static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
 {
     bm_service *s = ctx;
+    if (bm__ui_handle(s, req, res)) return;
     if (!strcmp(req->method, "GET") && !strcmp(req->path, "/metrics")) {
         res->status = 200;
         res->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -95,7 +96,7 @@ static void handle(void *ctx, const bm_http_request *req, bm_http_response *res)
     if (strcmp(req->method, "POST") || strcmp(req->path, "/")) {
         bm_awsjson_error(res, 404, "UnknownOperationException",
                          "biasmon serves POST / (AWS JSON 1.1), POST "
-                         "/endpoints/{name}/invocations, GET /metrics and GET /health");
+                         "/endpoints/{name}/invocations, GET /metrics, GET /health and GET /ui");
         return;
     }
     if (!authenticate(s, req, res)) return;
@@ -256,6 +257,7 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     pthread_mutex_init(&s->pj_mu, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_mutex_init(&s->metrics_mu, NULL);
+    pthread_mutex_init(&s->series_mu, NULL);
     bm_clock_init(&s->clock, cfg->time_scale, cfg->time_start);
     char path[1200];
     if (bm_mkdirs(s->data_dir, err)) goto fail;
@@ -265,6 +267,7 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     if (bm_credentials_load(s->data_dir, s->key_id, sizeof(s->key_id), s->key_secret,
                             sizeof(s->key_secret), err))
         goto fail;
+    if (bm__ui_start(s, err)) goto fail;
     snprintf(path, sizeof(path), "%s/state.db", s->data_dir);
     if (bm_state_open(path, &s->db, err)) goto fail;
     if (!(s->metrics_cache = json_object())) {
@@ -291,9 +294,9 @@ bm_service *bm_service_start(const bm_service_config *cfg, bm_error *err)
     char roots[1200];
     bm_store_roots(roots, sizeof(roots));
     bm__log(s, BM_LOG_INFO, "listening",
-            "host=%s port=%d auth=%s data_dir=%s time_scale=%g roots=\"%s\"",
+            "host=%s port=%d auth=%s ui_token=%s data_dir=%s time_scale=%g roots=\"%s\"",
             cfg->host ? cfg->host : "127.0.0.1", bm_http_port(s->http), cfg->auth ? "sigv4" : "off",
-            s->data_dir, s->clock.scale, roots);
+            s->ui_token_required ? "required" : "off", s->data_dir, s->clock.scale, roots);
     return s;
 fail:
     bm_service_stop(s, 0);
@@ -325,6 +328,7 @@ void bm_service_stop(bm_service *s, int grace_s)
     pthread_mutex_destroy(&s->pj_mu);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->metrics_mu);
+    pthread_mutex_destroy(&s->series_mu);
     memset(s->key_secret, 0, sizeof(s->key_secret));
     if (s->lock_fd >= 0) close(s->lock_fd); /* the last thing: releases the data directory */
     bm__log(s, BM_LOG_INFO, "stopped", "data_dir=%s", s->data_dir);

@@ -89,6 +89,7 @@ enum {
     ST_EXEC_LIST_STATUS,
     ST_EXEC_LIST_BOTH,
     ST_EXEC_LATEST,
+    ST_EXEC_RECENT,
     ST_EXEC_FAIL_UNFINISHED,
     ST_TAG_UPSERT,
     ST_TAG_COUNT,
@@ -134,6 +135,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                            " ORDER BY scheduled_time, id LIMIT ?3"),
     [ST_EXEC_LATEST] = ("SELECT " EXEC_COLUMNS " FROM executions WHERE schedule = ?1"
                         " ORDER BY created DESC, id DESC LIMIT 1"),
+    [ST_EXEC_RECENT] = ("SELECT " EXEC_COLUMNS " FROM executions WHERE schedule = ?1"
+                        " AND scheduled_time < ?4 ORDER BY scheduled_time DESC, id DESC LIMIT ?3"),
     [ST_EXEC_FAIL_UNFINISHED] =
         ("UPDATE executions SET status = 'Failed', failure_reason = ?1,"
          " modified = ?2, ended = CASE WHEN ended = 0 THEN ?2 ELSE ended END"
@@ -864,6 +867,31 @@ static int read_exec(bm_state *s, sqlite3_stmt *st, bm_exec_record *out, bm_erro
     return r;
 }
 
+/* Every row of a prepared execution query into a growing array (*v, *len); on error *v holds
+ * what was read so far, for the caller to free. */
+static int read_execs(bm_state *s, sqlite3_stmt *st, bm_exec_record **v, size_t *len, bm_error *err,
+                      const char *op)
+{
+    size_t cap = 0;
+    int row = 0, r;
+    for (;;) {
+        if ((r = step_row(s, st, &row, err, op)) != BM_OK || !row) break;
+        if (*len == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            bm_exec_record *nv = bm_reallocarray(*v, ncap, sizeof(**v));
+            if (!nv) {
+                r = bm_error_set(err, BM_ENOMEM, "state: %s: out of memory", op);
+                break;
+            }
+            *v = nv;
+            cap = ncap;
+        }
+        if ((r = read_exec(s, st, &(*v)[*len], err, op)) != BM_OK) break;
+        (*len)++;
+    }
+    return r;
+}
+
 int bm_state_exec_insert(bm_state *s, bm_exec_record *rec, bm_error *err)
 {
     char op[160];
@@ -970,55 +998,31 @@ int bm_state_exec_latest(bm_state *s, const char *schedule, bm_exec_record *out,
     return exec_one(s, ST_EXEC_LATEST, 0, schedule, out, err, op);
 }
 
-int bm_state_exec_list(bm_state *s, const char *schedule, const char *status, size_t max,
-                       bm_exec_record **out, size_t *n, bm_error *err)
+/* The rows of a list statement (ST_EXEC_LIST_*, ST_EXEC_RECENT): ?1 the schedule and ?2 the
+ * status when given, ?3 the limit (-1: none), ?4 `before` for ST_EXEC_RECENT. */
+static int list_execs(bm_state *s, int id, const char *schedule, const char *status,
+                      sqlite3_int64 limit, int64_t before, bm_exec_record **out, size_t *n,
+                      bm_error *err, const char *op)
 {
-    char op[160];
     sqlite3_stmt *st = NULL;
     bm_exec_record *v = NULL;
-    size_t len = 0, cap = 0;
-    int locked = 0, row = 0, r = BM_OK;
-    snprintf(op, sizeof(op), "listing executions%s%.63s", schedule ? " of " : "",
-             schedule ? schedule : "");
-    if (out) *out = NULL;
-    if (n) *n = 0;
-    if (schedule) r = check_text(schedule, sizeof(v->schedule), 0, "the schedule", err, op);
-    if (r == BM_OK && status) r = check_text(status, sizeof(v->status), 0, "the status", err, op);
-    if (r == BM_OK && (!s || !out || !n))
-        r = bm_error_set(err, BM_EINVAL, "state: %s: no state or result", op);
-    if (r != BM_OK) goto out;
-    int id = schedule ? (status ? ST_EXEC_LIST_BOTH : ST_EXEC_LIST_SCHEDULE)
-                      : (status ? ST_EXEC_LIST_STATUS : ST_EXEC_LIST_ALL);
+    size_t len = 0;
     enter(s);
-    locked = 1;
-    if ((r = stmt(s, id, &st, err, op)) != BM_OK) goto out;
+    int r = stmt(s, id, &st, err, op);
+    if (r != BM_OK) goto out;
     int rc = SQLITE_OK;
     if (schedule) rc = sqlite3_bind_text(st, 1, schedule, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK && status) rc = sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 3, max && max <= INT64_MAX ? (sqlite3_int64)max : -1);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, limit);
+    if (rc == SQLITE_OK && id == ST_EXEC_RECENT) rc = sqlite3_bind_int64(st, 4, before);
     if (rc != SQLITE_OK) {
         r = db_fail(s->db, rc, err, op);
         goto out;
     }
-    for (;;) {
-        if ((r = step_row(s, st, &row, err, op)) != BM_OK || !row) break;
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            bm_exec_record *nv = bm_reallocarray(v, ncap, sizeof(*v));
-            if (!nv) {
-                r = bm_error_set(err, BM_ENOMEM, "state: %s: out of memory", op);
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        if ((r = read_exec(s, st, &v[len], err, op)) != BM_OK) break;
-        len++;
-    }
+    r = read_execs(s, st, &v, &len, err, op);
 out:
     stmt_done(st);
-    if (locked) leave(s);
+    leave(s);
     if (r != BM_OK) {
         bm_free(v);
     } else {
@@ -1026,6 +1030,45 @@ out:
         *n = len;
     }
     return r;
+}
+
+int bm_state_exec_list(bm_state *s, const char *schedule, const char *status, size_t max,
+                       bm_exec_record **out, size_t *n, bm_error *err)
+{
+    char op[160];
+    int r = BM_OK;
+    snprintf(op, sizeof(op), "listing executions%s%.63s", schedule ? " of " : "",
+             schedule ? schedule : "");
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    if (schedule)
+        r = check_text(schedule, sizeof(((bm_exec_record *)0)->schedule), 0, "the schedule", err,
+                       op);
+    if (r == BM_OK && status)
+        r = check_text(status, sizeof(((bm_exec_record *)0)->status), 0, "the status", err, op);
+    if (r == BM_OK && (!s || !out || !n))
+        r = bm_error_set(err, BM_EINVAL, "state: %s: no state or result", op);
+    if (r != BM_OK) return r;
+    int id = schedule ? (status ? ST_EXEC_LIST_BOTH : ST_EXEC_LIST_SCHEDULE)
+                      : (status ? ST_EXEC_LIST_STATUS : ST_EXEC_LIST_ALL);
+    return list_execs(s, id, schedule, status, max && max <= INT64_MAX ? (sqlite3_int64)max : -1, 0,
+                      out, n, err, op);
+}
+
+int bm_state_exec_recent(bm_state *s, const char *schedule, int64_t before, size_t max,
+                         bm_exec_record **out, size_t *n, bm_error *err)
+{
+    char op[160];
+    snprintf(op, sizeof(op), "listing the recent executions of %.63s", schedule ? schedule : "");
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    int r =
+        check_text(schedule, sizeof(((bm_exec_record *)0)->schedule), 0, "the schedule", err, op);
+    if (r == BM_OK && (!s || !out || !n || !max))
+        r = bm_error_set(err, BM_EINVAL, "state: %s: no state, result or maximum", op);
+    if (r != BM_OK) return r;
+    return list_execs(s, ST_EXEC_RECENT, schedule, NULL,
+                      max <= INT64_MAX ? (sqlite3_int64)max : INT64_MAX, before, out, n, err, op);
 }
 
 int bm_state_exec_fail_unfinished(bm_state *s, const char *reason, double now, size_t *count,

@@ -10,8 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "biasmon/http.h"
 #include "biasmon/isotime.h"
 #include "biasmon/service.h"
 #include "biasmon/store.h"
@@ -305,20 +304,6 @@ static void log_line(void *ctx, bm_log_level lvl, const char *event, const char 
     pthread_mutex_unlock(&log_mu);
 }
 
-/* 1 when host is a loopback literal: 127.0.0.0/8, ::1 or ::ffff:127.x.y.z. Anything else,
- * wildcards (0.0.0.0, ::) included, reaches beyond this machine. */
-static int is_loopback(const char *host)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, host, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, host, &a6) == 1) {
-        if (IN6_IS_ADDR_LOOPBACK(&a6)) return 1;
-        return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
-    }
-    return 0;
-}
-
 /* --webhook-on: violations, failed and completed, ','-separated (the service checks it again) */
 static int webhook_events_ok(const char *v)
 {
@@ -460,7 +445,7 @@ int bm_cmd_serve(int argc, char **argv)
         problem = "--webhook-url must be an http:// or https:// URL";
     else if (!webhook_events_ok(ss.webhook_on))
         problem = "--webhook-on must be a ','-separated list of violations, failed and completed";
-    else if (!ss.auth && !is_loopback(host) && !ss.allow_unauthenticated_remote)
+    else if (!ss.auth && !bm_http_host_is_loopback(host) && !ss.allow_unauthenticated_remote)
         problem =
             "--auth off on an address other than loopback would let anyone on the network change "
             "schedules; listen on 127.0.0.1, keep --auth on, or add --allow-unauthenticated-remote "
@@ -580,7 +565,7 @@ int bm_cmd_serve(int argc, char **argv)
                      (long)getpid(), host, bm_service_port(s), strchr(host, ':') ? "[" : "", host,
                      strchr(host, ':') ? "]" : "", bm_service_port(s), ss.region);
     if (bm_write_file_atomic(path, body, (size_t)n, &err)) bm_cli_error(&err);
-    if (!ss.auth && !is_loopback(host) && level >= BM_LOG_WARN) {
+    if (!ss.auth && !bm_http_host_is_loopback(host) && level >= BM_LOG_WARN) {
         char fields[300];
         snprintf(fields, sizeof(fields),
                  "host=%s msg=\"--auth off on a non-loopback address: anyone who can reach the "

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,57 @@ static void test_notebook(void **state)
     json_decref(acc);
 }
 
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+/* The dashboard's charts: a point per value, gaps where there is none, a mark per violation, a
+ * band only where an interval exists, the baseline line only with a baseline. */
+static void test_series_and_sparkline(void **state)
+{
+    (void)state;
+    bm_report_point pts[5] = {
+        {0, 0.8, NAN, NAN, 0},          {3600, NAN, NAN, NAN, 0},   {7200, 0.7, 0.6, 0.9, 1},
+        {10800, INFINITY, 0.6, 0.9, 1}, {14400, 0.75, 0.6, 0.9, 0},
+    };
+    bm_report_series sr = {"DI", pts, 5, 0.8, 0, 14400};
+    bm_buf b;
+    bm_buf_init(&b, 1 << 20);
+    assert_int_equal(bm_report_series_svg(&sr, &b), BM_OK);
+    assert_non_null(strstr(b.data, "data-points=\"4\" data-violations=\"2\""));
+    assert_int_equal(count(b.data, "<circle class=\"viol\""), 2);
+    assert_int_equal(count(b.data, "<path class=\"band\""), 1); /* one run of intervals */
+    assert_int_equal(count(b.data, "<line class=\"base\""), 1);
+    assert_int_equal(count(b.data, "<circle class=\"dot\""), 1); /* 0.8 alone before the gap */
+    assert_int_equal(count(b.data, "M"), 3); /* the line starts twice, the band once */
+    assert_non_null(strstr(b.data, ">1970-01-01 00:00<")); /* the time axis' ends */
+    assert_non_null(strstr(b.data, ">1970-01-01 04:00<"));
+    bm_buf_reset(&b);
+    sr.baseline = NAN;
+    for (int k = 0; k < 5; k++)
+        pts[k].lo = pts[k].hi = NAN, pts[k].violated = 0;
+    assert_int_equal(bm_report_series_svg(&sr, &b), BM_OK);
+    assert_int_equal(count(b.data, "class=\"band\""), 0);
+    assert_int_equal(count(b.data, "class=\"base\""), 0);
+    assert_int_equal(count(b.data, "class=\"viol\""), 0);
+    sr.t1 = sr.t0;
+    assert_int_equal(bm_report_series_svg(&sr, &b), BM_EINVAL);
+    bm_buf_reset(&b);
+    int64_t c[4] = {0, 3, -1, -2};
+    assert_int_equal(bm_report_sparkline_svg(c, 4, &b), BM_OK);
+    assert_int_equal(count(b.data, "class=\"viol\""), 1);
+    assert_int_equal(count(b.data, "class=\"failed\""), 1);
+    bm_buf_reset(&b);
+    assert_int_equal(bm_html_escape(&b, "<a href=\"x\">&'</a>"), BM_OK);
+    assert_int_equal(bm_buf_putc(&b, 0), BM_OK);
+    assert_string_equal(b.data, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+    bm_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_refusals_and_bounds),
         cmocka_unit_test(test_allocation_failure),
         cmocka_unit_test(test_notebook),
+        cmocka_unit_test(test_series_and_sparkline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -685,6 +685,40 @@ static void test_exec_latest(void **state)
     FAILS(BM_EINVAL, bm_state_exec_latest(f->s, "", &got, &e_));
 }
 
+/* A page of a schedule's history: newest scheduled first, before a time, at most max. */
+static void test_exec_recent(void **state)
+{
+    fixture *f = *state;
+    bm_exec_record *v = NULL;
+    size_t n = 0;
+    const int64_t ticks[] = {7200, 3600, 14400, 10800, 0}; /* inserted out of order */
+    int64_t ids[5];
+    for (int k = 0; k < 5; k++) {
+        bm_exec_record x = make_exec("s", ticks[k], 100.0 + k);
+        OK(bm_state_exec_insert(f->s, &x, &e_));
+        ids[k] = x.id;
+    }
+    bm_exec_record other = make_exec("t", 99999, 1.0);
+    OK(bm_state_exec_insert(f->s, &other, &e_));
+    OK(bm_state_exec_recent(f->s, "S", INT64_MAX, 10, &v, &n, &e_));
+    assert_int_equal(n, 5);
+    int64_t want[] = {ids[2], ids[3], ids[0], ids[1], ids[4]};
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(v[k].id, want[k]);
+    bm_free(v);
+    /* the next page: before the last one shown, at most 2 */
+    OK(bm_state_exec_recent(f->s, "s", 7200, 2, &v, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].id, ids[1]);
+    assert_int_equal(v[1].id, ids[4]);
+    bm_free(v);
+    OK(bm_state_exec_recent(f->s, "s", 0, 2, &v, &n, &e_));
+    assert_int_equal(n, 0);
+    assert_null(v);
+    FAILS(BM_EINVAL, bm_state_exec_recent(f->s, "s", INT64_MAX, 0, &v, &n, &e_));
+    FAILS(BM_EINVAL, bm_state_exec_recent(f->s, "", INT64_MAX, 1, &v, &n, &e_));
+}
+
 static void test_exec_fail_unfinished(void **state)
 {
     fixture *f = *state;
@@ -1608,6 +1642,7 @@ int main(void)
         T(test_exec_update_get),
         T(test_exec_list_filters_and_order),
         T(test_exec_latest),
+        T(test_exec_recent),
         T(test_exec_fail_unfinished),
         T(test_tags),
         T(test_tags_limit),
