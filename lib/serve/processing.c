@@ -504,9 +504,18 @@ static void start(bm_service *s, bm_resource *r)
              "InternalServerError: biasmon cannot prepare the job's folder; see its log", NULL);
         return;
     }
-    char cfg[1100], data[1100], out[1100], model_url[1100];
+    char cfg[1100], data[1100], out[1100], model_url[1100], url_file[1300];
     if (predictor_url(s, r->doc, model_url, sizeof(model_url), why, sizeof(why))) {
         save(s, r, "Failed", why, why);
+        return;
+    }
+    /* the URL goes to the worker in a file of the job's folder, not on its command line, which
+     * any local user can read: it may hold credentials */
+    snprintf(url_file, sizeof(url_file), "%s/model-url", dir);
+    if (model_url[0] && bm_write_file_atomic(url_file, model_url, strlen(model_url), &err)) {
+        bm__log(s, BM_LOG_ERROR, "processing_job_error", "job=%s msg=\"%s\"", r->name, err.msg);
+        save(s, r, "Failed",
+             "InternalServerError: biasmon cannot prepare the job's folder; see its log", NULL);
         return;
     }
     snprintf(cfg, sizeof(cfg), "%s", input_uri(r->doc, "analysis_config"));
@@ -523,8 +532,8 @@ static void start(bm_service *s, bm_resource *r)
     argv[a++] = "--output";
     argv[a++] = out;
     if (model_url[0]) { /* the predictor's model server, which only CreateModel configures */
-        argv[a++] = "--model-url";
-        argv[a++] = model_url;
+        argv[a++] = "--model-url-file";
+        argv[a++] = url_file;
     }
     for (size_t k = 0; k < s->nroots; k++) { /* the worker is confined as this process is */
         argv[a++] = "--confine";

@@ -21,7 +21,8 @@ void bm_cmd_analyze_usage(FILE *out)
 {
     fputs(
         "usage: biasmon analyze --analysis-config URI --dataset URI [--output URI] [--threads N]\n"
-        "                       [--cube URI] [--confine DIR]... [--model-url URL]\n"
+        "                       [--cube URI] [--confine DIR]...\n"
+        "                       [--model-url URL | --model-url-file FILE]\n"
         "\n"
         "Computes SageMaker Clarify's pre-training (CI, DPL, KL, JS, LP, TVD, KS, CDDL) and\n"
         "post-training (AD, CDDPL, DAR, DCA, DCR, DI, DPPL, DRR, FT, GE, RD, SD, TE) bias\n"
@@ -50,6 +51,8 @@ void bm_cmd_analyze_usage(FILE *out)
         "                          predicted_label: the model server the rows' features are\n"
         "                          POSTed to for predictions, as Clarify asks its model\n"
         "                          (biasmon serve passes its model's BIASMON_MODEL_URL)\n"
+        "  --model-url-file FILE   the same URL, read from the first line of FILE (so it is not\n"
+        "                          on a command line other users can read)\n"
         "  --summary               print the summary (rows, headline metrics, report) even when\n"
         "                          stdout is not a terminal\n"
         "  --json                  print {counts, facet_groups, output, report} to stdout\n"
@@ -130,11 +133,13 @@ int bm_cmd_analyze(int argc, char **argv)
         {"summary", no_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'J'},
         {"model-url", required_argument, NULL, 'M'},
+        {"model-url-file", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL, *data_path = NULL, *out_dir = ".", *cube_path = NULL;
     const char *model_url = NULL;
+    char url_buf[4097];
     const char *roots[BM_STORE_MAX_ROOTS];
     size_t nroots = 0;
     int threads = 0, summary = 0, as_json = 0;
@@ -186,6 +191,22 @@ int bm_cmd_analyze(int argc, char **argv)
             }
             model_url = optarg;
             break;
+        case 'F': {
+            FILE *f = fopen(optarg, "r");
+            size_t n = f ? fread(url_buf, 1, sizeof(url_buf) - 1, f) : 0;
+            if (f) fclose(f);
+            url_buf[n] = 0;
+            url_buf[strcspn(url_buf, "\r\n")] = 0;
+            if (!f || (strncmp(url_buf, "http://", 7) && strncmp(url_buf, "https://", 8))) {
+                fprintf(stderr,
+                        "biasmon analyze: --model-url-file: %s must hold an http:// or https:// "
+                        "URL on its first line\n",
+                        f ? "the file" : "cannot read the file; it");
+                return BM_EXIT_USAGE;
+            }
+            model_url = url_buf;
+            break;
+        }
         case 'h':
             bm_cmd_analyze_usage(stdout);
             return BM_EXIT_OK;

@@ -253,5 +253,7 @@ P
 grep -v '^py ' "$w/py.out"
 read -r _ p f < <(grep '^py ' "$w/py.out") || { p=0; f=1; echo "FAIL: the boto3 part did not finish"; cat "$w/py.out"; }
 passes=$((passes + p)); fails=$((fails + f))
+check "the worker got the model's URL in a file of the job's folder, not on its command line" \
+    test "$(cat "$data/processing-jobs/p-label/model-url" 2>/dev/null)" = "$murl/rule/invocations"
 echo "serve_predictor: $passes passed, $fails failed"
 [ "$fails" = 0 ]
