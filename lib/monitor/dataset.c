@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "biasmon/csv.h"
 #include "biasmon/dataset.h"
+#include "biasmon/progress.h"
 #include "biasmon/jmespath.h"
 #include "biasmon/store.h"
 
@@ -59,6 +60,7 @@ static void *range_main(void *arg)
         j->status = j->err.code ? j->err.code : BM_EIO;
         goto out;
     }
+    uint64_t rows = 0, shown = (uint64_t)j->start; /* progress: told every 8192 rows */
     for (;;) {
         bm_csv_record rec;
         int r = bm_csv_next(csv, &rec, &j->err);
@@ -67,6 +69,12 @@ static void *range_main(void *arg)
             goto out;
         }
         if (!rec.nfields) break;
+        if (++rows == 8192) {
+            uint64_t at = (uint64_t)bm_csv_offset(csv);
+            bm_progress_add(at - shown, rows);
+            shown = at;
+            rows = 0;
+        }
         if (rec.nfields > ncols) {
             bm_error_set(&j->err, BM_EPARSE, "expected %zu fields, saw %zu", ncols, rec.nfields);
             bm_error_at(&j->err, j->path, rec.line, (long)ncols + 1, NULL);
@@ -81,6 +89,7 @@ static void *range_main(void *arg)
     }
     j->end = bm_csv_offset(csv);
     j->lines = bm_csv_lines(csv);
+    bm_progress_add((uint64_t)j->end - shown, rows);
     j->status = BM_OK;
 out:
     bm_csv_close(csv);
@@ -368,6 +377,7 @@ static int read_jsonl(const bm_analysis_config *cfg, const char *path, bm_datase
         if (ch == EOF) eof = 1;
         if (eof && line.len == 0) break;
         lineno++;
+        bm_progress_add(line.len + !eof, 1);
         size_t n = line.len;
         while (n &&
                (line.data[n - 1] == '\r' || line.data[n - 1] == ' ' || line.data[n - 1] == '\t'))

@@ -2,6 +2,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "biasmon/progress.h"
 #include "internal.h"
 
 static int each_open_line(bm__run *r, const char *uri, bm__lines *lines, uint64_t *files,
@@ -56,7 +57,12 @@ static int each_open_line(bm__run *r, const char *uri, bm__lines *lines, uint64_
     (*files)++;
     bm__staged *prev = NULL;
     int slot = 0;
+    uint64_t told_rows = 0, told_bytes = 0; /* progress: told every 4096 lines */
     for (;;) {
+        if (told_rows >= 4096) {
+            bm_progress_add(told_bytes, told_rows);
+            told_rows = told_bytes = 0;
+        }
         if (prev && !bm__lines_ready(&l)) {
             rc = two(r, uri, prev, err);
             prev = NULL;
@@ -82,6 +88,8 @@ static int each_open_line(bm__run *r, const char *uri, bm__lines *lines, uint64_
             break;
         }
         if (done) break;
+        told_rows++;
+        told_bytes += line.n + 1;
         if (!line.n) continue;
         bm__staged *s = &r->stage[slot];
         s->lineno = l.line;
@@ -96,6 +104,7 @@ static int each_open_line(bm__run *r, const char *uri, bm__lines *lines, uint64_
         prev = s;
     }
     if (prev && !rc) rc = two(r, uri, prev, err);
+    bm_progress_add(told_bytes, told_rows);
     bm__lines_close(&l);
     return rc;
 }

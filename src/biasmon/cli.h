@@ -37,4 +37,14 @@ int bm_cli_summary_wanted(int flag);
 void bm_cli_summary(const char *dir, const char *baseline_uri, json_t *account, const char *report,
                     int as_json);
 
+/* Progress on stderr while a long run goes (src/biasmon/progress.c): rows and bytes read and the
+ * rate, redrawn in place at most 4 times a second, cleared by _stop. NULL (and nothing shown) when
+ * stderr is not a terminal, with --json, or when it cannot start; _stop(NULL) does nothing. what
+ * names the run ("analyze") and must outlive it. */
+struct bm_cli_progress;
+struct bm_cli_progress *bm_cli_progress_start(const char *what, int as_json);
+/* After the reading: the line then says what the run does now (phase must outlive the run). */
+void bm_cli_progress_phase(struct bm_cli_progress *p, const char *phase);
+void bm_cli_progress_stop(struct bm_cli_progress *p);
+
 #endif

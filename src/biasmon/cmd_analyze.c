@@ -266,9 +266,11 @@ int bm_cmd_analyze(int argc, char **argv)
     }
     /* a config with a predictor and no predicted_label: the model's predictions are added as a
      * column of a temporary copy of the dataset, which is then analysed as one that had them */
+    struct bm_cli_progress *progress = bm_cli_progress_start("analyze", as_json);
     if (cfg.predictor.set && !cfg.predicted_label.set && cfg.post_requested && cfg.post_mask) {
         r = predict(&cfg, data_fd >= 0 ? data_read : data_uri, data_uri, model_url, &pred_fd, &err);
         if (r) {
+            bm_cli_progress_stop(progress);
             if (err.path[0] && !err.file[0]) bm_error_at(&err, config_path, 0, 0, NULL);
             bm_cli_error(&err);
             rc = r == BM_ENOMEM || r == BM_EINTERNAL ? BM_EXIT_INTERNAL : BM_EXIT_INPUT;
@@ -281,12 +283,16 @@ int bm_cmd_analyze(int argc, char **argv)
                          : bm_dataset_read(&cfg, data_uri, threads, &ds, &err);
     }
     if (r) {
+        bm_cli_progress_stop(progress); /* the line is cleared before anything else is printed */
         if (err.path[0] && !err.file[0]) bm_error_at(&err, config_path, 0, 0, NULL);
         bm_cli_error(&err);
         rc = r == BM_ENOMEM || r == BM_EINTERNAL ? BM_EXIT_INTERNAL : BM_EXIT_INPUT;
         goto out;
     }
-    if ((r = bm_cube_analyze(ds.cube, threads, &analysis, &err))) {
+    bm_cli_progress_phase(progress, "computing the metrics");
+    r = bm_cube_analyze(ds.cube, threads, &analysis, &err);
+    bm_cli_progress_stop(progress);
+    if (r) {
         bm_cli_error(&err);
         goto out;
     }

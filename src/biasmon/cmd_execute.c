@@ -186,7 +186,9 @@ int bm_cmd_execute(int argc, char **argv)
     }
     p.job = &jd;
     bm_execution_result res;
+    struct bm_cli_progress *progress = bm_cli_progress_start("execute", as_json);
     r = bm_execute(&p, &res, &err);
+    bm_cli_progress_stop(progress);
     int rc;
     if (r) {
         bm_cli_error(&err);
