@@ -241,14 +241,20 @@ static int predictor_url(bm_service *s, json_t *doc, char *url, size_t n, char *
     bm_error e;
     bm_error_clear(&e);
     bm_resource r, c, m;
-    char mname[64] = "";
+    char mname[64] = "", deployed[2048] = "";
     if (ep) {
         if (bm_state_resource_get(s->db, BM_RES_ENDPOINT, ep, &r, &e)) {
             snprintf(why, whyn,
                      "ClientError: predictor.endpoint_name: the endpoint %s no longer exists", ep);
             return -1;
         }
-        if (bm_state_resource_get(s->db, BM_RES_ENDPOINT_CONFIG, r.ref, &c, &e)) {
+        /* the endpoint's own copy of its config and models (bm__deployment_new), which outlives
+         * DeleteEndpointConfig and DeleteModel as the endpoint does; else its config */
+        json_t *dep = json_object_get(r.doc, BM_DEPLOYMENT_KEY);
+        memset(&c, 0, sizeof(c));
+        if (dep)
+            c.doc = json_incref(dep);
+        else if (bm_state_resource_get(s->db, BM_RES_ENDPOINT_CONFIG, r.ref, &c, &e)) {
             snprintf(why, whyn,
                      "ClientError: predictor.endpoint_name: the configuration of endpoint %s "
                      "does not exist",
@@ -268,9 +274,20 @@ static int predictor_url(bm_service *s, json_t *doc, char *url, size_t n, char *
                 snprintf(mname, sizeof(mname), "%s", mn);
             }
         }
+        const char *du =
+            mname[0] ? json_string_value(json_object_get(json_object_get(dep, "ModelUrls"), mname))
+                     : NULL;
+        if (du) snprintf(deployed, sizeof(deployed), "%s", du);
         bm_resource_release(&c);
         bm_resource_release(&r);
         model = mname;
+        if (deployed[0]) {
+            if (snprintf(url, n, "%s", deployed) < (int)n) return 0;
+            url[0] = 0;
+            snprintf(why, whyn, "ClientError: predictor: the model %s has no usable %s", model,
+                     BM_MODEL_URL_KEY);
+            return -1;
+        }
     }
     if (!model || !model[0] || bm_state_resource_get(s->db, BM_RES_MODEL, model, &m, &e)) {
         snprintf(why, whyn,

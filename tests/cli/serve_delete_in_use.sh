@@ -4,8 +4,9 @@
 # delete only the model entry / the configuration, not the endpoints made with them), and the
 # endpoint keeps answering and capturing from its own copy, taken when CreateEndpoint or
 # UpdateEndpoint deployed it, across a restart too; DescribeEndpoint still names its config and
-# shows nothing of biasmon's copy. DeleteEndpoint while invocations are in flight: they complete
-# and are captured, later ones get ValidationError, the service stops cleanly.
+# shows nothing of biasmon's copy; a baseline whose predictor names such an endpoint asks its
+# model. DeleteEndpoint while invocations are in flight: they complete and are captured, later
+# ones get ValidationError, the service stops cleanly.
 # Real parts: a model server from Python's standard library, the aws CLI, boto3.
 set -u
 : "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
@@ -43,6 +44,14 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        if self.path.startswith("/rows"):  # a baseline's batch of rows "x,g": 1 when x >= 5
+            out = "".join("%d\n" % (float(l.split(",")[0]) >= 5) for l in body.splitlines() if l).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+            return
         name = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query).get("m", ["?"])[0]
         if body.startswith("slow"):
             open(os.path.join(d, "started-" + body), "w").close()
@@ -64,6 +73,7 @@ mpid=$!
 for _ in $(seq 1 100); do [ -s "$w/model.port" ] && break; sleep 0.1; done
 [ -s "$w/model.port" ] || { echo "FAIL: the model server did not start"; exit 1; }
 murl="http://127.0.0.1:$(cat "$w/model.port")/invocations"
+rowsurl="http://127.0.0.1:$(cat "$w/model.port")/rows/invocations"
 
 start_daemon() { # log
     log=$1
@@ -175,6 +185,58 @@ check "serve stops cleanly (exit $stop_rc)" test "$stop_rc" = 0
 # ---- the copy is in the state: a restarted service still serves the endpoint
 start_daemon "$w/serve2.log"
 invoke "after a restart" ep-1 "b7" "two:b7" B
+
+# ---- a baseline whose predictor names an endpoint (Clarify's predictor.endpoint_name) asks the
+# model the endpoint serves, its config and model deleted
+ok "CreateModel m-3" "$w/o.json" create-model --model-name m-3 --execution-role-arn $role \
+    --primary-container "Image=any,Environment={BIASMON_MODEL_URL=$rowsurl}"
+ok "CreateEndpointConfig ec-3" "$w/o.json" create-endpoint-config --endpoint-config-name ec-3 \
+    --production-variants "VariantName=R,ModelName=m-3,InitialInstanceCount=1,InstanceType=ml.m5.large"
+ok "CreateEndpoint ep-3" "$w/o.json" create-endpoint --endpoint-name ep-3 --endpoint-config-name ec-3
+ok "DeleteModel m-3" "$w/o.json" delete-model --model-name m-3
+ok "DeleteEndpointConfig ec-3" "$w/o.json" delete-endpoint-config --endpoint-config-name ec-3
+mkdir -p "$w/in"
+"$PY" - "$w" <<'P'
+import json, sys
+w = sys.argv[1]
+rows = [(i % 10, "F" if i % 3 == 1 or i % 10 == 2 else "M", int(i % 10 >= 3)) for i in range(50)]
+open(w + "/in/rows.csv", "w").write("x,g,y\n" + "".join("%d,%s,%d\n" % r for r in rows))
+open(w + "/rows_pred.csv", "w").write("x,g,y,yhat\n" + "".join("%d,%s,%d,%d\n" % (r + (int(r[0] >= 5),)) for r in rows))
+c = {"dataset_type": "text/csv", "label": "y", "label_values_or_threshold": [1],
+     "facet": [{"name_or_index": "g", "value_or_threshold": ["F"]}]}
+json.dump(dict(c, predictor={"endpoint_name": "ep-3", "label": 0}), open(w + "/in/config.json", "w"))
+json.dump(dict(c, predicted_label="yhat"), open(w + "/local_config.json", "w"))
+P
+"$BM_BIN" analyze --analysis-config "$w/local_config.json" --dataset "$w/rows_pred.csv" --output "$w/local" 2>"$w/local.err"
+check "analyze on the precomputed predictions ($(head -c 300 "$w/local.err"))" test -s "$w/local/analysis.json"
+cat >"$w/job.py" <<'P'
+import json, sys, time, boto3
+from botocore.config import Config
+url, key, secret, w = sys.argv[1:5]
+sm = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1", aws_access_key_id=key,
+                  aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
+inp = lambda n, uri, lp: {"InputName": n, "AppManaged": False, "S3Input": {
+    "S3Uri": uri, "LocalPath": lp, "S3DataType": "S3Prefix", "S3InputMode": "File",
+    "S3DataDistributionType": "FullyReplicated", "S3CompressionType": "None"}}
+sm.create_processing_job(ProcessingJobName="p-ep3",
+    ProcessingResources={"ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30}},
+    AppSpecification={"ImageUri": "205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0"},
+    RoleArn="arn:aws:iam::123456789012:role/r",
+    ProcessingInputs=[inp("dataset", w + "/in/rows.csv", "/opt/ml/processing/input/data"),
+                      inp("analysis_config", w + "/in/config.json", "/opt/ml/processing/input/config")],
+    ProcessingOutputConfig={"Outputs": [{"OutputName": "analysis_result", "AppManaged": False, "S3Output": {
+        "S3Uri": w + "/out/p-ep3", "LocalPath": "/opt/ml/processing/output", "S3UploadMode": "EndOfJob"}}]},
+    StoppingCondition={"MaxRuntimeInSeconds": 600})
+for _ in range(1800):  # 0.1 s apart: three minutes at most
+    d = sm.describe_processing_job(ProcessingJobName="p-ep3")
+    if d["ProcessingJobStatus"] in ("Completed", "Failed", "Stopped"): break
+    time.sleep(0.1)
+print(d["ProcessingJobStatus"], d.get("FailureReason", ""))
+P
+"$PY" "$w/job.py" "$url" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$w" >"$w/job.out" 2>&1
+check "a baseline asking the endpoint whose config and model were deleted completes ($(head -c 400 "$w/job.out"))" \
+    grep -qx "Completed " "$w/job.out"
+check "its analysis.json is analyze's on the precomputed predictions" cmp -s "$w/out/p-ep3/analysis.json" "$w/local/analysis.json"
 
 # ---- DeleteEndpoint while invocations are in flight
 cat >"$w/inflight.py" <<'P'
