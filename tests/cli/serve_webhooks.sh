@@ -220,7 +220,7 @@ wait_seen() { # PATH SCHEDULE TIME COUNT, within 30 s
 check "the violation reached /hook in 3 attempts within 30 s" wait_seen /hook viol-sched 2026-11-24T13:00:00Z 3
 timeout 60 "$BM_BIN" run viol-sched --at 2026-11-24T20:00:00Z --wait --data-dir "$data" >"$w/fail.json" 2>"$w/fail.err"
 check "viol-sched 20:00 (no traffic): Failed" test "$(j "$w/fail.json" 'd["MonitoringExecutionStatus"]')" = Failed
-check "the failure reached /hook within 30 s" wait_seen /hook viol-sched 2026-11-24T20:00:00Z 1
+check "the failure reached /hook in 3 attempts within 30 s" wait_seen /hook viol-sched 2026-11-24T20:00:00Z 3
 timeout 60 "$BM_BIN" run slack-sched --at 2026-11-24T13:00:00Z --wait --data-dir "$data" >"$w/slack.json" 2>"$w/slack.err"
 check "slack-sched 13:00: CompletedWithViolations" test "$(j "$w/slack.json" 'd["MonitoringExecutionStatus"]')" = CompletedWithViolations
 check "the Slack message reached /slack within 30 s" wait_seen /slack slack-sched 2026-11-24T13:00:00Z 1
