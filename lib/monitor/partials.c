@@ -283,6 +283,8 @@ static void decode(bm__run *r, const char *text, size_t n, int64_t h, const bm_s
     o->nrecs = get_u64(&c);
     o->recs = get_bytes(&c);
     if (!c.bad && c.p != c.e) c.bad = 1;
+    /* a record takes at least 20 bytes: a count beyond that is not believed (nor allocated for) */
+    if (!c.bad && o->nrecs > o->recs.n / 20) c.bad = 1;
     if (c.bad) snprintf(why, whyn, "malformed content (its checksum matched)");
 }
 

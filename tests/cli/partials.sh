@@ -172,6 +172,49 @@ check "garbage: identical to a full rescan" same garbage
 check "garbage: rejected" partials garbage rejected 1
 check "garbage: a log line says so" grep_note garbage "not a biasmon hour partial"
 
+# 3b. the partial read as docs/partials.md describes its format (which this holds), then given a
+#     record count it cannot hold under a valid checksum: not believed, rebuilt, no failure
+# parse.py PARTIAL [craft]: reads the partial by the layout of docs/partials.md and checks it;
+# with craft, rewrites its record count to 2^40 under a valid checksum
+cat >"$w/parse.py" <<'P'
+import hashlib, struct, sys
+p = sys.argv[1]
+b = open(p, "rb").read()
+assert b[:8] == b"BMHPART\n" and hashlib.sha256(b[:-64]).hexdigest().encode() == b[-64:]
+o = 8
+def u32():
+    global o; o += 4; return struct.unpack_from("<I", b, o - 4)[0]
+def u64():
+    global o; o += 8; return struct.unpack_from("<Q", b, o - 8)[0]
+def byt():
+    global o; n = u32(); o += n; return b[o - n:o]
+assert u32() == 1
+o += 64
+hour, tmin, tmax = u64(), u64(), u64()
+assert hour == 1795518000 and hour <= tmin <= tmax < hour + 3600, (hour, tmin, tmax)
+files, records, inw, outw, bad, badw = (u64() for _ in range(6))
+objs = [byt() for _ in range(u32())]
+assert len(objs) == files == 12 and all(x.count(b"\t") == 2 for x in objs), objs[:2]
+for _ in range(u32()):
+    byt(); u64(); byt()
+if u32():
+    byt(); u64(); byt()
+assert byt().startswith(b"{") and byt().startswith(b"{")
+at = o
+n = u64(); recs = byt()
+assert o == len(b) - 64 and n > 0 and len(recs) >= 20 * n
+if len(sys.argv) > 2:
+    c = bytearray(b[:-64])
+    struct.pack_into("<Q", c, at, 1 << 40)
+    open(p, "wb").write(bytes(c) + hashlib.sha256(bytes(c)).hexdigest().encode())
+P
+check "the partial's layout is docs/partials.md's" python3 "$w/parse.py" "$part_file"
+python3 "$w/parse.py" "$part_file" craft
+run crafted
+check "crafted record count: identical to a full rescan" same crafted
+check "crafted record count: rejected" partials crafted rejected 1
+check "crafted record count: a log line says so" grep_note crafted "malformed content"
+
 # 4. the hour's capture changed: a new object in hour 11 (a copy of a record under a new id)
 python3 - "$w/tree" <<'P'
 import glob, json, sys
