@@ -13,9 +13,13 @@ set -u
 : "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
 if [ -z "${BM_CAPTURE_FULL_NS:-}" ]; then
     if [ "$(id -u)" = 0 ]; then ns=(unshare -m --propagation private); else ns=(unshare -r -m --propagation private); fi
+    "${ns[@]}" true 2>"${TMPDIR:-/tmp}/serve_capture_full.$$" || {
+        echo "FAIL: cannot make a private mount namespace for a small tmpfs (${ns[*]}: $(head -c 300 "${TMPDIR:-/tmp}/serve_capture_full.$$"))"
+        rm -f "${TMPDIR:-/tmp}/serve_capture_full.$$"
+        exit 1
+    }
+    rm -f "${TMPDIR:-/tmp}/serve_capture_full.$$"
     BM_CAPTURE_FULL_NS=1 exec "${ns[@]}" bash "$0" "$@"
-    echo "FAIL: cannot make a private mount namespace for a small tmpfs (${ns[*]})"
-    exit 1
 fi
 PY=/usr/bin/python3
 "$PY" -c 'import boto3, botocore' 2>/dev/null || { echo "FAIL: Debian's boto3 is missing (apt-get install python3-boto3)"; exit 1; }
