@@ -23,7 +23,9 @@
 # The data is bench_execute's 24-hour tree (docs/performance.md, "Monitoring executions") under
 # /tmp/biasmon-bench-s3-RECORDS, uploaded to s3://bench-exec/. Environment: BM_MOTO_PYTHON, a
 # Python with moto and boto3 (default: the first of python3 and the image's Python 3.11 that has
-# them).
+# them). BM_EXECUTE_ARGS: more arguments for every `biasmon execute`, local and S3 alike (e.g.
+# `--no-partials`: since hour partials, repetitions after the first load each hour's partial
+# instead of reading its capture; with it every repetition reads the whole capture).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build-rel}
@@ -115,12 +117,14 @@ server_cpu() { # every server process (radosgw: three)
 run() { # label biasmon jobdef capture-uri -> prints "seconds server-cpu-seconds"
     local s e c0 c1
     c0=$(server_cpu); s=$(date +%s.%N)
+    # shellcheck disable=SC2086 # BM_EXECUTE_ARGS is a list of words
     "$2" execute --job-definition "$3" --scheduled-time 2026-11-24T00:00:00Z \
-        --capture-uri "$4" --schedule-name bench-sched 2>/tmp/biasmon-bench-s3-$1.err || true
+        --capture-uri "$4" --schedule-name bench-sched ${BM_EXECUTE_ARGS:-} \
+        2>/tmp/biasmon-bench-s3-$1.err || true
     e=$(date +%s.%N); c1=$(server_cpu)
     echo "$(echo "$e - $s" | bc) $(echo "$c1 - $c0" | bc)"
 }
-echo "server: $server; load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
+echo "server: $server; execute arguments: ${BM_EXECUTE_ARGS:-(none)}; load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 local_t=(); s3_t=(); base_t=()
 printf '%-4s %10s %10s %12s' rep "local (s)" "s3 (s)" "$server CPU (s)"
 [ -z "$base" ] || printf ' %12s %12s' "base s3 (s)" "$server CPU (s)"
