@@ -201,18 +201,40 @@ int bm__revisit(bm__run *r, const bm_alarm_settings *s, const json_t *base, cons
         json_t *latest = latest_before(q->revisions, T);
         if (latest) {
             q->counts = json_incref(json_object_get(latest, "counts"));
-        } else if ((rc = bm_uri_join(q->dir, BM_COUNTS_NAME, uri, sizeof(uri))) ||
-                   bm_alarm_counts_read(uri, &q->counts, &e) == BM_ENOMEM) {
-            goto fail;
+        } else {
+            if ((rc = bm_uri_join(q->dir, BM_COUNTS_NAME, uri, sizeof(uri)))) goto fail;
+            if (bm_alarm_counts_read(uri, &q->counts, &e) == BM_ENOMEM) goto nomem;
+        }
+        if (k <= K && !q->evidence) {
+            /* an execution that Failed because none of its in-window records had a label yet:
+             * its first record is "not yet decidable", with no labelled row */
+            json_t *ex = NULL;
+            if ((rc = bm_uri_join(q->dir, "execution.json", uri, sizeof(uri))) ||
+                (rc = read_object(uri, &ex, NULL)))
+                goto fail;
+            const json_t *c = json_object_get(ex, "counts");
+            const char *st = json_string_value(json_object_get(ex, "Status"));
+            int unlabelled = st && !strcmp(st, "Failed") &&
+                             json_integer_value(json_object_get(c, "records_in_window")) > 0 &&
+                             json_is_integer(json_object_get(c, "joined_records")) &&
+                             json_integer_value(json_object_get(c, "joined_records")) == 0;
+            json_decref(ex);
+            if (unlabelled && !(q->evidence = json_pack("{s:b,s:[],s:[],s:b}", "decidable", 0,
+                                                        "coverage", "alarms", "unlabelled", 1)))
+                goto nomem;
         }
     }
     /* oldest first, so that a revised window's pools use the revised windows before it */
     for (int k = K; k >= 1; k--) {
         past *q = &ps[k];
-        if (!q->evidence || !q->counts) continue; /* no first verdict of the rule to revise */
+        int unlabelled = json_is_true(json_object_get(q->evidence, "unlabelled"));
+        if (!q->evidence || (!q->counts && !unlabelled))
+            continue; /* no first record of the rule to revise */
         const json_t *prev = latest_before(q->revisions, T);
         if (!prev) prev = q->evidence;
-        if (bm_alarm_coverage_complete(json_object_get(prev, "coverage"))) continue;
+        if (!json_is_true(json_object_get(prev, "unlabelled")) &&
+            bm_alarm_coverage_complete(json_object_get(prev, "coverage")))
+            continue;
         char when[32], why[1200], note[1200];
         bm_time_format(q->T, when, sizeof(when));
         if (q->bad) {
@@ -271,9 +293,10 @@ int bm__revisit(bm__run *r, const bm_alarm_settings *s, const json_t *base, cons
         bm_time_format(q->T + (r->we - r->T), we, sizeof(we));
         bm_time_format(bm_time_hour_floor(q->T + (r->ws - r->T)), gs, sizeof(gs));
         snprintf(reason, sizeof(reason),
-                 "The window [%s, %s), first judged by the execution of %s, was re-evaluated by "
-                 "the execution of %s. %s",
-                 ws, we, when, T, json_string_value(json_object_get(rev, "reason")));
+                 "The window [%s, %s), %s the execution of %s, was re-evaluated by the "
+                 "execution of %s. %s",
+                 ws, we, unlabelled ? "without a labelled row at" : "first judged by", when, T,
+                 json_string_value(json_object_get(rev, "reason")));
         if (json_object_set_new(rev, "scheduled_time", json_string(T)) ||
             json_object_set_new(rev, "ground_truth_hours",
                                 json_pack("{s:s,s:s}", "start", gs, "end", T)) ||
@@ -329,6 +352,7 @@ int bm__revisit(bm__run *r, const bm_alarm_settings *s, const json_t *base, cons
 nomem:
     rc = bm_error_set(err, BM_ENOMEM, "out of memory");
 fail:
+    if (rc == BM_ENOMEM && !err->code) bm_error_set(err, rc, "out of memory");
     for (int k = 1; k <= npast; k++) {
         json_decref(ps[k].counts);
         json_decref(ps[k].evidence);

@@ -717,7 +717,8 @@ static double coverage_rise(const json_t *old, const json_t *cur, int *full, cha
         for (int g = 0; g < 2 && facet && value; g++) {
             json_int_t rows = json_integer_value(json_object_get(c, keys[g][0]));
             json_int_t lab = json_integer_value(json_object_get(c, keys[g][1]));
-            json_int_t orows = o ? json_integer_value(json_object_get(o, keys[g][0])) : 0;
+            /* no entry before (nothing was labelled): none of the rows */
+            json_int_t orows = o ? json_integer_value(json_object_get(o, keys[g][0])) : rows;
             json_int_t olab = o ? json_integer_value(json_object_get(o, keys[g][1])) : 0;
             if (rows <= 0) continue;
             double was = orows > 0 ? (double)olab / (double)orows : 0,

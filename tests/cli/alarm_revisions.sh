@@ -6,7 +6,8 @@
 # with every label, records the revision in the window's bias_revisions.json (the first verdict's
 # files byte-unchanged), reports the window's new alarm in its own constraint_violations.json and
 # pools the revised counts; run again it replaces its revision instead of adding one; with
-# BIASMON_ALARM_REVISIT 0 nothing is revisited; a broken bias_revisions.json is left alone; a bad
+# BIASMON_ALARM_REVISIT 0 nothing is revisited; a window whose execution Failed with no label yet
+# is revised too; a broken bias_revisions.json is left alone; a bad
 # value is refused naming the key.
 set -u
 : "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
@@ -26,7 +27,7 @@ awk 'NR % 5 == 0' "$gt/14/labels.jsonl" >"$w/first" && awk 'NR % 5 != 0' "$gt/14
     exit 1
 mv "$w/first" "$gt/14/labels.jsonl" && cat "$w/late" >>"$gt/16/labels.jsonl" || exit 1
 
-jobdef() { # output file, environment JSON
+jobdef() { # output file, environment JSON, [ground-truth folder]
     cat >"$1" <<J
 {"JobDefinitionName": "rev-jd",
  "ModelBiasAppSpecification": {"ImageUri": "biasmon", "ConfigUri": "file://$BM_SOURCE_DIR/data/sample-monitoring/analysis_config.json",
@@ -34,7 +35,7 @@ jobdef() { # output file, environment JSON
  "ModelBiasBaselineConfig": {"ConstraintsResource": {"S3Uri": "file://$w/base/analysis.json"}},
  "ModelBiasJobInput": {"EndpointInput": {"EndpointName": "adult-income", "LocalPath": "/opt/ml/processing/input/endpoint",
      "StartTimeOffset": "-PT1H", "EndTimeOffset": "-PT0H", "InferenceAttribute": "0"},
-   "GroundTruthS3Input": {"S3Uri": "file://$w/traffic/ground-truth"}},
+   "GroundTruthS3Input": {"S3Uri": "file://${3:-$w/traffic/ground-truth}"}},
  "ModelBiasJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {"S3Uri": "file://$w/out", "LocalPath": "/opt/ml/processing/output"}}]},
  "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}},
  "RoleArn": "arn:aws:iam::012345678901:role/SageMakerRole"}
@@ -140,6 +141,28 @@ ev = json.load(open(sys.argv[2] + "/bias_evidence.json"))
 assert ev["revisions"] == [] and ev["revisit"] == 0
 assert all("window" not in x for x in json.load(open(sys.argv[2] + "/constraint_violations.json"))["violations"])
 P
+# a window whose execution Failed because none of its records had a label yet is revised too,
+# its Failed execution.json left as it was
+cp -r "$w/traffic/ground-truth" "$w/nolab" && cat "$gt/14/labels.jsonl" >>"$w/nolab/2026/11/24/16/labels.jsonl" &&
+    rm "$w/nolab/2026/11/24/14/labels.jsonl" || exit 1
+jobdef "$w/nolab.json" '{"BIASMON_ALARM_RULE": "statistical"}' "$w/nolab"
+for h in 12 13 14; do run "$w/nolab.json" $h nolab; done
+sha256sum "$(folder 14 nolab)/execution.json" >"$w/sums-nolab"
+run "$w/nolab.json" 16 nolab
+check "a window without a labelled row at first (Failed): revised by 16:00, its execution.json unchanged" python3 - "$(folder 14 nolab)" "$(folder 16 nolab)" <<'P'
+import json, sys
+ex = json.load(open(sys.argv[1] + "/execution.json"))
+assert ex["Status"] == "Failed" and ex["counts"]["joined_records"] == 0, ex["Status"]
+v = json.load(open(sys.argv[1] + "/bias_revisions.json"))["revisions"][0]
+assert v["previous"] == {"decidable": False, "coverage": [], "alarms": []}, v["previous"]
+assert v["coverage"][0]["labelled_rows"] == v["coverage"][0]["rows"] > 0 and v["decidable"] is True
+assert "without a labelled row at the execution of 2026-11-24T14:00:00Z" in v["reason"], v["reason"]
+assert "went from 0 of " in v["reason"] and v["verdict"]["new"].startswith("alarm on "), v["reason"]
+cv = json.load(open(sys.argv[2] + "/constraint_violations.json"))["violations"]
+assert {x["metric_name"] for x in cv if x.get("revised_execution") == "2026-11-24T14:00:00Z"} == {a["metric_name"] for a in v["alarms"]}, cv
+P
+check "the Failed window's execution.json is byte-unchanged" sha256sum -c --quiet "$w/sums-nolab"
+
 # a bias_revisions.json that is not JSON is left as it is, and the window is not revised
 run "$w/stat.json" 14 broken && echo '{"revisions": [' >"$(folder 14 broken)/bias_revisions.json"
 run "$w/stat.json" 16 broken
