@@ -22,10 +22,15 @@ check() { # name, condition command...
 . "$BM_SOURCE_DIR/tests/cli/lib/s3_servers.sh"
 find_python 'import moto.server, boto3'
 w=$(mktemp -d)
+# a TMPDIR of this test's own: the count of biasmon's temporary copies below must not see other
+# tests' (run at the same time, they come and go in a shared /tmp)
+tmpd=$(mktemp -d)
+export TMPDIR=$tmpd
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     [ -n "${BM_KEEP:-}" ] && echo "kept $w" || rm -rf "$w"
+    rm -rf "$tmpd"
 }
 trap cleanup EXIT
 unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_ENDPOINT_URL AWS_CA_BUNDLE \
