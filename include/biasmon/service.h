@@ -64,11 +64,12 @@ typedef struct bm_service_config {
      * the defaults. bm_service_start fails naming the setting when one is not valid. */
     const char *webhook_url;    /* where every schedule's notifications go; NULL/"": none */
     const char *webhook_format; /* "json" (default) or "slack" */
-    const char *webhook_on; /* ','-separated: violations, failed, completed ("violations,failed") */
-    const char *webhook_allow; /* ','-separated URL prefixes (each with a path) that a job
-                                  definition's BIASMON_WEBHOOK_URL may start with; NULL/"": none */
-    unsigned webhook_queue;    /* notifications waiting at most (1000); beyond: dropped, counted */
-    unsigned webhook_attempts; /* attempts per notification (6) */
+    const char *webhook_on;     /* ','-separated: violations, failed, completed,
+                                      recovered ("violations,failed") */
+    const char *webhook_allow;  /* ','-separated URL prefixes (each with a path) that a job
+                                   definition's BIASMON_WEBHOOK_URL may start with; NULL/"": none */
+    unsigned webhook_queue;     /* notifications waiting at most (1000); beyond: dropped, counted */
+    unsigned webhook_attempts;  /* attempts per notification (6) */
     double webhook_retry_base_s; /* the first retry's delay before jitter (20 s), doubling */
     unsigned webhook_timeout_s;  /* one attempt, at most (10 s) */
 } bm_service_config;

@@ -32,7 +32,7 @@
 #define MAX_RETRY_AFTER_S 3600.0 /* a Retry-After longer than this is cut to it */
 #define MAX_REPLY (64u << 10)    /* bytes of a receiver's reply read (then ignored) */
 
-enum { EV_VIOLATIONS = 1, EV_FAILED = 2, EV_COMPLETED = 4 };
+enum { EV_VIOLATIONS = 1, EV_FAILED = 2, EV_COMPLETED = 4, EV_RECOVERED = 8 };
 
 /* The /metrics outcomes of a notification, in the order they are exported. */
 enum { O_DELIVERED, O_REJECTED, O_GAVE_UP, O_QUEUE_FULL, O_REFUSED, O_SHUTDOWN, O_N };
@@ -69,6 +69,9 @@ struct bm__webhooks {
     atomic_int abort_transfer;
     size_t nslots;
     delivery *slots;
+    /* schedules whose latest finished execution (since start) was not Completed: a Completed one
+     * after it is a recovery. At most one entry per schedule; guarded by mu. */
+    json_t *unwell;
     atomic_uint_least64_t outcomes[O_N], retries;
 };
 
@@ -114,6 +117,8 @@ static int parse_events(const char *v, int *out)
             ev |= EV_FAILED;
         else if (k == 9 && !strncmp(p, "completed", k))
             ev |= EV_COMPLETED;
+        else if (k == 9 && !strncmp(p, "recovered", k))
+            ev |= EV_RECOVERED;
         else
             return BM_EINVAL;
         p += k;
@@ -709,8 +714,8 @@ struct bm__webhooks *bm__webhooks_new(bm_service *s, bm_error *err)
     }
     if (parse_events(c->webhook_on ? c->webhook_on : "violations,failed", &w->events)) {
         bm_error_set(err, BM_EINVAL,
-                     "--webhook-on: expected a ','-separated list of violations, failed and "
-                     "completed");
+                     "--webhook-on: expected a ','-separated list of violations, failed, "
+                     "completed and recovered");
         goto fail;
     }
     if (c->webhook_allow && strlen(c->webhook_allow) >= sizeof(w->allow)) {
@@ -725,7 +730,7 @@ struct bm__webhooks *bm__webhooks_new(bm_service *s, bm_error *err)
         goto fail;
     }
     if (load_secret(s, w->secret, err)) goto fail;
-    if (!(w->slots = bm_calloc(w->nslots, sizeof(*w->slots)))) {
+    if (!(w->slots = bm_calloc(w->nslots, sizeof(*w->slots))) || !(w->unwell = json_object())) {
         bm_error_set(err, BM_ENOMEM, "out of memory");
         goto fail;
     }
@@ -745,6 +750,7 @@ struct bm__webhooks *bm__webhooks_new(bm_service *s, bm_error *err)
     return w;
 fail:
     bm_free(w->slots);
+    json_decref(w->unwell);
     OPENSSL_cleanse(w->secret, sizeof(w->secret));
     bm_free(w);
     return NULL;
@@ -773,6 +779,7 @@ void bm__webhooks_free(struct bm__webhooks *w)
         bm__log(w->s, BM_LOG_WARN, "webhook_lost",
                 "deliveries=%zu reason=\"biasmon serve stopped before they were delivered\"", lost);
     bm_free(w->slots);
+    json_decref(w->unwell);
     OPENSSL_cleanse(w->secret, sizeof(w->secret));
     bm_free(w);
 }
@@ -805,7 +812,7 @@ int bm__webhook_check_env(bm_service *s, json_t *env, bm_error *err)
     }
     if (o && (!json_string_value(o) || parse_events(json_string_value(o), &x))) {
         key = BM_WEBHOOK_ON_KEY;
-        why = "must be a ','-separated list of violations, failed and completed";
+        why = "must be a ','-separated list of violations, failed, completed and recovered";
         goto bad;
     }
     return BM_OK;
@@ -835,6 +842,17 @@ void bm__webhook_notify(bm_service *s, const bm_exec_record *e, json_t *env)
         event = (events & EV_COMPLETED) ? "execution.completed" : NULL;
     else
         event = NULL;
+    /* a recovery: Completed after an execution that was not (seen since this service started) */
+    pthread_mutex_lock(&w->mu);
+    int was_unwell = json_object_get(w->unwell, e->schedule) != NULL;
+    if (!strcmp(e->status, "Completed"))
+        json_object_del(w->unwell, e->schedule);
+    else if (json_object_set_new(w->unwell, e->schedule, json_true())) {
+        /* out of memory: this schedule's next recovery goes unannounced */
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (!strcmp(e->status, "Completed") && was_unwell && (events & EV_RECOVERED))
+        event = "execution.recovered";
     if (!event) return;
     if (eu) {
         /* checked at create; the allow-list may have changed since */

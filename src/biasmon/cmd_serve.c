@@ -172,8 +172,9 @@ static const setting settings[] = {
      "text and blocks). A job definition's BIASMON_WEBHOOK_FORMAT replaces it."},
     {"webhook-on", T_STR, "violations,failed", 0, 0, F(webhook_on),
      "Which executions are notified, ','-separated: violations (CompletedWithViolations), failed "
-     "(Failed, Stopped), completed (Completed). A job definition's BIASMON_WEBHOOK_ON replaces "
-     "it."},
+     "(Failed, Stopped), completed (Completed), recovered (Completed after an execution of its "
+     "schedule that was not, since the service started). A job definition's BIASMON_WEBHOOK_ON "
+     "replaces it."},
     {"webhook-allow", T_STR, "", 0, 0, F(webhook_allow),
      "URL prefixes, ','-separated, each with a path after its host (https://hooks.slack.com/), "
      "that a job definition's BIASMON_WEBHOOK_URL may start with. Empty: job definitions may not "
@@ -304,13 +305,14 @@ static void log_line(void *ctx, bm_log_level lvl, const char *event, const char 
     pthread_mutex_unlock(&log_mu);
 }
 
-/* --webhook-on: violations, failed and completed, ','-separated (the service checks it again) */
+/* --webhook-on: violations, failed, completed and recovered, ','-separated (the service checks it
+ * again) */
 static int webhook_events_ok(const char *v)
 {
     for (const char *p = v; *p;) {
         size_t k = strcspn(p, ",");
         if (!((k == 10 && !strncmp(p, "violations", k)) || (k == 6 && !strncmp(p, "failed", k)) ||
-              (k == 9 && !strncmp(p, "completed", k))))
+              (k == 9 && !strncmp(p, "completed", k)) || (k == 9 && !strncmp(p, "recovered", k))))
             return 0;
         p += k;
         if (*p == ',') p++;
@@ -444,7 +446,8 @@ int bm_cmd_serve(int argc, char **argv)
              strncmp(ss.webhook_url, "https://", 8))
         problem = "--webhook-url must be an http:// or https:// URL";
     else if (!webhook_events_ok(ss.webhook_on))
-        problem = "--webhook-on must be a ','-separated list of violations, failed and completed";
+        problem = "--webhook-on must be a ','-separated list of violations, failed, completed and "
+                  "recovered";
     else if (!ss.auth && !bm_http_host_is_loopback(host) && !ss.allow_unauthenticated_remote)
         problem =
             "--auth off on an address other than loopback would let anyone on the network change "

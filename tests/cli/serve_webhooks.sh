@@ -8,6 +8,7 @@
 #    --webhook-on);
 #  - a job definition's BIASMON_WEBHOOK_URL (under --webhook-allow) gets a Slack-shaped body;
 #    one outside the allow-list, or a bad format, is refused at create time without quoting it;
+#  - BIASMON_WEBHOOK_ON recovered posts the Completed execution after a Failed one, and only it;
 #  - a receiver that hangs holds the sender, yet the hourly schedule keeps running executions
 #    (the accelerated clock of the demo) and the full queue drops and counts;
 #  - /metrics counts the outcomes; the secret file is 0600 and appears in no log or Describe,
@@ -292,6 +293,18 @@ assert ctx["type"] == "context" and ctx["elements"][0]["type"] == "mrkdwn" and c
 P
 check "the Slack body: text and blocks (mrkdwn section listing the violations, context with the report) ($(tail -c 600 "$w/slack.out"))" test ! -s "$w/slack.out"
 
+# ---- a recovery: BIASMON_WEBHOOK_ON recovered posts a Completed execution after a Failed one,
+#      and no other (past hours: a tick of the schedule never comes before its Stop)
+call CreateModelBiasJobDefinition "$(jobdef rec "" "{\"BIASMON_WEBHOOK_URL\": \"$rurl/rec\", \"BIASMON_WEBHOOK_ON\": \"recovered\"}")" >/dev/null &&
+schedule rec-sched rec 'cron(0 * ? * * *)' &&
+call StopMonitoringSchedule '{"MonitoringScheduleName": "rec-sched"}' >/dev/null
+check "a job definition asking for recoveries only" test $? = 0
+for at in 2026-11-23T05:00:00Z 2026-11-24T11:00:00Z 2026-11-24T12:00:00Z; do
+    timeout 60 "$BM_BIN" run rec-sched --at "$at" --wait --data-dir "$data" >"$w/rec-$at.json" 2>/dev/null
+done
+check "rec-sched: Failed (no traffic), then Completed twice" test "$(j "$w/rec-2026-11-23T05:00:00Z.json" 'd["MonitoringExecutionStatus"]') $(j "$w/rec-2026-11-24T11:00:00Z.json" 'd["MonitoringExecutionStatus"]') $(j "$w/rec-2026-11-24T12:00:00Z.json" 'd["MonitoringExecutionStatus"]')" = "Failed Completed Completed"
+check "the recovery reached /rec within 30 s" wait_seen /rec rec-sched 2026-11-24T11:00:00Z 1
+
 # /metrics, once nothing is queued: delivered and retried as the receiver answered 200 and 503
 idle=no
 for _ in $(seq 1 150); do
@@ -309,6 +322,16 @@ assert num(r'biasmon_webhook_deliveries_total\{outcome="delivered"\}') == ok >= 
 assert num(r'biasmon_webhook_retries_total') == retried >= 4, retried
 P
 check "/metrics: delivered and retries equal the receiver's 200 and 503 answers ($(tail -c 300 "$w/m1.out"))" test ! -s "$w/m1.out"
+"$PY" - "$w/requests.jsonl" >"$w/rec.out" 2>&1 <<'P'
+import base64, json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["path"] == "/rec"]
+b = [json.loads(base64.b64decode(x["body"])) for x in r]
+mine = [x for x in b if x["schedule"] == "rec-sched"]
+assert [(x["event"], x["execution"]["scheduled_time"], x["execution"]["status"]) for x in mine] == \
+    [("execution.recovered", "2026-11-24T11:00:00Z", "Completed")], mine
+assert all(x["verified"] for x in r)
+P
+check "one recovery notified: the Completed after the Failed, not the failure, not the next Completed ($(tail -c 300 "$w/rec.out"))" test ! -s "$w/rec.out"
 
 # ---- a receiver that hangs: the hourly schedule keeps running executions while the sender waits
 call CreateModelBiasJobDefinition "$(jobdef hang "" "{\"BIASMON_WEBHOOK_URL\": \"$rurl/hang\", \"BIASMON_WEBHOOK_ON\": \"completed,violations,failed\"}")" >/dev/null &&
