@@ -3,6 +3,7 @@
  * and a per-endpoint bound, so that a slow model server holds connections, never HTTP threads. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -50,20 +51,24 @@ static size_t key_hash(const char *k)
     return (size_t)(h ^ (h >> 29));
 }
 
-/* The slot of key, or the empty slot where it goes (the table is never more than half full). */
+/* The slot of key, or the empty slot where it goes; NO_SLOT when neither is found (cannot happen:
+ * the table is never more than half full, but the probe is bounded all the same). */
+#define NO_SLOT SIZE_MAX
 static size_t key_slot(bm__invoker *v, const char *key)
 {
     size_t i = key_hash(key) & v->mask;
-    while (v->keys[i].n && strcmp(v->keys[i].key, key))
+    for (size_t probes = 0; probes <= v->mask; probes++) {
+        if (!v->keys[i].n || !strcmp(v->keys[i].key, key)) return i;
         i = (i + 1) & v->mask;
-    return i;
+    }
+    return NO_SLOT;
 }
 
 /* Empties slot i, moving later entries of its run back so that every key stays reachable. */
 static void key_delete(bm__invoker *v, size_t i)
 {
     size_t j = i;
-    for (;;) {
+    for (size_t probes = 0; probes < v->mask; probes++) {
         j = (j + 1) & v->mask;
         if (!v->keys[j].n) break;
         size_t k = key_hash(v->keys[j].key) & v->mask;
@@ -88,7 +93,9 @@ int bm__invoker_admit(bm__invoker *v, const char *key)
         r = BM_EBUSY;
     } else {
         size_t i = key_slot(v, key);
-        if (v->keys[i].n >= v->o.max_per_key) {
+        if (i == NO_SLOT) {
+            r = BM_EBUSY;
+        } else if (v->keys[i].n >= v->o.max_per_key) {
             r = BM_ELIMIT;
         } else {
             if (!v->keys[i].n) snprintf(v->keys[i].key, sizeof(v->keys[i].key), "%s", key);
@@ -104,7 +111,7 @@ void bm__invoker_release(bm__invoker *v, const char *key)
 {
     pthread_mutex_lock(&v->mu);
     size_t i = key_slot(v, key);
-    if (v->keys[i].n && --v->keys[i].n == 0) key_delete(v, i);
+    if (i != NO_SLOT && v->keys[i].n && --v->keys[i].n == 0) key_delete(v, i);
     if (v->admitted) v->admitted--;
     pthread_mutex_unlock(&v->mu);
 }
