@@ -111,18 +111,18 @@ check "set-up calls" test $? = 0
 
 # ---- the hourly schedule runs until an execution completed, then stops; edu-daily runs 13:00 on demand
 completed=no
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
     call ListMonitoringExecutions '{"MonitoringScheduleName": "sex-hourly", "MaxResults": 100}' >"$w/ex.json" 2>/dev/null &&
         [ "$(j "$w/ex.json" 'sum(x["MonitoringExecutionStatus"] in ("Completed", "CompletedWithViolations") for x in d["MonitoringExecutionSummaries"])')" -ge 1 ] &&
         { completed=yes; break; }
     sleep 0.2
 done
-check "a Completed or CompletedWithViolations execution of sex-hourly within 20 s" test "$completed" = yes
+check "a Completed or CompletedWithViolations execution of sex-hourly within 120 s" test "$completed" = yes
 call StopMonitoringSchedule '{"MonitoringScheduleName": "sex-hourly"}' >/dev/null
 timeout 60 "$BM_BIN" run edu-daily --at 2026-11-24T13:00:00Z --wait --data-dir "$data" >"$w/run.json" 2>"$w/run.err"
 check "biasmon run edu-daily --at 13:00 --wait: Completed ($(cat "$w/run.err"))" test "$(j "$w/run.json" 'd["MonitoringExecutionStatus"]')" = Completed
 idle=no
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
     call ListMonitoringExecutions '{"MaxResults": 100}' >"$w/all.json" 2>/dev/null &&
         [ "$(j "$w/all.json" 'sum(x["MonitoringExecutionStatus"] in ("Pending", "InProgress") for x in d["MonitoringExecutionSummaries"])')" = 0 ] &&
         { idle=yes; break; }
@@ -138,14 +138,14 @@ check "the latest completed execution has analysis.json and cloudwatch_metrics.j
 
 # ---- Prometheus: wait for a scrape taken after the last execution ended
 ready=no
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
     q "timestamp(biasmon_bias_metric{metric=\"DI\",facet=\"sex\"})" >"$w/q.json" 2>/dev/null &&
         [ "$(j "$w/q.json" "len(d['data']['result']) == 1 and float(d['data']['result'][0]['value'][1]) > $idle_at")" = true ] &&
         { ready=yes; break; }
     kill -0 "$prom" 2>/dev/null || break
     sleep 0.3
 done
-check "Prometheus has biasmon_bias_metric{metric=\"DI\",facet=\"sex\"} from a scrape after the executions (30 s)" test "$ready" = yes
+check "Prometheus has biasmon_bias_metric{metric=\"DI\",facet=\"sex\"} from a scrape after the executions (90 s)" test "$ready" = yes
 q 'up{job="biasmon"}' >"$w/up.json"
 check "the scrape target is up" test "$(j "$w/up.json" '[r["value"][1] for r in d["data"]["result"]]')" = '["1"]'
 q 'biasmon_bias_metric{metric="DI",facet="sex"}' >"$w/di.json"
