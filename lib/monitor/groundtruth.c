@@ -76,8 +76,8 @@ int bm__read_ground_truth(bm__run *r, bm_error *err)
     const char *root = r->jd->ground_truth_uri;
     snprintf(r->gt_root, sizeof(r->gt_root), "%s", root);
     bm__hours hs = {0};
-    int rc = bm__existing_hours(root, bm_time_hour_floor(r->ws),
-                                bm_time_hour_floor(r->gt_end ? r->gt_end : r->T), &hs, err);
+    int rc = bm__walk_hours(root, bm_time_hour_floor(r->ws),
+                            bm_time_hour_floor(r->gt_end ? r->gt_end : r->T), &hs, err);
     bm__folder_walk w = {.root = root, .hs = &hs};
     if (!rc) rc = bm__read_walk(r, &w, read_gt_file, err);
     bm__hours_release(&hs);

@@ -27,6 +27,7 @@
 #define MAX_FIRST 5          /* problems quoted in execution.json */
 #define MAX_DAYS 400         /* window length, and how far each offset may reach from T */
 #define PROBE_HOURS 24       /* hour folders looked at directly; more are found by listing */
+#define PROBE_DAYS_REMOTE 7  /* days of hours bm__walk_hours returns without listing (S3) */
 #define MAX_HOURS (24 * MAX_DAYS)
 
 /* ==================================================================== the run's state */
@@ -174,6 +175,12 @@ int bm__hours_merge(bm__hours *a, const bm__hours *b) BM_MUST_CHECK;
  * root/yyyy/mm/dd/HH may exist, in time order. */
 int bm__existing_hours(const char *root, int64_t first, int64_t last, bm__hours *out,
                        bm_error *err) BM_MUST_CHECK;
+/* The same for a window read with bm__read_walk alone (ground truth): for a root that is not
+ * local, up to PROBE_DAYS_REMOTE days of hours are returned without listing, since the walk
+ * lists each day of them once anyway (one request a day over S3, where finding them level by
+ * level is one request a level, made one after the other). */
+int bm__walk_hours(const char *root, int64_t first, int64_t last, bm__hours *out,
+                   bm_error *err) BM_MUST_CHECK;
 /* Reads the walk's objects in order with take, which takes each item's reader. */
 int bm__read_walk(bm__run *r, bm__folder_walk *w,
                   int (*take)(bm__run *r, bm_store_item *it, bm_error *err),

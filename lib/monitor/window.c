@@ -205,6 +205,15 @@ int bm__existing_hours(const char *root, int64_t first, int64_t last, bm__hours 
     return walk_hours(root, key, 0, lo, hi, out, err);
 }
 
+int bm__walk_hours(const char *root, int64_t first, int64_t last, bm__hours *out, bm_error *err)
+{
+    if (bm_store_is_local(root) || first > last || (last - first) / 3600 >= PROBE_DAYS_REMOTE * 24)
+        return bm__existing_hours(root, first, last, out, err);
+    for (int64_t h = first; h <= last; h += 3600)
+        if (hours_push(out, h)) return bm_error_set(err, BM_ENOMEM, "out of memory");
+    return BM_OK;
+}
+
 /* Compares the folder of entry ("FOLDER/NAME") with hh. */
 static int folder_vs(const char *entry, const char *hh)
 {
