@@ -169,6 +169,26 @@ mutant predictor-no-default-threshold lib/monitor/predict.c \
     'cfg->probability_threshold = 0.0;' \
     0 'cli/predict_formats' \
     'scores without probability_threshold are cut at 0.5'
+mutant revisit-full-share lib/monitor/verdict.c \
+    's.looks_per_window = bm_alarm_coverage_complete(cov) ? 1 : 1 + s.revisit;' \
+    's.looks_per_window = 1;' \
+    0 'cli/alarm_revisions' \
+    'a window judged with incomplete labels spends 1/(1 + K) of its share: revisions are looks too'
+mutant revision-appended-twice lib/monitor/revisions.c \
+    'if (c == 0) json_array_remove(list, i);' \
+    'if (0) json_array_remove(list, i);' \
+    0 'cli/alarm_revisions' \
+    'an execution run again replaces the revision it made, never adds a second one'
+mutant revision-margin-ignored lib/verdict/alarm.c \
+    'rise < BM_ALARM_REVISION_MARGIN - 1e-12' \
+    'rise < 2' \
+    0 'unit/test_alarm' \
+    'a rise of 10 points of a group'"'"'s labelled share is recorded even when the verdict stays'
+mutant revisit-complete-windows lib/monitor/revisions.c \
+    'if (!json_is_true(json_object_get(prev, "unlabelled")) &&' \
+    'if (0 &&' \
+    0 'cli/alarm_revisions' \
+    'a window whose labels are complete is never revisited'
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/biasmon-mutants.XXXXXX") || exit 2
 cleanup() { if [ "$keep" = 1 ]; then echo "mutants: scratch tree kept in $scratch"; else rm -rf "$scratch"; fi; }
