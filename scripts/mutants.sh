@@ -190,6 +190,27 @@ mutant revisit-complete-windows lib/monitor/revisions.c \
     0 'cli/alarm_revisions' \
     'a window whose labels are complete is never revisited'
 
+mutant partial-label-unchecked lib/monitor/partials.c \
+    'else if (label_print(&r->gt, gt) == print)' \
+    'else if (label_print(&r->gt, gt) == print || gt)' \
+    0 'cli/partials' \
+    'a partial is used only when each record would join the same label now'
+mutant partial-window-unchecked lib/monitor/partials.c \
+    '(o.tmin < r->ws || o.tmax >= r->we)' \
+    '(o.tmin < r->ws && o.tmax >= r->we)' \
+    0 'cli/partials' \
+    'a partial is used only when all its records lie in the window'
+mutant partial-objects-unchecked lib/monitor/partials.c \
+    '(s.n != strlen(inputs->v[k]) || memcmp(s.p, inputs->v[k], s.n))' \
+    '(s.n != strlen(inputs->v[k]))' \
+    0 'cli/partials' \
+    'a partial is used only when the hour'"'"'s capture objects are unchanged'
+mutant partial-checksum-unchecked lib/monitor/partials.c \
+    'if (memcmp(sum, text + n - 64, 64)) {' \
+    'if (0) {' \
+    0 'cli/partials' \
+    'a corrupt or truncated partial is detected'
+
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/biasmon-mutants.XXXXXX") || exit 2
 cleanup() { if [ "$keep" = 1 ]; then echo "mutants: scratch tree kept in $scratch"; else rm -rf "$scratch"; fi; }
 trap cleanup EXIT
