@@ -58,8 +58,10 @@ pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -f "$data/serve.json" ] && break; sleep 0.1; done
 [ -f "$data/serve.json" ] || { echo "biasmon serve did not start:"; cat "$out/service.log"; exit 1; }
-echo "   listening: $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['endpoint_url'])" "$data/serve.json")" \
+url=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['endpoint_url'])" "$data/serve.json")
+echo "   listening: $url" \
      "(data directory $data, log $out/service.log)"
+echo "   dashboard while the demo runs: $url/ui"
 
 echo "== 4. endpoint, job definition and hourly schedule through the API"
 call() { "$bin" call --data-dir "$data" "$@" >/dev/null; echo "   $1"; }
@@ -149,4 +151,8 @@ for r in $reports; do [ -s "$(dirname "$r")/constraint_violations.json" ] &&
 echo "== reports for people: $(echo "$reports" | grep -c . ) report.html, one beside each analysis.json (open in any"
 echo "   browser, no network needed), e.g. the last execution with violations:"
 echo "   ${last:-$(echo "$reports" | tail -1)}"
+echo "== the dashboard (/ui): every schedule, each metric over time with its baseline, band and violations,"
+echo "   the executions and their reports. The service stopped with the demo; to browse it again, run"
+echo "   $bin serve --data-dir $data --allow-root $out --allow-root $root/data --time-start 2026-11-25T00:30:00Z"
+echo "   and open http://127.0.0.1:8080/ui (its clock resumes after the demo's day: no tick is due for a while)"
 echo "== done: outputs under $out"

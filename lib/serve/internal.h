@@ -124,6 +124,9 @@ int bm__series_path(const char *data_dir, const char *schedule, char *out, size_
  * executions of this window only. A file that cannot be written is logged, not an error. */
 int bm__series_load(bm_service *s, const char *schedule, size_t max, json_t **out,
                     bm_error *err) BM_MUST_CHECK;
+/* Appends lines (objects as above) to out as the index file's text: one compact JSON line each.
+ * BM_OK, or BM_ELIMIT / BM_ENOMEM. */
+int bm__series_encode(json_t *lines, bm_buf *out) BM_MUST_CHECK;
 /* Writes lines (objects as above) as the schedule's index file in data_dir (whose series/
  * folder must exist), replacing it whole. */
 int bm__series_save(const char *data_dir, const char *schedule, json_t *lines,

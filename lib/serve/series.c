@@ -204,6 +204,20 @@ static int append_cb(const char *p, size_t n, void *b)
     return bm_buf_append(b, p, n) ? -1 : 0;
 }
 
+int bm__series_encode(json_t *lines, bm_buf *out)
+{
+    size_t i;
+    json_t *l;
+    int r = BM_OK;
+    json_array_foreach(lines, i, l)
+    {
+        r = json_dump_callback(l, append_cb, out, JSON_COMPACT) ? BM_ELIMIT
+                                                                : bm_buf_putc(out, '\n');
+        if (r) break;
+    }
+    return r;
+}
+
 int bm__series_save(const char *data_dir, const char *schedule, json_t *lines, bm_error *err)
 {
     char path[1200];
@@ -211,14 +225,7 @@ int bm__series_save(const char *data_dir, const char *schedule, json_t *lines, b
         return bm_error_set(err, BM_EINVAL, "no index file for the schedule %.63s", schedule);
     bm_buf b;
     bm_buf_init(&b, SERIES_FILE_MAX);
-    size_t i;
-    json_t *l;
-    int r = BM_OK;
-    json_array_foreach(lines, i, l)
-    {
-        r = json_dump_callback(l, append_cb, &b, JSON_COMPACT) ? BM_ELIMIT : bm_buf_putc(&b, '\n');
-        if (r) break;
-    }
+    int r = bm__series_encode(lines, &b);
     if (r)
         r = bm_error_set(err, r, "the index of %.63s does not fit in memory", schedule);
     else

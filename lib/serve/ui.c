@@ -21,7 +21,7 @@
 #include "serve/internal.h"
 
 #define SPARK_N 48          /* executions in an overview's sparkline */
-#define SCHEDULES_PAGE 1000 /* schedules on one overview page */
+#define SCHEDULES_PAGE 100  /* schedules on one overview page */
 #define EXECUTIONS_PAGE 100 /* executions on one page of a schedule's table */
 #define SERIES_N 720        /* executions a schedule's charts draw: 30 days of hourly ones */
 #define REASON_SHOWN 300    /* bytes of a failure reason on the overview */

@@ -226,6 +226,27 @@ check "/metrics is unchanged (no token): 200" got metrics 200
 check "Chromium behind the token: refused without, let in by the login link, the same pages ($(tail -5 "$w/browser-token.out"))" got browser 0
 check "no refusal quotes the token" bash -c '! grep -q "$1" "$2"' _ "$token" "$w/serve.log"
 
+# ---- many schedules: the overview in pages of 100 (a data directory from bench/ui_state_gen)
+gen=${BM_BUILD_DIR:-}/ui_state_gen
+if [ ! -x "$gen" ]; then
+    echo "FAIL: $gen is missing (BM_BUILD_DIR: the build's bench/ui_state_gen)"; fails=$((fails + 1))
+else
+    data="$d/many"
+    "$gen" "$data" 150 1 >/dev/null || { echo "FAIL: ui_state_gen"; exit 1; }
+    serve 127.0.0.1:0
+    started || { echo "FAIL: biasmon serve did not start on the generated directory"; cat "$w/serve.log"; exit 1; }
+    u=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["endpoint_url"])' "$data/serve.json")
+    curl -s --max-time 60 "$u/ui" -o "$w/o1.html"; curl -s --max-time 60 "$u/ui?page=2" -o "$w/o2.html"
+    rows() { grep -o '<tr data-schedule="[^"]*"' "$1" | sort -u | wc -l; }
+    check "150 schedules: 100 on the first page" test "$(rows "$w/o1.html")" = 100
+    check "150 schedules: 50 on the second, none of the first's"         bash -c 'test "$(cat "$1" "$2" | grep -o "<tr data-schedule=\"[^\"]*\"" | sort -u | wc -l)" = 150' _ "$w/o1.html" "$w/o2.html"
+    check "the pages link to each other"         bash -c 'grep -q "href=\"/ui?page=2\">next page" "$1" && grep -q "href=\"/ui?page=1\">previous page" "$2"' _ "$w/o1.html" "$w/o2.html"
+    curl -s --max-time 60 "$u/ui/schedules/model-0001-hourly" -o "$w/g1.html"
+    want=$(grep -c '"m":' "$data/series/model-0001-hourly.jsonl")
+    check "a generated schedule's charts draw its index's $want executions"         bash -c 'test "$(grep -o "data-points=\"[0-9]*\"" "$1" | sort -u)" = "data-points=\"$2\""' _ "$w/g1.html" "$want"
+    kill -TERM "$pid"; wait "$pid"; pid=""
+fi
+
 if [ -n "${BM_SCREENSHOT_DIR:-}" ]; then cp "$w"/ui-*.png "$BM_SCREENSHOT_DIR/"; fi
 echo "serve_ui: $passes passed, $fails failed"
 [ "$fails" = 0 ]

@@ -335,10 +335,15 @@ static void test_series_and_sparkline(void **state)
     sr.t1 = sr.t0;
     assert_int_equal(bm_report_series_svg(&sr, &b), BM_EINVAL);
     bm_buf_reset(&b);
-    int64_t c[4] = {0, 3, -1, -2};
-    assert_int_equal(bm_report_sparkline_svg(c, 4, &b), BM_OK);
-    assert_int_equal(count(b.data, "class=\"viol\""), 1);
+    int64_t c[6] = {0, 3, -1, -2, 1, -1};
+    assert_int_equal(bm_report_sparkline_svg(c, 6, &b), BM_OK);
+    assert_int_equal(count(b.data, "class=\"viol\""), 1); /* one path of two bars */
     assert_int_equal(count(b.data, "class=\"failed\""), 1);
+    assert_int_equal(count(b.data, "z"), 4); /* a bar or a mark each */
+    bm_buf_reset(&b);
+    int64_t none[2] = {0, -2};
+    assert_int_equal(bm_report_sparkline_svg(none, 2, &b), BM_OK);
+    assert_int_equal(count(b.data, "<path"), 0);
     bm_buf_reset(&b);
     assert_int_equal(bm_html_escape(&b, "<a href=\"x\">&'</a>"), BM_OK);
     assert_int_equal(bm_buf_putc(&b, 0), BM_OK);
