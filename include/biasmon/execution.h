@@ -17,6 +17,29 @@ typedef enum bm_exec_status {
 /* "Completed", "CompletedWithViolations", "Failed" (SageMaker's ExecutionStatus values). */
 const char *bm_exec_status_name(bm_exec_status s);
 
+/* The processes of one sharded execution (an MPI job: `mpirun -np N biasmon execute ...`), as
+ * bm_execute sees them; docs/shards.md. Every process runs bm_execute with the same parameters;
+ * each reads a disjoint part of the window's capture objects, rank 0 merges the parts in order
+ * and alone writes the outputs. */
+typedef struct bm_shard_comm {
+    int rank; /* 0 .. size - 1 */
+    int size; /* processes, 1 .. BM_SHARDS_MAX */
+    /* Called exactly once by every process of the execution, with its part's bytes (data, len:
+     * at most BM_SHARD_PART_MAX). On rank 0 it appends each rank's bytes, in rank order, to
+     * parts[0 .. size - 1] (bm_buf_init'ed by the caller); elsewhere parts is NULL. BM_OK, or
+     * an error with err set (bm_execute then fails the execution with it on rank 0). It must
+     * not return on one rank and wait forever on another: a transport that can fail on one rank
+     * only aborts every process instead (MPI_Abort). */
+    int (*gather)(void *ctx, const void *data, size_t len, bm_buf *parts, bm_error *err);
+    void *ctx;
+} bm_shard_comm;
+
+/* Workers of one execution at most (threads of --shards, or MPI ranks). */
+#define BM_SHARDS_MAX 1024
+/* Bytes of one worker's part handed to rank 0 (its cubes and its records' join keys); a larger
+ * part is not sent: rank 0 reads that worker's objects itself. */
+#define BM_SHARD_PART_MAX (512u << 20)
+
 typedef struct bm_execution_params {
     const bm_job_definition *job; /* validated job definition */
     int64_t scheduled_time;       /* T, epoch seconds */
@@ -30,6 +53,11 @@ typedef struct bm_execution_params {
                         * rule's budget; 0 = from the window length alone (docs/alarms.md) */
     int no_partials;   /* 1: read every capture hour, neither using nor saving hour partials
                         * (docs/partials.md) */
+    int shards;        /* threads that each read a disjoint part of the window's capture objects,
+                        * merged exactly (docs/shards.md); 0 or 1: one. Hour partials are then
+                        * neither used nor saved. */
+    const bm_shard_comm *comm; /* this process's place in a sharded execution over processes,
+                                * or NULL (then shards applies) */
 } bm_execution_params;
 
 /* The longest output folder, with its terminating NUL (bm_execution_output_folder). */
@@ -93,7 +121,9 @@ int bm_execution_result_read(const char *path, bm_execution_result *res,
  * (result->status says which, execution.json was written); an error status only when biasmon
  * ran out of memory (BM_ENOMEM) or execution.json itself cannot be written or the folder cleared
  * (BM_EIO, BM_EACCESS; BM_ELIMIT when the folder's URI is too long to name) — then no output is
- * left in the folder and err says why. result->account must be released with json_decref. */
+ * left in the folder and err says why. result->account must be released with json_decref.
+ * With p->comm, a process of rank other than 0 reads its part, hands it to rank 0 and writes
+ * nothing (result->status says whether its part was read, failure_reason why not). */
 int bm_execute(const bm_execution_params *p, bm_execution_result *result,
                bm_error *err) BM_MUST_CHECK;
 

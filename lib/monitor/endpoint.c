@@ -122,18 +122,22 @@ int bm__read_capture(bm__run *r, bm_error *err)
     }
     bm__folder_walk w = {.root = root, .variants = &variants, .hs = &hs};
     if (!rc)
-        rc = r->partials ? bm__read_capture_hours(r, root, &variants, &hs, err)
-                         : bm__read_walk(r, &w, bm__read_capture_file, err);
+        rc = r->nshards > 1 ? bm__read_capture_shards(r, root, &variants, &hs, err)
+             : r->partials  ? bm__read_capture_hours(r, root, &variants, &hs, err)
+                            : bm__read_walk(r, &w, bm__read_capture_file, err);
     bm__hours_release(&hs);
     bm_strlist_release(&variants);
     if (rc == BM_ENOMEM) return rc;
-    if (rc) {
-        char msg[1200];
-        bm_error_format(err, msg, sizeof(msg));
-        bm__fail_run(r, "%s: %s",
-                     rc == BM_ELIMIT ? "the capture data goes beyond a bound of biasmon"
-                                     : "cannot read capture data",
-                     msg);
-    }
+    if (rc) bm__capture_failure(r, rc, err);
     return BM_OK;
+}
+
+void bm__capture_failure(bm__run *r, int rc, const bm_error *err)
+{
+    char msg[1200];
+    bm_error_format(err, msg, sizeof(msg));
+    bm__fail_run(r, "%s: %s",
+                 rc == BM_ELIMIT ? "the capture data goes beyond a bound of biasmon"
+                                 : "cannot read capture data",
+                 msg);
 }

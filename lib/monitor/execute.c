@@ -92,6 +92,7 @@ int bm_execute(const bm_execution_params *p, bm_execution_result *res, bm_error 
         goto out;
     }
     if ((rc = bm__gather(&r, err))) goto out;
+    if (p->comm && p->comm->rank != 0) goto out; /* a worker: rank 0 writes the outputs */
     rc = bm__finish(&r, err);
 out:
     bm__run_release(&r);
@@ -101,12 +102,14 @@ out:
 int bm__gather(bm__run *r, bm_error *err)
 {
     int rc;
+    r->nshards = r->p->comm ? r->p->comm->size : r->p->shards > 1 ? r->p->shards : 1;
     if ((rc = bm__setup(r, err))) return rc;
     if (r->res->status != BM_EXEC_FAILED && (rc = bm__read_ground_truth(r, err))) return rc;
     if (r->res->status != BM_EXEC_FAILED) {
         if ((rc = r->jd->input.batch ? bm__read_batch(r, err) : bm__read_capture(r, err)))
             return rc;
     }
+    if ((rc = bm__shards_settle(r, err))) return rc;
     bm__count_unmatched_gt(r);
     if (r->res->status != BM_EXEC_FAILED && r->rows == 0) bm__explain_no_data(r);
     return BM_OK;

@@ -91,6 +91,10 @@ typedef struct bm__run {
     uint64_t partials_reused, partials_built, partials_rejected, partials_unsaved;
     char partial_notes[MAX_FIRST][700]; /* why partials were rejected or not saved */
     size_t npartial_notes;
+    /* sharded executions (shards.c) */
+    int nshards;   /* workers reading the capture: threads, or p->comm's processes; 1: none */
+    int exchanged; /* this process has called p->comm->gather */
+    uint64_t shards_reread; /* workers' parts rank 0 read again itself (shards.c says when) */
 } bm__run;
 
 /* Hours in time order (epoch seconds of each hour's start). */
@@ -245,6 +249,31 @@ void bm__hour_time(bm__hour_build *hb, int64_t t);
 void bm__hour_lost(bm__hour_build *hb);
 void bm__hour_join(bm__run *r, bm_slice key, uint32_t tag, size_t nrows, int outcome,
                    const bm__gt_entry *gt);
+
+/* Hour partials as containers of any part of a window (shards.c): an encoded partial of the run's
+ * capture account, cubes and hb's records, with h and inputs as its hour and objects (BM_ELIMIT:
+ * too large, or hb could not record every record); and a partial applied to the run (its records
+ * replayed against r's ground truth, cubes merged; *used 0 and why when it cannot be used; the
+ * window checked only when window). BM_ENOMEM. */
+bm__hour_build *bm__hour_build_new(void);
+void bm__hour_build_free(bm__hour_build *hb);
+int bm__partial_encode_run(bm__run *r, const bm__hour_build *hb, int64_t h,
+                           const bm_strlist *inputs, bm_buf *out) BM_MUST_CHECK;
+int bm__partial_apply(bm__run *r, const char *text, size_t n, int64_t h, const bm_strlist *inputs,
+                      int window, char *why, size_t whyn, int *used, bm_error *err) BM_MUST_CHECK;
+
+/* ==================================================================== shards.c, endpoint.c */
+
+/* The capture hours hs (of the variants under root) read by r->nshards workers, each a
+ * contiguous run of the objects balanced by bytes, their parts merged in object order. An error
+ * as bm__read_walk's (the run's failure: bm__capture_failure). */
+int bm__read_capture_shards(bm__run *r, const char *root, const bm_strlist *variants,
+                            const bm__hours *hs, bm_error *err) BM_MUST_CHECK;
+/* A sharded process that has not handed its part over yet hands over an empty one (its run
+ * failed before the capture, or the input is batch output, which rank 0 reads alone). */
+int bm__shards_settle(bm__run *r, bm_error *err) BM_MUST_CHECK;
+/* Fails the run for error rc of reading the capture (not BM_ENOMEM), as every reader says it. */
+void bm__capture_failure(bm__run *r, int rc, const bm_error *err);
 
 /* ==================================================================== verdict.c, outputs.c */
 

@@ -66,6 +66,16 @@ static json_t *account_json(bm__run *r, json_t *groups)
         json_decref(o);
         return NULL;
     }
+    /* a sharded execution: its workers, and the parts rank 0 read again itself (docs/shards.md);
+     * absent otherwise */
+    if (o && r->nshards > 1 &&
+        json_object_set_new(o, "shards",
+                            json_pack("{s:i,s:s,s:I}", "workers", r->nshards, "over",
+                                      r->p->comm ? "processes" : "threads", "read_again",
+                                      (json_int_t)r->shards_reread))) {
+        json_decref(o);
+        return NULL;
+    }
     /* metrics a baseline could not check (null without a baseline or before the check) */
     if (o && json_object_set_new(o, "baseline_unchecked_metrics",
                                  r->unchecked ? json_incref(r->unchecked) : json_null())) {

@@ -409,8 +409,8 @@ int bm__partials_setup(bm__run *r, const char *config_text, size_t config_len, b
                         "(the default) or \"off\" (docs/partials.md)");
         return BM_OK;
     }
-    if ((swv && !strcmp(swv, "off")) || r->p->no_partials || in->batch || !jd->output_uri ||
-        !jd->output_uri[0] || !in->endpoint_name || bm_plan_wants_ft(r->plan))
+    if ((swv && !strcmp(swv, "off")) || r->p->no_partials || r->nshards > 1 || in->batch ||
+        !jd->output_uri || !jd->output_uri[0] || !in->endpoint_name || bm_plan_wants_ft(r->plan))
         return BM_OK;
     /* what the reduction of an hour depends on besides its capture */
     bm_buf m;
@@ -454,39 +454,22 @@ static void partial_note(bm__run *r, int64_t h, const char *why)
                      label, why);
 }
 
-/* Tries the hour's partial: *used = 1 when it was used (the run's account and cubes have the
- * hour), 0 when the hour must be read (why says why, "" when there was no partial). BM_OK, or
- * BM_ENOMEM (the run ends). */
-static int try_partial(bm__run *r, int64_t h, const char *uri, const bm_strlist *inputs,
-                       bm_buf *read, int read_rc, const bm_error *read_err, char *why, size_t whyn,
-                       int *used_out, bm_error *err)
+/* Checks text as the partial of h for these inputs (and, when window, that its records lie in
+ * the run's window), then joins its records with the run's ground truth and merges its cubes and
+ * account into the run: *used = 1. *used = 0 with why ("" never) when it cannot be used, the run
+ * as it was. BM_OK, or BM_ENOMEM (err set; the run ends). */
+int bm__partial_apply(bm__run *r, const char *text, size_t n, int64_t h, const bm_strlist *inputs,
+                      int window, char *why, size_t whyn, int *used_out, bm_error *err)
 {
-    bm_buf text = *read; /* the partial as the prefetch read it (up to PREFETCH_MAX bytes) */
-    bm_buf_init(read, PARTIAL_MAX);
-    bm_error e = *read_err;
     decoded o;
     memset(&o, 0, sizeof(o));
     bm_cube *all = NULL, *joined = NULL;
-    int used = 0, status = BM_OK;
+    int used = 0, status = BM_OK, rc;
+    bm_error e;
     why[0] = 0;
-    int rc = read_rc;
-    if (rc == BM_ELIMIT) { /* larger than a prefetch holds: read now, up to a partial's bound */
-        bm_buf_release(&text);
-        bm_buf_init(&text, PARTIAL_MAX);
-        bm_error_clear(&e);
-        rc = bm_store_read(uri, PARTIAL_MAX, &text, &e);
-    }
-    if (rc == BM_ENOMEM) {
-        status = bm_error_set(err, BM_ENOMEM, "out of memory");
-        goto out;
-    }
-    if (rc) {
-        if (rc != BM_ENOTFOUND) snprintf(why, whyn, "cannot read it: %s", e.msg);
-        goto out;
-    }
-    decode(r, text.data ? text.data : "", text.len, h, inputs, &o, why, whyn);
+    decode(r, text, n, h, inputs, &o, why, whyn);
     if (why[0]) goto out;
-    if (o.tmin <= o.tmax && (o.tmin < r->ws || o.tmax >= r->we)) {
+    if (window && o.tmin <= o.tmax && (o.tmin < r->ws || o.tmax >= r->we)) {
         snprintf(why, whyn, "its records reach outside this window");
         goto out;
     }
@@ -523,6 +506,65 @@ static int try_partial(bm__run *r, int64_t h, const char *uri, const bm_strlist 
 out:
     bm_cube_free(all);
     bm_cube_free(joined);
+    *used_out = used;
+    return status;
+}
+
+bm__hour_build *bm__hour_build_new(void)
+{
+    bm__hour_build *hb = bm_calloc(1, sizeof(*hb));
+    if (!hb) return NULL;
+    bm_buf_init(&hb->recs, PARTIAL_MAX / 2);
+    hb->tmin = INT64_MAX;
+    hb->tmax = INT64_MIN;
+    return hb;
+}
+
+void bm__hour_build_free(bm__hour_build *hb)
+{
+    if (!hb) return;
+    bm_buf_release(&hb->recs);
+    bm_free(hb);
+}
+
+int bm__partial_encode_run(bm__run *r, const bm__hour_build *hb, int64_t h,
+                           const bm_strlist *inputs, bm_buf *out)
+{
+    if (hb->unsaveable || inputs->n > UINT32_MAX) return BM_ELIMIT;
+    hour_counts d = counts_of(r);
+    return encode(r, hb, h, inputs, &d, r->all, r->joined, out);
+}
+
+/* Tries the hour's partial: *used = 1 when it was used (the run's account and cubes have the
+ * hour), 0 when the hour must be read (why says why, "" when there was no partial). BM_OK, or
+ * BM_ENOMEM (the run ends). */
+static int try_partial(bm__run *r, int64_t h, const char *uri, const bm_strlist *inputs,
+                       bm_buf *read, int read_rc, const bm_error *read_err, char *why, size_t whyn,
+                       int *used_out, bm_error *err)
+{
+    bm_buf text = *read; /* the partial as the prefetch read it (up to PREFETCH_MAX bytes) */
+    bm_buf_init(read, PARTIAL_MAX);
+    bm_error e = *read_err;
+    int used = 0, status = BM_OK;
+    why[0] = 0;
+    int rc = read_rc;
+    if (rc == BM_ELIMIT) { /* larger than a prefetch holds: read now, up to a partial's bound */
+        bm_buf_release(&text);
+        bm_buf_init(&text, PARTIAL_MAX);
+        bm_error_clear(&e);
+        rc = bm_store_read(uri, PARTIAL_MAX, &text, &e);
+    }
+    if (rc == BM_ENOMEM) {
+        status = bm_error_set(err, BM_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (rc) {
+        if (rc != BM_ENOTFOUND) snprintf(why, whyn, "cannot read it: %s", e.msg);
+        goto out;
+    }
+    status = bm__partial_apply(r, text.data ? text.data : "", text.len, h, inputs, 1, why, whyn,
+                               &used, err);
+out:
     bm_buf_release(&text);
     *used_out = used;
     return status;

@@ -95,6 +95,7 @@ static int rejoin(bm__run *r, const bm_alarm_settings *s, const past *P, json_t 
     why[0] = 0;
     bm_execution_params p2 = *r->p;
     p2.scheduled_time = P->T;
+    p2.comm = NULL; /* rank 0 revisits alone: the other ranks have handed their parts over */
     bm_execution_result res2;
     memset(&res2, 0, sizeof(res2));
     res2.status = BM_EXEC_COMPLETED;

@@ -47,4 +47,15 @@ struct bm_cli_progress *bm_cli_progress_start(const char *what, int as_json);
 void bm_cli_progress_phase(struct bm_cli_progress *p, const char *phase);
 void bm_cli_progress_stop(struct bm_cli_progress *p);
 
+/* MPI (src/biasmon/mpi.c): under mpirun (Open MPI's environment present) and when built with MPI,
+ * starts MPI and returns this process's place for bm_execution_params.comm; else NULL. A process
+ * that cannot start MPI exits (5). _abort ends every rank of the job with code (exit without
+ * MPI); _stop finalizes MPI after _start returned non-NULL. */
+struct bm_shard_comm;
+const struct bm_shard_comm *bm_cli_mpi_start(void);
+void bm_cli_mpi_abort(int code);
+void bm_cli_mpi_stop(void);
+/* 1 when this biasmon was built with MPI. */
+int bm_cli_mpi_built(void);
+
 #endif

@@ -17,7 +17,8 @@ void bm_cmd_execute_usage(FILE *out)
         "                       [--capture-uri URI] [--data-analysis-start-time OFFSET]\n"
         "                       [--data-analysis-end-time OFFSET] [--confine DIR]...\n"
         "                       [--result FILE] [--looks-per-day N] [--no-partials]\n"
-        "                       [--summary] [--json]\n"
+        "                       [--shards N] [--summary] [--json]\n"
+        "       mpirun -np N biasmon execute ...   (the same options but --shards)\n"
         "\n"
         "Runs one execution of a model bias monitoring schedule, as SageMaker Model Monitor\n"
         "does at the schedule's tick T: captured traffic with eventMetadata.inferenceTime in\n"
@@ -50,6 +51,12 @@ void bm_cmd_execute_usage(FILE *out)
         "                          hour is reduced once to a partial under\n"
         "                          {S3Uri}/{EndpointName}/_partials/ that later executions\n"
         "                          reuse; docs/partials.md)\n"
+        "  --shards N              read the window's capture objects with N threads (1-1024),\n"
+        "                          each a contiguous part of about equal bytes, merged exactly\n"
+        "                          (the outputs are those of one thread; hour partials are not\n"
+        "                          used; docs/shards.md). Under mpirun (when biasmon was built\n"
+        "                          with Open MPI) the ranks are the shards instead: each reads\n"
+        "                          its part, rank 0 merges them and writes the outputs.\n"
         "  --summary               print the summary (status, records, headline metrics,\n"
         "                          violations, report) even when stdout is not a terminal\n"
         "  --json                  print execution.json (with output and report) to stdout\n"
@@ -82,6 +89,7 @@ int bm_cmd_execute(int argc, char **argv)
         {"result", required_argument, NULL, 'r'},
         {"looks-per-day", required_argument, NULL, 'L'},
         {"no-partials", no_argument, NULL, 'P'},
+        {"shards", required_argument, NULL, 'N'},
         {"summary", no_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
@@ -142,6 +150,18 @@ int bm_cmd_execute(int argc, char **argv)
         case 'P':
             p.no_partials = 1;
             break;
+        case 'N': {
+            char *end = NULL;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 1 || v > BM_SHARDS_MAX) {
+                fprintf(stderr, "biasmon execute: --shards takes a whole number from 1 to %d\n",
+                        BM_SHARDS_MAX);
+                return BM_EXIT_USAGE;
+            }
+            p.shards = (int)v;
+            break;
+        }
         case 'S':
             summary = 1;
             break;
@@ -172,24 +192,51 @@ int bm_cmd_execute(int argc, char **argv)
                 "biasmon execute: --schedule-name must match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}\n");
         return BM_EXIT_USAGE;
     }
+    /* under mpirun the ranks are the shards (docs/shards.md); from here a rank that cannot go
+     * on ends them all (bm_cli_mpi_abort), so that none waits for it */
+    const bm_shard_comm *comm = bm_cli_mpi_start();
+    if (comm && comm->size > 1 && p.shards > 1) {
+        if (comm->rank == 0)
+            fprintf(stderr, "biasmon execute: under mpirun the ranks are the shards: leave out "
+                            "--shards\n");
+        bm_cli_mpi_abort(BM_EXIT_USAGE);
+    }
+    if (comm && comm->size > 1) p.comm = comm;
     bm_job_definition jd;
     int r = bm_job_definition_load(jd_path, &jd, &err);
     if (r) {
+        if (comm) fprintf(stderr, "biasmon: rank %d: ", comm->rank);
         bm_cli_error(&err);
+        if (comm) bm_cli_mpi_abort(r == BM_ENOMEM ? BM_EXIT_INTERNAL : BM_EXIT_FAILED);
         return r == BM_ENOMEM ? BM_EXIT_INTERNAL : BM_EXIT_FAILED;
     }
     /* the job definition itself is the caller's; what it points to is confined */
     if (confine && bm_store_confine(roots, nroots, &err)) {
+        if (comm) fprintf(stderr, "biasmon: rank %d: ", comm->rank);
         bm_cli_error(&err);
+        if (comm) bm_cli_mpi_abort(BM_EXIT_USAGE);
         bm_job_definition_release(&jd);
         return BM_EXIT_USAGE;
     }
     p.job = &jd;
+    int rank = p.comm ? p.comm->rank : 0;
     bm_execution_result res;
-    struct bm_cli_progress *progress = bm_cli_progress_start("execute", as_json);
+    struct bm_cli_progress *progress = rank ? NULL : bm_cli_progress_start("execute", as_json);
     r = bm_execute(&p, &res, &err);
     bm_cli_progress_stop(progress);
     int rc;
+    if (r && comm) { /* a rank that cannot go on ends every rank, none left waiting */
+        fprintf(stderr, "biasmon: rank %d: ", rank);
+        bm_cli_error(&err);
+        bm_cli_mpi_abort(r == BM_EIO || r == BM_EACCESS || r == BM_ELIMIT ? BM_EXIT_OUTPUT
+                                                                          : BM_EXIT_INTERNAL);
+    }
+    if (rank) { /* a worker rank: its part went to rank 0, which writes and reports */
+        json_decref(res.account);
+        bm_job_definition_release(&jd);
+        bm_cli_mpi_stop();
+        return BM_EXIT_OK;
+    }
     if (r) {
         bm_cli_error(&err);
         /* the outputs could not be written (or their folder named); everything else ends as Failed
@@ -229,5 +276,6 @@ int bm_cmd_execute(int argc, char **argv)
     }
     json_decref(res.account);
     bm_job_definition_release(&jd);
+    if (comm) bm_cli_mpi_stop();
     return rc;
 }
