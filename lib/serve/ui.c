@@ -424,37 +424,14 @@ static void series_section(page *p, json_t *lines)
     }
     putf(p,
          "The last %zu executions (%zu with values). Blue: the value of each execution; green "
-         "dashes: the baseline; shaded: the interval of values the statistical rule would not "
-         "alarm on (docs/alarms.md), where it ran; red: a violation; grey dots: the neutral "
-         "value.</p>\n",
+         "dashes: the baseline; shaded: the statistical rule's interval around the baseline, "
+         "where it ran (its first test, over pooled windows: docs/alarms.md); red: a violation; "
+         "grey dotted line: the "
+         "neutral value (1 for DI, 0 for the others). Below the charts, the latest execution's "
+         "values.</p>\n",
          n, ncomplete);
-    json_t *keys = json_object_get(latest, "m");
-    put(p, "<h3>Latest completed execution: ");
-    when(p, (double)json_integer_value(json_object_get(latest, "t")));
-    putf(p,
-         "</h3>\n<table class=\"latest\" data-exec-id=\"%lld\"><tr><th>stage</th><th>facet</th>"
-         "<th>value</th><th>metric</th><th class=\"num\">value</th><th "
-         "class=\"num\">baseline</th><th>check</th></tr>\n",
-         (long long)json_integer_value(json_object_get(latest, "id")));
-    json_t *k;
-    json_array_foreach(keys, i, k)
-    {
-        int bad = json_is_true(json_array_get(k, 8));
-        put(p, bad ? "<tr class=\"violation\"" : "<tr");
-        key_parts(p, k, attr_seps);
-        putf(p, "><td>%s</td><td>", stage_names[json_integer_value(json_array_get(k, 0)) == 1]);
-        esc(p, json_string_value(json_array_get(k, 1)));
-        put(p, "</td><td>");
-        esc(p, json_string_value(json_array_get(k, 2)));
-        put(p, "</td><td>");
-        esc(p, json_string_value(json_array_get(k, 3)));
-        put(p, "</td>");
-        bm_report_value_cell(p, "value", json_array_get(k, 4));
-        bm_report_value_cell(p, "baseline", json_array_get(k, 5));
-        put(p,
-            bad ? "<td class=\"check\">violation</td></tr>\n" : "<td class=\"check\"></td></tr>\n");
-    }
-    put(p, "</table>\n<div class=\"charts\">\n");
+    json_t *keys = json_object_get(latest, "m"), *k;
+    put(p, "<div class=\"charts\">\n");
     bm_report_point *pts = bm_calloc(n ? n : 1, sizeof(*pts));
     if (!pts) {
         p->rc = BM_ENOMEM;
@@ -490,6 +467,31 @@ static void series_section(page *p, json_t *lines)
     }
     bm_free(pts);
     put(p, "</div>\n");
+    put(p, "<h3>Latest completed execution: ");
+    when(p, (double)json_integer_value(json_object_get(latest, "t")));
+    putf(p,
+         "</h3>\n<table class=\"latest\" data-exec-id=\"%lld\"><tr><th>stage</th><th>facet</th>"
+         "<th>value</th><th>metric</th><th class=\"num\">value</th><th "
+         "class=\"num\">baseline</th><th>check</th></tr>\n",
+         (long long)json_integer_value(json_object_get(latest, "id")));
+    json_array_foreach(keys, i, k)
+    {
+        int bad = json_is_true(json_array_get(k, 8));
+        put(p, bad ? "<tr class=\"violation\"" : "<tr");
+        key_parts(p, k, attr_seps);
+        putf(p, "><td>%s</td><td>", stage_names[json_integer_value(json_array_get(k, 0)) == 1]);
+        esc(p, json_string_value(json_array_get(k, 1)));
+        put(p, "</td><td>");
+        esc(p, json_string_value(json_array_get(k, 2)));
+        put(p, "</td><td>");
+        esc(p, json_string_value(json_array_get(k, 3)));
+        put(p, "</td>");
+        bm_report_value_cell(p, "value", json_array_get(k, 4));
+        bm_report_value_cell(p, "baseline", json_array_get(k, 5));
+        put(p,
+            bad ? "<td class=\"check\">violation</td></tr>\n" : "<td class=\"check\"></td></tr>\n");
+    }
+    put(p, "</table>\n");
 }
 
 static void executions_section(page *p, const char *name, bm_exec_record *e, size_t n,
