@@ -64,8 +64,10 @@ typedef struct bm_alarm_test {
     char why[200];
     double window, baseline; /* the metric (NaN when undefined) */
     double change, se;       /* window - baseline, and its standard error under no change */
-    double z;                /* the statistic (variance-stabilised scale; see docs/alarms.md) */
-    double lo, hi;           /* change +- threshold * se */
+    double estimate;         /* the change as the test measures it: the variance-stabilised
+                              * change in the metric's units (see docs/alarms.md) */
+    double z;                /* estimate / se */
+    double lo, hi;           /* estimate +- threshold * se: holds 0 exactly when no alarm */
     int alarm;               /* |z| > threshold */
 } bm_alarm_test;
 

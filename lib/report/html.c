@@ -506,9 +506,8 @@ static void evidence_row(out *o, int columns, const char *name, json_t *me)
     if (alarm && reason)
         esc(o, reason);
     else if (decided)
-        put(o, "No alarm: in every test the change from the baseline is within its interval of "
-               "chance (|z| at most the threshold, the test's share of the daily false-alarm "
-               "budget).");
+        put(o, "No alarm: every test's interval holds a change of 0 (|z| at most the threshold, "
+               "the test's share of the daily false-alarm budget).");
     else {
         put(o, "Not decided: ");
         esc(o, why ? why : "no test could run");
@@ -762,10 +761,10 @@ int bm_report_html(const bm_report_input *in, bm_buf *b)
     if (in->evidence)
         put(&o, "<p class=\"legend\">Under the statistical rule (docs/alarms.md) each tested "
                 "metric has a row of tests: the latest windows pooled, the rows of each group, "
-                "the metric over them and in the baseline, the change, the interval change "
-                "&plusmn; threshold &times; its standard error, and |z| against the threshold "
-                "(the test's share of the daily false-alarm budget); it alarms when |z| exceeds "
-                "it.</p>\n");
+                "the metric over them and in the baseline, the change, the interval of the change "
+                "(the test's estimate &plusmn; threshold &times; its standard error), and |z| "
+                "against the threshold (the test's share of the daily false-alarm budget); it "
+                "alarms when |z| exceeds it, which is when the interval leaves out 0.</p>\n");
     for (int s = 0; s < 2; s++)
         stage_section(&o, in, s);
     put(&o,

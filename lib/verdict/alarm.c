@@ -221,7 +221,7 @@ void bm_alarm_test_metric(const char *name, const bm_alarm_cells *b, const bm_al
                           double zcrit, bm_alarm_test *t)
 {
     memset(t, 0, sizeof(*t));
-    t->window = t->baseline = t->change = t->se = t->z = t->lo = t->hi = NAN;
+    t->window = t->baseline = t->change = t->se = t->estimate = t->z = t->lo = t->hi = NAN;
     const mdef *m = find_mdef(name);
     if (!m) {
         snprintf(t->why, sizeof(t->why), "%s is not tested by the statistical rule",
@@ -277,9 +277,12 @@ void bm_alarm_test_metric(const char *name, const bm_alarm_cells *b, const bm_al
         var += c[g] * c[g] * q * (1 / nw[g] + 1 / nb[g]);
     }
     t->se = sqrt(var);
+    t->estimate = num;
     t->z = t->se > 0 ? num / t->se : 0;
-    t->lo = t->change - zcrit * t->se;
-    t->hi = t->change + zcrit * t->se;
+    /* The interval is the test's own, around its estimate, so that it leaves out 0 exactly when
+     * the metric alarms; around the raw change it could hold 0 beside an alarm (small groups). */
+    t->lo = num - zcrit * t->se;
+    t->hi = num + zcrit * t->se;
     t->tested = 1;
     t->alarm = fabs(t->z) > zcrit;
 }
@@ -512,12 +515,12 @@ int bm_alarm_evaluate(const json_t *baseline, const json_t *const *windows, size
                            nd = sum_cells(pooled[l].n[1], C_ALL);
                     json_t *tj;
                     if (t.tested)
-                        tj = json_pack("{s:i,s:{s:f,s:f},s:o,s:o,s:o,s:o,s:[oo],s:o,s:f,s:b}",
+                        tj = json_pack("{s:i,s:{s:f,s:f},s:o,s:o,s:o,s:o,s:o,s:[oo],s:o,s:f,s:b}",
                                        "windows", used[l], "rows", "a", na, "d", nd, "window",
                                        num(t.window), "baseline", num(t.baseline), "change",
-                                       num(t.change), "se", num(t.se), "interval", num(t.lo),
-                                       num(t.hi), "z", num(t.z), "threshold", zcrit_l[l], "alarm",
-                                       t.alarm);
+                                       num(t.change), "estimate", num(t.estimate), "se", num(t.se),
+                                       "interval", num(t.lo), num(t.hi), "z", num(t.z), "threshold",
+                                       zcrit_l[l], "alarm", t.alarm);
                     else
                         tj = json_pack("{s:i,s:{s:f,s:f},s:b,s:s}", "windows", used[l], "rows", "a",
                                        na, "d", nd, "decidable", 0, "why", t.why);

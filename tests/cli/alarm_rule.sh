@@ -67,8 +67,9 @@ for d in sys.argv[1:]:
     for m in ms.values():
         for t in m["tests"]:
             if t.get("decidable", True):
-                assert t["interval"][0] <= t["change"] <= t["interval"][1] and t["threshold"] > 4, t
+                assert t["interval"][0] <= t["estimate"] <= t["interval"][1] and t["threshold"] > 4, t
                 assert t["alarm"] == (abs(t["z"]) > t["threshold"]), t
+                assert t["alarm"] == (not t["interval"][0] <= 0 <= t["interval"][1]), t
         assert (m["reason"] is not None) == m["alarm"]
     alarmed = {m["name"] for m in ms.values() if m["alarm"]}
     assert alarmed == {x["metric_name"] for x in v}, (alarmed, v)

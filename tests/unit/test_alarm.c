@@ -78,7 +78,10 @@ static void test_dppl_hand_maths(void **state)
                  2 * sqrt(pd * (1 - pd)) * (T(xwd, nwd) - T(1281 + 598, nbd));
     assert_true(fabs(t.z - num / sqrt(var)) < 1e-9);
     assert_int_equal(t.alarm, fabs(num / sqrt(var)) > 4.0);
-    assert_true(fabs(t.lo - (t.change - 4.0 * t.se)) < 1e-12);
+    assert_true(fabs(t.estimate - num) < 1e-12);
+    assert_true(fabs(t.lo - (num - 4.0 * t.se)) < 1e-12);
+    assert_true(fabs(t.hi - (num + 4.0 * t.se)) < 1e-12);
+    assert_int_equal(t.alarm, !(t.lo <= 0 && 0 <= t.hi));
 }
 
 /* DI = pi_d / pi_a: weights -pi_d / pi_a^2 (a) and 1 / pi_a (d) */
