@@ -95,6 +95,7 @@ typedef struct bm__run {
     int nshards;   /* workers reading the capture: threads, or p->comm's processes; 1: none */
     int exchanged; /* this process has called p->comm->gather */
     uint64_t shards_reread; /* workers' parts rank 0 read again itself (shards.c says when) */
+    uint64_t shards_bytes;  /* bytes of the parts handed to worker 0 */
 } bm__run;
 
 /* Hours in time order (epoch seconds of each hour's start). */

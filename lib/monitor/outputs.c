@@ -70,9 +70,10 @@ static json_t *account_json(bm__run *r, json_t *groups)
      * absent otherwise */
     if (o && r->nshards > 1 &&
         json_object_set_new(o, "shards",
-                            json_pack("{s:i,s:s,s:I}", "workers", r->nshards, "over",
+                            json_pack("{s:i,s:s,s:I,s:I}", "workers", r->nshards, "over",
                                       r->p->comm ? "processes" : "threads", "read_again",
-                                      (json_int_t)r->shards_reread))) {
+                                      (json_int_t)r->shards_reread, "part_bytes",
+                                      (json_int_t)r->shards_bytes))) {
         json_decref(o);
         return NULL;
     }

@@ -346,6 +346,8 @@ int bm__read_capture_shards(bm__run *r, const char *root, const bm_strlist *vari
             bm_buf_init(&j->part, 0);
         }
     }
+    for (int k = 1; k < n; k++)
+        r->shards_bytes += parts[k].len;
     for (int k = 1; !rc && k < n && r->res->status != BM_EXEC_FAILED; k++)
         rc = merge_part(r, &parts[k], &objs, at[k], at[k + 1], k, err);
 out:
