@@ -110,7 +110,8 @@ typedef struct bm_report_series {
 
 /* Appends an inline SVG chart of a series to out (no script, nothing fetched): the value as a
  * line (broken where there is none), the baseline as a line, the interval as a shaded band, the
- * violations as red marks, the value axis' bounds and the time axis' ends as labels. The svg
+ * violations as one path of class "marks" with a zero-length segment ("M x yh0") each, which a
+ * round line cap draws as a dot, the value axis' bounds and the time axis' ends as labels. The svg
  * element has class "series" and data-points / data-violations with the counts drawn. BM_OK,
  * BM_EINVAL (no series), BM_ELIMIT or BM_ENOMEM (out holds a partial chart then). */
 int bm_report_series_svg(const bm_report_series *s, bm_buf *out) BM_MUST_CHECK;

@@ -172,7 +172,8 @@ static const char page_css[] =
     "svg .plot{fill:#fbfcfd;stroke:var(--line)}svg .band{fill:var(--band)}svg .line{fill:none;"
     "stroke:#1f4f99;stroke-width:1.5}svg .base{stroke:var(--ok);stroke-width:1.5;"
     "stroke-dasharray:6 3}svg .neutral{stroke:#9aa3af;stroke-dasharray:2 2}svg .dot{fill:#1f4f99}"
-    "svg .viol{fill:var(--bad)}svg .failed{fill:#9aa3af}svg .axis{stroke:var(--line)}"
+    "svg .viol{fill:var(--bad)}svg .marks{fill:none;stroke:var(--bad);stroke-width:7;"
+    "stroke-linecap:round}svg .failed{fill:#9aa3af}svg .axis{stroke:var(--line)}"
     "svg .tick{font-size:10px;fill:var(--mute)}\n"
     ".legend{color:var(--mute);font-size:12.5px}\n"
     "</style>\n";

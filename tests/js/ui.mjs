@@ -125,7 +125,7 @@ try {
       const svg = f.querySelector('svg.series');
       return { stage: f.dataset.stage, facet: f.dataset.facet, value: f.dataset.facetValue, metric: f.dataset.metric,
         points: svg && Number(svg.dataset.points), violations: svg && Number(svg.dataset.violations),
-        marks: svg ? svg.querySelectorAll('circle.viol').length : -1, band: svg ? svg.querySelectorAll('path.band').length : -1 };
+        marks: svg ? ((svg.querySelector('path.marks') || { getAttribute: () => '' }).getAttribute('d').match(/h0/g) || []).length : -1, band: svg ? svg.querySelectorAll('path.band').length : -1 };
     }));
     if (figs.length !== want.length) fail(`${where}: ${figs.length} charts, ${want.length} metrics`);
     const outputs = done.map((e) => ({ a: load(join(e.output, 'analysis.json')), v: violationsOf(e.output),

@@ -317,11 +317,13 @@ static void test_series_and_sparkline(void **state)
     bm_buf_init(&b, 1 << 20);
     assert_int_equal(bm_report_series_svg(&sr, &b), BM_OK);
     assert_non_null(strstr(b.data, "data-points=\"4\" data-violations=\"2\""));
-    assert_int_equal(count(b.data, "<circle class=\"viol\""), 2);
+    assert_non_null(strstr(b.data, "<path class=\"line\" d=\"M52.0 ")); /* x of t0: the margin */
+    assert_int_equal(count(b.data, "<path class=\"marks\""), 1);
+    assert_int_equal(count(b.data, "h0"), 2);                   /* a dot per violation */
     assert_int_equal(count(b.data, "<path class=\"band\""), 1); /* one run of intervals */
     assert_int_equal(count(b.data, "<line class=\"base\""), 1);
     assert_int_equal(count(b.data, "<circle class=\"dot\""), 1); /* 0.8 alone before the gap */
-    assert_int_equal(count(b.data, "M"), 3); /* the line starts twice, the band once */
+    assert_int_equal(count(b.data, "M"), 5); /* the line starts twice, the band once, 2 marks */
     assert_non_null(strstr(b.data, ">1970-01-01 00:00<")); /* the time axis' ends */
     assert_non_null(strstr(b.data, ">1970-01-01 04:00<"));
     bm_buf_reset(&b);
@@ -331,7 +333,7 @@ static void test_series_and_sparkline(void **state)
     assert_int_equal(bm_report_series_svg(&sr, &b), BM_OK);
     assert_int_equal(count(b.data, "class=\"band\""), 0);
     assert_int_equal(count(b.data, "class=\"base\""), 0);
-    assert_int_equal(count(b.data, "class=\"viol\""), 0);
+    assert_int_equal(count(b.data, "class=\"marks\""), 0);
     sr.t1 = sr.t0;
     assert_int_equal(bm_report_series_svg(&sr, &b), BM_EINVAL);
     bm_buf_reset(&b);
