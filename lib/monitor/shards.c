@@ -174,6 +174,8 @@ out:
 
 typedef struct shard_job {
     const bm_execution_params *p;
+    const bm__gt_table *gt; /* worker 0's, indexed: its index and labels are shared, read only */
+    bm__gt_entry *ents;     /* a copy of its entries made before worker 0 joins any (taken) */
     const bm_strlist *objs;
     size_t a, b;
     int k;
@@ -184,7 +186,7 @@ typedef struct shard_job {
     int started;
 } shard_job;
 
-/* A thread's worker: a run of its own (set-up, ground truth) reducing its objects. */
+/* A thread's worker: a run of its own (set-up; worker 0's ground truth) reducing its objects. */
 static void *shard_thread(void *arg)
 {
     shard_job *j = arg;
@@ -199,10 +201,24 @@ static void *shard_thread(void *arg)
     w.T = j->p->scheduled_time;
     w.nshards = 2; /* no partials */
     bm_error_clear(&j->err);
-    int rc = bm__setup(&w, &j->err);
-    if (!rc && res.status != BM_EXEC_FAILED) rc = bm__read_ground_truth(&w, &j->err);
+    int rc = bm__setup(&w, &j->err), shared = 0;
+    /* worker 0's join table but the entries, whose join marks are each worker's own (copied
+     * before worker 0 joined any): its index and labels do not change while the workers run */
+    if (!rc && res.status != BM_EXEC_FAILED) {
+        if (j->gt->n && !j->ents) {
+            rc = bm_error_set(&j->err, BM_ENOMEM, "out of memory");
+        } else {
+            bm__gt_release(&w.gt);
+            w.gt = *j->gt;
+            w.gt.ents = j->ents;
+            w.gt.cap = j->gt->n;
+            j->ents = NULL;
+            shared = 1;
+        }
+    }
     if (!rc) rc = reduce(&w, j->objs, j->a, j->b, j->k, &j->part, &j->err);
     j->rc = rc;
+    if (shared) w.gt.slots = NULL, w.gt.arena = NULL; /* worker 0's */
     bm__run_release(&w);
     json_decref(res.account);
     return NULL;
@@ -319,8 +335,11 @@ int bm__read_capture_shards(bm__run *r, const char *root, const bm_strlist *vari
         }
         for (int k = 1; k < n; k++) {
             shard_job *j = &jobs[k];
-            *j = (shard_job){.p = r->p, .objs = &objs, .a = at[k], .b = at[k + 1], .k = k};
+            *j = (shard_job){
+                .p = r->p, .gt = &r->gt, .objs = &objs, .a = at[k], .b = at[k + 1], .k = k};
             bm_buf_init(&j->part, BM_SHARD_PART_MAX);
+            if (r->gt.n && (j->ents = bm_malloc(r->gt.n * sizeof(*j->ents))))
+                memcpy(j->ents, r->gt.ents, r->gt.n * sizeof(*j->ents));
             /* a thread that cannot start leaves its part empty: read below, here */
             j->started = !pthread_create(&j->th, NULL, shard_thread, j);
         }
@@ -337,6 +356,7 @@ int bm__read_capture_shards(bm__run *r, const char *root, const bm_strlist *vari
         for (int k = 1; k < n; k++) {
             shard_job *j = &jobs[k];
             if (j->started) pthread_join(j->th, NULL);
+            bm_free(j->ents); /* not taken: the thread did not start, or its run failed first */
             if (j->started && j->rc == BM_ENOMEM && !rc) {
                 *err = j->err;
                 rc = BM_ENOMEM;
