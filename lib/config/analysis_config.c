@@ -374,6 +374,14 @@ static int parse_predictor(json_t *p, bm_predictor_cfg *pc, bm_error *err)
         (r = predictor_string(p, "record_template", 65536, &pc->record_template, err)) ||
         (r = predictor_string(p, "custom_attributes", 1024, &pc->custom_attributes, err)))
         return r;
+    /* sent as a header line of every request to the model: a CR or LF there would start a
+     * header (or a request) of the config's own making */
+    for (const char *c = pc->custom_attributes; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+            return fail(err, "$.predictor.custom_attributes",
+                        "must be printable ASCII (no control character: it is sent as the "
+                        "X-Amzn-SageMaker-Custom-Attributes header)%s",
+                        "");
     if (pc->model_name && pc->endpoint_name)
         return fail(err, "$.predictor.endpoint_name",
                     "give model_name or endpoint_name, not both%s", "");

@@ -605,6 +605,13 @@ static void test_predictor(void **state)
                       "\"application/json\", \"content_template\": \"$records\", "
                       "\"record_template\": \"${A}\"}"),
                  BM_ECONFIG, "$.predictor.record_template", "$features_kvp");
+    /* a header line of every model request: no CR/LF to start another header with */
+    expect_error(with("\"predictor\": {\"model_name\": \"m\", \"custom_attributes\": "
+                      "\"a=b\\r\\nX-Injected: 1\"}"),
+                 BM_ECONFIG, "$.predictor.custom_attributes", "printable ASCII");
+    expect_error(with("\"predictor\": {\"model_name\": \"m\", \"custom_attributes\": "
+                      "\"a\\tb\"}"),
+                 BM_ECONFIG, "$.predictor.custom_attributes", NULL);
     expect_error(with("\"predictor\": {\"model_name\": \"m\", \"label\": -1}"), BM_ECONFIG,
                  "$.predictor.label", NULL);
     expect_error(with("\"predictor\": {\"model_name\": \"m\", \"label_headers\": [[1]]}"),
