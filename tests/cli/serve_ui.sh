@@ -20,8 +20,8 @@ check() { # name, condition command...
     local name=$1; shift
     if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
 }
-for t in /usr/bin/chromium /usr/bin/curl "$PY" /usr/bin/unshare; do
-    [ -x "$t" ] || { echo "FAIL: $t is missing (scripts/deps.sh test installs chromium, curl, python3)"; exit 1; }
+for t in /usr/bin/chromium /usr/bin/curl "$PY" /usr/bin/unshare /usr/sbin/ip; do
+    [ -x "$t" ] || { echo "FAIL: $t is missing (scripts/deps.sh test installs chromium, curl, python3, iproute2)"; exit 1; }
 done
 [ -d "$js/node_modules/playwright-core" ] || { echo "FAIL: playwright-core is missing (npm ci in tests/js)"; exit 1; }
 w=$(mktemp -d) d=$(mktemp -d) # the data directory beside $w, which the service may use
