@@ -210,6 +210,16 @@ mutant partial-checksum-unchecked lib/monitor/partials.c \
     'if (0) {' \
     0 'cli/partials' \
     'a corrupt or truncated partial is detected'
+mutant shards-merge-reversed lib/monitor/shards.c \
+    'for (int k = 1; !rc && k < n && r->res->status != BM_EXEC_FAILED; k++)' \
+    'for (int k = n - 1; !rc && k >= 1 && r->res->status != BM_EXEC_FAILED; k--)' \
+    0 'cli/execute_shards' \
+    'the workers'"'"' parts are merged in object order'
+mutant shards-part-dropped lib/monitor/shards.c \
+    'return read_range(r, objs, a, b, err);' \
+    'return BM_OK;' \
+    0 'cli/execute_shards' \
+    'a part that joins otherwise at worker 0 is read again there'
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/biasmon-mutants.XXXXXX") || exit 2
 cleanup() { if [ "$keep" = 1 ]; then echo "mutants: scratch tree kept in $scratch"; else rm -rf "$scratch"; fi; }

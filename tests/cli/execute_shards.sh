@@ -25,6 +25,15 @@ mpi() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" timeout 300
 
 python3 "$here/capture_gen.py" "$data" "$w/tree" || exit 1
 python3 "$here/capture_gen.py" "$data" "$w/tree2" --seed 7 || exit 1
+# tree2 without its object of 16 MiB lines (which alone outweighs the rest, so that tree's 4
+# parts are 2 empty ones and 2 uneven ones), so that its parts are about even
+rm "$w/tree2/capture/ep-1/AllTraffic/2026/11/24/10/zz-malformed.jsonl"
+# malformed records in the middle and in the last object too, so that the (at most 5) problems
+# execution.json quotes come from several parts, kept in the merge's order
+for t in tree tree2; do
+    echo 'not json at all' >>"$w/$t/capture/ep-1/AllTraffic/2026/11/24/11/00-00-000-AllTraffic.jsonl"
+    echo 'not json either' >>"$w/$t/capture/ep-1/Shadow/2026/11/24/11/05-00-000-Shadow.jsonl"
+done
 # a second delivery of a whole early object, in a later hour: its records' first delivery is in
 # another worker's part for every N > 1
 cp "$w/tree2/capture/ep-1/AllTraffic/2026/11/24/10/01-00-000-AllTraffic.jsonl" \
