@@ -8,6 +8,7 @@
 #include "biasmon/config.h"
 #include "biasmon/execution.h"
 #include "biasmon/isotime.h"
+#include "biasmon/verdict.h"
 #include "internal.h"
 
 const char *bm_exec_status_name(bm_exec_status s)
@@ -83,6 +84,11 @@ int bm_execute(const bm_execution_params *p, bm_execution_result *res, bm_error 
     r.res = res;
     r.T = p->scheduled_time;
     res->status = BM_EXEC_COMPLETED;
+    bm_alarm_settings alarm;
+    bm_error ae;
+    r.unlabelled_ok = p->job->baseline_uri &&
+                      !bm_alarm_settings_from_env(p->job->environment, &alarm, &ae) &&
+                      alarm.rule == BM_RULE_STATISTICAL;
     int rc = BM_OK;
     if (bm__output_folder(&r)) {
         rc = bm_error_set(err, BM_ELIMIT,
@@ -111,8 +117,15 @@ int bm__gather(bm__run *r, bm_error *err)
     }
     if ((rc = bm__shards_settle(r, err))) return rc;
     bm__count_unmatched_gt(r);
-    if (r->res->status != BM_EXEC_FAILED && r->rows == 0) bm__explain_no_data(r);
+    if (r->res->status != BM_EXEC_FAILED && r->rows == 0 && !bm__unlabelled_window(r))
+        bm__explain_no_data(r);
     return BM_OK;
+}
+
+int bm__unlabelled_window(const bm__run *r)
+{
+    return r->unlabelled_ok && r->rows == 0 && r->joined_records == 0 && r->unjoined_capture > 0 &&
+           bm_cube_rows(r->all) > 0;
 }
 
 void bm__run_release(bm__run *r)

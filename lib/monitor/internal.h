@@ -70,6 +70,9 @@ typedef struct bm__run {
     bm__staged *stage;           /* [2] */
     int64_t ws, we, T;
     int64_t gt_end; /* ground truth is read up to this hour; 0: T (a revisit: the current T) */
+    /* the statistical rule's own execution: a window with captured rows and no label yet is
+     * not yet decidable instead of Failed (docs/alarms.md "Label coverage") */
+    int unlabelled_ok;
     /* the account */
     uint64_t capture_files, capture_records, in_window, outside_window, malformed_capture;
     uint64_t gt_files, gt_records, malformed_gt, gt_bytes_seen;
@@ -280,6 +283,9 @@ void bm__capture_failure(bm__run *r, int rc, const bm_error *err);
 
 /* Fails a run that has no joined rows with the reason that says what was missing. */
 void bm__explain_no_data(bm__run *r);
+/* 1 when the run is the statistical rule's own execution and its window has captured rows of
+ * which none joined a label: not yet decidable, not Failed (docs/alarms.md "Label coverage"). */
+int bm__unlabelled_window(const bm__run *r);
 /* Checks analysis against the baseline into *violations, or fails the run; BM_ENOMEM only. */
 int bm__check_baseline(bm__run *r, json_t *analysis, json_t **violations) BM_MUST_CHECK;
 /* The statistical rule (lib/verdict): this window's counts (*counts), the baseline's beside its

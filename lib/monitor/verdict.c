@@ -144,18 +144,39 @@ int bm__statistical_verdict(bm__run *r, json_t *analysis, json_t **violations, j
         goto out;
     decidable = bm_alarm_coverage(all, lab, s.min_coverage, &cov, why, sizeof(why));
     if (decidable < 0) goto nomem;
+    if (r->rows == 0) { /* no row has a label yet (bm__unlabelled_window): coverage 0% */
+        char h1[32], h2[32];
+        bm__hour_label(r->ws, h1, sizeof(h1));
+        bm__hour_label(r->T, h2, sizeof(h2));
+        decidable = 0;
+        if (s.revisit > 0)
+            snprintf(why, sizeof(why),
+                     "not yet decidable: none of the %llu in-window rows has a label yet (ground "
+                     "truth of hours %s..%s); the executions of the next %d periods revise the "
+                     "window as its labels arrive (BIASMON_ALARM_REVISIT)",
+                     (unsigned long long)bm_cube_rows(r->all), h1, h2 + 11, s.revisit);
+        else
+            snprintf(why, sizeof(why),
+                     "not yet decidable: none of the %llu in-window rows has a label yet (ground "
+                     "truth of hours %s..%s); BIASMON_ALARM_REVISIT is 0, so no later execution "
+                     "revises the window: run the execution again when its labels have arrived",
+                     (unsigned long long)bm_cube_rows(r->all), h1, h2 + 11);
+    }
     /* late labels: the earlier windows whose labels were incomplete are re-evaluated first, and
      * the pools below use their revised counts; revisions that turn into alarms are reported
      * here (docs/alarms.md "Late labels") */
     revised = json_array();
     revisits = json_array();
     if (!revised || !revisits) goto nomem;
-    if ((rc = bm__revisit(r, &s, base, analysis, win, revised, revisits, err))) goto out;
+    /* the metrics tested are those the analysis computed; a window without a labelled row has
+     * none (its analysis.json says why), so its execution tests, and revises, the baseline's */
+    const json_t *tested = r->rows == 0 && r->baseline ? r->baseline : analysis;
+    if ((rc = bm__revisit(r, &s, base, tested, win, revised, revisits, err))) goto out;
     if (r->res->status == BM_EXEC_FAILED) goto out;
     /* a window whose labels are complete is never revisited: it spends its whole share of the
      * budget now; otherwise this look is one of 1 + BIASMON_ALARM_REVISIT */
     s.looks_per_window = bm_alarm_coverage_complete(cov) ? 1 : 1 + s.revisit;
-    rc = bm_alarm_evaluate(base, (const json_t *const *)win, BM_ALARM_MAX_WINDOWS, analysis, &s,
+    rc = bm_alarm_evaluate(base, (const json_t *const *)win, BM_ALARM_MAX_WINDOWS, tested, &s,
                            violations, &r->res->violations, evidence, &e);
     if (rc == BM_ENOMEM) {
         *err = e;

@@ -7,7 +7,9 @@
 # files byte-unchanged), reports the window's new alarm in its own constraint_violations.json and
 # pools the revised counts; run again it replaces its revision instead of adding one; with
 # BIASMON_ALARM_REVISIT 0 nothing is revisited; a window whose execution Failed with no label yet
-# is revised too; a broken bias_revisions.json is left alone; a bad
+# is revised too; with every label later than its window's execution each execution completes
+# not yet decidable and a later one revises it (and SageMaker's rule still Fails it); a broken
+# bias_revisions.json is left alone; a bad
 # value is refused naming the key.
 set -u
 : "${BM_BIN:?}" "${BM_SOURCE_DIR:?}"
@@ -141,12 +143,80 @@ ev = json.load(open(sys.argv[2] + "/bias_evidence.json"))
 assert ev["revisions"] == [] and ev["revisit"] == 0
 assert all("window" not in x for x in json.load(open(sys.argv[2] + "/constraint_violations.json"))["violations"])
 P
-# a window whose execution Failed because none of its records had a label yet is revised too,
-# its Failed execution.json left as it was
+# every label later than its window's execution: the labels uploaded at hour h (those of the
+# window ending at h) arrive at h + 3, after the next two executions. Under the statistical rule
+# each execution completes with its window not yet decidable (not Failed), and the execution
+# three hours later revises it with its labels; the drifted window of 14:00 alarms through the
+# revision made by 17:00. SageMaker's rule still fails an execution with no label.
+for h in 11 12 13 14 15 16 17; do
+    mkdir -p "$w/late3/2026/11/24/$((h + 3))" && cp "$w/traffic/ground-truth/2026/11/24/$h/labels.jsonl" "$w/late3/2026/11/24/$((h + 3))/" ||
+        exit 1
+done
+cat "$w/late" >>"$w/late3/2026/11/24/17/labels.jsonl" || exit 1 # the four fifths kept out above
+jobdef "$w/late3.json" '{"BIASMON_ALARM_RULE": "statistical"}' "$w/late3"
+for h in 11 12 13 14; do run "$w/late3.json" $h late3; done
+sums "$(folder 14 late3)" >"$w/sums-late3"
+for h in 15 16 17; do run "$w/late3.json" $h late3; done
+check "labels 3 h late: each execution Completed, its window not yet decidable with no labelled row" python3 - "$w/out/adult-income/late3/2026/11/24" <<'P'
+import json, sys
+for h in range(11, 18):
+    d = "%s/%d/" % (sys.argv[1], h)
+    ex = json.load(open(d + "execution.json"))
+    assert ex["Status"] in ("Completed", "CompletedWithViolations") and ex["counts"]["joined_records"] == 0, (h, ex["Status"], ex.get("FailureReason"))
+    ev = json.load(open(d + "bias_evidence.json"))
+    assert ev["decidable"] is False and ev["why"].startswith("not yet decidable: none of the 500 in-window rows has a label yet"), (h, ev["why"])
+    assert "the executions of the next 7 periods revise the window" in ev["why"], ev["why"]
+    assert [c["labelled_rows"] + c["other_labelled_rows"] for c in ev["coverage"]] == [0], ev["coverage"]
+    assert json.load(open(d + "bias_counts.json"))["rows"] == 0
+    assert json.load(open(d + "analysis.json"))["post_training_bias_metrics"]["facets"]["sex"]["error"]
+    own = [x for x in json.load(open(d + "constraint_violations.json"))["violations"] if "window" not in x]
+    assert own == [], (h, own)
+P
+check "labels 3 h late: each window revised by the execution 3 h later, with every label" python3 - "$w/out/adult-income/late3/2026/11/24" <<'P'
+import json, sys
+for h in range(11, 15):
+    d = json.load(open("%s/%d/bias_revisions.json" % (sys.argv[1], h)))
+    assert [v["scheduled_time"] for v in d["revisions"]] == ["2026-11-24T%d:00:00Z" % (h + 3)], d["revisions"]
+    v = d["revisions"][0]
+    assert v["previous"]["decidable"] is False and v["previous"]["coverage"][0]["labelled_rows"] == 0, v["previous"]
+    c = v["coverage"][0]
+    assert v["decidable"] is True and c["labelled_rows"] == c["rows"] > 0 and c["other_labelled_rows"] == c["other_rows"] > 0, v
+    assert v["verdict"]["old"] == "not yet decidable", v["verdict"]
+    assert {m["name"] for m in v["evidence"]["facets"]["sex"][0]["metrics"]} >= {"DPPL", "DI"}, v["evidence"]
+    ev = json.load(open("%s/%d/bias_evidence.json" % (sys.argv[1], h + 3)))
+    r = [x for x in ev["revisions"] if x["scheduled_time"] == "2026-11-24T%d:00:00Z" % h]
+    assert len(r) == 1 and r[0]["revised"] is True, ev["revisions"]
+P
+check "labels 3 h late: the drifted window of 14:00 alarms through 17:00's revision" python3 - "$w/out/adult-income/late3/2026/11/24" <<'P'
+import json, sys
+v = json.load(open(sys.argv[1] + "/14/bias_revisions.json"))["revisions"][0]
+assert v["verdict"]["new"].startswith("alarm on ") and "DPPL" in {a["metric_name"] for a in v["alarms"]}, v["verdict"]
+ex = json.load(open(sys.argv[1] + "/17/execution.json"))
+cv = json.load(open(sys.argv[1] + "/17/constraint_violations.json"))["violations"]
+assert ex["Status"] == "CompletedWithViolations" and ex["violations"] == len(cv) > 0, ex
+assert {x["metric_name"] for x in cv} == {a["metric_name"] for a in v["alarms"]}, cv
+assert all(x["revised_execution"] == "2026-11-24T14:00:00Z" and x["revision"] == v["reason"] for x in cv), cv
+P
+check "labels 3 h late: 14:00's first verdict byte-unchanged beside its revision" unchanged "$(folder 14 late3)" "$w/sums-late3"
+jobdef "$w/late3-sm.json" '{"BIASMON_ALARM_RULE": "sagemaker"}' "$w/late3"
+run "$w/late3-sm.json" 14 late3-sm
+check "labels 3 h late, SageMaker's rule: the execution without a label still Fails" python3 - "$(folder 14 late3-sm)" <<'P'
+import json, os, sys
+ex = json.load(open(sys.argv[1] + "/execution.json"))
+assert ex["Status"] == "Failed" and "0 joined ground truth" in ex["FailureReason"], ex
+assert not os.path.exists(sys.argv[1] + "/analysis.json") and not os.path.exists(sys.argv[1] + "/bias_evidence.json")
+P
+
+# a window whose execution Failed because none of its records had a label yet (as the
+# statistical rule's executions did before they completed such a window not yet decidable;
+# SageMaker's rule still writes that Failed execution.json alone) is revised too, its Failed
+# execution.json left as it was
 cp -r "$w/traffic/ground-truth" "$w/nolab" && cat "$gt/14/labels.jsonl" >>"$w/nolab/2026/11/24/16/labels.jsonl" &&
     rm "$w/nolab/2026/11/24/14/labels.jsonl" || exit 1
 jobdef "$w/nolab.json" '{"BIASMON_ALARM_RULE": "statistical"}' "$w/nolab"
-for h in 12 13 14; do run "$w/nolab.json" $h nolab; done
+jobdef "$w/nolab-old.json" '{"BIASMON_ALARM_RULE": "sagemaker"}' "$w/nolab"
+for h in 12 13; do run "$w/nolab.json" $h nolab; done
+run "$w/nolab-old.json" 14 nolab
 sha256sum "$(folder 14 nolab)/execution.json" >"$w/sums-nolab"
 run "$w/nolab.json" 16 nolab
 check "a window without a labelled row at first (Failed): revised by 16:00, its execution.json unchanged" python3 - "$(folder 14 nolab)" "$(folder 16 nolab)" <<'P'
