@@ -101,6 +101,18 @@ void bm_cli_mpi_stop(void)
 #else
 const bm_shard_comm *bm_cli_mpi_start(void)
 {
+    /* under mpirun without MPI every rank would run the whole execution into the same folder */
+    const char *n = getenv("OMPI_COMM_WORLD_SIZE");
+    if (n && strcmp(n, "1")) {
+        const char *rank = getenv("OMPI_COMM_WORLD_RANK");
+        if (!rank || !strcmp(rank, "0"))
+            fprintf(stderr,
+                    "biasmon: this biasmon was built without MPI, so each of the %s ranks would "
+                    "run the whole execution: build it with libopenmpi-dev installed "
+                    "(scripts/deps.sh), or use --shards\n",
+                    n);
+        exit(BM_EXIT_USAGE);
+    }
     return NULL;
 }
 
