@@ -23,6 +23,18 @@ static int content_is_json(bm_slice ct)
     return 0;
 }
 
+/* bm__gt_put's failure rc as the run's error. */
+static int put_failed(const bm__run *r, int rc, bm_error *err)
+{
+    if (rc == BM_ELIMIT)
+        return bm_error_set(err, BM_ELIMIT,
+                            "more ground truth than biasmon holds at once (%zu ids or 4 GiB of "
+                            "labels): shorten the window so that fewer hours of ground truth "
+                            "are read",
+                            r->gt.max);
+    return bm_error_set(err, rc, "out of memory");
+}
+
 static int gt_line(bm__run *r, const char *uri, bm__staged *s, bm_error *err)
 {
     int ok = bm__scanned_record(r, uri, s, &r->malformed_gt, err);
@@ -47,13 +59,8 @@ static int gt_line(bm__run *r, const char *uri, bm__staged *s, bm_error *err)
     r->gt_records++;
     int json = enc == BM__ENC_JSON || content_is_json(rec->ground_truth.content_type);
     int rc = bm__gt_put(&r->gt, rec->event_id, rec->ground_truth.data, enc, json);
-    if (rc == BM_ELIMIT)
-        return bm_error_set(err, BM_ELIMIT,
-                            "more ground truth than biasmon holds at once (%zu ids or 4 GiB of "
-                            "labels): shorten the window so that fewer hours of ground truth "
-                            "are read",
-                            r->gt.max);
-    if (rc) return bm_error_set(err, rc, "out of memory");
+    if (rc) return put_failed(r, rc, err);
+    bm__gtc_record(r, rec->event_id, rec->ground_truth.data, enc, json);
     return BM_OK;
 }
 
@@ -68,7 +75,15 @@ static int read_gt_file(bm__run *r, bm_store_item *it, bm_error *err)
                                 (size_t)(r->gt_bytes_seen / 3));
         if (rc) return bm_error_set(err, rc, "out of memory");
     }
-    return bm__each_item_line(r, it, &r->gt_files, NULL, &r->malformed_gt, NULL, gt_line, err);
+    /* an unchanged file whose summary is beside the partials: its puts without its JSON */
+    int took = bm__gtc_take(r, it, err);
+    if (took > 0) return BM_OK;
+    if (took < 0) return -took == BM_ENOMEM ? BM_ENOMEM : put_failed(r, -took, err);
+    uint64_t malformed = r->malformed_gt, files = r->gt_files;
+    bm__gtc_begin(r, it->uri);
+    int rc = bm__each_item_line(r, it, &r->gt_files, NULL, &r->malformed_gt, NULL, gt_line, err);
+    bm__gtc_end(r, it->uri, malformed, files, rc);
+    return rc;
 }
 
 int bm__read_ground_truth(bm__run *r, bm_error *err)

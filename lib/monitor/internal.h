@@ -94,6 +94,12 @@ typedef struct bm__run {
     uint64_t partials_reused, partials_built, partials_rejected, partials_unsaved;
     char partial_notes[MAX_FIRST][700]; /* why partials were rejected or not saved */
     size_t npartial_notes;
+    /* ground-truth file summaries (gtcache.c) */
+    int gtc_on;                     /* 1: recording the ground-truth file being read into gtc */
+    bm_buf gtc;                     /* its records, encoded as in its summary */
+    uint64_t gtc_records;           /* records in gtc */
+    uint64_t gtc_stamp[7];          /* the file's size and stamps when its reading began */
+    uint64_t gtc_reused, gtc_saved; /* ground-truth files taken from / written to summaries */
     /* sharded executions (shards.c) */
     int nshards;   /* workers reading the capture: threads, or p->comm's processes; 1: none */
     int exchanged; /* this process has called p->comm->gather */
@@ -135,6 +141,21 @@ typedef struct bm__folder_walk {
 typedef void (*bm__stage_fn)(bm__run *r, bm__staged *s, int slot);
 /* Stage two: everything else, in line order. BM_OK to go on, anything else stops the file. */
 typedef int (*bm__line_fn)(bm__run *r, const char *uri, bm__staged *s, bm_error *err);
+
+/* ==================================================================== gtcache.c */
+
+/* Takes ground-truth file it from its summary beside the hour partials when one matches the file's
+ * size and stamps (1: taken, it->reader closed; 0: not there or not usable; <0: BM_ENOMEM or
+ * BM_ELIMIT with err set, as bm__gt_put's). The run's account ends as reading the file would. */
+int bm__gtc_take(bm__run *r, bm_store_item *it, bm_error *err);
+/* Starts recording the records of the ground-truth file about to be read (r->gtc). */
+void bm__gtc_begin(bm__run *r, const char *uri);
+/* Records one ground-truth record that was put in the join table. */
+void bm__gtc_record(bm__run *r, bm_slice id, bm_slice data, int enc, int json);
+/* Saves the summary of the file just read when its reading was clean (nothing malformed), and
+ * stops recording. malformed_before is r->malformed_gt before the file. */
+void bm__gtc_end(bm__run *r, const char *uri, uint64_t malformed_before, uint64_t files_before,
+                 int rc);
 
 /* ==================================================================== execute.c: the account */
 

@@ -53,10 +53,12 @@ static json_t *account_json(bm__run *r, json_t *groups)
         json_t *notes = json_array();
         for (size_t k = 0; notes && k < r->npartial_notes; k++)
             json_array_append_new(notes, json_string(r->partial_notes[k]));
-        parts = json_pack("{s:s,s:I,s:I,s:I,s:I,s:o}", "folder", r->partials_root, "reused",
+        parts = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "folder", r->partials_root, "reused",
                           (json_int_t)r->partials_reused, "built", (json_int_t)r->partials_built,
                           "rejected", (json_int_t)r->partials_rejected, "not_saved",
-                          (json_int_t)r->partials_unsaved, "notes", notes ? notes : json_array());
+                          (json_int_t)r->partials_unsaved, "ground_truth_files_summarised",
+                          (json_int_t)r->gtc_reused, "ground_truth_summaries_saved",
+                          (json_int_t)r->gtc_saved, "notes", notes ? notes : json_array());
         if (!parts) {
             json_decref(o);
             return NULL;

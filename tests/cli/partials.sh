@@ -145,6 +145,83 @@ run after_late
 check "after late labels: identical to a full rescan" same after_late
 check "after late labels: the rebuilt partial reused" partials after_late reused 1
 
+# 2b. ground-truth summaries (docs/partials.md): a ground-truth file read without a problem is
+#     summarised beside the partials and, while its size and stamps are unchanged, taken from its
+#     summary instead of being parsed again; a changed file, a corrupt, truncated or forged
+#     summary, or a file with malformed lines are read from the file. Always identical outputs.
+# gtsum: "SUMMARISED SAVED FILES" of the last execution with partials
+gtsum() {
+    python3 -c 'import json, sys
+e = json.load(open(sys.argv[1])); p = e["partials"]
+print(p["ground_truth_files_summarised"], p["ground_truth_summaries_saved"], e["counts"]["ground_truth_files"])' \
+        "$w/part/$folder/execution.json"
+}
+gt_dir="$w/tree/gt/2026/11/24"
+run gt_reuse
+read -r gs_n gs_saved gs_files < <(gtsum)
+check "gt summaries: identical to a full rescan" same gt_reuse
+check "gt summaries: files taken from summaries ($gs_n of $gs_files), none saved ($gs_saved)" \
+    test "$gs_n" -ge 1 -a "$gs_saved" = 0 -a "$gs_n" -le "$gs_files"
+sum_files=$(find "$w/part/ep-1/_partials" -name '*.bmg' | sort)
+check "gt summaries: one file a summarised ground-truth file, under _partials/CONFIG/_gt/" \
+    test "$(printf '%s\n' "$sum_files" | grep -c '/_gt/../[0-9a-f]*\.bmg$')" = "$gs_n"
+# a label changed in an existing file: appended (a later upload of an id wins) and rewritten in
+# place with its size kept (only its stamps say that it changed)
+late_file="$gt_dir/12/zz-late.jsonl"
+head -n 1 "$late_file" | sed 's/"data": "\([01]\)/"data": "X\1/; s/"data": "X0/"data": "1/; s/"data": "X1/"data": "0/' >>"$late_file"
+run gt_appended
+cp "$w/part/$folder/analysis.json" "$w/gt_appended.analysis.json"
+read -r n saved files < <(gtsum)
+check "gt appended label: identical to a full rescan" same gt_appended
+check "gt appended label: the file read again and summarised ($n $saved of $files)" \
+    test "$n" = $((gs_n - 1)) -a "$saved" = 1
+python3 - "$late_file" <<'P'
+import sys
+p = sys.argv[1]
+b = open(p, "rb").read()
+i = b.rindex(b'"data": "') + 9
+b = b[:i] + (b"1" if b[i:i + 1] == b"0" else b"0") + b[i + 1:]
+open(p, "wb").write(b)
+P
+run gt_inplace
+read -r n saved files < <(gtsum)
+check "gt label rewritten in place, same size: identical to a full rescan" same gt_inplace
+check "gt label rewritten in place: the file read again ($n $saved)" \
+    test "$n" = $((gs_n - 1)) -a "$saved" = 1
+check "gt label rewritten in place: outputs differ from before the change (the test can fail)" \
+    sh -c '! cmp -s "$1" "$2"' _ "$w/gt_appended.analysis.json" "$w/part/$folder/analysis.json"
+# a corrupt summary (one byte flipped), a truncated one: not used, the file read and summarised
+one_sum=$(printf '%s\n' "$sum_files" | head -n 1)
+python3 -c 'import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0x20; open(p, "wb").write(b)' "$one_sum"
+run gt_corrupt
+read -r n saved files < <(gtsum)
+check "gt corrupt summary: identical to a full rescan" same gt_corrupt
+check "gt corrupt summary: not used, saved again ($n $saved)" test "$n" = $((gs_n - 1)) -a "$saved" = 1
+truncate -s -10 "$one_sum"
+run gt_truncated
+read -r n saved files < <(gtsum)
+check "gt truncated summary: identical to a full rescan" same gt_truncated
+check "gt truncated summary: not used, saved again ($n $saved)" test "$n" = $((gs_n - 1)) -a "$saved" = 1
+# a summary copied over another file's: its URI and stamps do not match, so it is not used
+other_sum=$(printf '%s\n' "$sum_files" | sed -n 2p)
+cp "$one_sum" "$other_sum"
+run gt_swapped
+read -r n saved files < <(gtsum)
+check "gt summary of another file: identical to a full rescan" same gt_swapped
+check "gt summary of another file: not used ($n $saved)" test "$n" = $((gs_n - 1)) -a "$saved" = 1
+# a malformed line in a ground-truth file: the file is read each time (its problem is quoted)
+echo '{"groundTruthData": {"data": "1"' >>"$late_file"
+run gt_malformed
+read -r n saved files < <(gtsum)
+check "gt malformed line: identical to a full rescan" same gt_malformed
+check "gt malformed line: the file not summarised ($n $saved)" test "$n" = $((gs_n - 1)) -a "$saved" = 0
+run gt_malformed_again
+read -r n saved files < <(gtsum)
+check "gt malformed line, again: identical to a full rescan" same gt_malformed_again
+check "gt malformed line, again: read from the file ($n $saved)" test "$n" = $((gs_n - 1)) -a "$saved" = 0
+sed -i '$d' "$late_file"
+
 # 3. a corrupted partial (one byte flipped) and a truncated one are detected and rebuilt
 python3 - "$part_file" <<'P'
 import sys
