@@ -186,7 +186,11 @@ static int load_secret(bm_service *s, char *out, bm_error *err)
             close(fd);
             while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r'))
                 n--;
-            if (n != SECRET_HEX || strspn(b, "0123456789abcdef") < SECRET_HEX) {
+            size_t hex = 0; /* b is not a string: its bytes past n were never written */
+            while (n == SECRET_HEX && hex < SECRET_HEX && b[hex] &&
+                   strchr("0123456789abcdef", b[hex]))
+                hex++;
+            if (n != SECRET_HEX || hex < SECRET_HEX) {
                 OPENSSL_cleanse(b, sizeof(b));
                 return bm_error_set(err, BM_ECONFIG,
                                     "%s: not a webhook secret (%d hex digits on one line); remove "
