@@ -765,6 +765,16 @@ int bm_report_html(const bm_report_input *in, bm_buf *b)
                 "(the test's estimate &plusmn; threshold &times; its standard error), and |z| "
                 "against the threshold (the test's share of the daily false-alarm budget); it "
                 "alarms when |z| exceeds it, which is when the interval leaves out 0.</p>\n");
+    /* a window not judged yet says why once, above the metrics (one without a labelled row has
+     * no post-training metric to say it under) */
+    const char *why = json_is_false(json_object_get(in->evidence, "decidable"))
+                          ? json_string_value(json_object_get(in->evidence, "why"))
+                          : NULL;
+    if (why) {
+        put(&o, "<p class=\"undecided\">Not decided: ");
+        esc(&o, why);
+        put(&o, "</p>\n");
+    }
     for (int s = 0; s < 2; s++)
         stage_section(&o, in, s);
     put(&o,

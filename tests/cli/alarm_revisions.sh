@@ -169,6 +169,7 @@ for h in range(11, 18):
     assert [c["labelled_rows"] + c["other_labelled_rows"] for c in ev["coverage"]] == [0], ev["coverage"]
     assert json.load(open(d + "bias_counts.json"))["rows"] == 0
     assert json.load(open(d + "analysis.json"))["post_training_bias_metrics"]["facets"]["sex"]["error"]
+    assert '<p class="undecided">Not decided: not yet decidable: none of the 500 in-window rows' in open(d + "report.html").read(), h
     own = [x for x in json.load(open(d + "constraint_violations.json"))["violations"] if "window" not in x]
     assert own == [], (h, own)
 P

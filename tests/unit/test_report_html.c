@@ -234,6 +234,16 @@ static void test_evidence(void **state)
     assert_non_null(strstr(h, "<p class=\"verdict alarm\">DI &lt;moved&gt; &amp; alarmed</p>"));
     assert_non_null(strstr(h, "<p class=\"verdict\">No alarm:"));
     assert_null(strstr(h, "<moved>"));
+    assert_null(strstr(h, "class=\"undecided\"")); /* a decided window */
+    bm_buf_release(&out);
+    /* a window not yet decidable says why above the metrics, escaped */
+    json_t *why = json_string("not yet decidable: none of the 5 <rows> has a label yet");
+    assert_int_equal(json_object_set_new(ev, "decidable", json_false()), 0);
+    assert_int_equal(json_object_set_new(ev, "why", why), 0);
+    bm_buf_init(&out, 1 << 22);
+    assert_int_equal(bm_report_html(&in, &out), BM_OK);
+    assert_non_null(strstr(out.data, "<p class=\"undecided\">Not decided: not yet decidable: none "
+                                     "of the 5 &lt;rows&gt; has a label yet</p>"));
     bm_buf_release(&out);
     for (long n = 1; n < 400; n++) { /* allocation failure anywhere: an error, never a crash */
         bm_buf_init(&out, 1 << 22);
