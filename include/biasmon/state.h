@@ -77,6 +77,15 @@ typedef struct bm_exec_record {
 int bm_state_exec_insert(bm_state *s, bm_exec_record *rec, bm_error *err) BM_MUST_CHECK;
 int bm_state_exec_update(bm_state *s, const bm_exec_record *rec, bm_error *err) BM_MUST_CHECK;
 int bm_state_exec_get(bm_state *s, int64_t id, bm_exec_record *out, bm_error *err) BM_MUST_CHECK;
+/* The execution of a schedule (any spelling) at one scheduled time; BM_ENOTFOUND when none. Found
+ * through the UNIQUE (schedule, scheduled_time) index. */
+int bm_state_exec_at(bm_state *s, const char *schedule, int64_t scheduled_time, bm_exec_record *out,
+                     bm_error *err) BM_MUST_CHECK;
+/* The execution whose processing job is job_name (compared without ASCII case), the earliest
+ * scheduled (then lowest id) when several; BM_ENOTFOUND when none, BM_EINVAL when job_name is
+ * NULL or longer than bm_exec_record.job_name holds. Found through an index on job_name. */
+int bm_state_exec_by_job(bm_state *s, const char *job_name, bm_exec_record *out,
+                         bm_error *err) BM_MUST_CHECK;
 /* Executions filtered by schedule and/or status (NULL: any), ordered by scheduled_time then id;
  * at most max rows (0: no limit). The caller frees *out with bm_free. */
 int bm_state_exec_list(bm_state *s, const char *schedule, const char *status, size_t max,
@@ -89,6 +98,28 @@ int bm_state_exec_recent(bm_state *s, const char *schedule, int64_t before, size
 /* The execution with the latest created time of a schedule; BM_ENOTFOUND when none. */
 int bm_state_exec_latest(bm_state *s, const char *schedule, bm_exec_record *out,
                          bm_error *err) BM_MUST_CHECK;
+/* Per-schedule figures of the executions, computed in SQL without loading the records. */
+#define BM_EXEC_STATUS_COUNT 6
+/* The statuses by_status counts, in its order: Pending, InProgress, Completed,
+ * CompletedWithViolations, Failed, Stopped. */
+extern const char *const bm_exec_status_names[BM_EXEC_STATUS_COUNT];
+typedef struct bm_exec_stats {
+    char schedule[64]; /* names compare exactly here: "a" and "A" are two entries */
+    char endpoint[64]; /* the endpoint of its execution with the latest scheduled time */
+    uint64_t by_status[BM_EXEC_STATUS_COUNT];
+    double duration_sum; /* the sum of (ended - started) / scale over executions with both set,
+                            added in (scheduled_time, id) order */
+    uint64_t duration_count;
+    int64_t latest_finished; /* the id of its Completed or CompletedWithViolations execution with
+                                the latest scheduled time; 0 for none */
+} bm_exec_stats;
+/* One entry per schedule that has executions, ordered by the scheduled time (then id) of each
+ * schedule's first execution: the order in which the schedules first appear in
+ * bm_state_exec_list(s, NULL, NULL, 0, ...). scale (> 0) divides every duration. Memory grows
+ * with the number of schedules, not executions. The caller frees *out with bm_free; on failure
+ * *out is NULL and *n 0. */
+int bm_state_exec_stats(bm_state *s, double scale, bm_exec_stats **out, size_t *n,
+                        bm_error *err) BM_MUST_CHECK;
 /* Startup recovery: every InProgress execution becomes Failed with reason (Pending ones, which
  * never started, stay queued); *count receives how many. */
 int bm_state_exec_fail_unfinished(bm_state *s, const char *reason, double now, size_t *count,

@@ -165,46 +165,62 @@ static int alarm_lines(bm_buf *b, const bm_exec_record *e, const json_t *ev)
 }
 
 typedef struct sched_stat {
-    char name[64], endpoint[64];
-    uint64_t by_status[7];
-    double dur_sum;
-    uint64_t dur_count;
-    const bm_exec_record *latest; /* latest finished with an analysis */
+    bm_exec_stats x;
+    bm_exec_record *latest; /* latest finished, read by id; NULL for none */
 } sched_stat;
 
+/* The statuses biasmon_executions reports; "Stopping" is never stored, so it counts 0. */
 static const char *const statuses[7] = {
     "Pending", "InProgress", "Completed", "CompletedWithViolations",
     "Failed",  "Stopping",   "Stopped"};
 
+static uint64_t count_of(const bm_exec_stats *x, const char *status)
+{
+    for (int q = 0; q < BM_EXEC_STATUS_COUNT; q++)
+        if (!strcmp(bm_exec_status_names[q], status)) return x->by_status[q];
+    return 0;
+}
+
+/* The figures of every schedule from SQL aggregates (memory grows with schedules, not with
+ * executions) and each one's latest finished execution. */
+static int load_stats(bm_service *s, sched_stat **out, size_t *n, bm_error *err)
+{
+    bm_exec_stats *v = NULL;
+    size_t nv = 0;
+    *out = NULL;
+    *n = 0;
+    int r = bm_state_exec_stats(s->db, s->clock.scale, &v, &nv, err);
+    if (r) return r;
+    sched_stat *st = bm_calloc(nv ? nv : 1, sizeof(*st));
+    if (!st) r = bm_error_set(err, BM_ENOMEM, "metrics: out of memory");
+    for (size_t k = 0; !r && k < nv; k++) {
+        st[k].x = v[k];
+        if (!v[k].latest_finished) continue;
+        if (!(st[k].latest = bm_malloc(sizeof(*st[k].latest))))
+            r = bm_error_set(err, BM_ENOMEM, "metrics: out of memory");
+        else
+            r = bm_state_exec_get(s->db, v[k].latest_finished, st[k].latest, err);
+    }
+    bm_free(v);
+    if (r) {
+        for (size_t k = 0; st && k < nv; k++)
+            bm_free(st[k].latest);
+        bm_free(st);
+        return r;
+    }
+    *out = st;
+    *n = nv;
+    return BM_OK;
+}
+
 int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
 {
-    bm_exec_record *v = NULL;
-    size_t n = 0;
+    sched_stat *st = NULL;
+    size_t ns = 0;
     bm_error err;
     bm_error_clear(&err);
-    if (bm_state_exec_list(s->db, NULL, NULL, 0, &v, &n, &err))
-        return err.code ? err.code : BM_EINTERNAL;
-    sched_stat *st = bm_calloc(n ? n : 1, sizeof(sched_stat));
-    size_t ns = 0;
-    int r = st ? BM_OK : BM_ENOMEM;
-    for (size_t k = 0; !r && k < n; k++) {
-        sched_stat *x = NULL;
-        for (size_t j = 0; j < ns && !x; j++)
-            if (!strcmp(st[j].name, v[k].schedule)) x = &st[j];
-        if (!x) {
-            x = &st[ns++];
-            snprintf(x->name, sizeof(x->name), "%s", v[k].schedule);
-        }
-        snprintf(x->endpoint, sizeof(x->endpoint), "%s", v[k].endpoint);
-        for (int q = 0; q < 7; q++)
-            if (!strcmp(v[k].status, statuses[q])) x->by_status[q]++;
-        if (v[k].ended > 0 && v[k].started > 0) {
-            x->dur_sum += (v[k].ended - v[k].started) / s->clock.scale;
-            x->dur_count++;
-        }
-        if (!strcmp(v[k].status, "Completed") || !strcmp(v[k].status, "CompletedWithViolations"))
-            if (!x->latest || v[k].scheduled_time >= x->latest->scheduled_time) x->latest = &v[k];
-    }
+    if (load_stats(s, &st, &ns, &err)) return err.code ? err.code : BM_EINTERNAL;
+    int r = BM_OK;
     if (!r)
         r = bm_buf_puts(
             b, "# HELP biasmon_up 1 while biasmon serve answers.\n# TYPE biasmon_up "
@@ -245,8 +261,8 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
     for (size_t k = 0; !r && k < ns; k++) {
         if (!st[k].latest) continue;
         r = bm_buf_puts(b, "biasmon_violations{");
-        if (!r) r = put_label(b, "endpoint", st[k].endpoint, 1);
-        if (!r) r = put_label(b, "schedule", st[k].name, 0);
+        if (!r) r = put_label(b, "endpoint", st[k].x.endpoint, 1);
+        if (!r) r = put_label(b, "schedule", st[k].x.schedule, 0);
         if (!r) r = bm_buf_printf(b, "} %lld\n", (long long)st[k].latest->violations);
     }
     if (!r)
@@ -256,9 +272,11 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
     for (size_t k = 0; !r && k < ns; k++)
         for (int q = 0; !r && q < 7; q++) {
             r = bm_buf_puts(b, "biasmon_executions{");
-            if (!r) r = put_label(b, "schedule", st[k].name, 1);
+            if (!r) r = put_label(b, "schedule", st[k].x.schedule, 1);
             if (!r) r = put_label(b, "status", statuses[q], 0);
-            if (!r) r = bm_buf_printf(b, "} %llu\n", (unsigned long long)st[k].by_status[q]);
+            if (!r)
+                r = bm_buf_printf(b, "} %llu\n",
+                                  (unsigned long long)count_of(&st[k].x, statuses[q]));
         }
     if (!r)
         r = bm_buf_puts(
@@ -266,12 +284,12 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
                "# TYPE biasmon_execution_duration_seconds summary\n");
     for (size_t k = 0; !r && k < ns; k++) {
         r = bm_buf_puts(b, "biasmon_execution_duration_seconds_sum{");
-        if (!r) r = put_label(b, "schedule", st[k].name, 1);
+        if (!r) r = put_label(b, "schedule", st[k].x.schedule, 1);
         if (!r) r = bm_buf_putc(b, '}');
-        if (!r) r = put_value(b, st[k].dur_sum);
+        if (!r) r = put_value(b, st[k].x.duration_sum);
         if (!r) r = bm_buf_puts(b, "biasmon_execution_duration_seconds_count{");
-        if (!r) r = put_label(b, "schedule", st[k].name, 1);
-        if (!r) r = bm_buf_printf(b, "} %llu\n", (unsigned long long)st[k].dur_count);
+        if (!r) r = put_label(b, "schedule", st[k].x.schedule, 1);
+        if (!r) r = bm_buf_printf(b, "} %llu\n", (unsigned long long)st[k].x.duration_count);
     }
     if (!r && http)
         r = bm_buf_printf(
@@ -290,7 +308,8 @@ int bm__metrics_render(bm_service *s, const bm_http_stats *http, bm_buf *b)
             (unsigned long long)http->body_memory_refused);
     if (!r) r = bm__webhook_metrics(s, b);
     if (!r) r = bm__runtime_metrics(s, b);
+    for (size_t k = 0; k < ns; k++)
+        bm_free(st[k].latest);
     bm_free(st);
-    bm_free(v);
     return r;
 }

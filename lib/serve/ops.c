@@ -1005,15 +1005,17 @@ static int op_describe_processing_job(bm_service *s, json_t *req, json_t **resp,
     if (rc != BM_ENOTFOUND) return rc;
     bm_error_clear(err);
     /* else the processing job of a monitoring execution */
-    bm_exec_record *v = NULL, *e = NULL;
-    size_t n = 0;
-    rc = bm_state_exec_list(s->db, NULL, NULL, 0, &v, &n, err);
-    if (rc) return rc;
-    for (size_t k = 0; k < n && !e; k++)
-        if (!strcasecmp(v[k].job_name, name)) e = &v[k];
-    if (!e) {
-        bm_free(v);
+    bm_exec_record *e = bm_malloc(sizeof(*e));
+    if (!e) return ENOMEM_RET(err);
+    rc = bm_state_exec_by_job(s->db, name, e, err);
+    if (rc == BM_ENOTFOUND || rc == BM_EINVAL) { /* EINVAL: a name no job can have */
+        bm_free(e);
+        bm_error_clear(err);
         return vfail(err, BM_ENOTFOUND, NULL, "Could not find job to update with name %s", name);
+    }
+    if (rc) {
+        bm_free(e);
+        return rc;
     }
     char sched_arn[256];
     bm__arn(s, "monitoring-schedule", e->schedule, sched_arn, sizeof(sched_arn));
@@ -1055,7 +1057,7 @@ static int op_describe_processing_job(bm_service *s, json_t *req, json_t **resp,
     }
     json_decref(role);
     json_decref(stop);
-    bm_free(v);
+    bm_free(e);
     return *resp ? BM_OK : ENOMEM_RET(err);
 }
 

@@ -86,16 +86,16 @@ int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *e
     if (rc == BM_EEXISTS) {
         /* a tick that failed or was stopped (say, interrupted by a restart) may run again: its
          * record goes back to Pending; a tick that completed or is running may not */
-        bm_exec_record *v = NULL;
-        size_t n = 0;
-        int lrc = bm_state_exec_list(s->db, schedule, NULL, 0, &v, &n, err);
-        if (lrc) return lrc;
+        bm_exec_record *e = bm_malloc(sizeof(*e));
+        if (!e) return bm_error_set(err, BM_ENOMEM, "scheduler: out of memory");
+        bm_error lerr; /* err keeps the insert's "already has an execution" */
+        bm_error_clear(&lerr);
+        int lrc = bm_state_exec_at(s->db, schedule, T, e, &lerr);
         rc = BM_EEXISTS;
-        for (size_t k = 0; k < n; k++) {
-            bm_exec_record *e = &v[k];
-            if (e->scheduled_time != T ||
-                (strcmp(e->status, "Failed") && strcmp(e->status, "Stopped")))
-                continue;
+        if (lrc && lrc != BM_ENOTFOUND) {
+            rc = lrc;
+            *err = lerr;
+        } else if (!lrc && (!strcmp(e->status, "Failed") || !strcmp(e->status, "Stopped"))) {
             snprintf(e->status, sizeof(e->status), "Pending");
             e->failure_reason[0] = 0;
             e->job_name[0] = 0;
@@ -104,9 +104,8 @@ int bm__scheduler_run(bm_service *s, const char *schedule, int64_t T, int64_t *e
             e->modified = svc_now(s);
             rc = bm_state_exec_update(s->db, e, err);
             if (!rc) *exec_id = e->id;
-            break;
         }
-        bm_free(v);
+        bm_free(e);
     }
     if (!rc) {
         bm__log(s, BM_LOG_INFO, "execution_queued",

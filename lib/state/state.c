@@ -58,6 +58,8 @@ static const char *const migrations[] = {
     " key TEXT NOT NULL,"
     " value TEXT NOT NULL,"
     " PRIMARY KEY (arn, key)) WITHOUT ROWID;",
+    /* 2: DescribeProcessingJob finds a monitoring execution by its job's name */
+    "CREATE INDEX executions_by_job ON executions (job_name COLLATE NOCASE);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) - 1)
 
@@ -91,6 +93,9 @@ enum {
     ST_EXEC_LATEST,
     ST_EXEC_RECENT,
     ST_EXEC_FAIL_UNFINISHED,
+    ST_EXEC_STATS,
+    ST_EXEC_AT,
+    ST_EXEC_BY_JOB,
     ST_TAG_UPSERT,
     ST_TAG_COUNT,
     ST_TAG_DELETE,
@@ -141,6 +146,31 @@ static const char *const stmt_sql[ST_COUNT] = {
         ("UPDATE executions SET status = 'Failed', failure_reason = ?1,"
          " modified = ?2, ended = CASE WHEN ended = 0 THEN ?2 ELSE ended END"
          " WHERE status = 'InProgress'"),
+    /* per exact schedule name (the column compares without case; metrics keep spellings apart);
+     * the subqueries find single rows through the UNIQUE (schedule, scheduled_time) index */
+    [ST_EXEC_STATS] =
+        ("WITH g AS (SELECT schedule COLLATE BINARY AS name, min(scheduled_time) AS t0,"
+         " max(scheduled_time) AS t1,"
+         " max(CASE WHEN status IN ('Completed', 'CompletedWithViolations')"
+         " THEN scheduled_time END) AS tf,"
+         " sum(status = 'Pending'), sum(status = 'InProgress'), sum(status = 'Completed'),"
+         " sum(status = 'CompletedWithViolations'), sum(status = 'Failed'),"
+         " sum(status = 'Stopped'),"
+         " bm_duration_sum(scheduled_time, id, started, ended, ?1),"
+         " sum(ended > 0 AND started > 0)"
+         " FROM executions GROUP BY schedule COLLATE BINARY)"
+         " SELECT g.*,"
+         " (SELECT id FROM executions e WHERE e.schedule = g.name COLLATE NOCASE"
+         " AND e.scheduled_time = g.t0) AS id0,"
+         " (SELECT endpoint FROM executions e WHERE e.schedule = g.name COLLATE NOCASE"
+         " AND e.scheduled_time = g.t1),"
+         " (SELECT id FROM executions e WHERE e.schedule = g.name COLLATE NOCASE"
+         " AND e.scheduled_time = g.tf)"
+         " FROM g ORDER BY t0, id0"),
+    [ST_EXEC_AT] = ("SELECT " EXEC_COLUMNS " FROM executions WHERE schedule = ?1"
+                    " AND scheduled_time = ?2"),
+    [ST_EXEC_BY_JOB] = ("SELECT " EXEC_COLUMNS " FROM executions"
+                        " WHERE job_name = ?1 COLLATE NOCASE ORDER BY scheduled_time, id LIMIT 1"),
     [ST_TAG_UPSERT] = ("INSERT INTO tags (arn, key, value) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value"),
     [ST_TAG_COUNT] = "SELECT count(*) FROM tags WHERE arn = ?1",
@@ -440,6 +470,69 @@ out:
     return r;
 }
 
+/* ================================================================================================
+ * bm_duration_sum(scheduled_time, id, started, ended, scale): the sum of (ended - started) / scale
+ * over rows with both times set, added in (scheduled_time, id) order whatever order SQLite feeds
+ * the rows in, so the figure is the same double a loop over the ordered rows would give.
+ * ============================================================================================== */
+
+typedef struct dur_item {
+    int64_t t, id;
+    double v;
+} dur_item;
+
+typedef struct dur_acc {
+    dur_item *v;
+    size_t n, cap;
+    int failed;
+} dur_acc;
+
+static void dur_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    dur_acc *a = sqlite3_aggregate_context(ctx, sizeof(*a));
+    if (!a) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    double started = sqlite3_value_double(argv[2]), ended = sqlite3_value_double(argv[3]);
+    if (a->failed || !(ended > 0 && started > 0)) return;
+    if (a->n == a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 64;
+        dur_item *nv = bm_reallocarray(a->v, ncap, sizeof(*nv));
+        if (!nv) {
+            a->failed = 1;
+            return;
+        }
+        a->v = nv;
+        a->cap = ncap;
+    }
+    a->v[a->n++] = (dur_item){sqlite3_value_int64(argv[0]), sqlite3_value_int64(argv[1]),
+                              (ended - started) / sqlite3_value_double(argv[4])};
+}
+
+static int dur_cmp(const void *pa, const void *pb)
+{
+    const dur_item *a = pa, *b = pb;
+    if (a->t != b->t) return a->t < b->t ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+static void dur_final(sqlite3_context *ctx)
+{
+    dur_acc *a = sqlite3_aggregate_context(ctx, 0);
+    double sum = 0;
+    if (a && a->failed) {
+        sqlite3_result_error_nomem(ctx);
+    } else {
+        if (a && a->n) qsort(a->v, a->n, sizeof(*a->v), dur_cmp);
+        for (size_t k = 0; a && k < a->n; k++)
+            sum += a->v[k].v;
+        sqlite3_result_double(ctx, sum);
+    }
+    if (a) bm_free(a->v);
+}
+
 int bm_state_open(const char *path, bm_state **out, bm_error *err)
 {
     int r = BM_EINTERNAL;
@@ -477,6 +570,13 @@ int bm_state_open(const char *path, bm_state **out, bm_error *err)
     }
     r = exec_sql(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err, op);
     if (r != BM_OK) goto out;
+    rc = sqlite3_create_function_v2(s->db, "bm_duration_sum", 5,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                    NULL, dur_step, dur_final, NULL);
+    if (rc != SQLITE_OK) {
+        r = db_fail(s->db, rc, err, op);
+        goto out;
+    }
     r = migrate(s, err);
 out:
     if (r != BM_OK)
@@ -799,7 +899,7 @@ out:
  * Executions
  * ============================================================================================== */
 
-static const char *const exec_statuses[] = {
+const char *const bm_exec_status_names[BM_EXEC_STATUS_COUNT] = {
     "Pending", "InProgress", "Completed", "CompletedWithViolations", "Failed", "Stopped"};
 
 static int check_exec(const bm_exec_record *rec, const char *op, bm_error *err)
@@ -820,8 +920,8 @@ static int check_exec(const bm_exec_record *rec, const char *op, bm_error *err)
     if (r == BM_OK)
         r = check_text(rec->output_uri, sizeof(rec->output_uri), 1, "the output URI", err, op);
     if (r != BM_OK) return r;
-    for (size_t k = 0; k < sizeof(exec_statuses) / sizeof(exec_statuses[0]); k++)
-        if (strcmp(rec->status, exec_statuses[k]) == 0) return BM_OK;
+    for (size_t k = 0; k < BM_EXEC_STATUS_COUNT; k++)
+        if (strcmp(rec->status, bm_exec_status_names[k]) == 0) return BM_OK;
     return bm_error_set(err, BM_EINVAL, "state: %s: unknown status '%s'", op, rec->status);
 }
 
@@ -948,10 +1048,11 @@ out:
     return r;
 }
 
-/* Runs one of the execution queries whose first parameter is text a (may be NULL) and returns its
- * first row in out; BM_ENOTFOUND when there is none. */
-static int exec_one(bm_state *s, int id, int64_t num, const char *text, bm_exec_record *out,
-                    bm_error *err, const char *op)
+/* Runs one of the execution queries whose first parameter is text (or num when text is NULL),
+ * with num2 as ?2 for ST_EXEC_AT, and returns its first row in out; BM_ENOTFOUND when there is
+ * none. */
+static int exec_one(bm_state *s, int id, int64_t num, const char *text, int64_t num2,
+                    bm_exec_record *out, bm_error *err, const char *op)
 {
     sqlite3_stmt *st = NULL;
     int row = 0;
@@ -961,6 +1062,7 @@ static int exec_one(bm_state *s, int id, int64_t num, const char *text, bm_exec_
     if (r != BM_OK) goto out;
     int rc =
         text ? sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC) : sqlite3_bind_int64(st, 1, num);
+    if (rc == SQLITE_OK && id == ST_EXEC_AT) rc = sqlite3_bind_int64(st, 2, num2);
     if (rc != SQLITE_OK) {
         r = db_fail(s->db, rc, err, op);
         goto out;
@@ -983,7 +1085,7 @@ int bm_state_exec_get(bm_state *s, int64_t id, bm_exec_record *out, bm_error *er
     char op[64];
     snprintf(op, sizeof(op), "reading execution %lld", (long long)id);
     if (!s || !out) return bm_error_set(err, BM_EINVAL, "state: %s: no state or result", op);
-    return exec_one(s, ST_EXEC_GET, id, NULL, out, err, op);
+    return exec_one(s, ST_EXEC_GET, id, NULL, 0, out, err, op);
 }
 
 int bm_state_exec_latest(bm_state *s, const char *schedule, bm_exec_record *out, bm_error *err)
@@ -995,7 +1097,33 @@ int bm_state_exec_latest(bm_state *s, const char *schedule, bm_exec_record *out,
     if (r == BM_OK && (!s || !out))
         r = bm_error_set(err, BM_EINVAL, "state: %s: no state or result", op);
     if (r != BM_OK) return r;
-    return exec_one(s, ST_EXEC_LATEST, 0, schedule, out, err, op);
+    return exec_one(s, ST_EXEC_LATEST, 0, schedule, 0, out, err, op);
+}
+
+int bm_state_exec_at(bm_state *s, const char *schedule, int64_t scheduled_time, bm_exec_record *out,
+                     bm_error *err)
+{
+    char op[160];
+    snprintf(op, sizeof(op), "reading the execution of '%.63s' at %lld", schedule ? schedule : "",
+             (long long)scheduled_time);
+    if (out) memset(out, 0, sizeof(*out));
+    int r = check_text(schedule, sizeof(out->schedule), 0, "the schedule", err, op);
+    if (r == BM_OK && (!s || !out))
+        r = bm_error_set(err, BM_EINVAL, "state: %s: no state or result", op);
+    if (r != BM_OK) return r;
+    return exec_one(s, ST_EXEC_AT, 0, schedule, scheduled_time, out, err, op);
+}
+
+int bm_state_exec_by_job(bm_state *s, const char *job_name, bm_exec_record *out, bm_error *err)
+{
+    char op[128];
+    snprintf(op, sizeof(op), "finding the execution of job '%.63s'", job_name ? job_name : "");
+    if (out) memset(out, 0, sizeof(*out));
+    int r = check_text(job_name, sizeof(out->job_name), 1, "the job name", err, op);
+    if (r == BM_OK && (!s || !out))
+        r = bm_error_set(err, BM_EINVAL, "state: %s: no state or result", op);
+    if (r != BM_OK) return r;
+    return exec_one(s, ST_EXEC_BY_JOB, 0, job_name, 0, out, err, op);
 }
 
 /* The rows of a list statement (ST_EXEC_LIST_*, ST_EXEC_RECENT): ?1 the schedule and ?2 the
@@ -1069,6 +1197,61 @@ int bm_state_exec_recent(bm_state *s, const char *schedule, int64_t before, size
     if (r != BM_OK) return r;
     return list_execs(s, ST_EXEC_RECENT, schedule, NULL,
                       max <= INT64_MAX ? (sqlite3_int64)max : INT64_MAX, before, out, n, err, op);
+}
+
+int bm_state_exec_stats(bm_state *s, double scale, bm_exec_stats **out, size_t *n, bm_error *err)
+{
+    const char *op = "summing up the executions";
+    sqlite3_stmt *st = NULL;
+    bm_exec_stats *v = NULL;
+    size_t len = 0, cap = 0;
+    int locked = 0, row = 0, r = BM_OK;
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    if (!s || !out || !n || !(scale > 0))
+        return bm_error_set(err, BM_EINVAL, "state: %s: no state, result or scale", op);
+    enter(s);
+    locked = 1;
+    if ((r = stmt(s, ST_EXEC_STATS, &st, err, op)) != BM_OK) goto out;
+    int rc = sqlite3_bind_double(st, 1, scale);
+    if (rc != SQLITE_OK) {
+        r = db_fail(s->db, rc, err, op);
+        goto out;
+    }
+    for (;;) {
+        if ((r = step_row(s, st, &row, err, op)) != BM_OK || !row) break;
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            bm_exec_stats *nv = bm_reallocarray(v, ncap, sizeof(*v));
+            if (!nv) {
+                r = bm_error_set(err, BM_ENOMEM, "state: %s: out of memory", op);
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        /* columns: name, t0, t1, tf, six counts, duration sum and count, id0, endpoint, id */
+        bm_exec_stats *x = &v[len];
+        memset(x, 0, sizeof(*x));
+        if ((r = column_text(s, st, 0, x->schedule, sizeof(x->schedule), err, op)) != BM_OK) break;
+        for (int q = 0; q < BM_EXEC_STATUS_COUNT; q++)
+            x->by_status[q] = (uint64_t)sqlite3_column_int64(st, 4 + q);
+        x->duration_sum = sqlite3_column_double(st, 10);
+        x->duration_count = (uint64_t)sqlite3_column_int64(st, 11);
+        if ((r = column_text(s, st, 13, x->endpoint, sizeof(x->endpoint), err, op)) != BM_OK) break;
+        x->latest_finished = sqlite3_column_int64(st, 14); /* NULL reads as 0 */
+        len++;
+    }
+out:
+    stmt_done(st);
+    if (locked) leave(s);
+    if (r != BM_OK) {
+        bm_free(v);
+    } else {
+        *out = v;
+        *n = len;
+    }
+    return r;
 }
 
 int bm_state_exec_fail_unfinished(bm_state *s, const char *reason, double now, size_t *count,

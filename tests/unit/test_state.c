@@ -202,16 +202,16 @@ static void test_open_creates_wal_schema(void **state)
     sql_text(f->path, "PRAGMA journal_mode", v, sizeof(v));
     assert_string_equal(v, "wal");
     sql_text(f->path, "SELECT version FROM schema_version", v, sizeof(v));
-    assert_string_equal(v, "1");
+    assert_string_equal(v, "2");
     sql_text(f->path,
              "SELECT count(*) FROM sqlite_master WHERE name IN "
-             "('resources', 'executions', 'tags')",
+             "('resources', 'executions', 'tags', 'executions_by_job')",
              v, sizeof(v));
-    assert_string_equal(v, "3");
+    assert_string_equal(v, "4");
     /* opening again migrates nothing and keeps the version */
     reopen(f);
     sql_text(f->path, "SELECT count(*) || ':' || max(version) FROM schema_version", v, sizeof(v));
-    assert_string_equal(v, "1:1");
+    assert_string_equal(v, "1:2");
 }
 
 static void test_open_refuses(void **state)
@@ -226,8 +226,15 @@ static void test_open_refuses(void **state)
     FAILS(BM_ECONFIG, bm_state_open(f->path, &o, &e_));
     assert_null(o);
     assert_non_null(strstr(e_.msg, "99"));
-    sql_exec(f->path, "UPDATE schema_version SET version = 1");
+    /* a version 1 database (no index on job names) is migrated to version 2 */
+    sql_exec(f->path, "DROP INDEX executions_by_job; UPDATE schema_version SET version = 1");
     OK(bm_state_open(f->path, &f->s, &e_));
+    char v[64];
+    sql_text(f->path,
+             "SELECT (SELECT version FROM schema_version) || ':' || count(*) FROM sqlite_master"
+             " WHERE name = 'executions_by_job'",
+             v, sizeof(v));
+    assert_string_equal(v, "2:1");
     /* a directory that does not exist */
     snprintf(p, sizeof(p), "%s/missing/state.db", f->dir);
     FAILS(BM_EIO, bm_state_open(p, &o, &e_));
@@ -659,6 +666,149 @@ static void test_exec_list_filters_and_order(void **state)
     for (size_t k = 1; k < n; k++)
         assert_true(v[k - 1].scheduled_time < v[k].scheduled_time);
     bm_free(v);
+}
+
+/* bm_state_exec_stats against the loop over every record that GET /metrics used to run: a few
+ * hundred executions of schedules with two spellings, ticks inserted out of order, every status,
+ * fractional durations (so the order of the additions shows) and endpoints that change. */
+static void test_exec_stats_match_full_scan(void **state)
+{
+    fixture *f = *state;
+    static const char *const names[] = {"s0", "s1", "S1", "s2", "late", "Mixed", "mixed"};
+    static const char *const st[] = {
+        "Pending", "InProgress", "Completed", "CompletedWithViolations", "Failed", "Stopped"};
+    uint64_t rng = 88172645463325252ull;
+    for (int k = 0; k < 420; k++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        int sch = (int)(rng % 7);
+        /* distinct ticks per spelling-insensitive schedule: k is unique; shuffled order */
+        int64_t tick = (int64_t)((k * 7919) % 420) * 3600 + (sch == 4 ? 5000000 : 0);
+        bm_exec_record x = make_exec(names[sch], tick, 1000.0 + (double)(rng % 977) / 7.0);
+        snprintf(x.status, sizeof(x.status), "%s", st[(rng >> 8) % 6]);
+        snprintf(x.endpoint, sizeof(x.endpoint), "ep-%d", (int)((rng >> 16) % 5));
+        if ((rng >> 20) % 4) {
+            x.started = 1000.0 + (double)((rng >> 24) % 1000) / 3.0;
+            x.ended = (rng >> 34) % 5 ? x.started + (double)((rng >> 40) % 997) / 11.0 : 0;
+        }
+        x.violations = (int64_t)((rng >> 44) % 9);
+        int r = bm_state_exec_insert(f->s, &x, &e_);
+        if (r == BM_EEXISTS) continue; /* "S1" and "s1" (or "Mixed"/"mixed") at one tick */
+        OK(r);
+    }
+    bm_exec_record *v = NULL;
+    size_t n = 0;
+    OK(bm_state_exec_list(f->s, NULL, NULL, 0, &v, &n, &e_));
+    assert_true(n > 300);
+    /* the reference: first appearance in (scheduled_time, id) order, exact names */
+    struct ref {
+        const char *name, *endpoint;
+        uint64_t by[6];
+        double sum;
+        uint64_t count;
+        const bm_exec_record *latest;
+    } ref[16];
+    size_t nr = 0;
+    const double scale = 3.0;
+    memset(ref, 0, sizeof(ref));
+    for (size_t k = 0; k < n; k++) {
+        struct ref *x = NULL;
+        for (size_t j = 0; j < nr && !x; j++)
+            if (!strcmp(ref[j].name, v[k].schedule)) x = &ref[j];
+        if (!x) {
+            assert_true(nr < 16);
+            x = &ref[nr++];
+            x->name = v[k].schedule;
+        }
+        x->endpoint = v[k].endpoint;
+        for (int q = 0; q < 6; q++)
+            if (!strcmp(v[k].status, st[q])) x->by[q]++;
+        if (v[k].ended > 0 && v[k].started > 0) {
+            x->sum += (v[k].ended - v[k].started) / scale;
+            x->count++;
+        }
+        if (!strcmp(v[k].status, "Completed") || !strcmp(v[k].status, "CompletedWithViolations"))
+            if (!x->latest || v[k].scheduled_time >= x->latest->scheduled_time) x->latest = &v[k];
+    }
+    bm_exec_stats *got = NULL;
+    size_t ng = 0;
+    OK(bm_state_exec_stats(f->s, scale, &got, &ng, &e_));
+    assert_int_equal(ng, nr);
+    assert_int_equal(nr, 7);
+    for (size_t k = 0; k < ng; k++) {
+        assert_string_equal(got[k].schedule, ref[k].name);
+        assert_string_equal(got[k].endpoint, ref[k].endpoint);
+        for (int q = 0; q < 6; q++) {
+            assert_string_equal(bm_exec_status_names[q], st[q]);
+            assert_int_equal(got[k].by_status[q], ref[k].by[q]);
+        }
+        assert_true(got[k].duration_sum == ref[k].sum); /* the same double, bit for bit */
+        assert_int_equal(got[k].duration_count, ref[k].count);
+        assert_int_equal(got[k].latest_finished, ref[k].latest ? ref[k].latest->id : 0);
+    }
+    bm_free(got);
+    bm_free(v);
+    /* an empty state and bad arguments */
+    FAILS(BM_EINVAL, bm_state_exec_stats(f->s, 0, &got, &ng, &e_));
+    FAILS(BM_EINVAL, bm_state_exec_stats(NULL, 1, &got, &ng, &e_));
+}
+
+static void test_exec_stats_empty(void **state)
+{
+    fixture *f = *state;
+    bm_exec_stats *got = (bm_exec_stats *)1;
+    size_t ng = 5;
+    OK(bm_state_exec_stats(f->s, 1.0, &got, &ng, &e_));
+    assert_int_equal(ng, 0);
+    bm_free(got);
+}
+
+/* One execution by (schedule, tick) and by its job's name, without case. */
+static void test_exec_at_and_by_job(void **state)
+{
+    fixture *f = *state;
+    bm_exec_record a = make_exec("Sched", 3600, 10), b = make_exec("sched2", 3600, 11),
+                   c = make_exec("Sched", 7200, 12), d = make_exec("other", 0, 13), got;
+    snprintf(a.job_name, sizeof(a.job_name), "job-A");
+    snprintf(c.job_name, sizeof(c.job_name), "job-a"); /* the same name, another spelling */
+    snprintf(b.job_name, sizeof(b.job_name), "job-b");
+    OK(bm_state_exec_insert(f->s, &c, &e_));
+    OK(bm_state_exec_insert(f->s, &b, &e_));
+    OK(bm_state_exec_insert(f->s, &a, &e_));
+    OK(bm_state_exec_insert(f->s, &d, &e_));
+    OK(bm_state_exec_at(f->s, "sched", 3600, &got, &e_));
+    assert_int_equal(got.id, a.id);
+    assert_string_equal(got.job_name, "job-A");
+    OK(bm_state_exec_at(f->s, "SCHED", 7200, &got, &e_));
+    assert_int_equal(got.id, c.id);
+    FAILS(BM_ENOTFOUND, bm_state_exec_at(f->s, "Sched", 0, &got, &e_));
+    FAILS(BM_ENOTFOUND, bm_state_exec_at(f->s, "none", 3600, &got, &e_));
+    FAILS(BM_EINVAL, bm_state_exec_at(f->s, "", 3600, &got, &e_));
+    /* the earliest scheduled of the two spellings, though inserted last */
+    OK(bm_state_exec_by_job(f->s, "JOB-A", &got, &e_));
+    assert_int_equal(got.id, a.id);
+    OK(bm_state_exec_by_job(f->s, "job-b", &got, &e_));
+    assert_int_equal(got.id, b.id);
+    assert_string_equal(got.schedule, "sched2");
+    FAILS(BM_ENOTFOUND, bm_state_exec_by_job(f->s, "job-c", &got, &e_));
+    FAILS(BM_EINVAL, bm_state_exec_by_job(f->s, NULL, &got, &e_));
+    /* the query goes through the index, not a scan of every execution */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "EXPLAIN QUERY PLAN SELECT id FROM executions WHERE"
+                                        " job_name = 'x' COLLATE NOCASE"
+                                        " ORDER BY scheduled_time, id LIMIT 1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int uses_index = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *detail = (const char *)sqlite3_column_text(st, 3);
+        if (detail && strstr(detail, "executions_by_job")) uses_index = 1;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_true(uses_index);
 }
 
 static void test_exec_latest(void **state)
@@ -1566,7 +1716,7 @@ static void test_alloc_failure_open(void **state)
         sql_text(paths[k], "PRAGMA integrity_check", v, sizeof(v));
         assert_string_equal(v, "ok");
         sql_text(paths[k], "SELECT version FROM schema_version", v, sizeof(v));
-        assert_string_equal(v, "1");
+        assert_string_equal(v, "2");
     }
     reopen(f);
 }
@@ -1641,6 +1791,9 @@ int main(void)
         T(test_exec_insert_duplicate_tick),
         T(test_exec_update_get),
         T(test_exec_list_filters_and_order),
+        T(test_exec_stats_match_full_scan),
+        T(test_exec_stats_empty),
+        T(test_exec_at_and_by_job),
         T(test_exec_latest),
         T(test_exec_recent),
         T(test_exec_fail_unfinished),
