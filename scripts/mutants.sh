@@ -210,6 +210,21 @@ mutant partial-checksum-unchecked lib/monitor/partials.c \
     'if (0) {' \
     0 'cli/partials' \
     'a corrupt or truncated partial is detected'
+mutant gt-summary-stamps-unchecked lib/monitor/gtcache.c \
+    'for (int k = 0; !rc && k < 7; k++)' \
+    'for (int k = 0; !rc && k < 1; k++)' \
+    0 'cli/partials' \
+    'a ground-truth summary is used only while its file'"'"'s stamps are unchanged, not just its size'
+mutant gt-summary-checksum-unchecked lib/monitor/gtcache.c \
+    'if (memcmp(sum, text.data + text.len - 64, 64)) goto out;' \
+    'if (0) goto out;' \
+    0 'cli/partials' \
+    'a corrupt ground-truth summary is not used'
+mutant gt-summary-malformed-saved lib/monitor/gtcache.c \
+    'r->malformed_gt == malformed_before &&' \
+    '1 &&' \
+    0 'cli/partials' \
+    'a ground-truth file with malformed lines is read each time, so its problems are quoted'
 mutant shards-merge-reversed lib/monitor/shards.c \
     'for (int k = 1; !rc && k < n && r->res->status != BM_EXEC_FAILED; k++)' \
     'for (int k = n - 1; !rc && k >= 1 && r->res->status != BM_EXEC_FAILED; k--)' \
