@@ -58,6 +58,8 @@ typedef struct bm_service_config {
     unsigned invoke_max_inflight;              /* in flight at once, all endpoints (512) */
     unsigned invoke_max_inflight_per_endpoint; /* in flight at once, one endpoint (128) */
     unsigned invoke_timeout_s;                 /* a model server's whole answer (60) */
+    const char *model_allow; /* ','-separated hosts model server URLs may name; NULL/"": loopback
+                                (127.0.0.1,::1,localhost); "*": any (docs/serve.md) */
     const char *const *allow_roots;
     size_t nallow_roots; /* at most BM_SERVICE_MAX_ALLOW_ROOTS */
     /* Webhook notifications of finished executions (docs/serve.md, "Webhooks"); NULL and 0 take

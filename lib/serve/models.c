@@ -1,6 +1,7 @@
 /* Models: CreateModel, DescribeModel, ListModels, DeleteModel. A biasmon model stands for an HTTP
  * model server that already runs; its container's Environment names it (BIASMON_MODEL_URL). Their
  * request shapes are in lib/aws/sagemaker_model.c. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,48 @@ static int url_ok(const char *u)
     return 1;
 }
 
+#define MODEL_ALLOW_DEFAULT "127.0.0.1,::1,localhost"
+
+int bm__model_url_allowed(const bm_service *s, const char *url, char *why, size_t whyn)
+{
+    const char *list =
+        s->cfg.model_allow && s->cfg.model_allow[0] ? s->cfg.model_allow : MODEL_ALLOW_DEFAULT;
+    CURLU *h = curl_url();
+    char *host = NULL, *user = NULL;
+    int ok = 0;
+    if (!h) {
+        snprintf(why, whyn, "out of memory");
+        return 0;
+    }
+    if (curl_url_set(h, CURLUPART_URL, url, 0) || curl_url_get(h, CURLUPART_HOST, &host, 0) ||
+        !host) {
+        snprintf(why, whyn, "the model server URL cannot be parsed");
+        goto out;
+    }
+    if (!curl_url_get(h, CURLUPART_USER, &user, 0) && user) {
+        snprintf(why, whyn, "the model server URL has user information before its host");
+        goto out;
+    }
+    size_t hl = strlen(host);
+    const char *hp = host;
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') hp++, hl -= 2; /* an IPv6 address */
+    for (const char *p = list; *p && !ok;) {
+        size_t n = strcspn(p, ",");
+        if ((n == 1 && *p == '*') || (n == hl && !strncasecmp(p, hp, n))) ok = 1;
+        p += n + (p[n] == ',');
+    }
+    if (!ok)
+        snprintf(why, whyn,
+                 "the model server's host %.*s is not one biasmon serve --model-allow lists "
+                 "(default: loopback only, %s); the operator adds it there",
+                 (int)(hl > 200 ? 200 : hl), hp, MODEL_ALLOW_DEFAULT);
+out:
+    curl_free(host);
+    curl_free(user);
+    curl_url_cleanup(h);
+    return ok;
+}
+
 static int op_create_model(bm_service *s, json_t *req, json_t **resp, bm_error *err)
 {
     const char *name = json_string_value(json_object_get(req, "ModelName"));
@@ -94,6 +137,9 @@ static int op_create_model(bm_service *s, json_t *req, json_t **resp, bm_error *
     if (!url_ok(url))
         return fail(err, BM_ECONFIG, path,
                     "must be an http:// or https:// URL with a host and no spaces");
+    char why[400];
+    if (!bm__model_url_allowed(s, url, why, sizeof(why)))
+        return fail(err, BM_ECONFIG, path, "%s", why);
     bm_resource r;
     memset(&r, 0, sizeof(r));
     snprintf(r.kind, sizeof(r.kind), BM_RES_MODEL);

@@ -526,6 +526,12 @@ static void start(bm_service *s, bm_resource *r)
         save(s, r, "Failed", why, why);
         return;
     }
+    char denied[400];
+    if (model_url[0] && !bm__model_url_allowed(s, model_url, denied, sizeof(denied))) {
+        snprintf(why, sizeof(why), "ClientError: predictor: %s", denied);
+        save(s, r, "Failed", why, why);
+        return;
+    }
     /* the URL goes to the worker in a file of the job's folder, not on its command line, which
      * any local user can read: it may hold credentials */
     snprintf(url_file, sizeof(url_file), "%s/model-url", dir);

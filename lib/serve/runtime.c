@@ -337,7 +337,6 @@ nomem:
 static int resolve(bm_service *s, const char *endpoint, const char *wanted, cache_ent *c, target *t,
                    bm_http_response *res)
 {
-    (void)s;
     json_t *vs = json_object_get(c->cfg.doc, "ProductionVariants"), *v, *chosen = NULL;
     size_t i;
     if (wanted) {
@@ -378,6 +377,12 @@ static int resolve(bm_service *s, const char *endpoint, const char *wanted, cach
     if (!url) {
         validation(res, "The model %s of variant %s of endpoint %s does not exist (CreateModel).",
                    t->model[0] ? t->model : "(none)", t->variant, endpoint);
+        return 0;
+    }
+    char why[400];
+    if (!bm__model_url_allowed(s, url, why, sizeof(why))) {
+        validation(res, "The model %s of variant %s of endpoint %s cannot be called: %s.", t->model,
+                   t->variant, endpoint, why);
         return 0;
     }
     snprintf(t->url, sizeof(t->url), "%s", url);

@@ -49,6 +49,12 @@ int bm__runtime_metrics(bm_service *s, bm_buf *b) BM_MUST_CHECK;
 /* The model server URL of a model document (PrimaryContainer, else the first of Containers),
  * borrowed from doc; NULL when it has none. */
 const char *bm__model_url(json_t *doc);
+/* Whether model server URL url names a host --model-allow lists (s->cfg.model_allow, default
+ * loopback: 127.0.0.1, ::1, localhost; "*" any host), parsed as libcurl parses it (user info in
+ * the URL is refused, so "http://127.0.0.1:80@elsewhere/" cannot pass). 1 when allowed; else 0
+ * with a sentence in why that names the host and the setting. Checked by CreateModel and again
+ * before every use, since the setting may have changed since. */
+int bm__model_url_allowed(const bm_service *s, const char *url, char *why, size_t whyn);
 /* What an endpoint serves, copied into its document under BM_DEPLOYMENT_KEY when CreateEndpoint or
  * UpdateEndpoint deploys an endpoint config, as SageMaker deploys the config's models onto the
  * endpoint's instances then: {"ProductionVariants", "DataCaptureConfig" (when the config has one),

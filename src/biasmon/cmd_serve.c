@@ -46,6 +46,7 @@ typedef struct serve_settings {
     char webhook_format[16];
     char webhook_on[64];
     char webhook_allow[4096];
+    char model_allow[4096];
     int webhook_queue;
     int webhook_attempts;
     double webhook_retry_base;
@@ -149,6 +150,11 @@ static const setting settings[] = {
     {"invoke-timeout", T_INT, "60", 1, 3600, F(invoke_timeout),
      "Seconds a model server has to answer an invocation (connecting included, at most 5 s of "
      "it); then the caller gets ModelError (424)."},
+    {"model-allow", T_STR, "127.0.0.1,::1,localhost", 0, 0, F(model_allow),
+     "Hosts, ','-separated, that a model's BIASMON_MODEL_URL may name (\"*\": any). CreateModel "
+     "refuses another host, and invocations and baselines check it again before each call, since "
+     "API clients would otherwise make the service post to any address it can reach. Loopback "
+     "only by default."},
     {"log-level", T_STR, "info", 0, 0, F(log_level), "error, warn, info or debug."},
     {"shutdown-grace", T_INT, "30", 0, 3600, F(shutdown_grace),
      "Seconds running executions get to finish after SIGTERM/SIGINT; then they are stopped and "
@@ -546,6 +552,7 @@ int bm_cmd_serve(int argc, char **argv)
         .webhook_format = ss.webhook_format,
         .webhook_on = ss.webhook_on,
         .webhook_allow = ss.webhook_allow,
+        .model_allow = ss.model_allow,
         .webhook_queue = (unsigned)ss.webhook_queue,
         .webhook_attempts = (unsigned)ss.webhook_attempts,
         .webhook_retry_base_s = ss.webhook_retry_base,

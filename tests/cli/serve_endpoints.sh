@@ -131,6 +131,12 @@ refused "CreateModel without a URL" ValidationException "BIASMON_MODEL_URL" crea
     --execution-role-arn $role --primary-container "Image=biasmon/any"
 refused "CreateModel with a URL that is not http" ValidationException "http" create-model --model-name m-3 \
     --execution-role-arn $role --primary-container "Image=x,Environment={BIASMON_MODEL_URL=file:///etc/passwd}"
+refused "CreateModel of a host --model-allow does not list (default loopback)" ValidationException \
+    "host 10.0.0.1 is not one biasmon serve --model-allow lists" create-model --model-name m-3 \
+    --execution-role-arn $role --primary-container "Image=x,Environment={BIASMON_MODEL_URL=http://10.0.0.1:8080/invocations}"
+refused "CreateModel of a loopback-looking URL with user information (really another host)" ValidationException \
+    "user information" create-model --model-name m-3 --execution-role-arn $role \
+    --primary-container "Image=x,Environment={BIASMON_MODEL_URL=http://127.0.0.1:80@example.com/invocations}"
 refused "CreateModel twice" ValidationException "already existing model" create-model --model-name m-1 \
     --execution-role-arn $role --primary-container "Image=biasmon/any,Environment={BIASMON_MODEL_URL=$murl}"
 refused "DescribeModel of none" ValidationException "Could not find model" describe-model --model-name nope
@@ -259,6 +265,18 @@ check "biasmon label to a folder outside the allowed roots is refused (exit $rc)
     sh -c 'test "$1" = 3 && grep -q "AccessDenied" "$2"' _ "$rc" "$w/label.err"
 stop_daemon
 check "serve stops cleanly (exit $stop_rc)" test "$stop_rc" = 0
+
+# ---- --model-allow: the operator lists the hosts models may name; checked again before each call
+rm -f "$data/serve.json"
+start_daemon "$w/serve-allow.log" --time-start 2026-11-24T10:50:00Z --model-allow 10.0.0.1
+ok "CreateModel of a host --model-allow lists" "$w/m4.json" create-model --model-name m-4 \
+    --execution-role-arn $role --primary-container "Image=x,Environment={BIASMON_MODEL_URL=http://10.0.0.1:8080/invocations}"
+aws_ sagemaker-runtime invoke-endpoint --endpoint-name ep-1 --content-type text/csv \
+    --body "fileb://$w/in.csv" "$w/answer-denied" >/dev/null 2>"$w/stderr"
+check "an endpoint whose model's host --model-allow no longer lists is not called: ValidationError ($(head -c 300 "$w/stderr"))" \
+    grep -q "(ValidationError).*cannot be called.*host 127.0.0.1 is not one" "$w/stderr"
+stop_daemon
+check "serve stops cleanly after the --model-allow run (exit $stop_rc)" test "$stop_rc" = 0
 
 # ---- the capture files
 cap="$w/capture"
