@@ -95,6 +95,26 @@ int bm_state_exec_list(bm_state *s, const char *schedule, const char *status, si
  * (schedule, scheduled_time) index. The caller frees *out with bm_free. */
 int bm_state_exec_recent(bm_state *s, const char *schedule, int64_t before, size_t max,
                          bm_exec_record **out, size_t *n, bm_error *err) BM_MUST_CHECK;
+/* A filtered, sorted page of executions (ListMonitoringExecutions). NULL fields match anything;
+ * the time bounds are exclusive (before: t < bound, after: t > bound). */
+enum { BM_EXEC_BY_CREATED, BM_EXEC_BY_SCHEDULED, BM_EXEC_BY_STATUS };
+typedef struct bm_exec_filter {
+    const char *schedule;       /* any spelling */
+    const char *status;         /* exactly */
+    const char *endpoint;       /* without ASCII case */
+    const char *job_definition; /* without ASCII case */
+    const double *scheduled_before, *scheduled_after, *created_before, *created_after,
+        *modified_before, *modified_after;
+    int sort;       /* BM_EXEC_BY_CREATED: created, then schedule name (exact bytes);
+                       BM_EXEC_BY_SCHEDULED: scheduled_time, then schedule name;
+                       BM_EXEC_BY_STATUS: status without ASCII case, then created */
+    int descending; /* reverses those keys; rows equal in them stay in (scheduled_time, id) order */
+    size_t offset, limit; /* the page: rows offset .. offset + limit - 1 of the sorted whole */
+} bm_exec_filter;
+/* The page in *out (the caller frees it with bm_free; NULL when empty), its length in *n and the
+ * number of matching executions in *total. Memory grows with the page, not with the state. */
+int bm_state_exec_page(bm_state *s, const bm_exec_filter *f, bm_exec_record **out, size_t *n,
+                       size_t *total, bm_error *err) BM_MUST_CHECK;
 /* The execution with the latest created time of a schedule; BM_ENOTFOUND when none. */
 int bm_state_exec_latest(bm_state *s, const char *schedule, bm_exec_record *out,
                          bm_error *err) BM_MUST_CHECK;

@@ -877,49 +877,71 @@ static int op_list_schedules(bm_service *s, json_t *req, json_t **resp, bm_error
 
 /* ==================================================================== executions */
 
+/* A time bound of the request: NULL when absent, else its number (0 for a non-number, as the
+ * in-memory filter read it). */
+static const double *bound(json_t *req, const char *key, double *slot)
+{
+    json_t *v = json_object_get(req, key);
+    if (!v) return NULL;
+    *slot = json_number_value(v);
+    return slot;
+}
+
+/* Filters, sort and page go to SQL: a request reads one page of records, whatever the history. */
 static int op_list_executions(bm_service *s, json_t *req, json_t **resp, bm_error *err)
 {
-    const char *sched = str(req, "MonitoringScheduleName"), *ep = str(req, "EndpointName"),
-               *st = str(req, "StatusEquals"), *jd = str(req, "MonitoringJobDefinitionName"),
-               *ty = str(req, "MonitoringTypeEquals"), *by = str(req, "SortBy");
-    bm_exec_record *v = NULL;
-    size_t n = 0;
-    int rc = bm_state_exec_list(s->db, sched, st, 0, &v, &n, err);
-    if (rc) return rc;
-    item *items = bm_calloc(n ? n : 1, sizeof(item));
-    json_t *all = json_array();
-    size_t m = 0;
-    if (!items || !all) rc = ENOMEM_RET(err);
-    for (size_t k = 0; !rc && k < n; k++) {
-        bm_exec_record *e = &v[k];
-        if (ep && strcasecmp(ep, e->endpoint)) continue;
-        if (jd && strcasecmp(jd, e->job_definition)) continue;
-        if (ty && strcmp(ty, "ModelBias")) continue;
-        if (!time_ok(req, "ScheduledTimeBefore", "ScheduledTimeAfter", (double)e->scheduled_time) ||
-            !time_ok(req, "CreationTimeBefore", "CreationTimeAfter", e->created) ||
-            !time_ok(req, "LastModifiedTimeBefore", "LastModifiedTimeAfter", e->modified))
-            continue;
-        json_t *sum = bm__execution_summary(s, e);
-        if (!sum || json_array_append_new(all, sum)) {
-            rc = ENOMEM_RET(err);
-            break;
-        }
-        items[m].v = sum;
-        int by_sched = by && !strcmp(by, "ScheduledTime");
-        items[m].t = by_sched ? (double)e->scheduled_time : e->created;
-        items[m].s = by && !strcmp(by, "Status")
-                         ? json_string_value(json_object_get(sum, "MonitoringExecutionStatus"))
-                         : json_string_value(json_object_get(sum, "MonitoringScheduleName"));
-        m++;
+    const char *ty = str(req, "MonitoringTypeEquals"), *by = str(req, "SortBy"),
+               *order = str(req, "SortOrder"), *tok = str(req, "NextToken");
+    double slots[6];
+    bm_exec_filter f = {
+        .schedule = str(req, "MonitoringScheduleName"),
+        .status = str(req, "StatusEquals"),
+        .endpoint = str(req, "EndpointName"),
+        .job_definition = str(req, "MonitoringJobDefinitionName"),
+        .scheduled_before = bound(req, "ScheduledTimeBefore", &slots[0]),
+        .scheduled_after = bound(req, "ScheduledTimeAfter", &slots[1]),
+        .created_before = bound(req, "CreationTimeBefore", &slots[2]),
+        .created_after = bound(req, "CreationTimeAfter", &slots[3]),
+        .modified_before = bound(req, "LastModifiedTimeBefore", &slots[4]),
+        .modified_after = bound(req, "LastModifiedTimeAfter", &slots[5]),
+        .sort = by && !strcmp(by, "Status")          ? BM_EXEC_BY_STATUS
+                : by && !strcmp(by, "ScheduledTime") ? BM_EXEC_BY_SCHEDULED
+                                                     : BM_EXEC_BY_CREATED,
+        .descending = !order || !strcmp(order, "Descending"),
+    };
+    if (tok) {
+        char *end;
+        if (strncmp(tok, "bm1-", 4) || !tok[4] || (f.offset = strtoul(tok + 4, &end, 10), *end))
+            return vfail(err, BM_ECONFIG, "$.NextToken", "invalid pagination token");
     }
-    if (!rc && !(*resp = json_object())) rc = ENOMEM_RET(err);
-    pthread_mutex_lock(&list_mu);
-    if (!rc)
-        rc = page(items, m, !(by && !strcmp(by, "Status")), req, *resp,
-                  "MonitoringExecutionSummaries", err);
-    pthread_mutex_unlock(&list_mu);
-    json_decref(all);
-    bm_free(items);
+    json_t *mr = json_object_get(req, "MaxResults");
+    size_t max = mr ? (size_t)json_integer_value(mr) : 10, end = f.offset + max;
+    f.limit = end > f.offset ? max : 0; /* an offset + max past SIZE_MAX lists nothing */
+    bm_exec_record *v = NULL;
+    size_t n = 0, total = 0;
+    int rc = BM_OK;
+    if (!ty || !strcmp(ty, "ModelBias")) rc = bm_state_exec_page(s->db, &f, &v, &n, &total, err);
+    if (rc) return rc;
+    json_t *list = json_array();
+    if (f.offset > total)
+        rc = vfail(err, BM_ECONFIG, "$.NextToken", "invalid pagination token");
+    else if (!list || !(*resp = json_object()) ||
+             json_object_set(*resp, "MonitoringExecutionSummaries", list))
+        rc = ENOMEM_RET(err);
+    for (size_t k = 0; !rc && k < n; k++) {
+        json_t *sum = bm__execution_summary(s, &v[k]);
+        if (!sum || json_array_append_new(list, sum)) rc = ENOMEM_RET(err);
+    }
+    if (!rc && end < total) {
+        char t[40];
+        snprintf(t, sizeof(t), "bm1-%zu", end);
+        if (json_object_set_new(*resp, "NextToken", json_string(t))) rc = ENOMEM_RET(err);
+    }
+    if (rc && *resp) {
+        json_decref(*resp);
+        *resp = NULL;
+    }
+    json_decref(list);
     bm_free(v);
     return rc;
 }

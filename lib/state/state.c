@@ -1254,6 +1254,109 @@ out:
     return r;
 }
 
+/* Binds the filter's values in the order page_where wrote their placeholders. */
+static int page_bind(sqlite3_stmt *st, const bm_exec_filter *f)
+{
+    int k = 1, rc = SQLITE_OK;
+    const char *texts[] = {f->schedule, f->status, f->endpoint, f->job_definition};
+    const double *nums[] = {f->scheduled_before, f->scheduled_after, f->created_before,
+                            f->created_after,    f->modified_before, f->modified_after};
+    for (size_t q = 0; rc == SQLITE_OK && q < 4; q++)
+        if (texts[q]) rc = sqlite3_bind_text(st, k++, texts[q], -1, SQLITE_STATIC);
+    for (size_t q = 0; rc == SQLITE_OK && q < 6; q++)
+        if (nums[q]) rc = sqlite3_bind_double(st, k++, *nums[q]);
+    return rc;
+}
+
+/* The WHERE clause of a filter, its placeholders numbered as page_bind binds them. */
+static int page_where(bm_buf *b, const bm_exec_filter *f)
+{
+    static const char *const text_terms[] = {" AND schedule = ?", " AND status = ?",
+                                             " AND endpoint = ? COLLATE NOCASE",
+                                             " AND job_definition = ? COLLATE NOCASE"};
+    static const char *const num_terms[] = {" AND scheduled_time < ?", " AND scheduled_time > ?",
+                                            " AND created < ?",        " AND created > ?",
+                                            " AND modified < ?",       " AND modified > ?"};
+    const char *texts[] = {f->schedule, f->status, f->endpoint, f->job_definition};
+    const double *nums[] = {f->scheduled_before, f->scheduled_after, f->created_before,
+                            f->created_after,    f->modified_before, f->modified_after};
+    int r = bm_buf_puts(b, " FROM executions WHERE 1");
+    for (size_t q = 0; r == BM_OK && q < 4; q++)
+        if (texts[q]) r = bm_buf_puts(b, text_terms[q]);
+    for (size_t q = 0; r == BM_OK && q < 6; q++)
+        if (nums[q]) r = bm_buf_puts(b, num_terms[q]);
+    return r;
+}
+
+int bm_state_exec_page(bm_state *s, const bm_exec_filter *f, bm_exec_record **out, size_t *n,
+                       size_t *total, bm_error *err)
+{
+    const char *op = "listing a page of executions";
+    sqlite3_stmt *cnt = NULL, *st = NULL;
+    bm_exec_record *v = NULL;
+    size_t len = 0;
+    int locked = 0, row = 0, r = BM_OK, rc;
+    bm_buf q, c;
+    bm_buf_init(&q, 4096);
+    bm_buf_init(&c, 4096);
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    if (total) *total = 0;
+    if (!s || !f || !out || !n || !total || f->sort < BM_EXEC_BY_CREATED ||
+        f->sort > BM_EXEC_BY_STATUS) {
+        r = bm_error_set(err, BM_EINVAL, "state: %s: no state, filter or result", op);
+        goto out;
+    }
+    const char *dir = f->descending ? " DESC" : "";
+    r = bm_buf_puts(&c, "SELECT count(*)");
+    if (r == BM_OK) r = page_where(&c, f);
+    if (r == BM_OK) r = bm_buf_puts(&q, "SELECT " EXEC_COLUMNS);
+    if (r == BM_OK) r = page_where(&q, f);
+    if (r == BM_OK && f->sort == BM_EXEC_BY_STATUS)
+        r = bm_buf_printf(&q, " ORDER BY status COLLATE NOCASE%s, created%s", dir, dir);
+    else if (r == BM_OK)
+        r = bm_buf_printf(&q, " ORDER BY %s%s, schedule COLLATE BINARY%s",
+                          f->sort == BM_EXEC_BY_CREATED ? "created" : "scheduled_time", dir, dir);
+    if (r == BM_OK) r = bm_buf_puts(&q, ", scheduled_time, id LIMIT ? OFFSET ?");
+    if (r != BM_OK) {
+        r = bm_error_set(err, r, "state: %s: out of memory", op);
+        goto out;
+    }
+    enter(s);
+    locked = 1;
+    rc = sqlite3_prepare_v2(s->db, c.data, -1, &cnt, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(s->db, q.data, -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = page_bind(cnt, f);
+    if (rc == SQLITE_OK) rc = page_bind(st, f);
+    int nb = sqlite3_bind_parameter_count(st);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, nb - 1, f->limit > INT64_MAX ? -1 : (sqlite3_int64)f->limit);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, nb,
+                                f->offset > INT64_MAX ? INT64_MAX : (sqlite3_int64)f->offset);
+    if (rc != SQLITE_OK) {
+        r = db_fail(s->db, rc, err, op);
+        goto out;
+    }
+    if ((r = step_row(s, cnt, &row, err, op)) != BM_OK) goto out;
+    *total = row ? (size_t)sqlite3_column_int64(cnt, 0) : 0;
+    r = read_execs(s, st, &v, &len, err, op);
+out:
+    sqlite3_finalize(cnt);
+    sqlite3_finalize(st);
+    if (locked) leave(s);
+    bm_buf_release(&q);
+    bm_buf_release(&c);
+    if (r != BM_OK) {
+        bm_free(v);
+        if (total) *total = 0;
+    } else {
+        *out = v;
+        *n = len;
+    }
+    return r;
+}
+
 int bm_state_exec_fail_unfinished(bm_state *s, const char *reason, double now, size_t *count,
                                   bm_error *err)
 {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -809,6 +810,115 @@ static void test_exec_at_and_by_job(void **state)
     sqlite3_finalize(st);
     sqlite3_close(db);
     assert_true(uses_index);
+}
+
+/* bm_state_exec_page against filtering and stably sorting every record in memory (what
+ * ListMonitoringExecutions did): ties in created, in schedule names and in statuses, every sort
+ * both ways, filters alone and together, and pages that cut through ties. */
+static const bm_exec_filter *ref_f;
+static int ref_cmp(const void *pa, const void *pb)
+{
+    const bm_exec_record *a = pa, *b = pb;
+    int c;
+    if (ref_f->sort == BM_EXEC_BY_STATUS) {
+        c = strcasecmp(a->status, b->status);
+        if (!c) c = (a->created > b->created) - (a->created < b->created);
+    } else {
+        double x = ref_f->sort == BM_EXEC_BY_CREATED ? a->created : (double)a->scheduled_time;
+        double y = ref_f->sort == BM_EXEC_BY_CREATED ? b->created : (double)b->scheduled_time;
+        c = x < y ? -1 : x > y ? 1 : strcmp(a->schedule, b->schedule);
+    }
+    if (ref_f->descending) c = -c;
+    if (!c) c = (a->scheduled_time > b->scheduled_time) - (a->scheduled_time < b->scheduled_time);
+    if (!c) c = (a->id > b->id) - (a->id < b->id);
+    return c;
+}
+
+static int ref_keep(const bm_exec_record *e, const bm_exec_filter *f)
+{
+    if (f->schedule && strcasecmp(f->schedule, e->schedule)) return 0;
+    if (f->status && strcmp(f->status, e->status)) return 0;
+    if (f->endpoint && strcasecmp(f->endpoint, e->endpoint)) return 0;
+    if (f->job_definition && strcasecmp(f->job_definition, e->job_definition)) return 0;
+    double t = (double)e->scheduled_time;
+    if (f->scheduled_before && !(t < *f->scheduled_before)) return 0;
+    if (f->scheduled_after && !(t > *f->scheduled_after)) return 0;
+    if (f->created_before && !(e->created < *f->created_before)) return 0;
+    if (f->created_after && !(e->created > *f->created_after)) return 0;
+    if (f->modified_before && !(e->modified < *f->modified_before)) return 0;
+    if (f->modified_after && !(e->modified > *f->modified_after)) return 0;
+    return 1;
+}
+
+static void test_exec_page_matches_in_memory(void **state)
+{
+    fixture *f = *state;
+    static const char *const names[] = {"alpha", "Beta", "beta2", "BETA", "gamma"};
+    static const char *const st[] = {
+        "Pending", "InProgress", "Completed", "CompletedWithViolations", "Failed", "Stopped"};
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    for (int k = 0; k < 300; k++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        int64_t tick = (int64_t)((k * 131) % 300) * 600; /* unique, shuffled */
+        /* created in a few dozen values: many ties */
+        bm_exec_record x = make_exec(names[rng % 5], tick, 1000.0 + (double)((rng >> 8) % 40));
+        snprintf(x.status, sizeof(x.status), "%s", st[(rng >> 16) % 6]);
+        snprintf(x.endpoint, sizeof(x.endpoint), "%s", (rng >> 24) % 2 ? "EP-1" : "ep-2");
+        snprintf(x.job_definition, sizeof(x.job_definition), "%s", (rng >> 28) % 3 ? "jd" : "JD2");
+        x.modified = x.created + (double)((rng >> 32) % 7);
+        OK(bm_state_exec_insert(f->s, &x, &e_));
+    }
+    bm_exec_record *all = NULL, *got = NULL;
+    size_t nall = 0, ngot = 0, total = 0;
+    OK(bm_state_exec_list(f->s, NULL, NULL, 0, &all, &nall, &e_));
+    assert_int_equal(nall, 300);
+    bm_exec_record *want = calloc(nall, sizeof(*want));
+    assert_non_null(want);
+    double b1 = 1020, b2 = 1010.5, b3 = 90000, b4 = 1030;
+    bm_exec_filter filters[] = {
+        {0},
+        {.schedule = "BETA"},
+        {.status = "Completed"},
+        {.endpoint = "ep-1", .job_definition = "jd"},
+        {.created_before = &b1, .created_after = &b2},
+        {.scheduled_before = &b3, .modified_after = &b1, .modified_before = &b4},
+        {.schedule = "beta", .status = "Failed", .endpoint = "EP-2"},
+        {.status = "Stopping"}, /* never stored */
+    };
+    size_t pages[][2] = {{0, 10}, {0, 100}, {7, 13}, {95, 100}, {290, 100}, {0, 0}, {400, 10}};
+    int checked = 0;
+    for (size_t fi = 0; fi < sizeof(filters) / sizeof(filters[0]); fi++)
+        for (int sort = BM_EXEC_BY_CREATED; sort <= BM_EXEC_BY_STATUS; sort++)
+            for (int desc = 0; desc < 2; desc++)
+                for (size_t pi = 0; pi < sizeof(pages) / sizeof(pages[0]); pi++) {
+                    bm_exec_filter q = filters[fi];
+                    q.sort = sort;
+                    q.descending = desc;
+                    q.offset = pages[pi][0];
+                    q.limit = pages[pi][1];
+                    size_t nw = 0;
+                    for (size_t k = 0; k < nall; k++)
+                        if (ref_keep(&all[k], &q)) want[nw++] = all[k];
+                    ref_f = &q;
+                    qsort(want, nw, sizeof(*want), ref_cmp);
+                    OK(bm_state_exec_page(f->s, &q, &got, &ngot, &total, &e_));
+                    assert_int_equal(total, nw);
+                    size_t from = q.offset < nw ? q.offset : nw;
+                    size_t expect = nw - from < q.limit ? nw - from : q.limit;
+                    assert_int_equal(ngot, expect);
+                    for (size_t k = 0; k < ngot; k++) {
+                        assert_int_equal(got[k].id, want[from + k].id);
+                        assert_string_equal(got[k].schedule, want[from + k].schedule);
+                    }
+                    checked += ngot > 0;
+                    bm_free(got);
+                    got = NULL;
+                }
+    assert_true(checked > 120); /* most combinations had rows to compare */
+    free(want);
+    bm_free(all);
+    bm_exec_filter bad = {.sort = 7};
+    FAILS(BM_EINVAL, bm_state_exec_page(f->s, &bad, &got, &ngot, &total, &e_));
 }
 
 static void test_exec_latest(void **state)
@@ -1794,6 +1904,7 @@ int main(void)
         T(test_exec_stats_match_full_scan),
         T(test_exec_stats_empty),
         T(test_exec_at_and_by_job),
+        T(test_exec_page_matches_in_memory),
         T(test_exec_latest),
         T(test_exec_recent),
         T(test_exec_fail_unfinished),
