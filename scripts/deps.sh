@@ -6,7 +6,7 @@ want=(build-essential cmake pkg-config libjansson-dev libcurl4-openssl-dev
       libmicrohttpd-dev libsqlite3-dev libssl-dev libpcre2-dev python3
       openmpi-bin libopenmpi-dev)
 if [ "${1:-build}" = test ]; then
-    want+=(libcmocka-dev libcurl4-openssl-dev clang libclang-rt-14-dev python3-boto3 awscli prometheus curl nodejs
+    want+=(nginx-light libcmocka-dev libcurl4-openssl-dev clang libclang-rt-14-dev python3-boto3 awscli prometheus curl nodejs
            chromium poppler-utils python3-nbformat clang-format bsdutils iproute2)
 fi
 missing=()
