@@ -10,65 +10,11 @@
 #include "biasmon/sigv4.h"
 #include "biasmon/store.h"
 #include "internal.h"
+#include "wire.h"
 
 #define GTC_MAGIC "BMGTSUM\n"
 #define GTC_VERSION 1u
 #define GTC_MAX (512u << 20) /* bytes of one summary: a larger one is not saved */
-
-static int put_u32(bm_buf *b, uint32_t v)
-{
-    unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                          (unsigned char)(v >> 24)};
-    return bm_buf_append(b, x, 4);
-}
-
-static int put_u64(bm_buf *b, uint64_t v)
-{
-    return put_u32(b, (uint32_t)v) || put_u32(b, (uint32_t)(v >> 32)) ? BM_ELIMIT : BM_OK;
-}
-
-static int put_bytes(bm_buf *b, const void *p, size_t n)
-{
-    if (n > UINT32_MAX) return BM_ELIMIT;
-    return put_u32(b, (uint32_t)n) || bm_buf_append(b, p, n) ? BM_ELIMIT : BM_OK;
-}
-
-typedef struct cursor {
-    const unsigned char *p, *e;
-    int bad;
-} cursor;
-
-static uint32_t get_u32(cursor *c)
-{
-    if (c->bad || c->e - c->p < 4) {
-        c->bad = 1;
-        return 0;
-    }
-    uint32_t v = (uint32_t)c->p[0] | (uint32_t)c->p[1] << 8 | (uint32_t)c->p[2] << 16 |
-                 (uint32_t)c->p[3] << 24;
-    c->p += 4;
-    return v;
-}
-
-static uint64_t get_u64(cursor *c)
-{
-    uint64_t lo = get_u32(c);
-    return lo | (uint64_t)get_u32(c) << 32;
-}
-
-static bm_slice get_bytes(cursor *c)
-{
-    uint32_t n = get_u32(c);
-    bm_slice s = {"", 0};
-    if (c->bad || (size_t)(c->e - c->p) < n) {
-        c->bad = 1;
-        return s;
-    }
-    s.p = (const char *)c->p;
-    s.n = n;
-    c->p += n;
-    return s;
-}
 
 /* The file's size, modification and change times (ns) and identity; 0 when it is a regular local
  * file. Any write to a file changes its change time, so an equal stamp means equal bytes. */
@@ -107,10 +53,10 @@ static int usable(const bm__run *r, const char *uri)
 /* The summary's header up to its records: magic, version, configuration, URI, stamps. */
 static int put_header(bm_buf *b, const bm__run *r, const char *uri, const uint64_t st7[7])
 {
-    int rc = bm_buf_append(b, GTC_MAGIC, 8) || put_u32(b, GTC_VERSION) ||
-             bm_buf_append(b, r->cfg_hex, 64) || put_bytes(b, uri, strlen(uri));
+    int rc = bm_buf_append(b, GTC_MAGIC, 8) || bm__put_u32(b, GTC_VERSION) ||
+             bm_buf_append(b, r->cfg_hex, 64) || bm__put_bytes(b, uri, strlen(uri));
     for (int k = 0; !rc && k < 7; k++)
-        rc = put_u64(b, st7[k]);
+        rc = bm__put_u64(b, st7[k]);
     return rc ? BM_ELIMIT : BM_OK;
 }
 
@@ -133,15 +79,15 @@ int bm__gtc_take(bm__run *r, bm_store_item *it, bm_error *err)
     bm_sigv4_sha256_hex(text.data, text.len - 64, sum);
     if (memcmp(sum, text.data + text.len - 64, 64)) goto out;
     /* pass one: the records are whole and fill the summary exactly */
-    cursor c = {(const unsigned char *)text.data + head.len,
-                (const unsigned char *)text.data + text.len - 64, 0};
-    uint64_t n = get_u64(&c);
+    bm__cursor c = {(const unsigned char *)text.data + head.len,
+                    (const unsigned char *)text.data + text.len - 64, 0};
+    uint64_t n = bm__get_u64(&c);
     if (n > (uint64_t)(c.e - c.p) / 12) goto out;
     const unsigned char *recs = c.p;
     for (uint64_t k = 0; k < n && !c.bad; k++) {
-        (void)get_bytes(&c);
-        (void)get_bytes(&c);
-        if (get_u32(&c) > 0x1ffu) c.bad = 1;
+        (void)bm__get_bytes(&c);
+        (void)bm__get_bytes(&c);
+        if (bm__get_u32(&c) > 0x1ffu) c.bad = 1;
     }
     if (c.bad || c.p != c.e) goto out;
     /* pass two: the puts reading the file would make, in its order */
@@ -151,8 +97,8 @@ int bm__gtc_take(bm__run *r, bm_store_item *it, bm_error *err)
     c.p = recs;
     int rc = BM_OK;
     for (uint64_t k = 0; k < n && !rc; k++) {
-        bm_slice id = get_bytes(&c), data = get_bytes(&c);
-        uint32_t f = get_u32(&c);
+        bm_slice id = bm__get_bytes(&c), data = bm__get_bytes(&c);
+        uint32_t f = bm__get_u32(&c);
         r->gt_records++;
         rc = bm__gt_put(&r->gt, id, data, (int)(f & 0xffu), (int)(f >> 8));
     }
@@ -178,8 +124,8 @@ void bm__gtc_begin(bm__run *r, const char *uri)
 void bm__gtc_record(bm__run *r, bm_slice id, bm_slice data, int enc, int json)
 {
     if (r->gtc_on != 1) return;
-    if (put_bytes(&r->gtc, id.p, id.n) || put_bytes(&r->gtc, data.p, data.n) ||
-        put_u32(&r->gtc, (uint32_t)(enc & 0xff) | (uint32_t)(json ? 1 : 0) << 8)) {
+    if (bm__put_bytes(&r->gtc, id.p, id.n) || bm__put_bytes(&r->gtc, data.p, data.n) ||
+        bm__put_u32(&r->gtc, (uint32_t)(enc & 0xff) | (uint32_t)(json ? 1 : 0) << 8)) {
         r->gtc_on = 2; /* too large to save (or out of memory): the file is not summarised */
         bm_buf_release(&r->gtc);
         return;
@@ -199,7 +145,7 @@ void bm__gtc_end(bm__run *r, const char *uri, uint64_t malformed_before, uint64_
     if (r->gtc_on == 1 && !rc && r->malformed_gt == malformed_before &&
         r->gt_files == files_before + 1 && !stamp_of(uri, st7) &&
         !memcmp(st7, r->gtc_stamp, sizeof(st7)) && !summary_uri(r, uri, suri, sizeof(suri)) &&
-        !put_header(&out, r, uri, st7) && !put_u64(&out, r->gtc_records) &&
+        !put_header(&out, r, uri, st7) && !bm__put_u64(&out, r->gtc_records) &&
         !bm_buf_append(&out, r->gtc.data, r->gtc.len) && out.len + 64 <= GTC_MAX) {
         char sum[65];
         bm_sigv4_sha256_hex(out.data, out.len, sum);

@@ -9,6 +9,7 @@
 #include "biasmon/sigv4.h"
 #include "biasmon/store.h"
 #include "internal.h"
+#include "wire.h"
 
 #define PARTIAL_MAGIC "BMHPART\n"
 #define PARTIAL_VERSION 1u
@@ -55,24 +56,6 @@ void bm__hour_lost(bm__hour_build *hb)
     hb->unsaveable = 1;
 }
 
-static int put_u32(bm_buf *b, uint32_t v)
-{
-    unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                          (unsigned char)(v >> 24)};
-    return bm_buf_append(b, x, 4);
-}
-
-static int put_u64(bm_buf *b, uint64_t v)
-{
-    return put_u32(b, (uint32_t)v) || put_u32(b, (uint32_t)(v >> 32)) ? BM_ELIMIT : BM_OK;
-}
-
-static int put_bytes(bm_buf *b, const void *p, size_t n)
-{
-    if (n > UINT32_MAX) return BM_ELIMIT;
-    return put_u32(b, (uint32_t)n) || bm_buf_append(b, p, n) ? BM_ELIMIT : BM_OK;
-}
-
 /* What a label is, for telling whether a record would join the same label again. */
 static uint64_t label_print(const bm__gt_table *t, const bm__gt_entry *e)
 {
@@ -90,8 +73,8 @@ void bm__hour_join(bm__run *r, bm_slice key, uint32_t tag, size_t nrows, int out
         return;
     }
     bm_buf *b = &hb->recs;
-    if (put_bytes(b, key.p, key.n) || put_u32(b, tag | (uint32_t)outcome << 28) ||
-        put_u32(b, (uint32_t)nrows) || put_u64(b, gt ? label_print(&r->gt, gt) : 0)) {
+    if (bm__put_bytes(b, key.p, key.n) || bm__put_u32(b, tag | (uint32_t)outcome << 28) ||
+        bm__put_u32(b, (uint32_t)nrows) || bm__put_u64(b, gt ? label_print(&r->gt, gt) : 0)) {
         hb->unsaveable = 1; /* too large to save (or out of memory): the hour is not saved */
         bm_buf_release(b);
         return;
@@ -101,56 +84,19 @@ void bm__hour_join(bm__run *r, bm_slice key, uint32_t tag, size_t nrows, int out
 
 /* ==================================================================== the format */
 
-typedef struct cursor {
-    const unsigned char *p, *e;
-    int bad;
-} cursor;
-
-static uint32_t get_u32(cursor *c)
-{
-    if (c->bad || c->e - c->p < 4) {
-        c->bad = 1;
-        return 0;
-    }
-    uint32_t v = (uint32_t)c->p[0] | (uint32_t)c->p[1] << 8 | (uint32_t)c->p[2] << 16 |
-                 (uint32_t)c->p[3] << 24;
-    c->p += 4;
-    return v;
-}
-
-static uint64_t get_u64(cursor *c)
-{
-    uint64_t lo = get_u32(c);
-    return lo | (uint64_t)get_u32(c) << 32;
-}
-
-static bm_slice get_bytes(cursor *c)
-{
-    uint32_t n = get_u32(c);
-    bm_slice s = {"", 0};
-    if (c->bad || (size_t)(c->e - c->p) < n) {
-        c->bad = 1;
-        return s;
-    }
-    s.p = (const char *)c->p;
-    s.n = n;
-    c->p += n;
-    return s;
-}
-
 static int put_problem(bm_buf *b, const bm__problem *p)
 {
-    return put_bytes(b, p->file, strlen(p->file)) || put_u64(b, (uint64_t)p->line) ||
-                   put_bytes(b, p->reason, strlen(p->reason))
+    return bm__put_bytes(b, p->file, strlen(p->file)) || bm__put_u64(b, (uint64_t)p->line) ||
+                   bm__put_bytes(b, p->reason, strlen(p->reason))
                ? BM_ELIMIT
                : BM_OK;
 }
 
-static void get_problem(cursor *c, bm__problem *p)
+static void get_problem(bm__cursor *c, bm__problem *p)
 {
-    bm_slice f = get_bytes(c);
-    p->line = (long)get_u64(c);
-    bm_slice why = get_bytes(c);
+    bm_slice f = bm__get_bytes(c);
+    p->line = (long)bm__get_u64(c);
+    bm_slice why = bm__get_bytes(c);
     if (f.n >= sizeof(p->file) || why.n >= sizeof(p->reason)) c->bad = 1;
     if (c->bad) return;
     memcpy(p->file, f.p, f.n);
@@ -179,27 +125,28 @@ static int encode(bm__run *r, const bm__hour_build *hb, int64_t h, const bm_strl
 {
     bm_buf cube;
     bm_buf_init(&cube, PARTIAL_MAX);
-    int rc = bm_buf_append(out, PARTIAL_MAGIC, 8) || put_u32(out, PARTIAL_VERSION) ||
-             bm_buf_append(out, r->cfg_hex, 64) || put_u64(out, (uint64_t)h) ||
-             put_u64(out, (uint64_t)hb->tmin) || put_u64(out, (uint64_t)hb->tmax) ||
-             put_u64(out, d->files) || put_u64(out, d->records) || put_u64(out, d->in_window) ||
-             put_u64(out, d->outside) || put_u64(out, d->malformed) ||
-             put_u64(out, d->malformed_in_window) || put_u32(out, (uint32_t)inputs->n);
+    int rc = bm_buf_append(out, PARTIAL_MAGIC, 8) || bm__put_u32(out, PARTIAL_VERSION) ||
+             bm_buf_append(out, r->cfg_hex, 64) || bm__put_u64(out, (uint64_t)h) ||
+             bm__put_u64(out, (uint64_t)hb->tmin) || bm__put_u64(out, (uint64_t)hb->tmax) ||
+             bm__put_u64(out, d->files) || bm__put_u64(out, d->records) ||
+             bm__put_u64(out, d->in_window) || bm__put_u64(out, d->outside) ||
+             bm__put_u64(out, d->malformed) || bm__put_u64(out, d->malformed_in_window) ||
+             bm__put_u32(out, (uint32_t)inputs->n);
     for (size_t k = 0; !rc && k < inputs->n; k++)
-        rc = put_bytes(out, inputs->v[k], strlen(inputs->v[k]));
-    if (!rc) rc = put_u32(out, (uint32_t)hb->nproblems);
+        rc = bm__put_bytes(out, inputs->v[k], strlen(inputs->v[k]));
+    if (!rc) rc = bm__put_u32(out, (uint32_t)hb->nproblems);
     for (size_t k = 0; !rc && k < hb->nproblems; k++)
         rc = put_problem(out, &hb->problems[k]);
-    if (!rc) rc = put_u32(out, (uint32_t)hb->have_win);
+    if (!rc) rc = bm__put_u32(out, (uint32_t)hb->have_win);
     if (!rc && hb->have_win) rc = put_problem(out, &hb->win);
     if (!rc) rc = bm_cube_write(all, &cube);
-    if (!rc) rc = put_bytes(out, cube.data ? cube.data : "", cube.len);
+    if (!rc) rc = bm__put_bytes(out, cube.data ? cube.data : "", cube.len);
     bm_buf_reset(&cube);
     if (!rc) rc = bm_cube_write(joined, &cube);
-    if (!rc) rc = put_bytes(out, cube.data ? cube.data : "", cube.len);
+    if (!rc) rc = bm__put_bytes(out, cube.data ? cube.data : "", cube.len);
     bm_buf_release(&cube);
-    if (!rc) rc = put_u64(out, hb->nrecs);
-    if (!rc) rc = put_bytes(out, hb->recs.data ? hb->recs.data : "", hb->recs.len);
+    if (!rc) rc = bm__put_u64(out, hb->nrecs);
+    if (!rc) rc = bm__put_bytes(out, hb->recs.data ? hb->recs.data : "", hb->recs.len);
     if (!rc) {
         char sum[65];
         bm_sigv4_sha256_hex(out->data, out->len, sum);
@@ -236,8 +183,8 @@ static void decode(bm__run *r, const char *text, size_t n, int64_t h, const bm_s
         snprintf(why, whyn, "checksum mismatch (corrupt or truncated, %zu bytes)", n);
         return;
     }
-    cursor c = {(const unsigned char *)text + 8, (const unsigned char *)text + n - 64, 0};
-    uint32_t version = get_u32(&c);
+    bm__cursor c = {(const unsigned char *)text + 8, (const unsigned char *)text + n - 64, 0};
+    uint32_t version = bm__get_u32(&c);
     if (version != PARTIAL_VERSION) {
         snprintf(why, whyn, "format version %u, not %u", version, PARTIAL_VERSION);
         return;
@@ -247,16 +194,16 @@ static void decode(bm__run *r, const char *text, size_t n, int64_t h, const bm_s
         return;
     }
     c.p += 64;
-    o->hour = (int64_t)get_u64(&c);
-    o->tmin = (int64_t)get_u64(&c);
-    o->tmax = (int64_t)get_u64(&c);
-    o->d.files = get_u64(&c);
-    o->d.records = get_u64(&c);
-    o->d.in_window = get_u64(&c);
-    o->d.outside = get_u64(&c);
-    o->d.malformed = get_u64(&c);
-    o->d.malformed_in_window = get_u64(&c);
-    uint32_t ninputs = get_u32(&c);
+    o->hour = (int64_t)bm__get_u64(&c);
+    o->tmin = (int64_t)bm__get_u64(&c);
+    o->tmax = (int64_t)bm__get_u64(&c);
+    o->d.files = bm__get_u64(&c);
+    o->d.records = bm__get_u64(&c);
+    o->d.in_window = bm__get_u64(&c);
+    o->d.outside = bm__get_u64(&c);
+    o->d.malformed = bm__get_u64(&c);
+    o->d.malformed_in_window = bm__get_u64(&c);
+    uint32_t ninputs = bm__get_u32(&c);
     if (!c.bad && o->hour != h) {
         snprintf(why, whyn, "built for another hour");
         return;
@@ -266,22 +213,22 @@ static void decode(bm__run *r, const char *text, size_t n, int64_t h, const bm_s
         return;
     }
     for (size_t k = 0; !c.bad && k < ninputs; k++) {
-        bm_slice s = get_bytes(&c);
+        bm_slice s = bm__get_bytes(&c);
         if (!c.bad && (s.n != strlen(inputs->v[k]) || memcmp(s.p, inputs->v[k], s.n))) {
             snprintf(why, whyn, "a capture object of the hour changed (%.300s)", inputs->v[k]);
             return;
         }
     }
-    o->nproblems = get_u32(&c);
+    o->nproblems = bm__get_u32(&c);
     if (o->nproblems > MAX_FIRST) c.bad = 1;
     for (size_t k = 0; !c.bad && k < o->nproblems; k++)
         get_problem(&c, &o->problems[k]);
-    o->have_win = (int)get_u32(&c);
+    o->have_win = (int)bm__get_u32(&c);
     if (o->have_win) get_problem(&c, &o->win);
-    o->all = get_bytes(&c);
-    o->joined = get_bytes(&c);
-    o->nrecs = get_u64(&c);
-    o->recs = get_bytes(&c);
+    o->all = bm__get_bytes(&c);
+    o->joined = bm__get_bytes(&c);
+    o->nrecs = bm__get_u64(&c);
+    o->recs = bm__get_bytes(&c);
     if (!c.bad && c.p != c.e) c.bad = 1;
     /* a record takes at least 20 bytes: a count beyond that is not believed (nor allocated for) */
     if (!c.bad && o->nrecs > o->recs.n / 20) c.bad = 1;
@@ -306,7 +253,8 @@ static int replay(bm__run *r, const decoded *o, char *why, size_t whyn)
     uint64_t joined = 0, rows = 0, unjoined = 0, dup = 0, bad = 0;
     char first_unjoined[sizeof(r->first_unmatched_capture)];
     snprintf(first_unjoined, sizeof(first_unjoined), "%s", r->first_unmatched_capture);
-    cursor c = {(const unsigned char *)o->recs.p, (const unsigned char *)o->recs.p + o->recs.n, 0};
+    bm__cursor c = {(const unsigned char *)o->recs.p, (const unsigned char *)o->recs.p + o->recs.n,
+                    0};
     int rc = BM_OK;
     /* records are read RING - 1 ahead of their lookup, whose index slot is loaded meanwhile */
     enum { RING = 16 };
@@ -319,10 +267,10 @@ static int replay(bm__run *r, const decoded *o, char *why, size_t whyn)
     for (uint64_t k = 0; k < o->nrecs && !rc; k++) {
         for (; ahead < o->nrecs && ahead < k + RING; ahead++) {
             struct replayed *a = &ring[ahead % RING];
-            a->key = get_bytes(&c);
-            a->w = get_u32(&c);
-            a->nrows = get_u32(&c);
-            a->print = get_u64(&c);
+            a->key = bm__get_bytes(&c);
+            a->w = bm__get_u32(&c);
+            a->nrows = bm__get_u32(&c);
+            a->print = bm__get_u64(&c);
             if (c.bad) break;
             a->h = bm__gt_hash(a->key);
             bm__gt_prefetch(&r->gt, a->h);
