@@ -75,6 +75,9 @@ long bm_csv_lines(const bm_csv *c);
 /* Frees the tokenizer and closes its file; NULL is a no-op. */
 void bm_csv_close(bm_csv *c);
 
+/* 1 when record rec has exactly the n fields texts, byte for byte (a header row), else 0. */
+int bm_csv_record_is(const bm_csv_record *rec, char *const *texts, size_t n);
+
 /* The offset of the first record boundary at or after pos, assuming pos is not inside a quoted
  * field: the byte after the first '\n' at or after pos (or pos itself when pos == 0). Returns the
  * file size when there is none. Used to split a file into ranges for parallel parsing; the

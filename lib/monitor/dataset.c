@@ -96,16 +96,6 @@ out:
     return NULL;
 }
 
-static int same_as_headers(const bm_csv_record *rec, const bm_analysis_config *cfg)
-{
-    if (rec->nfields != cfg->nheaders) return 0;
-    for (size_t k = 0; k < rec->nfields; k++)
-        if (rec->fields[k].n != strlen(cfg->headers[k]) ||
-            memcmp(rec->fields[k].p, cfg->headers[k], rec->fields[k].n) != 0)
-            return 0;
-    return 1;
-}
-
 static int own(bm_dataset_result *res, char *s)
 {
     if (!s) return BM_ENOMEM;
@@ -137,7 +127,7 @@ static int read_csv(const bm_analysis_config *cfg, const char *path, int nthread
     if (cfg->headers) {
         ncols = cfg->nheaders;
         names = (const char **)cfg->headers;
-        if (rec.nfields && same_as_headers(&rec, cfg)) {
+        if (rec.nfields && bm_csv_record_is(&rec, cfg->headers, cfg->nheaders)) {
             data_start = bm_csv_offset(csv);
             header_lines = bm_csv_lines(csv);
         }

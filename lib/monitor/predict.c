@@ -798,16 +798,6 @@ static long column_of(const bm_colref *c, const char **names, size_t n)
     return c->index >= 0 && (size_t)c->index < n ? c->index : -1;
 }
 
-static int same_as_headers(const bm_csv_record *rec, const bm_analysis_config *cfg)
-{
-    if (rec->nfields != cfg->nheaders) return 0;
-    for (size_t k = 0; k < rec->nfields; k++)
-        if (rec->fields[k].n != strlen(cfg->headers[k]) ||
-            memcmp(rec->fields[k].p, cfg->headers[k], rec->fields[k].n) != 0)
-            return 0;
-    return 1;
-}
-
 /* The checks that need no data: the predictor can be used with this config. */
 static int check_predictor(predictor *P, bm_error *err)
 {
@@ -1042,7 +1032,7 @@ int bm_predict_dataset(bm_analysis_config *cfg, const char *local, const char *s
         }
         for (size_t k = 0; k < P.ncols; k++)
             names[k] = cfg->headers[k];
-        header_row = rec.nfields && same_as_headers(&rec, cfg);
+        header_row = rec.nfields && bm_csv_record_is(&rec, cfg->headers, cfg->nheaders);
     } else {
         if (!rec.nfields) {
             bm_error_at(err, NULL, 1, 0, NULL);

@@ -525,6 +525,16 @@ bm_csv *bm_csv_open_fd(int fd, const char *name, const bm_csv_opts *opts, bm_err
     return open_file(fd, name ? name : "(input)", 0, -1, opts, err);
 }
 
+int bm_csv_record_is(const bm_csv_record *rec, char *const *texts, size_t n)
+{
+    if (rec->nfields != n) return 0;
+    for (size_t k = 0; k < n; k++)
+        if (rec->fields[k].n != strlen(texts[k]) ||
+            memcmp(rec->fields[k].p, texts[k], rec->fields[k].n) != 0)
+            return 0;
+    return 1;
+}
+
 void bm_csv_close(bm_csv *c)
 {
     if (!c) return;

@@ -636,6 +636,28 @@ static void test_range_split_in_quotes(void **state)
     unlink(path);
 }
 
+/* A record equals a list of texts only field for field and byte for byte (a header row). */
+static void test_record_is(void **state)
+{
+    (void)state;
+    bm_error err;
+    bm_csv_record rec;
+    bm_error_clear(&err);
+    bm_csv *c = bm_csv_open_mem("age,\"se,x\"\nage,sex\nage\n", 23, "h.csv", NULL, &err);
+    assert_non_null(c);
+    char *h1[] = {"age", "se,x"}, *h2[] = {"age", "sex"}, *h3[] = {"age", "sex", ""};
+    assert_int_equal(bm_csv_next(c, &rec, &err), BM_OK);
+    assert_true(bm_csv_record_is(&rec, h1, 2));
+    assert_false(bm_csv_record_is(&rec, h2, 2));
+    assert_int_equal(bm_csv_next(c, &rec, &err), BM_OK);
+    assert_true(bm_csv_record_is(&rec, h2, 2));
+    assert_false(bm_csv_record_is(&rec, h3, 3));
+    assert_false(bm_csv_record_is(&rec, h2, 1));
+    assert_int_equal(bm_csv_next(c, &rec, &err), BM_OK);
+    assert_false(bm_csv_record_is(&rec, (char *[]){"ag"}, 1));
+    bm_csv_close(c);
+}
+
 static void test_find_boundary(void **state)
 {
     const char *s = "ab\ncd\n\nef";
@@ -777,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_ranges_plain),
         cmocka_unit_test(test_ranges_quoted_newlines),
         cmocka_unit_test(test_range_split_in_quotes),
+        cmocka_unit_test(test_record_is),
         cmocka_unit_test(test_find_boundary),
         cmocka_unit_test(test_large_file),
         cmocka_unit_test(test_alloc_failure),
